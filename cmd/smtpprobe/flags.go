@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// flagSet is one subcommand's pflag FlagSet with its help text.
+type flagSet struct {
+	*pflag.FlagSet
+	synopsis string // one line: "smtpprobe mx [flags] DOMAIN"
+	examples string // indented example command lines with a comment each
+}
+
+// newFlagSet returns a FlagSet for one subcommand whose --help shows the
+// synopsis, the flag list and the examples.
+func newFlagSet(name, synopsis, examples string) *flagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, synopsis: synopsis, examples: examples}
+}
+
+// parseFlags parses args into fs. It returns done=true with the exit code
+// when the run should stop: after --help (exit 0) or a usage error (exit 2,
+// one line on stderr plus a hint).
+func parseFlags(fs *flagSet, args []string, e *env) (done bool, code int) {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		writeHelp(e.stdout, fs)
+		return true, exitOK
+	}
+	if err != nil {
+		return true, usageError(e, fs.Name(), err.Error())
+	}
+	return false, exitOK
+}
+
+// usageError prints a one-line usage error with a hint and returns exitUsage.
+func usageError(e *env, sub, msg string) int {
+	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
+	fmt.Fprintf(e.stderr, "smtpprobe %s: %s\nRun 'smtpprobe %s --help' for usage.\n", sub, msg, sub)
+	return exitUsage
+}
+
+func writeHelp(w io.Writer, fs *flagSet) {
+	fmt.Fprintf(w, "Usage: %s\n", fs.synopsis)
+	if s := fs.FlagUsages(); s != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", s)
+	}
+	if fs.examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", fs.examples)
+		if !strings.HasSuffix(fs.examples, "\n") {
+			fmt.Fprintln(w)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// helpTopics are the texts of `smtpprobe help TOPIC` that are not
+// subcommands.
+var helpTopics = map[string]string{
+	"exit-codes": exitCodesHelp,
+	"json":       jsonHelp,
+}
+
+const exitCodesHelp = `Exit codes (every subcommand):
+  0  the run completed. For probe, 4xx and 5xx replies are findings, not failures.
+  1  the check asked for failed: the address is invalid or rejected, the domain
+     has no usable mail host, no host could be probed, a --fail-on rule matched,
+     or explain was given a code it cannot explain.
+  2  usage: an unknown subcommand or flag, a bad argument, a malformed target,
+     or input with CR, LF or NUL in it. Nothing was sent.
+  3  DNS could not answer: timeout, SERVFAIL or REFUSED from every server.
+  4  every connection failed: refused, timed out, or closed before a greeting.
+`
+
+const jsonHelp = `Every --json document carries "schema_version" (currently 1). Fields are only
+ever added within a version; a removal or a change of meaning bumps it. The README's
+"JSON output" section documents every field of every subcommand.
+`
+
+func runHelp(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		printUsage(e.stdout)
+		return exitOK
+	}
+	if len(args) > 1 {
+		return usageError(e, "help", "takes one subcommand or topic")
+	}
+	if t, ok := helpTopics[args[0]]; ok {
+		fmt.Fprint(e.stdout, t)
+		return exitOK
+	}
+	if c := findCommand(args[0]); c != nil && c.name != "help" {
+		return c.run(ctx, []string{"--help"}, e)
+	}
+	var names []string
+	for n := range helpTopics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return usageError(e, "help", fmt.Sprintf("no subcommand or topic %q (topics: %s)", args[0], strings.Join(names, ", ")))
+}

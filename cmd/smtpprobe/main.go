@@ -1,0 +1,74 @@
+// Command smtpprobe is a live SMTP probing diagnostic client: it resolves MX
+// records, opens real SMTP sessions, sends VRFY, EXPN and well-formed and
+// malformed MAIL FROM / RCPT TO commands, and explains every reply in the
+// context of the command that drew it. It never sends DATA.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes shared by every subcommand; see `smtpprobe help exit-codes`.
+const (
+	exitOK         = 0 // the run completed; 4xx/5xx replies are findings
+	exitCheck      = 1 // the check asked for failed
+	exitUsage      = 2 // bad flags, arguments or input
+	exitDNS        = 3 // DNS could not answer
+	exitConnection = 4 // every connection failed
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env is what a subcommand may touch of the outside world; tests build
+// their own.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// run is the whole program behind main: it dispatches to a subcommand and
+// returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func runEnv(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		printUsage(e.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "--version", "-version", "version":
+		fmt.Fprintf(e.stdout, "smtpprobe %s\n", version)
+		return exitOK
+	case "-h", "--help":
+		printUsage(e.stdout)
+		return exitOK
+	}
+	cmd := findCommand(name)
+	if cmd == nil {
+		if strings.HasPrefix(name, "-") {
+			fmt.Fprintf(e.stderr, "smtpprobe: unknown flag %q before a subcommand\nRun 'smtpprobe help' for usage.\n", name)
+		} else {
+			fmt.Fprintf(e.stderr, "smtpprobe: unknown subcommand %q\nRun 'smtpprobe help' for usage.\n", name)
+		}
+		return exitUsage
+	}
+	return cmd.run(ctx, args[1:], e)
+}

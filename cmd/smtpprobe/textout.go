@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// escapeUntrusted makes text that came from a server (or any other untrusted
+// source) safe to write to a terminal: every control byte (C0, DEL, C1), and
+// every byte that is not valid UTF-8, is written as a visible escape, so an
+// ESC, CR or NUL from the wire can never act on the user's terminal.
+func escapeUntrusted(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			// line separators and bidi overrides can disguise what is shown
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r == '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// colorMode is the user's --color choice.
+type colorMode string
+
+const (
+	colorAuto   colorMode = "auto"
+	colorAlways colorMode = "always"
+	colorNever  colorMode = "never"
+)
+
+// parseColorMode validates a --color value.
+func parseColorMode(s string) (colorMode, error) {
+	switch m := colorMode(s); m {
+	case colorAuto, colorAlways, colorNever:
+		return m, nil
+	}
+	return "", fmt.Errorf("--color must be auto, always or never, not %q", s)
+}
+
+// useColor decides whether to colour output written to w: always with
+// --color always; never with --color never or a non-empty NO_COLOR; with
+// auto, only when w is a terminal.
+func useColor(mode colorMode, w io.Writer, getenv func(string) string) bool {
+	switch mode {
+	case colorAlways:
+		return true
+	case colorNever:
+		return false
+	}
+	if getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is the width of w when it is a terminal, else 0 (unknown).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// paint wraps s in the ANSI colour for an SMTP reply code's class: 2yz
+// green, 3yz cyan, 4yz yellow, 5yz red. With on=false it returns s as is.
+func paint(on bool, code int, s string) string {
+	if !on {
+		return s
+	}
+	var c string
+	switch code / 100 {
+	case 2:
+		c = "32"
+	case 3:
+		c = "36"
+	case 4:
+		c = "33"
+	case 5:
+		c = "31"
+	default:
+		return s
+	}
+	return "\x1b[" + c + "m" + s + "\x1b[0m"
+}

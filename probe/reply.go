@@ -1,0 +1,37 @@
+// Package probe owns the bytes on the wire: it dials SMTP servers, reads
+// their replies without trusting them, runs probe plans (named steps, each
+// an exact line and what RFC 5321 expects of the reply) and turns the
+// replies into verdicts. It never prints and never sends DATA.
+//
+// An SMTP 4xx or 5xx reply is a finding, not a Go error: errors are for
+// transport and framing (timeouts, closed connections, TLS failures).
+package probe
+
+// Reply is one SMTP reply as the server sent it, with every way it strayed
+// from RFC 5321 §4.2 recorded rather than rejected.
+type Reply struct {
+	Code       int         `json:"code"`               // the reply code of the first line; 0 if none could be read
+	Enhanced   string      `json:"enhanced,omitempty"` // RFC 3463 enhanced status code from the first line, if any
+	Lines      []string    `json:"lines"`              // each line's text after the code and separator, CRLF stripped
+	Raw        []byte      `json:"-"`                  // the bytes exactly as received, capped
+	Deviations []Deviation `json:"deviations,omitempty"`
+}
+
+// Deviation is one way a reply departed from the protocol.
+type Deviation struct {
+	Kind   string `json:"kind"`             // kebab-case word, e.g. "bare-lf", "mixed-codes"
+	Line   int    `json:"line"`             // 1-based line of the reply it was seen on; 0 for the whole reply
+	Detail string `json:"detail,omitempty"` // a short human explanation
+}
+
+// Text is the reply's lines joined by a single space, for display.
+func (r Reply) Text() string {
+	s := ""
+	for i, l := range r.Lines {
+		if i > 0 {
+			s += " "
+		}
+		s += l
+	}
+	return s
+}
