@@ -375,3 +375,44 @@ func judgePostmaster(results []StepResult) *bool {
 	}
 	return v
 }
+
+// The answers about one address the user asked to verify.
+const (
+	AddressExists  = "exists"
+	AddressMissing = "does-not-exist"
+	AddressUnknown = "unknown"
+)
+
+// JudgeAddress says what a reply to VRFY (or RCPT) of one address tells,
+// given the server's policy from the comparison: a 252 proves nothing by
+// itself, but on a server that leaks (252 for real mailboxes, 550 for
+// unknown ones) it is as good as a yes.
+func JudgeAddress(policy *PolicyVerdict, code int) (answer, reason string) {
+	p := PolicyUnknown
+	if policy != nil {
+		p = policy.Policy
+	}
+	switch {
+	case code == 0:
+		return AddressUnknown, "no reply"
+	case code == 250 || code == 251:
+		return AddressExists, fmt.Sprintf("%d: the server confirms the mailbox", code)
+	case code/100 == 4:
+		return AddressUnknown, fmt.Sprintf("%d: a temporary answer; try again later", code)
+	case code == 252 && p == PolicyLeaks && policy.RealCode == 252:
+		return AddressExists, fmt.Sprintf("252, the answer this server gives real mailboxes (a random one got %d)", policy.RandomCode)
+	case code == 252:
+		return AddressUnknown, "252: the server will not confirm or deny the mailbox (RFC 5321 §3.5.3)"
+	case (code == 550 || code == 551 || code == 553) && (p == PolicyLeaks || p == PolicyReveals):
+		return AddressMissing, fmt.Sprintf("%d, the answer this server gives mailboxes that do not exist", code)
+	case code == 500 || code == 502:
+		return AddressUnknown, fmt.Sprintf("%d: VRFY is turned off on this server", code)
+	case code == 501:
+		return AddressUnknown, "501: the server did not accept the argument's form"
+	case code == 530:
+		return AddressUnknown, "530: the server answers only after authentication"
+	case code/100 == 5:
+		return AddressUnknown, fmt.Sprintf("%d: refused, but this server refuses real and random mailboxes alike", code)
+	}
+	return AddressUnknown, fmt.Sprintf("%d: not a reply that tells", code)
+}

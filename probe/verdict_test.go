@@ -184,3 +184,29 @@ func TestSummarizeVRFY(t *testing.T) {
 		t.Errorf("envelope_syntax = %+v without any syntax step", v.EnvelopeSyntax)
 	}
 }
+
+func TestJudgeAddress(t *testing.T) {
+	leaks := &PolicyVerdict{Policy: PolicyLeaks, RealCode: 252, RandomCode: 550}
+	hides := &PolicyVerdict{Policy: PolicyHides, RealCode: 252, RandomCode: 252}
+	tests := []struct {
+		policy *PolicyVerdict
+		code   int
+		want   string
+	}{
+		{leaks, 252, AddressExists},
+		{leaks, 550, AddressMissing},
+		{hides, 252, AddressUnknown},
+		{nil, 252, AddressUnknown},
+		{nil, 250, AddressExists},
+		{&PolicyVerdict{Policy: PolicyRefuses}, 550, AddressUnknown},
+		{&PolicyVerdict{Policy: PolicyDisabled}, 502, AddressUnknown},
+		{leaks, 450, AddressUnknown},
+		{leaks, 0, AddressUnknown},
+	}
+	for _, tt := range tests {
+		got, reason := JudgeAddress(tt.policy, tt.code)
+		if got != tt.want || reason == "" {
+			t.Errorf("JudgeAddress(%v, %d) = %s (%s); want %s", tt.policy, tt.code, got, reason, tt.want)
+		}
+	}
+}
