@@ -117,11 +117,17 @@ func (s *Session) hello(ctx context.Context) error {
 	switch rep.Code {
 	case 250:
 		s.ext = ExtensionsOf(rep)
-		return nil
 	case 500, 502, 504:
 		h, err := s.cmd(ctx, "HELO "+s.cfg.HELO)
 		s.helo = &h
-		return err
+		if err != nil {
+			return err
+		}
+		rep = h
+	}
+	if rep.Code == 421 {
+		return &Error{Status: StatusClosedByServer, Op: "hello", Reply: &rep,
+			Err: fmt.Errorf("server closing: %d %s", rep.Code, rep.Text())}
 	}
 	return nil
 }
