@@ -229,7 +229,7 @@ func (l *lookup) exchange(ctx context.Context, name string, qtype uint16) (answe
 		causes = append(causes, server+": "+cause)
 		l.markFailed(server)
 	}
-	return answer{}, &Error{Kind: kind, Name: name, Type: tname, Cause: "no server answered (" + strings.Join(causes, "; ") + ")"}
+	return answer{}, &Error{Kind: kind, Name: strings.TrimSuffix(name, "."), Type: tname, Cause: "no server answered (" + strings.Join(causes, "; ") + ")"}
 }
 
 func ctxKind(err error) string {

@@ -381,10 +381,10 @@ func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetA
 				break
 			}
 			if seen[next] {
-				return out, &Error{Kind: "cname-loop", Name: name, Type: dns.TypeToString[qtype], Cause: "CNAME loop through " + strings.TrimSuffix(next, ".")}
+				return out, &Error{Kind: "cname-loop", Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Cause: "CNAME loop through " + strings.TrimSuffix(next, ".")}
 			}
 			if len(out.chain) >= MaxCNAMEChain {
-				return out, &Error{Kind: "cname-chain-too-long", Name: name, Type: dns.TypeToString[qtype], Cause: fmt.Sprintf("more than %d CNAMEs", MaxCNAMEChain)}
+				return out, &Error{Kind: "cname-chain-too-long", Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Cause: fmt.Sprintf("more than %d CNAMEs", MaxCNAMEChain)}
 			}
 			seen[next] = true
 			out.chain = append(out.chain, strings.TrimSuffix(next, "."))
