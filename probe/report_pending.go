@@ -1,6 +1,6 @@
 package probe
 
-// Placeholders until the wire layer and resolver land.
-type Extensions map[string][]string
-type TLSInfo struct{}
-type MXResult struct{}
+import "github.com/smtpprobe/smtpprobe/resolver"
+
+// MXResult is the resolver's answer as it appears in a report.
+type MXResult = resolver.Result

@@ -16,6 +16,7 @@ type Options struct {
 	HELO        string        // EHLO name; DefaultHELO() when empty
 	From        string        // reverse-path; postmaster@HELO when empty
 	Domain      string        // mail domain to probe at a host target; from the target when empty
+	User        string        // local part of a mailbox that exists; the target's user, else postmaster
 	VRFY        []string      // more addresses to VRFY
 	RCPT        []string      // more addresses to RCPT
 	List        string        // EXPN argument; postmaster when empty
@@ -42,7 +43,7 @@ var suiteNames = []string{"vrfy", "syntax", "all"}
 // session (CR, LF or NUL: RFC 5321 §2.3.8), before anything is sent.
 func (o *Options) Check() error {
 	for _, f := range []struct{ what, v string }{
-		{"--helo", o.HELO}, {"--from", o.From}, {"--domain", o.Domain}, {"--expn", o.List},
+		{"--helo", o.HELO}, {"--from", o.From}, {"--domain", o.Domain}, {"--user", o.User}, {"--expn", o.List},
 	} {
 		if err := CheckLine(f.what, f.v); err != nil {
 			return err
