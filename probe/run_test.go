@@ -20,7 +20,7 @@ import (
 // servers that go-smtp cannot show (strict envelopes, 503, error limits).
 type ruleServer struct {
 	l        net.Listener
-	ehlo     []string                    // EHLO keywords after the greeting line
+	ehlo     []string // EHLO keywords after the greeting line
 	answer   func(line string, tx bool) string
 	limit    int  // drop after this many error replies (0: never)
 	silent   bool // drop without a 421
