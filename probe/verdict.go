@@ -97,7 +97,7 @@ func JudgeStep(s Step, code int) (Outcome, Conformance, string) {
 		}
 		return o, Informative, fmt.Sprintf("rejected %s with %d; %s lets a server refuse it", what, code, s.Ref)
 	}
-	return o, Informative, fmt.Sprintf("%s: %s with %d; judged with the other replies below", what, o, code)
+	return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
 }
 
 func codeList(codes []int) string {

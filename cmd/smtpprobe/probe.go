@@ -27,6 +27,7 @@ type probeFlags struct {
 	helo      string
 	from      string
 	domain    string
+	user      string
 	rcpt      []string
 	vrfy      []string
 	expn      string
@@ -48,6 +49,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.StringVar(&f.helo, "helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
 	fs.StringVar(&f.from, "from", "", "reverse-path for MAIL FROM (default postmaster@ the HELO name)")
 	fs.StringVar(&f.domain, "domain", "", "mail domain to probe at a host:port target (default: from the target)")
+	fs.StringVar(&f.user, "user", "", "local part of a mailbox that exists there (default: the target's user, else postmaster)")
 	if withSuite {
 		fs.StringArrayVar(&f.rcpt, "rcpt", nil, "also RCPT TO this address (repeatable)")
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
@@ -93,7 +95,7 @@ func parseFailOn(s string) ([]string, error) {
 // options turns the flags and a parsed target into probe.Options.
 func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
-		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain,
+		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
 	}

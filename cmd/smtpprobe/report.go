@@ -103,7 +103,22 @@ func (p *printer) reply(rep *probe.Reply) string {
 	if rep == nil {
 		return "(no reply)"
 	}
-	return p.code(rep) + " " + escapeUntrusted(rep.Text())
+	return p.code(rep) + " " + escapeUntrusted(replyText(rep))
+}
+
+// replyText is a reply's text on one line without the enhanced code that
+// starts each line (RFC 2034 §4), which the code column already shows.
+func replyText(rep *probe.Reply) string {
+	var parts []string
+	for _, l := range rep.Lines {
+		if rep.Enhanced != "" {
+			if rest, ok := strings.CutPrefix(l, rep.Enhanced); ok && (rest == "" || rest[0] == ' ') {
+				l = strings.TrimLeft(rest, " ")
+			}
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, " ")
 }
 
 func writeHost(p *printer, h *probe.HostReport) {
@@ -214,7 +229,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 				room = 12
 			}
 			if s.Reply != nil && s.Outcome != probe.Skipped {
-				rep = p.code(s.Reply) + " " + truncate(escapeUntrusted(s.Reply.Text()), room-len(fmt.Sprint(s.Reply.Code))-len(s.Reply.Enhanced)-2)
+				rep = p.code(s.Reply) + " " + truncate(escapeUntrusted(replyText(s.Reply)), room-len(fmt.Sprint(s.Reply.Code))-len(s.Reply.Enhanced)-2)
 			} else {
 				rep = truncate(rep, room)
 			}
