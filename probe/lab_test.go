@@ -14,7 +14,7 @@ import (
 // The Postfix lab started by .ci/services/postfix.sh (scripts/lab up). Other
 // integration tests rely on these two endpoints behaving as documented in the
 // README's lab section.
-var labEndpoints = []struct {
+var postfixLabEndpoints = []struct {
 	name, addr string
 	vrfy       bool // whether EHLO advertises VRFY (disable_vrfy_command = no)
 }{
@@ -26,7 +26,7 @@ var labEndpoints = []struct {
 // what the lab promises: STARTTLS on both, VRFY only on the strict one. It
 // skips on a machine without the lab and fails under CI=true.
 func TestLabAnswers(t *testing.T) {
-	for _, ep := range labEndpoints {
+	for _, ep := range postfixLabEndpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			conn, err := net.DialTimeout("tcp", ep.addr, 3*time.Second)
 			if err != nil {
@@ -44,7 +44,7 @@ func TestLabAnswers(t *testing.T) {
 			}
 			r := bufio.NewReader(conn)
 
-			banner := readLabReply(t, r)
+			banner := readPostfixLabReply(t, r)
 			if len(banner) != 1 || !strings.HasPrefix(banner[0], "220 mx.lab.test ") {
 				t.Fatalf("banner = %q, want one line starting %q", banner, "220 mx.lab.test ")
 			}
@@ -52,7 +52,7 @@ func TestLabAnswers(t *testing.T) {
 			if _, err := conn.Write([]byte("EHLO client.lab.test\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			ehlo := readLabReply(t, r)
+			ehlo := readPostfixLabReply(t, r)
 			keywords := map[string]bool{}
 			for _, l := range ehlo {
 				if !strings.HasPrefix(l, "250") {
@@ -72,16 +72,16 @@ func TestLabAnswers(t *testing.T) {
 			if _, err := conn.Write([]byte("QUIT\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			if q := readLabReply(t, r); !strings.HasPrefix(q[len(q)-1], "221") {
+			if q := readPostfixLabReply(t, r); !strings.HasPrefix(q[len(q)-1], "221") {
 				t.Errorf("QUIT reply = %q, want 221", q)
 			}
 		})
 	}
 }
 
-// readLabReply reads one possibly multi-line reply and returns its lines
+// readPostfixLabReply reads one possibly multi-line reply and returns its lines
 // without CRLF. The lab is Postfix, so a strict reader is good enough here.
-func readLabReply(t *testing.T, r *bufio.Reader) []string {
+func readPostfixLabReply(t *testing.T, r *bufio.Reader) []string {
 	t.Helper()
 	var lines []string
 	for len(lines) < 100 {
