@@ -163,7 +163,7 @@ var syntaxSteps = []Step{
 	{Name: "rcpt-ipv6-literal", Case: "an [IPv6:...] address literal", Command: explain.RCPT, Line: "RCPT TO:<postmaster@[IPv6:{literal6}]>", Expect: ExpectValid, Ref: "RFC 5321 §4.1.3", State: InMail},
 	{Name: "rcpt-utf8-without-smtputf8", Case: "a UTF-8 local part without SMTPUTF8", Command: explain.RCPT, Line: "RCPT TO:<prüfung@{domain}>", Expect: ExpectReject, Codes: []int{553, 550, 501, 500}, Ref: "RFC 6531 §3.2, RFC 5321 §2.4", Draws: true, State: InMail, Role: RoleSyntax},
 	{Name: "rcpt-local-part-65", Case: "a 65-octet local part", Command: explain.RCPT, Line: "RCPT TO:<{long_local}@{domain}>", Expect: ExpectEither, Codes: []int{501, 553, 550}, Ref: "RFC 5321 §4.5.3.1.1", Draws: true, State: InMail},
-	{Name: "rcpt-path-over-256", Case: "a path longer than 256 octets", Command: explain.RCPT, Line: "RCPT TO:<{long_path}>", Expect: ExpectEither, Codes: []int{501, 553, 550}, Ref: "RFC 5321 §4.5.3.1.3", Draws: true, State: InMail},
+	{Name: "rcpt-path-over-256", Case: "a path longer than 256 octets", Command: explain.RCPT, Line: "RCPT TO:<{long_path_rcpt}>", Expect: ExpectEither, Codes: []int{501, 553, 550}, Ref: "RFC 5321 §4.5.3.1.3", Draws: true, State: InMail},
 	{Name: "rcpt-source-route", Case: "a source route <@a:user@c>", Command: explain.RCPT, Line: "RCPT TO:<@relay1.invalid:{rcpt}>", Expect: ExpectValid, Ref: "RFC 5321 §4.1.2, §4.1.1.3, Appendix C", State: InMail},
 }
 
@@ -260,6 +260,7 @@ func templateReplacer(in PlanInput) *strings.Replacer {
 		"{literal4}", in.Literal4,
 		"{literal6}", in.Literal6,
 		"{long_local}", strings.Repeat("l", 65),
+		"{long_path_rcpt}", longPath(in.Domain),
 		"{long_path}", longPath(fromDomain),
 		// {size_over} is filled per connection from the advertised SIZE.
 	)

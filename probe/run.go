@@ -50,6 +50,7 @@ type runner struct {
 	conns       int  // connections opened so far
 	errs        int  // error replies on the current connection
 	inTx        bool // a MAIL FROM was accepted and no RSET since
+	dirty       bool // MAIL or RCPT sent since the last RSET, accepted or not
 	errorLimit  *int // errors before the server dropped us, when it did
 	firstErr    error
 	mailRefused int // code of a refused set-up MAIL FROM: transactions cannot open
@@ -135,19 +136,25 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 			}
 		}
 		dropped := false
-		switch {
-		case s.State == Idle && r.inTx:
+		// RSET after any MAIL or RCPT, even a refused one, before a new
+		// transaction: Postfix keeps a refused MAIL's SIZE= and refuses
+		// the next MAIL FROM with the same 552 until RSET.
+		if (s.State == Idle || s.State == InMail && !r.inTx) && r.dirty {
 			reply, err := r.conn.Cmd(ctx, "RSET")
 			r.count(reply)
 			if err != nil || reply.Code == 421 {
 				dropped = true
 			} else {
-				r.inTx = false
+				r.inTx, r.dirty = false, false
 			}
+		}
+		switch {
+		case dropped:
 		case s.State == InMail && !r.inTx:
 			setup := Step{Name: "open-transaction", Suite: s.Suite, Case: "a MAIL FROM to open a transaction", Command: explain.MAIL,
 				Line: "MAIL FROM:<" + r.from + ">", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.1.2", Setup: true}
 			res, err := r.send(ctx, setup)
+			r.dirty = true
 			if err != nil || res.code() == 421 {
 				dropped = true
 				break
@@ -164,6 +171,9 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		}
 		if !dropped {
 			res, err := r.send(ctx, s)
+			if s.Command == explain.MAIL || s.Command == explain.RCPT {
+				r.dirty = true
+			}
 			if err == nil && res.code() != 421 {
 				if s.Command == explain.MAIL && res.Outcome == Accepted {
 					r.inTx = true
@@ -261,7 +271,7 @@ func (r *runner) connect(ctx context.Context) error {
 	if c == nil {
 		return errors.New("no connection")
 	}
-	r.conn, r.caps, r.errs, r.inTx = c, caps, 0, false
+	r.conn, r.caps, r.errs, r.inTx, r.dirty = c, caps, 0, false, false
 	return nil
 }
 

@@ -307,7 +307,7 @@ func judgeSyntax(results []StepResult) SyntaxVerdict {
 			}
 		case Rejected:
 			c := r.code()
-			if isSyntaxCode(c) || c == 553 || baseline[string(r.step.Command)] {
+			if isSyntaxCode(c) || c == 553 || baseline[string(r.step.Command)] && !mailboxOrPolicy(r.Reply.Enhanced) {
 				rejected = append(rejected, r.Name)
 			}
 		}
@@ -321,6 +321,14 @@ func judgeSyntax(results []StepResult) SyntaxVerdict {
 		return SyntaxVerdict{Verdict: SyntaxStrict, Deciding: rejected, Reason: "every form RFC 5321 forbids that was tried was rejected"}
 	}
 	return SyntaxVerdict{Verdict: SyntaxUnknown, Deciding: []string{}, Reason: "no forbidden form drew a conclusive reply"}
+}
+
+// mailboxOrPolicy tells whether an enhanced code blames the mailbox or
+// policy rather than syntax (RFC 3463: X.1.1 no such mailbox, X.1.2 bad
+// domain, X.7.1 not authorized, e.g. relaying denied).
+func mailboxOrPolicy(enhanced string) bool {
+	_, sd, ok := strings.Cut(enhanced, ".")
+	return ok && (sd == "1.1" || sd == "1.2" || sd == "7.1")
 }
 
 // judgeCatchAll compares RCPT of a real mailbox with RCPT of a random one:

@@ -210,3 +210,16 @@ func TestJudgeAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntaxIgnoresMailboxRefusals(t *testing.T) {
+	rs := results(t, map[string]int{"rcpt-well-formed": 250, "rcpt-no-brackets": 501, "rcpt-utf8-without-smtputf8": 550})
+	for i := range rs {
+		if rs[i].Name == "rcpt-utf8-without-smtputf8" {
+			rs[i].Reply.Enhanced = "5.1.1"
+		}
+	}
+	v := Summarize(rs).EnvelopeSyntax
+	if v.Verdict != SyntaxStrict || strings.Join(v.Deciding, ",") != "rcpt-no-brackets" {
+		t.Errorf("envelope_syntax = %+v; a 550 5.1.1 (no such mailbox) is not a syntax rejection", v)
+	}
+}
