@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -305,8 +306,9 @@ func (o *explainOutput) para(body string) {
 
 // item writes a bulleted, wrapped entry with a hanging indent.
 func (o *explainOutput) item(bullet, body string) {
-	lines := wrapText(body, o.width-3-len(bullet))
-	pad := strings.Repeat(" ", len(bullet)+1)
+	n := utf8.RuneCountInString(bullet)
+	lines := wrapText(body, o.width-3-n)
+	pad := strings.Repeat(" ", n+1)
 	for i, l := range lines {
 		if i == 0 {
 			fmt.Fprintf(o.w, "  %s %s\n", bullet, l)
