@@ -66,8 +66,8 @@ type codePattern struct {
 }
 
 type enhancedPattern struct {
-	class          int // 0 for either class
-	subject        int
+	class              int // 0 for either class
+	subject            int
 	detailLo, detailHi int
 }
 
