@@ -104,6 +104,10 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)...)
 	}
 	e.Recognized = Recognize(code, enhanced, text)
+	if r := e.Recognized; r != nil && r.IANAMeaning != "" && e.EnhancedStatus != nil {
+		e.Warnings = append(e.Warnings, fmt.Sprintf("%s uses %s for its own meaning, not the IANA registry's (%s); the %s reading applies",
+			r.Source, enhanced, e.EnhancedStatus.Title, r.Source))
+	}
 	return e
 }
 

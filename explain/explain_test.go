@@ -334,3 +334,23 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestProviderReuseWins checks the provider's reading wins over the
+// registry's where a provider reuses a registered enhanced code, and the
+// registry's meaning is kept and labelled.
+func TestProviderReuseWins(t *testing.T) {
+	e := Explain(550, "5.7.27", "The sender's domain does not pass SPF - gsmtp", RCPT)
+	r := e.Recognized
+	if r == nil || r.IANAMeaning == "" {
+		t.Fatalf("Recognized = %+v; want a provider reading with the IANA meaning beside it", r)
+	}
+	if b := e.Brief(); !strings.HasPrefix(b, r.Source+": ") || strings.Contains(b, "null MX") {
+		t.Errorf("Brief() = %q; want the provider's reading, not the registry's", b)
+	}
+	if all := strings.Join(e.Warnings, " "); !strings.Contains(all, "not the IANA registry's (Sender address has null MX)") {
+		t.Errorf("warnings %q", all)
+	}
+	if e.EnhancedStatus == nil || e.EnhancedStatus.Title != "Sender address has null MX" {
+		t.Errorf("the registry layer must stay: %+v", e.EnhancedStatus)
+	}
+}

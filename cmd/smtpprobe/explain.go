@@ -265,6 +265,8 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		reg := "IANA registry"
 		if !st.Registered {
 			reg = "not in the IANA registry; read by its " + st.Level
+		} else if r := x.Recognized; r != nil && r.IANAMeaning != "" {
+			reg = "IANA registry meaning, shown as such: " + r.Source + " uses this code for something else"
 		}
 		fmt.Fprintf(o.w, "%s %s — %s (%s)\n", o.h.Enhanced, paint(o.color, st.Class*100, st.Code), st.Title, reg)
 		o.para(st.Meaning)
