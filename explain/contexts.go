@@ -67,6 +67,13 @@ var contextNotes = map[contextKey]contextNote{
 		Fix:     "Nothing to fix. Use only the extensions listed here.",
 		Refs:    []string{"RFC 5321 §4.1.1.1"},
 	},
+	{250, HELO}: {
+		Brief:   "greeting accepted; plain SMTP, no extensions",
+		Meaning: "The server accepted your HELO. After HELO no SMTP extensions are in force: no SIZE=, no STARTTLS, no AUTH, no 8BITMIME.",
+		When:    "In answer to HELO, usually from a client that fell back from EHLO.",
+		Fix:     "Nothing to fix. Send EHLO instead if you need any extension.",
+		Refs:    []string{"RFC 5321 §4.1.1.1", "RFC 5321 §3.2"},
+	},
 	{501, EHLO}: {
 		Brief:   "EHLO/HELO argument rejected: a bad host name or address literal",
 		Meaning: "The server refused the name you gave in EHLO/HELO: it is missing, not a syntactically valid domain, has characters outside letters, digits and hyphen (an underscore, for instance), is not fully qualified, or is an address literal without square brackets.",

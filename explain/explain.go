@@ -135,7 +135,11 @@ func enhancedWhen(st EnhancedStatus) string {
 	switch st.Associated {
 	case "", "Any", "Not given", ".":
 	default:
-		s += " IANA pairs it with basic code " + st.Associated + "."
+		noun := "basic code "
+		if strings.ContainsAny(st.Associated, ",/") || strings.Contains(st.Associated, " or ") || strings.Contains(st.Associated, "XX") {
+			noun = "basic codes "
+		}
+		s += " IANA pairs it with " + noun + st.Associated + "."
 	}
 	return s
 }
