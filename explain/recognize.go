@@ -175,7 +175,13 @@ func compileRecognizer(r recognizer) (compiled, error) {
 	}
 	if r.words != "" {
 		for _, w := range strings.Split(r.words, " && ") {
-			re, err := regexp.Compile("(?i)" + w)
+			// Patterns are matched against the lower-cased text, which is
+			// much cheaper than (?i) folding; escapes whose meaning
+			// changes with case are refused.
+			if strings.ContainsAny(w, "\\") && upperEscape.MatchString(w) {
+				return c, fmt.Errorf("pattern %q: upper-case escapes are not allowed", w)
+			}
+			re, err := regexp.Compile(strings.ToLower(w))
 			if err != nil {
 				return c, err
 			}
@@ -186,6 +192,10 @@ func compileRecognizer(r recognizer) (compiled, error) {
 	}
 	return c, nil
 }
+
+// upperEscape finds escapes such as \D or \S that lower-casing a pattern
+// would turn into their opposites.
+var upperEscape = regexp.MustCompile(`\\[A-Z]`)
 
 // parseCodePattern reads "550" or "5xx".
 func parseCodePattern(s string) (codePattern, error) {
@@ -344,9 +354,14 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}
-	text = foldContinuations(text)
-	for i := range recognizers {
-		c := &recognizers[i]
+	return bestOf(recognizers, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+}
+
+// bestOf picks the winning row of rows for a reply whose text is already
+// folded and lower-cased, and the best MTA template row among them.
+func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) (best, via *compiled) {
+	for i := range rows {
+		c := &rows[i]
 		if !c.matches(code, enh, hasEnh, text) {
 			continue
 		}

@@ -166,13 +166,8 @@ func TestRecognizeSpecificity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var best *compiled
 		e, has := parseEnhanced(enh)
-		for i := range cs {
-			if cs[i].matches(code, e, has, text) && (best == nil || ranksBelow(best, &cs[i])) {
-				best = &cs[i]
-			}
-		}
+		best, _ := bestOf(cs, code, e, has, strings.ToLower(text))
 		if best == nil {
 			return ""
 		}
