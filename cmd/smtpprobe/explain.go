@@ -82,7 +82,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 		out.width = min(w-2, 100)
 	}
 	if len(rest) == 1 && rest[0] == "-" {
-		return explainStdin(e, out)
+		return explainStdin(e, out, cmd)
 	}
 	for _, a := range rest {
 		if a == "-" {
@@ -373,8 +373,9 @@ type stdinDoc struct {
 
 // explainStdin reads text from stdin, finds every reply in it and writes
 // the text back, each line escaped, with each reply's annotation after the
-// line it ends on.
-func explainStdin(e *env, out *explainOutput) int {
+// line it ends on. cmd, from --context, is used for replies whose command
+// the text does not tell.
+func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	if e.stdin == nil {
 		return usageError(e, "explain", "no standard input")
 	}
@@ -409,6 +410,9 @@ func explainStdin(e *env, out *explainOutput) int {
 		end = max(0, min(end, len(text)-1))
 		ln := lineOf(end)
 		byLine[ln] = append(byLine[ln], i)
+		if f.Context == "" {
+			f.Context = cmd
+		}
 		x := explain.Explain(f.Code, f.Enhanced, f.Text, f.Context)
 		raw := ""
 		if f.Start >= 0 && f.End <= len(text) && f.Start <= f.End {

@@ -348,3 +348,20 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		t.Errorf("221 on line %d, want 5", doc.Replies[1].Line)
 	}
 }
+
+func TestExplainStdinContextFallback(t *testing.T) {
+	input := "said: 501 5.1.7 Bad sender address syntax\n"
+	saved := findReplies
+	t.Cleanup(func() { findReplies = saved })
+	findReplies = func(text string) []explain.Found {
+		return []explain.Found{{Start: 6, End: len(input) - 1, Code: 501, Enhanced: "5.1.7", Text: "Bad sender address syntax"}}
+	}
+	_, out, _ := runExplainTest(t, input, nil, "--context", "mail", "-")
+	if !strings.Contains(out, "=> 501 5.1.7 after MAIL: ") {
+		t.Errorf("--context not applied to a reply without one:\n%s", out)
+	}
+	_, out, _ = runExplainTest(t, input, nil, "-")
+	if strings.Contains(out, "after MAIL") {
+		t.Errorf("context invented without --context:\n%s", out)
+	}
+}
