@@ -48,10 +48,11 @@ type EnhancedStatus struct {
 }
 
 // Explain explains one reply: its basic code, enhanced code (may be empty)
-// and text (may be empty), as an answer to cmd. An empty cmd means the
-// command is not known and gives the general reading; Unknown means a verb
-// the server did not know. code 0 with an enhanced code explains the
-// enhanced code alone.
+// and text (may be empty), as an answer to cmd. An empty cmd gives the
+// general reading. Unknown (a verb the server did not know, or a command
+// not known to the caller) reads like the general one except for the few
+// codes that answer an unknown verb (500, 502, 503, 530). code 0 with an
+// enhanced code explains the enhanced code alone.
 func Explain(code int, enhanced, text string, cmd Command) Explanation {
 	e := Explanation{Code: code, Enhanced: enhanced, Context: cmd}
 	if enhanced != "" {
