@@ -135,7 +135,7 @@ var contextNotes = map[contextKey]contextNote{
 		Brief: "STARTTLS out of sequence: TLS already active, or EHLO missing",
 		When:  "After a second STARTTLS inside an already encrypted session, or STARTTLS before EHLO.",
 		Fix:   "Send STARTTLS once, after EHLO; after the handshake, send EHLO again and go on.",
-		Refs:  []string{"RFC 3207 §4.2"},
+		Refs:  []string{"RFC 3207 §4"},
 	},
 	{530, Unknown}: {
 		Brief: "refused until you authenticate (or start TLS, if the text says so)",
