@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -172,14 +170,6 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	return probeExit(e, report, err, failOn)
-}
-
-// writeJSON prints v as one indented JSON document.
-func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
 }
 
 // probeExit picks the exit code of a probe run (see `smtpprobe help
