@@ -248,7 +248,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		p.line("")
 		for _, s := range notes {
 			p.wrap("  "+s.Name+": ", s.Verdict)
-			if s.Annotation != "" {
+			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.verbose) {
 				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
 			}
 		}
