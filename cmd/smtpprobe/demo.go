@@ -41,8 +41,9 @@ var demoPolicy = probetest.Policy{
 // demoLab is the demo's small internet: SMTP servers behind the demo MX
 // hosts, all on one port.
 type demoLab struct {
-	port  int
-	hosts []demoLabHost
+	port    int
+	hosts   []demoLabHost
+	dnsAddr string // "127.0.0.1:PORT" of the demo's DNS server
 }
 
 // demoLabHost is one MX host of the lab and the server answering for it.
@@ -173,6 +174,59 @@ func (l *demoLab) Close() error {
 	return errors.Join(errs...)
 }
 
+const demoExamples = `  smtpprobe demo              # the report a person reads
+  smtpprobe demo -v           # with the full C:/S: transcript and timings
+  smtpprobe demo --json       # the JSON document scripts read
+`
+
 func runDemo(ctx context.Context, args []string, e *env) int {
-	return usageError(e, "demo", "not built yet")
+	fs := newFlagSet("demo", "smtpprobe demo [--json] [--color auto|always|never] [-v]", demoExamples)
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	color := fs.String("color", string(colorAuto), "colour reply codes: auto, always or never")
+	verbose := fs.BoolP("verbose", "v", false, "print the full transcript with timings")
+	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(e, "demo", fmt.Sprintf("takes no arguments, got %q", fs.Arg(0)))
+	}
+	if _, err := parseColorMode(*color); err != nil {
+		return usageError(e, "demo", err.Error())
+	}
+
+	lab, err := startDemoLab(net.Listen)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "smtpprobe demo: %v\n", err)
+		return exitConnection
+	}
+	defer lab.Close()
+
+	probeArgs := lab.probeArgs()
+	if *jsonOut {
+		probeArgs = append(probeArgs, "--json")
+	}
+	if *verbose {
+		probeArgs = append(probeArgs, "-v")
+	}
+	probeArgs = append(probeArgs, "--color", *color)
+	fmt.Fprintf(e.stderr, "smtpprobe demo: %s served on loopback; running: smtpprobe probe %s\n",
+		demoDomain, strings.Join(probeArgs, " "))
+	return runProbe(ctx, probeArgs, e)
+}
+
+// demoTarget is the address the demo probes: a mailbox that exists, so the
+// report shows a 250 beside the refusals.
+const demoTarget = "alice@" + demoDomain
+
+// probeArgs are the arguments of the `smtpprobe probe` run the demo makes:
+// only the DNS server and the port differ from a probe of a real domain.
+// The extra recipients draw the greylisting and over-quota replies.
+func (l *demoLab) probeArgs() []string {
+	return []string{
+		demoTarget,
+		"--rcpt", "greylisted@" + demoDomain,
+		"--rcpt", "full@" + demoDomain,
+		"--dns", l.dnsAddr,
+		"--port", strconv.Itoa(l.port),
+	}
 }
