@@ -302,3 +302,50 @@ func (s *rawServer) Close() error {
 	s.wg.Wait()
 	return err
 }
+
+// The raw server is test infrastructure the scripts rely on; check it plays
+// a script over a real socket and reports a client that strays from it.
+func TestRawServerPlaysScript(t *testing.T) {
+	steps, err := parseRawScript("# greeting\nsend 220 raw.test ESMTP\nrecv EHLO\nsend \"250-raw.test\\r\\n250 \\x1b[2J\\r\\n\"\nrecv QUIT\nclose\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startRawServer(l, steps)
+	t.Cleanup(func() { s.Close() })
+
+	talk := func(hello string) string {
+		c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "%s\r\nQUIT\r\n", hello)
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+	if got, want := talk("EHLO me"), "220 raw.test ESMTP\r\n250-raw.test\r\n250 \x1b[2J\r\n"; got != want {
+		t.Errorf("session = %q, want %q", got, want)
+	}
+	if err := s.Err(); err != nil {
+		t.Errorf("Err after a faithful client: %v", err)
+	}
+	talk("HELO me")
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), `want prefix "EHLO"`) {
+		t.Errorf("Err after a client sent HELO = %v, want a prefix mismatch", err)
+	}
+
+	if _, err := parseRawScript("shout hello"); err == nil {
+		t.Error("parseRawScript accepted an unknown step")
+	}
+	if _, err := parseRawScript(`send "unterminated`); err == nil {
+		t.Error("parseRawScript accepted a bad quoted string")
+	}
+}
