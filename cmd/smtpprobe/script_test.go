@@ -32,6 +32,12 @@ import (
 //	send TEXT        TEXT and CRLF; a Go-quoted "TEXT" is sent exactly as unquoted
 //	recv [PREFIX]    read one line; with PREFIX it must start with it
 //	close            hang up
+//	reply VERB TEXT  a rule for serve: answer a command whose verb is VERB
+//	                 (case-insensitive; * for any) with TEXT, quoted as for send
+//	serve            answer every further line by the first matching reply
+//	                 rule, until the client hangs up; a command no rule
+//	                 matches gets "500 5.5.2 no reply scripted", QUIT gets
+//	                 "221 2.0.0 bye" and a hang-up unless a rule says otherwise
 //
 // Blank lines and lines starting with # are ignored.
 
@@ -179,8 +185,9 @@ func cmdRawCheck(ts *testscript.TestScript, neg bool, args []string) {
 
 // rawStep is one line of a raw server script.
 type rawStep struct {
-	op  string // "send", "recv", "close"
-	arg string
+	op   string // "send", "recv", "close", "reply", "serve"
+	arg  string
+	verb string // for reply
 }
 
 func parseRawScript(text string) ([]rawStep, error) {
@@ -191,24 +198,33 @@ func parseRawScript(text string) ([]rawStep, error) {
 			continue
 		}
 		op, arg, _ := strings.Cut(line, " ")
+		step := rawStep{op: op, arg: arg}
+		var err error
 		switch op {
 		case "send":
-			if strings.HasPrefix(arg, `"`) {
-				s, err := strconv.Unquote(arg)
-				if err != nil {
-					return nil, fmt.Errorf("line %d: %v", n+1, err)
-				}
-				arg = s
-			} else {
-				arg += "\r\n"
-			}
-		case "recv", "close":
+			step.arg, err = rawText(arg)
+		case "reply":
+			verb, text, _ := strings.Cut(arg, " ")
+			step.verb = strings.ToUpper(verb)
+			step.arg, err = rawText(text)
+		case "recv", "close", "serve":
 		default:
-			return nil, fmt.Errorf("line %d: unknown step %q", n+1, op)
+			err = fmt.Errorf("unknown step %q", op)
 		}
-		steps = append(steps, rawStep{op, arg})
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v", n+1, err)
+		}
+		steps = append(steps, step)
 	}
 	return steps, nil
+}
+
+// rawText is a step's text: Go-quoted text exactly, else the text and CRLF.
+func rawText(arg string) (string, error) {
+	if strings.HasPrefix(arg, `"`) {
+		return strconv.Unquote(arg)
+	}
+	return arg + "\r\n", nil
 }
 
 // rawServer plays a script to every connection, for server behaviour that
@@ -260,8 +276,13 @@ func (s *rawServer) play(c net.Conn) error {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	r := bufio.NewReader(c)
+	var rules []rawStep
 	for _, st := range s.steps {
 		switch st.op {
+		case "reply":
+			rules = append(rules, st)
+		case "serve":
+			return serveRules(c, r, rules)
 		case "send":
 			if _, err := io.WriteString(c, st.arg); err != nil {
 				return fmt.Errorf("send %q: %w", st.arg, err)
@@ -279,6 +300,35 @@ func (s *rawServer) play(c net.Conn) error {
 		}
 	}
 	return nil
+}
+
+// serveRules answers each line by the first rule for its verb until the
+// client hangs up or quits.
+func serveRules(c net.Conn, r *bufio.Reader, rules []rawStep) error {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil // the client hung up
+		}
+		verb, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		verb = strings.ToUpper(verb)
+		reply := "500 5.5.2 no reply scripted\r\n"
+		if verb == "QUIT" {
+			reply = "221 2.0.0 bye\r\n"
+		}
+		for _, rule := range rules {
+			if rule.verb == verb || rule.verb == "*" {
+				reply = rule.arg
+				break
+			}
+		}
+		if _, err := io.WriteString(c, reply); err != nil {
+			return fmt.Errorf("reply to %q: %w", line, err)
+		}
+		if verb == "QUIT" {
+			return nil
+		}
+	}
 }
 
 func (s *rawServer) Addr() string { return s.l.Addr().String() }
@@ -342,10 +392,40 @@ func TestRawServerPlaysScript(t *testing.T) {
 		t.Errorf("Err after a client sent HELO = %v, want a prefix mismatch", err)
 	}
 
+	if _, err := parseRawScript("reply VRFY \"unterminated"); err == nil {
+		t.Error("parseRawScript accepted a bad quoted reply")
+	}
 	if _, err := parseRawScript("shout hello"); err == nil {
 		t.Error("parseRawScript accepted an unknown step")
 	}
 	if _, err := parseRawScript(`send "unterminated`); err == nil {
 		t.Error("parseRawScript accepted a bad quoted string")
+	}
+}
+
+func TestRawServerServesRules(t *testing.T) {
+	steps, err := parseRawScript("send 220 raw.test\nreply EHLO \"250-raw.test\\r\\n250 SIZE 10\\r\\n\"\nreply vrfy 252 maybe\nreply * 550 no\nserve\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startRawServer(l, steps)
+	t.Cleanup(func() { s.Close() })
+	c, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprint(c, "ehlo me\r\nVRFY x\r\nMAIL FROM:<>\r\nQUIT\r\n")
+	b, _ := io.ReadAll(c)
+	if got, want := string(b), "220 raw.test\r\n250-raw.test\r\n250 SIZE 10\r\n252 maybe\r\n550 no\r\n550 no\r\n"; got != want {
+		t.Errorf("session = %q, want %q", got, want)
+	}
+	if err := s.Err(); err != nil {
+		t.Error(err)
 	}
 }
