@@ -201,17 +201,24 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 	}
 	defer lab.Close()
 
-	probeArgs := lab.probeArgs()
+	var output []string
 	if *jsonOut {
-		probeArgs = append(probeArgs, "--json")
+		output = append(output, "--json")
 	}
 	if *verbose {
-		probeArgs = append(probeArgs, "-v")
+		output = append(output, "-v")
 	}
-	probeArgs = append(probeArgs, "--color", *color)
+	output = append(output, "--color", *color)
+	return lab.run(ctx, output, e)
+}
+
+// run probes the lab's domain through the probe subcommand, with output
+// the flags that shape the report (--json, -v, --color).
+func (l *demoLab) run(ctx context.Context, output []string, e *env) int {
+	args := append(l.probeArgs(), output...)
 	fmt.Fprintf(e.stderr, "smtpprobe demo: %s served on loopback; running: smtpprobe probe %s\n",
-		demoDomain, strings.Join(probeArgs, " "))
-	return runProbe(ctx, probeArgs, e)
+		demoDomain, strings.Join(args, " "))
+	return runProbe(ctx, args, e)
 }
 
 // demoTarget is the address the demo probes: a mailbox that exists, so the
