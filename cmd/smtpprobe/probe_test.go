@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -391,5 +393,18 @@ func TestProbeJSONSchema(t *testing.T) {
 		if _, ok := verdicts[k]; !ok {
 			t.Errorf("no verdicts.%s", k)
 		}
+	}
+}
+
+func TestProbeDNSExitCodes(t *testing.T) {
+	servfail := resolvertest.StartBehavior(t, "$ORIGIN x.test.\n@ 300 SOA ns.x.test. h.x.test. 1 3600 600 86400 60\n", resolvertest.Behavior{Rcode: 2})
+	_, errs, code := runCLI(t, "probe", "--dns", servfail.Addr(), "x.test")
+	if code != exitDNS || !strings.Contains(errs, "DNS") {
+		t.Errorf("SERVFAIL: exit %d, stderr %q; want 3", code, errs)
+	}
+	null := resolvertest.Start(t, "$ORIGIN null.test.\n@ 300 SOA ns.null.test. h.null.test. 1 3600 600 86400 60\n@ 300 MX 0 .\n")
+	out, errs, code := runCLI(t, "probe", "--dns", null.Addr(), "null.test")
+	if code != exitCheck || !strings.Contains(out, "null MX") {
+		t.Errorf("null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
 	}
 }
