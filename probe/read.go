@@ -92,7 +92,7 @@ func ReadReply(r *bufio.Reader, lim Limits) (Reply, error) {
 			if overBudget {
 				rep.addDev(DevReplyTooLarge, n, fmt.Sprintf("more than %d bytes", lim.ReplyBytes))
 			} else {
-				rep.addDev(DevTruncated, n, "connection ended before the reply was complete")
+				rep.addDev(DevTruncated, n, "reply cut short: "+err.Error())
 			}
 			return rep, err
 		}
@@ -101,7 +101,7 @@ func ReadReply(r *bufio.Reader, lim Limits) (Reply, error) {
 			if overBudget {
 				rep.addDev(DevReplyTooLarge, n, fmt.Sprintf("more than %d bytes", lim.ReplyBytes))
 			} else {
-				rep.addDev(DevTruncated, n, "connection ended inside a line")
+				rep.addDev(DevTruncated, n, "reply cut short inside a line: "+err.Error())
 			}
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -126,7 +126,8 @@ type rawLine struct {
 }
 
 // readLine reads through the next LF, keeping at most keep bytes of the
-// content and charging every byte read to *budget.
+// content and charging every byte read to *budget. The returned text may
+// alias r's buffer: use it before reading again.
 func readLine(r *bufio.Reader, keep int, budget *int) (rawLine, error) {
 	var ln rawLine
 	var last byte // last content byte seen, to spot a CR before LF
@@ -146,7 +147,12 @@ func readLine(r *bufio.Reader, keep int, budget *int) (rawLine, error) {
 		if len(body) > 0 {
 			last = body[len(body)-1]
 		}
-		if room := keep + 1 - len(ln.text); room > 0 {
+		if ln.text == nil && ended {
+			// The usual case, a whole line in one chunk: use the
+			// buffer's bytes directly; addLine copies them before the
+			// next read.
+			ln.text = body
+		} else if room := keep + 1 - len(ln.text); room > 0 {
 			// One byte over the cap is kept for now so a CR at the
 			// cap boundary can still be recognised; trimmed below.
 			ln.text = append(ln.text, body[:min(room, len(body))]...)

@@ -186,6 +186,8 @@ func (s *Session) handshake(ctx context.Context) error {
 		st := StatusTLSHandshakeError
 		if ctx.Err() != nil {
 			st = classify(ctx.Err(), "")
+		} else if isTimeout(err) {
+			st = StatusIOTimeout
 		}
 		s.tr.Event("TLS handshake failed: %v", err)
 		return &Error{Status: st, Op: "tls", Err: err}
@@ -309,15 +311,12 @@ func (s *Session) ioError(ctx context.Context, op string, err error) error {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	st := classify(err, op)
-	switch st {
-	case StatusClosedByServer, StatusProtocolError, StatusCanceled:
-		// A cap exceeded or the peer gone: the stream cannot be trusted.
-		s.markClosed()
-	case StatusIOTimeout:
-		if ctx.Err() == nil {
-			err = fmt.Errorf("no complete reply within %v: %w", s.cfg.ReplyTimeout, err)
-		}
+	if st == StatusIOTimeout && ctx.Err() == nil {
+		err = fmt.Errorf("no complete reply within %v: %w", s.cfg.ReplyTimeout, err)
 	}
+	// After a timeout, a cap or a closed peer the stream cannot be
+	// trusted: a late reply would be taken for the next command's.
+	s.markClosed()
 	return &Error{Status: st, Op: op, Err: err}
 }
 
