@@ -53,7 +53,7 @@ func TestSilentServers(t *testing.T) {
 	}{
 		{"says nothing", []step{longStall}, StatusIOTimeout, ""},
 		{"banner then nothing", []step{banner, longStall}, StatusIOTimeout, "220 mx.test ESMTP ready\r\n"},
-		{"drips a byte at a time", []step{probetest.DripForever("220-slow\r\n", 20*time.Millisecond)}, StatusIOTimeout, "220-slow"},
+		{"drips a byte at a time", []step{probetest.DripForever("220-slow\r\n", 5*time.Millisecond)}, StatusIOTimeout, "220-"},
 		{"closes after the banner", []step{banner, probetest.Close()}, StatusClosedByServer, "220 mx.test"},
 		{"resets mid-reply", []step{banner, expect("EHLO client.test"), send("250-mx.test\r\n250-PIPE"), probetest.Reset()},
 			StatusClosedByServer, "250-PIPE"},
@@ -64,7 +64,7 @@ func TestSilentServers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := probetest.NewScripted(t, tc.steps...)
-			s, err := dial(t, config(srv.Addr()))
+			s, err := dial(t, shortConfig(srv.Addr()))
 			wantStatus(t, err, tc.status)
 			if s == nil {
 				t.Fatal("no session: the transcript is lost")
@@ -83,7 +83,7 @@ func TestSilentServers(t *testing.T) {
 // and that what arrived is kept in the reply.
 func TestDripKeepsPartialReply(t *testing.T) {
 	srv := probetest.NewScripted(t, probetest.Drip("220 this banner arrives one byte at a time and never ends", 20*time.Millisecond), longStall)
-	s, err := dial(t, config(srv.Addr()))
+	s, err := dial(t, shortConfig(srv.Addr()))
 	wantStatus(t, err, StatusIOTimeout)
 	g := s.Greeting()
 	if g.Code != 220 || len(g.Lines) != 1 || !strings.HasPrefix("this banner arrives one byte at a time and never ends", g.Lines[0]) || !g.Has(DevTruncated) {
@@ -198,7 +198,7 @@ func TestUnsolicitedData(t *testing.T) {
 func TestRepliesBeforeCommand(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, send("550 early\r\n"), expect("NOOP"), send("250 ok\r\n"), longStall)...)
 	s, _ := dial(t, config(srv.Addr()))
-	time.Sleep(50 * time.Millisecond) // let the early reply arrive before the command
+	time.Sleep(200 * time.Millisecond) // let the early reply arrive before the command
 	rep, err := s.Cmd(context.Background(), "NOOP")
 	if err != nil || rep.Code != 250 || !rep.Has(DevUnsolicited) {
 		t.Fatalf("%+v %v", rep, err)
@@ -282,7 +282,7 @@ func TestSessionByteCap(t *testing.T) {
 
 func TestQuitWithoutReply(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("QUIT"), longStall)...)
-	s, _ := dial(t, config(srv.Addr()))
+	s, _ := dial(t, shortConfig(srv.Addr()))
 	_, err := s.Quit(context.Background())
 	wantStatus(t, err, StatusIOTimeout)
 	if !s.Closed() {

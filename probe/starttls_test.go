@@ -95,7 +95,7 @@ func TestSTARTTLSRefused(t *testing.T) {
 
 func TestSTARTTLSThenPlainText(t *testing.T) {
 	p := newPKI(t)
-	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), stall(50e6), send("250 still plain text\r\n"), longStall)...)
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.AwaitBytes(), send("250 still plain text\r\n"), longStall)...)
 	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
 	wantStatus(t, err, StatusTLSHandshakeError)
 	if !s.Closed() || s.TLS() != nil {
