@@ -251,7 +251,7 @@ func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
 	dl := replyDeadline(ctx, s.cfg.ReplyTimeout)
 	s.conn.SetWriteDeadline(dl)
 	stop := interruptOnDone(ctx, s.conn)
-	_, err := s.br2w().Write([]byte(line + "\r\n"))
+	_, err := s.writer().Write([]byte(line + "\r\n"))
 	stop()
 	if err != nil {
 		s.markClosed()
@@ -262,8 +262,8 @@ func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
 	return rep, err
 }
 
-// br2w returns the writer for commands: the tee over the current layer.
-func (s *Session) br2w() *teeConn {
+// writer returns the writer for commands: the tee over the current layer.
+func (s *Session) writer() *teeConn {
 	return &teeConn{Conn: s.conn, tr: s.tr, received: &s.received, cap: s.cfg.Limits.SessionBytes}
 }
 

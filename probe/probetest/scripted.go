@@ -134,8 +134,8 @@ func (s *Scripted) Accepted() int {
 	return s.n
 }
 
-// Err waits for every connection's script to finish (at most 10 s) and
-// returns the server-side failures: an Expect that did not match, a
+// Err waits for the script of every connection accepted so far to finish
+// (at most 10 s) and returns the server-side failures: an Expect that did not match, a
 // connection beyond the script sequence, a failed TLS handshake.
 func (s *Scripted) Err() error {
 	var errs []error
