@@ -249,7 +249,7 @@ func TestAnswers421ToEverything(t *testing.T) {
 func TestCmdRefusesLines(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("NOOP"), send("250 ok\r\n"), longStall)...)
 	s, _ := dial(t, config(srv.Addr()))
-	for _, line := range []string{"DATA", "data", "BDAT 10 LAST", " Bdat 0", "STARTTLS", "NOOP\r\nDATA", "VRFY a\nb", "VRFY a\x00", "NOOP\r"} {
+	for _, line := range []string{"DATA", "data", "BDAT 10 LAST", " Bdat 0", "STARTTLS", "NOOP\r\nDATA", "VRFY a\nb", "VRFY a\x00", "NOOP\r", "DATA\tx"} {
 		_, err := s.Cmd(context.Background(), line)
 		if !errors.Is(err, ErrRefusedLine) || Status(err) != StatusInvalidInput {
 			t.Errorf("Cmd(%q) = %v, want a refusal", line, err)

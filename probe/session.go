@@ -223,11 +223,10 @@ func checkLine(line string) error {
 		return &Error{Status: StatusInvalidInput, Op: "write",
 			Err: fmt.Errorf("%w: CR, LF or NUL at byte %d", ErrRefusedLine, i+1)}
 	}
-	verb, _, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-	switch strings.ToUpper(verb) {
+	switch verb := strings.ToUpper(verbOf(line)); verb {
 	case "DATA", "BDAT", "STARTTLS":
 		return &Error{Status: StatusInvalidInput, Op: "write",
-			Err: fmt.Errorf("%w: %s is never sent by a probe", ErrRefusedLine, strings.ToUpper(verb))}
+			Err: fmt.Errorf("%w: %s is never sent by a probe", ErrRefusedLine, verb)}
 	}
 	return nil
 }
@@ -241,7 +240,7 @@ func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
 	}
 	var early []Deviation
 	if b := s.pending(); len(b) > 0 {
-		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %q was sent", len(b), verbOf(line))}
+		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %s was sent: %.80q", len(b), verbOf(line), b)}
 		s.note(d)
 		early = append(early, d)
 	}
@@ -267,9 +266,12 @@ func (s *Session) writer() *teeConn {
 	return &teeConn{Conn: s.conn, tr: s.tr, received: &s.received, cap: s.cfg.Limits.SessionBytes}
 }
 
+// verbOf is the line's first word, as a server would split it.
 func verbOf(line string) string {
-	v, _, _ := strings.Cut(line, " ")
-	return v
+	if f := strings.Fields(line); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // read reads one reply with a deadline timeout from now.
@@ -376,7 +378,7 @@ func (s *Session) Close() error {
 	}
 	if !s.closed {
 		if b := s.pending(); len(b) > 0 {
-			s.note(Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived after the last reply", len(b))})
+			s.note(Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived after the last reply: %.80q", len(b), b)})
 		}
 	}
 	s.shut = true
