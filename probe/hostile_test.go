@@ -289,3 +289,23 @@ func TestQuitWithoutReply(t *testing.T) {
 		t.Error("Quit must close the session whatever the server does")
 	}
 }
+
+func TestPipeline(t *testing.T) {
+	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("MAIL FROM:<a@b>"), expect("RCPT TO:<c@d>"), expect("RSET"),
+		send("250 2.1.0 ok\r\n550 5.1.1 unknown\r\n250 2.0.0 reset\r\n"),
+		expect("MAIL FROM:<a@b>"), expect("RCPT TO:<c@d>"), expect("RSET"), send("999 what\r\n421 4.7.0 bye\r\n"), probetest.Close())...)
+	s, err := dial(t, config(srv.Addr()))
+	wantStatus(t, err, StatusOK)
+	reps, err := s.Pipeline(context.Background(), []string{"MAIL FROM:<a@b>", "RCPT TO:<c@d>", "RSET"})
+	if err != nil || len(reps) != 3 || reps[0].Code != 250 || reps[1].Code != 550 || reps[2].Code != 250 {
+		t.Fatalf("%+v %v", reps, err)
+	}
+	if _, err := s.Pipeline(context.Background(), []string{"NOOP", "DATA"}); !errors.Is(err, ErrRefusedLine) {
+		t.Fatalf("DATA in a pipeline: %v", err)
+	}
+	reps, err = s.Pipeline(context.Background(), []string{"MAIL FROM:<a@b>", "RCPT TO:<c@d>", "RSET"})
+	wantStatus(t, err, StatusProtocolError)
+	if len(reps) != 2 || reps[1].Code != 421 || !s.Closed() {
+		t.Fatalf("%+v closed %v", reps, s.Closed())
+	}
+}

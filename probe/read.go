@@ -35,24 +35,25 @@ func (r Reply) Has(kind string) bool {
 
 // Deviation kinds recorded by ReadReply.
 const (
-	DevBareLF         = "bare-lf"          // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
-	DevBareCR         = "bare-cr"          // CR not followed by LF inside a line
-	DevMissingSpace   = "missing-space"    // code followed by neither SP, "-" nor the line end
-	DevInvalidCode    = "invalid-code"     // not three digits, or outside 2yz-5yz
-	DevMixedCodes     = "mixed-codes"      // a line's code differs from the first line's
-	DevNonCodeLine    = "non-code-line"    // continuation line without a reply code
-	DevLongLine       = "long-line"        // over 512 octets (RFC 5321 §4.5.3.1.5)
-	DevLineTruncated  = "line-truncated"   // longer than Limits.LineBytes; the rest was discarded
-	Dev8Bit           = "8bit-text"        // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
-	DevInvalidUTF8    = "invalid-utf8"     // 8-bit text that is not UTF-8 either
-	DevNUL            = "nul-byte"         // a NUL byte in the text
-	DevControlChar    = "control-char"     // another control byte (ESC, BEL...) in the text
-	DevTruncated      = "truncated"        // the reply ended before its last line was complete
-	DevTooManyLines   = "too-many-lines"   // more than Limits.Lines lines
-	DevReplyTooLarge  = "reply-too-large"  // more than Limits.ReplyBytes bytes
-	DevEnhancedClass  = "enhanced-class"   // enhanced code class differs from the reply class (RFC 3463 §2)
-	DevUnsolicited    = "unsolicited-data" // bytes the server sent before the command was written
-	DevSTARTTLSInject = "starttls-plaintext-injection"
+	DevBareLF         = "bare-lf"                      // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
+	DevBareCR         = "bare-cr"                      // CR not followed by LF inside a line
+	DevMissingSpace   = "missing-space"                // code followed by neither SP, "-" nor the line end
+	DevInvalidCode    = "invalid-code"                 // not three digits, or outside 2yz-5yz
+	DevMixedCodes     = "mixed-codes"                  // a line's code differs from the first line's
+	DevNonCodeLine    = "non-code-line"                // continuation line without a reply code
+	DevLongLine       = "long-line"                    // over 512 octets (RFC 5321 §4.5.3.1.5)
+	DevLineTruncated  = "line-truncated"               // longer than Limits.LineBytes; the rest was discarded
+	Dev8Bit           = "8bit-text"                    // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
+	DevInvalidUTF8    = "invalid-utf8"                 // 8-bit text that is not UTF-8 either
+	DevNUL            = "nul-byte"                     // a NUL byte in the text
+	DevControlChar    = "control-char"                 // another control byte (ESC, BEL...) in the text
+	DevTruncated      = "truncated"                    // the reply ended before its last line was complete
+	DevTooManyLines   = "too-many-lines"               // more than Limits.Lines lines
+	DevReplyTooLarge  = "reply-too-large"              // more than Limits.ReplyBytes bytes
+	DevEnhancedClass  = "enhanced-class"               // enhanced code class differs from the reply class (RFC 3463 §2)
+	DevUnsolicited    = "unsolicited-data"             // bytes the server sent before the command was written
+	DevSTARTTLSInject = "starttls-plaintext-injection" // plain text right behind the 220 to STARTTLS (CVE-2011-0411 class)
+	DevTLSPlaintext   = "tls-plaintext"                // the server answered a TLS handshake in plain text
 )
 
 // ReadReply reads one SMTP reply (RFC 5321 §4.2) from r. It records every

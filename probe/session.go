@@ -36,8 +36,9 @@ type Session struct {
 	ext        Extensions
 	tlsInfo    *TLSInfo
 	deviations []Deviation
-	closed     bool // the server closed, sent 421, or the stream is unusable
-	shut       bool // Close was called
+	early      []Deviation // unsolicited bytes found before the last write
+	closed     bool        // the server closed, sent 421, or the stream is unusable
+	shut       bool        // Close was called
 }
 
 // Dial connects to cfg.Addr, reads the greeting, says EHLO (HELO when the
@@ -180,7 +181,7 @@ func (s *Session) handshake(ctx context.Context) error {
 		s.markClosed()
 		var rh tls.RecordHeaderError
 		if errors.As(err, &rh) {
-			s.note(Deviation{Kind: "starttls-plaintext", Detail: fmt.Sprintf("server answered the TLS handshake in plain text: %q", rh.RecordHeader[:])})
+			s.note(Deviation{Kind: DevTLSPlaintext, Detail: fmt.Sprintf("server answered the TLS handshake in plain text: %q", rh.RecordHeader[:])})
 			err = fmt.Errorf("server answered the TLS handshake in plain text: %w", err)
 		}
 		st := StatusTLSHandshakeError
@@ -232,33 +233,42 @@ func checkLine(line string) error {
 }
 
 func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
+	dl, err := s.send(ctx, line+"\r\n", verbOf(line))
+	if err != nil {
+		return Reply{Deviations: s.early}, err
+	}
+	rep, err := s.readUntil(ctx, dl)
+	rep.Deviations = append(s.early, rep.Deviations...)
+	return rep, err
+}
+
+// send writes data under a fresh absolute deadline, which it returns for
+// the reply. Bytes the server sent beforehand are recorded in s.early.
+func (s *Session) send(ctx context.Context, data, verb string) (time.Time, error) {
+	s.early = nil
 	if s.closed || s.shut {
-		return Reply{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
+		return time.Time{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
 	}
 	if err := ctx.Err(); err != nil {
-		return Reply{}, &Error{Status: classify(err, ""), Op: "write", Err: err}
+		return time.Time{}, &Error{Status: classify(err, ""), Op: "write", Err: err}
 	}
-	var early []Deviation
 	if b := s.pending(); len(b) > 0 {
-		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %s was sent: %.80q", len(b), verbOf(line), b)}
+		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %s was sent: %.80q", len(b), verb, b)}
 		s.note(d)
-		early = append(early, d)
+		s.early = append(s.early, d)
 	}
 	if s.closed {
-		return Reply{Deviations: early}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
+		return time.Time{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
 	}
 	dl := replyDeadline(ctx, s.cfg.ReplyTimeout)
 	s.conn.SetWriteDeadline(dl)
 	stop := interruptOnDone(ctx, s.conn)
-	_, err := s.writer().Write([]byte(line + "\r\n"))
+	_, err := s.writer().Write([]byte(data))
 	stop()
 	if err != nil {
-		s.markClosed()
-		return Reply{Deviations: early}, s.ioError(ctx, "write", err)
+		return dl, s.ioError(ctx, "write", err)
 	}
-	rep, err := s.readUntil(ctx, dl)
-	rep.Deviations = append(early, rep.Deviations...)
-	return rep, err
+	return dl, nil
 }
 
 // writer returns the writer for commands: the tee over the current layer.
@@ -356,6 +366,46 @@ func (s *Session) markClosed() {
 }
 
 func (s *Session) note(d Deviation) { s.deviations = append(s.deviations, d) }
+
+// Pipeline sends lines in one write and reads one reply per line, as RFC
+// 2920 allows when the server advertises PIPELINING. Each reply has its
+// own absolute deadline, counted from the end of the previous one. The
+// replies read so far come back with an error; lines are checked as Cmd
+// checks them, and none is sent if one is refused.
+func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error) {
+	var buf strings.Builder
+	for _, l := range lines {
+		if err := checkLine(l); err != nil {
+			return nil, err
+		}
+		buf.WriteString(l + "\r\n")
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	first, err := s.send(ctx, buf.String(), verbOf(lines[0]))
+	if err != nil {
+		return nil, err
+	}
+
+	replies := make([]Reply, 0, len(lines))
+	var firstErr error
+	for dl := first; ; dl = replyDeadline(ctx, s.cfg.ReplyTimeout) {
+		rep, err := s.readUntil(ctx, dl)
+		if len(replies) == 0 {
+			rep.Deviations = append(s.early, rep.Deviations...)
+		}
+		replies = append(replies, rep)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if s.closed || len(replies) == len(lines) {
+			// A 421 or a failure ends the pipeline; an unusable code
+			// alone does not.
+			return replies, firstErr
+		}
+	}
+}
 
 // Quit sends QUIT and waits a short while for the 221 (RFC 5321 §4.1.1.10),
 // then closes the connection.

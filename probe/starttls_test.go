@@ -101,7 +101,7 @@ func TestSTARTTLSThenPlainText(t *testing.T) {
 	if !s.Closed() || s.TLS() != nil {
 		t.Fatalf("closed %v TLS %+v", s.Closed(), s.TLS())
 	}
-	if len(s.Deviations()) == 0 || s.Deviations()[0].Kind != "starttls-plaintext" {
+	if len(s.Deviations()) == 0 || s.Deviations()[0].Kind != DevTLSPlaintext {
 		t.Errorf("deviations %+v", s.Deviations())
 	}
 }
