@@ -60,7 +60,10 @@ func shortConfig(addr string) Config {
 
 func dial(t *testing.T, cfg Config) (*Session, error) {
 	t.Helper()
+	start := time.Now()
 	s, err := Dial(context.Background(), cfg)
+	// Logged for the record (go test -v), never asserted.
+	t.Logf("Dial: status %s after %v (reply timeout %v)", Status(err), time.Since(start).Round(time.Millisecond), cfg.ReplyTimeout)
 	if s != nil {
 		t.Cleanup(func() { s.Close() })
 	}
