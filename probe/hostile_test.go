@@ -35,6 +35,11 @@ func TestGreetingEndsSession(t *testing.T) {
 			t.Fatalf("closed %v greeting %+v", s.Closed(), s.Greeting())
 		}
 	})
+	t.Run("521", func(t *testing.T) {
+		srv := probetest.NewScripted(t, script(send("521 5.3.2 does not accept mail\r\n"), quitOK)...)
+		_, err := dial(t, config(srv.Addr()))
+		wantStatus(t, err, StatusNoService)
+	})
 	for _, g := range []string{"000 zero\r\n", "999 nine\r\n", "abc hello\r\n", "2500 hello\r\n", "250 not a greeting\r\n"} {
 		t.Run(strings.Fields(g)[0], func(t *testing.T) {
 			srv := probetest.NewScripted(t, send(g), longStall)
@@ -307,5 +312,20 @@ func TestPipeline(t *testing.T) {
 	wantStatus(t, err, StatusProtocolError)
 	if len(reps) != 2 || reps[1].Code != 421 || !s.Closed() {
 		t.Fatalf("%+v closed %v", reps, s.Closed())
+	}
+}
+
+func TestDialRefusesBadHELO(t *testing.T) {
+	srv := probetest.NewScripted(t, banner, longStall)
+	for _, helo := range []string{"a\r\nDATA", "a\nb", "a\x00"} {
+		cfg := config(srv.Addr())
+		cfg.HELO = helo
+		s, err := Dial(context.Background(), cfg)
+		if s != nil || Status(err) != StatusInvalidInput {
+			t.Errorf("HELO %q: %v", helo, err)
+		}
+	}
+	if srv.Accepted() != 0 {
+		t.Error("connected despite a bad HELO name")
 	}
 }

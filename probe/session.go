@@ -47,11 +47,15 @@ type Session struct {
 // whenever a TCP connection was made, even with an error, so the
 // transcript is never lost; Status(err) names the outcome.
 //
-// A greeting of 421 or 554 ends the session with an error carrying that
+// A greeting other than 220 ends the session with an error carrying that
 // reply; certificate problems are recorded in TLS() and end the session
-// only when cfg.TLSVerify is set.
+// only when cfg.TLSVerify is set. On error the connection is already
+// closed; the Session stays readable.
 func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	cfg = cfg.withDefaults()
+	if err := checkLine("HELO " + cfg.HELO); err != nil {
+		return nil, err
+	}
 	raw, err := cfg.dial(ctx)
 	if err != nil {
 		return nil, &Error{Status: classify(err, "connect"), Op: "connect", Err: err}
@@ -59,21 +63,29 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	s := &Session{cfg: cfg, tr: NewTranscript(), raw: raw}
 	s.tr.Event("connected to %s", raw.RemoteAddr())
 	s.setConn(raw)
-	if cfg.TLS == TLSImplicit {
-		if err := s.handshake(ctx); err != nil {
-			return s, err
-		}
-	}
-	if err := s.readGreeting(ctx); err != nil {
-		return s, err
-	}
-	if err := s.hello(ctx); err != nil {
-		return s, err
-	}
-	if err := s.negotiateTLS(ctx); err != nil {
+	if err := s.open(ctx); err != nil {
+		s.markClosed()
+		s.Close()
 		return s, err
 	}
 	return s, nil
+}
+
+// open runs the session up to the first probe: TLS first if implicit,
+// the greeting, EHLO, and STARTTLS.
+func (s *Session) open(ctx context.Context) error {
+	if s.cfg.TLS == TLSImplicit {
+		if err := s.handshake(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.readGreeting(ctx); err != nil {
+		return err
+	}
+	if err := s.hello(ctx); err != nil {
+		return err
+	}
+	return s.negotiateTLS(ctx)
 }
 
 // setConn makes c the layer commands go through, with a fresh reader: no
@@ -96,13 +108,14 @@ func (s *Session) readGreeting(ctx context.Context) error {
 		s.markClosed()
 		return &Error{Status: StatusClosedByServer, Op: "greeting", Reply: &rep,
 			Err: fmt.Errorf("server not available: %d %s", rep.Code, rep.Text())}
-	case rep.Code == 554:
-		// RFC 5321 §3.1: the server waits for QUIT after a 554 greeting.
+	case rep.Code >= 400:
+		// RFC 5321 §3.1: after a 554 greeting the server waits for
+		// QUIT; RFC 7504 §3 gives 521 the same role. Other refusals
+		// are treated alike.
 		s.Quit(ctx)
 		return &Error{Status: StatusNoService, Op: "greeting", Reply: &rep,
 			Err: fmt.Errorf("no SMTP service here: %d %s", rep.Code, rep.Text())}
 	}
-	s.markClosed()
 	return &Error{Status: StatusProtocolError, Op: "greeting", Reply: &rep,
 		Err: fmt.Errorf("unexpected greeting code %03d", rep.Code)}
 }
