@@ -20,6 +20,9 @@ const (
 	KindNull     = "null"     // MX 0 . : no mail accepted (RFC 7505)
 	KindNone     = "none"     // NXDOMAIN, or NODATA for MX and addresses
 	KindLiteral  = "literal"  // an address literal: no DNS involved
+	// KindUnresolved is set when LookupMX returns an error: DNS did not
+	// answer, so nothing is known.
+	KindUnresolved = "unresolved"
 )
 
 // Result is where mail for a domain goes, with what DNS said on the way.
@@ -27,8 +30,8 @@ type Result struct {
 	Domain string `json:"domain"` // A-label form, no trailing dot
 	Input  string `json:"input"`  // as given
 	Kind   string `json:"kind"`
-	// Code names the Finding: explicit, implicit, null, nxdomain, nodata
-	// or literal.
+	// Code names the Finding: explicit, no-address (MX records whose
+	// hosts have no address), implicit, null, nxdomain, nodata or literal.
 	Code  string `json:"code"`
 	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
 	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
@@ -125,6 +128,7 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	res = Result{Input: domain, Hosts: []Host{}, Warnings: []string{}, Queries: []Query{}}
 	d, err := ParseDomain(domain)
 	if err != nil {
+		res.Kind = KindUnresolved
 		return res, &Error{Kind: "input", Cause: err.Error()}
 	}
 	if d.Literal.IsValid() {
@@ -137,6 +141,11 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	l := c.newLookup()
 	defer func() { res.Queries = l.snapshot() }()
 
+	defer func() {
+		if err != nil {
+			res.Kind = KindUnresolved
+		}
+	}()
 	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
 	res.CNAMEs = mx.chain
 	if err != nil {
@@ -244,6 +253,7 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	wg.Wait()
 	res.Hosts = hosts
 	if !res.Usable() && !res.DNSFailed() {
+		res.Code = "no-address"
 		res.Warnings = append(res.Warnings, "no MX host has an address: mail to this domain cannot be delivered")
 	}
 	return nil

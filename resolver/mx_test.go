@@ -104,10 +104,10 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "chain10.mx.test", errKind: "cname-chain-too-long"},
-	{domain: "iptarget.mx.test", kind: "explicit", code: "explicit", hosts: []string{"127.0.0.1"},
+	{domain: "iptarget.mx.test", kind: "explicit", code: "no-address", hosts: []string{"127.0.0.1"},
 		hostWarn: map[string]string{"127.0.0.1": "IP address written as a name"},
 		warnings: []string{"no MX host has an address"}},
-	{domain: "noaddr.mx.test", kind: "explicit", code: "explicit",
+	{domain: "noaddr.mx.test", kind: "explicit", code: "no-address",
 		hosts:    []string{"missing.noaddr.mx.test", "empty.noaddr.mx.test"},
 		warnings: []string{"no MX host has an address"},
 		hostWarn: map[string]string{"missing.noaddr.mx.test": "does not exist (NXDOMAIN)", "empty.noaddr.mx.test": "has no A or AAAA"}},
@@ -392,7 +392,7 @@ func TestFindingsComplete(t *testing.T) {
 			t.Errorf("finding %+v is incomplete", f)
 		}
 	}
-	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input"} {
+	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address"} {
 		if resolver.Explain(code).Meaning == "" {
 			t.Errorf("no finding for %s", code)
 		}
