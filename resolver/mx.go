@@ -232,8 +232,11 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 		hosts = hosts[:max]
 	}
 	for i := range hosts {
-		if ipAsName(hosts[i].Name) {
+		switch {
+		case ipAsName(hosts[i].Name):
 			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is an IP address written as a name; RFC 5321 §5.1 requires a host name, and senders look it up as a name")
+		case !isHostName(hosts[i].Name):
+			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is not a valid host name (letters, digits and hyphens only, RFC 5321 §2.3.5); senders may refuse it")
 		}
 	}
 	sem := make(chan struct{}, parallelQueries/2)

@@ -96,3 +96,19 @@ func ipAsName(name string) bool {
 	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
 	return err == nil
 }
+
+// isHostName reports whether name is made of LDH labels (RFC 1123 §2.1,
+// RFC 5321 §2.3.5): what an MX target must be.
+func isHostName(name string) bool {
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
