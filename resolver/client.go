@@ -43,6 +43,9 @@ const (
 type Client struct {
 	// Servers are "host:port" addresses, tried in order.
 	Servers []string
+	// Timeout, when non-zero, bounds a whole LookupMX or CheckPTR, on top
+	// of the context's own deadline.
+	Timeout time.Duration
 	// QueryTimeout bounds one attempt at one server (DefaultQueryTimeout
 	// when zero); the context deadline bounds everything.
 	QueryTimeout time.Duration
@@ -107,6 +110,14 @@ func ServerAddr(s string) (string, error) {
 		return "", fmt.Errorf("DNS server %q: port must be 1-65535", s)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// withTimeout applies c.Timeout to ctx.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Timeout > 0 {
+		return context.WithTimeout(ctx, c.Timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 func (c *Client) queryTimeout() time.Duration {

@@ -135,3 +135,20 @@ func TestCanceledContext(t *testing.T) {
 		t.Fatalf("error %v, want canceled", err)
 	}
 }
+
+// TestClientTimeout checks that Client.Timeout bounds a lookup whose
+// context has no deadline.
+func TestClientTimeout(t *testing.T) {
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Silent: true})
+	c := resolver.New([]string{s.Addr()})
+	c.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := c.LookupMX(context.Background(), "explicit.mx.test")
+	var e *resolver.Error
+	if !errors.As(err, &e) || e.Kind != "timeout" {
+		t.Fatalf("error %v, want timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v with Timeout 300ms", d)
+	}
+}

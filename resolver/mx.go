@@ -138,6 +138,8 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 		return res, nil
 	}
 	res.Domain = d.Name
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	l := c.newLookup()
 	defer func() { res.Queries = l.snapshot() }()
 

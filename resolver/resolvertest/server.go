@@ -170,7 +170,7 @@ func StartBehavior(t testing.TB, zone string, b Behavior) *Server {
 	t.Helper()
 	s, err := NewServerBehavior(zone, b)
 	if err != nil {
-		t.Fatalf("resolvertest: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
