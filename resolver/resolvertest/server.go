@@ -62,20 +62,11 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listenPair(!b.NoTCP)
 	if err != nil {
 		return nil, err
 	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
 	s := &Server{addr: pc.LocalAddr().String(), zone: z, behavior: b, stop: make(chan struct{})}
-	var l net.Listener
-	if !b.NoTCP {
-		l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			pc.Close()
-			return nil, fmt.Errorf("resolvertest: TCP on the UDP port %d: %w", port, err)
-		}
-	}
 	if b.Silent {
 		s.serveSilent(pc, l)
 		return s, nil
@@ -99,6 +90,30 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// listenPair binds UDP on a port the kernel picks and, when withTCP, TCP
+// on the same port. The port can be taken for TCP by someone else, so it
+// tries again with a new one a few times.
+func listenPair(withTCP bool) (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		if !withTCP {
+			return pc, nil, nil
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("resolvertest: no port free for both UDP and TCP: %w", lastErr)
 }
 
 func (s *Server) startServer(srv *dns.Server) {
