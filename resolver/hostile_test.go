@@ -152,3 +152,25 @@ func TestClientTimeout(t *testing.T) {
 		t.Errorf("took %v with Timeout 300ms", d)
 	}
 }
+
+// TestAddressLookupFailures: the MX answer is fine but address lookups
+// fail; the host carries the error and, with no address anywhere, so
+// does the lookup of an implicit MX.
+func TestAddressLookupFailures(t *testing.T) {
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Rcode: dns.RcodeServerFailure, Types: []uint16{dns.TypeA, dns.TypeAAAA}})
+	c := resolver.New([]string{s.Addr()})
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	r, err := c.LookupMX(ctx, "explicit.mx.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Usable() || !r.DNSFailed() || r.Hosts[0].ErrorKind != "servfail" {
+		t.Errorf("usable %v, DNS failed %v, host error %q", r.Usable(), r.DNSFailed(), r.Hosts[0].ErrorKind)
+	}
+	_, err = c.LookupMX(ctx, "implicit.mx.test")
+	var e *resolver.Error
+	if !errors.As(err, &e) || e.Kind != "servfail" {
+		t.Errorf("implicit MX with failing address lookups: %v, want a servfail Error", err)
+	}
+}

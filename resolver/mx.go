@@ -3,6 +3,7 @@ package resolver
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -31,7 +32,8 @@ type Result struct {
 	Input  string `json:"input"`  // as given
 	Kind   string `json:"kind"`
 	// Code names the Finding: explicit, no-address (MX records whose
-	// hosts have no address), implicit, null, nxdomain, nodata or literal.
+	// hosts have no address), implicit, null, nxdomain, nodata or literal;
+	// when Kind is unresolved, the Error's Kind.
 	Code  string `json:"code"`
 	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
 	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
@@ -128,7 +130,7 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	res = Result{Input: domain, Hosts: []Host{}, Warnings: []string{}, Queries: []Query{}}
 	d, err := ParseDomain(domain)
 	if err != nil {
-		res.Kind = KindUnresolved
+		res.Kind, res.Code, res.Finding = KindUnresolved, "input", Explain("input")
 		return res, &Error{Kind: "input", Cause: err.Error()}
 	}
 	if d.Literal.IsValid() {
@@ -144,8 +146,9 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	defer func() { res.Queries = l.snapshot() }()
 
 	defer func() {
-		if err != nil {
-			res.Kind = KindUnresolved
+		var e *Error
+		if errors.As(err, &e) {
+			res.Kind, res.Code, res.Finding = KindUnresolved, e.Kind, e.Finding()
 		}
 	}()
 	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
@@ -174,9 +177,7 @@ func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrse
 		final = mx.chain[n-1]
 	}
 	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
-	if err := c.resolveHost(ctx, l, &h, final); err != nil {
-		return err
-	}
+	c.resolveHost(ctx, l, &h, final)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" {
 			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
@@ -265,9 +266,8 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 }
 
 // resolveHost looks up A and AAAA for name concurrently into h. A lookup
-// DNS could not answer is recorded in h.Error; the returned error is only
-// for a context that ended.
-func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) error {
+// DNS could not answer is recorded in h.Error and h.ErrorKind.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) {
 	types := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]rrsetAnswer, len(types))
 	errs := make([]error, len(types))
@@ -325,7 +325,6 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 		}
 		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
 	}
-	return ctx.Err()
 }
 
 func (c *Client) maxHosts() int {

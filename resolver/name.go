@@ -45,6 +45,9 @@ func ParseDomain(s string) (Domain, error) {
 	if name == "" || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
 		return d, fmt.Errorf("%q has an empty label", s)
 	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return d, fmt.Errorf("%q is an IP address, not a domain; write it as an address literal, [%s] or [IPv6:%s]", s, name, name)
+	}
 	ascii, err := idna.Lookup.ToASCII(name)
 	if err != nil {
 		return d, fmt.Errorf("%q is not a valid domain name: %v", s, err)

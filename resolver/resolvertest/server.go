@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,14 @@ type Behavior struct {
 	Truncate bool
 	// NoTCP serves UDP only: TCP connections to the port are refused.
 	NoTCP bool
+	// Types, when set, limits Rcode, Delay, Malformed and Truncate to
+	// queries of these types; others are answered from the zone.
+	Types []uint16
+}
+
+// applies reports whether the misbehaviour applies to a query of qtype.
+func (b Behavior) applies(qtype uint16) bool {
+	return len(b.Types) == 0 || slices.Contains(b.Types, qtype)
 }
 
 // Server is an authoritative DNS server on 127.0.0.1, UDP and TCP on the
@@ -214,6 +223,9 @@ func (s *Server) Close() error {
 // ServeDNS answers one query according to the server's behaviour.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	b := s.behavior
+	if len(req.Question) == 1 && !b.applies(req.Question[0].Qtype) {
+		b = Behavior{}
+	}
 	if b.Delay > 0 {
 		select {
 		case <-time.After(b.Delay):
