@@ -61,8 +61,9 @@ func TestMisbehavingDNS(t *testing.T) {
 			r, err := c.LookupMX(ctx, tc.domain)
 			elapsed := time.Since(start)
 			t.Logf("%s: %v (%s), %d queries", tc.name, elapsed.Round(time.Millisecond), errOr(err, r.Kind), len(r.Queries))
-			// Ending on time is the behaviour under test, not a speed target.
-			if elapsed > budget+500*time.Millisecond {
+			// Ending on time is the behaviour under test, not a speed
+			// target: the slack only absorbs a loaded machine.
+			if elapsed > budget+2*time.Second {
 				t.Errorf("took %v, budget %v", elapsed, budget)
 			}
 			if len(r.Queries) == 0 {

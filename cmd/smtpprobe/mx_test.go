@@ -230,7 +230,7 @@ func TestMXDNSFailures(t *testing.T) {
 			if !strings.Contains(out, "DNS could not answer") || !strings.Contains(out, tc.text) || !strings.Contains(out, "Fix: ") {
 				t.Errorf("output lacks the finding %q:\n%s", tc.text, out)
 			}
-			if elapsed > 2*time.Second {
+			if elapsed > 3*time.Second { // --timeout plus slack for a loaded machine
 				t.Errorf("took %v with --timeout 1s", elapsed)
 			}
 		})
