@@ -45,8 +45,12 @@ func ParseDomain(s string) (Domain, error) {
 	if name == "" || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
 		return d, fmt.Errorf("%q has an empty label", s)
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return d, fmt.Errorf("%q is an IP address, not a domain; write it as an address literal, [%s] or [IPv6:%s]", s, name, name)
+	if ip, err := netip.ParseAddr(name); err == nil {
+		lit := "[" + name + "]"
+		if ip.Is6() {
+			lit = "[IPv6:" + name + "]"
+		}
+		return d, fmt.Errorf("%q is an IP address, not a domain; write it as the address literal %s", s, lit)
 	}
 	ascii, err := idna.Lookup.ToASCII(name)
 	if err != nil {
