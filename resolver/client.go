@@ -155,6 +155,7 @@ type Error struct {
 	Cause string // per-server detail
 }
 
+// Error says what was asked and how each server failed.
 func (e *Error) Error() string {
 	if e.Name == "" {
 		return e.Cause
