@@ -175,3 +175,19 @@ func TestAddressLookupFailures(t *testing.T) {
 		t.Errorf("implicit MX with failing address lookups: %v, want a servfail Error", err)
 	}
 }
+
+// TestSlowServerWithinBudget: a server slower than the per-query limit
+// (2s) is asked again with the time left, and its answer is used.
+func TestSlowServerWithinBudget(t *testing.T) {
+	t.Parallel()
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Delay: 2500 * time.Millisecond, Types: []uint16{dns.TypeMX}})
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	r, err := resolver.New([]string{s.Addr()}).LookupMX(ctx, "explicit.mx.test")
+	if err != nil {
+		t.Fatalf("LookupMX: %v", err)
+	}
+	if !r.Usable() || r.Queries[0].Outcome != "timeout" || r.Queries[1].Outcome != "answer" {
+		t.Errorf("usable %v, queries %+v", r.Usable(), r.Queries[:2])
+	}
+}
