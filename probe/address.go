@@ -87,6 +87,8 @@ var addressRules = map[string]addressRule{
 	"source-route":             {SeverityWarning, "RFC 5321 §4.1.2, Appendix C", true, "source route %q before the mailbox: servers must accept it but ignore it, and clients should not send it; use just the mailbox"},
 	"bad-source-route":         {SeverityError, "RFC 5321 §4.1.2", false, "source route %q is not a list of @domain entries separated by commas"},
 	"missing-at":               {SeverityError, "RFC 5321 §4.1.2", false, "no @domain; a Mailbox is local-part@domain (a bare local part is accepted only as RCPT TO:<postmaster>, §4.1.1.3)"},
+	"fullwidth-at":             {SeverityError, "RFC 5321 §4.1.2", false, "U+FF20 (＠, the full-width at sign an East Asian keyboard produces) is not the @ separator; type an ASCII @"},
+	"invisible-character":      {SeverityWarning, "RFC 6531 §3.3", true, "the local part contains %s, an invisible or space-like character: legal with SMTPUTF8, but it makes the address look like another one"},
 	"multiple-at":              {SeverityError, "RFC 5321 §4.1.2", false, "%d unquoted @ signs; only one may separate local part and domain (an @ in the local part must be inside a quoted string)"},
 	"comment":                  {SeverityError, "RFC 5321 §4.1.2", true, "comment %q: RFC 5322 §3.2.2 allows comments in message headers, but an SMTP path has none; Postfix strips them only when strict_rfc821_envelopes is off, other servers answer 501"},
 
@@ -194,6 +196,9 @@ func AnalyzeAddress(s string) AddressReport {
 
 	ats := unquotedAts(rest)
 	if len(ats) == 0 {
+		if strings.ContainsRune(rest, '＠') {
+			r.add("fullwidth-at")
+		}
 		r.add("missing-at")
 		r.LocalPart = analyzeLocalPart(&r, rest)
 		return r.finish()
