@@ -35,6 +35,11 @@ func TestGreetingEndsSession(t *testing.T) {
 			t.Fatalf("closed %v greeting %+v", s.Closed(), s.Greeting())
 		}
 	})
+	t.Run("521", func(t *testing.T) {
+		srv := probetest.NewScripted(t, script(send("521 5.3.2 does not accept mail\r\n"), quitOK)...)
+		_, err := dial(t, config(srv.Addr()))
+		wantStatus(t, err, StatusNoService)
+	})
 	for _, g := range []string{"000 zero\r\n", "999 nine\r\n", "abc hello\r\n", "2500 hello\r\n", "250 not a greeting\r\n"} {
 		t.Run(strings.Fields(g)[0], func(t *testing.T) {
 			srv := probetest.NewScripted(t, send(g), longStall)
@@ -53,7 +58,7 @@ func TestSilentServers(t *testing.T) {
 	}{
 		{"says nothing", []step{longStall}, StatusIOTimeout, ""},
 		{"banner then nothing", []step{banner, longStall}, StatusIOTimeout, "220 mx.test ESMTP ready\r\n"},
-		{"drips a byte at a time", []step{probetest.DripForever("220-slow\r\n", 20*time.Millisecond)}, StatusIOTimeout, "220-slow"},
+		{"drips a byte at a time", []step{probetest.DripForever("220-slow\r\n", 5*time.Millisecond)}, StatusIOTimeout, "220-"},
 		{"closes after the banner", []step{banner, probetest.Close()}, StatusClosedByServer, "220 mx.test"},
 		{"resets mid-reply", []step{banner, expect("EHLO client.test"), send("250-mx.test\r\n250-PIPE"), probetest.Reset()},
 			StatusClosedByServer, "250-PIPE"},
@@ -64,7 +69,7 @@ func TestSilentServers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := probetest.NewScripted(t, tc.steps...)
-			s, err := dial(t, config(srv.Addr()))
+			s, err := dial(t, shortConfig(srv.Addr()))
 			wantStatus(t, err, tc.status)
 			if s == nil {
 				t.Fatal("no session: the transcript is lost")
@@ -83,7 +88,7 @@ func TestSilentServers(t *testing.T) {
 // and that what arrived is kept in the reply.
 func TestDripKeepsPartialReply(t *testing.T) {
 	srv := probetest.NewScripted(t, probetest.Drip("220 this banner arrives one byte at a time and never ends", 20*time.Millisecond), longStall)
-	s, err := dial(t, config(srv.Addr()))
+	s, err := dial(t, shortConfig(srv.Addr()))
 	wantStatus(t, err, StatusIOTimeout)
 	g := s.Greeting()
 	if g.Code != 220 || len(g.Lines) != 1 || !strings.HasPrefix("this banner arrives one byte at a time and never ends", g.Lines[0]) || !g.Has(DevTruncated) {
@@ -198,7 +203,7 @@ func TestUnsolicitedData(t *testing.T) {
 func TestRepliesBeforeCommand(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, send("550 early\r\n"), expect("NOOP"), send("250 ok\r\n"), longStall)...)
 	s, _ := dial(t, config(srv.Addr()))
-	time.Sleep(50 * time.Millisecond) // let the early reply arrive before the command
+	time.Sleep(200 * time.Millisecond) // let the early reply arrive before the command
 	rep, err := s.Cmd(context.Background(), "NOOP")
 	if err != nil || rep.Code != 250 || !rep.Has(DevUnsolicited) {
 		t.Fatalf("%+v %v", rep, err)
@@ -249,7 +254,7 @@ func TestAnswers421ToEverything(t *testing.T) {
 func TestCmdRefusesLines(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("NOOP"), send("250 ok\r\n"), longStall)...)
 	s, _ := dial(t, config(srv.Addr()))
-	for _, line := range []string{"DATA", "data", "BDAT 10 LAST", " Bdat 0", "STARTTLS", "NOOP\r\nDATA", "VRFY a\nb", "VRFY a\x00", "NOOP\r"} {
+	for _, line := range []string{"DATA", "data", "BDAT 10 LAST", " Bdat 0", "STARTTLS", "NOOP\r\nDATA", "VRFY a\nb", "VRFY a\x00", "NOOP\r", "DATA\tx"} {
 		_, err := s.Cmd(context.Background(), line)
 		if !errors.Is(err, ErrRefusedLine) || Status(err) != StatusInvalidInput {
 			t.Errorf("Cmd(%q) = %v, want a refusal", line, err)
@@ -282,10 +287,45 @@ func TestSessionByteCap(t *testing.T) {
 
 func TestQuitWithoutReply(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("QUIT"), longStall)...)
-	s, _ := dial(t, config(srv.Addr()))
+	s, _ := dial(t, shortConfig(srv.Addr()))
 	_, err := s.Quit(context.Background())
 	wantStatus(t, err, StatusIOTimeout)
 	if !s.Closed() {
 		t.Error("Quit must close the session whatever the server does")
+	}
+}
+
+func TestPipeline(t *testing.T) {
+	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("MAIL FROM:<a@b>"), expect("RCPT TO:<c@d>"), expect("RSET"),
+		send("250 2.1.0 ok\r\n550 5.1.1 unknown\r\n250 2.0.0 reset\r\n"),
+		expect("MAIL FROM:<a@b>"), expect("RCPT TO:<c@d>"), expect("RSET"), send("999 what\r\n421 4.7.0 bye\r\n"), probetest.Close())...)
+	s, err := dial(t, config(srv.Addr()))
+	wantStatus(t, err, StatusOK)
+	reps, err := s.Pipeline(context.Background(), []string{"MAIL FROM:<a@b>", "RCPT TO:<c@d>", "RSET"})
+	if err != nil || len(reps) != 3 || reps[0].Code != 250 || reps[1].Code != 550 || reps[2].Code != 250 {
+		t.Fatalf("%+v %v", reps, err)
+	}
+	if _, err := s.Pipeline(context.Background(), []string{"NOOP", "DATA"}); !errors.Is(err, ErrRefusedLine) {
+		t.Fatalf("DATA in a pipeline: %v", err)
+	}
+	reps, err = s.Pipeline(context.Background(), []string{"MAIL FROM:<a@b>", "RCPT TO:<c@d>", "RSET"})
+	wantStatus(t, err, StatusProtocolError)
+	if len(reps) != 2 || reps[1].Code != 421 || !s.Closed() {
+		t.Fatalf("%+v closed %v", reps, s.Closed())
+	}
+}
+
+func TestDialRefusesBadHELO(t *testing.T) {
+	srv := probetest.NewScripted(t, banner, longStall)
+	for _, helo := range []string{"a\r\nDATA", "a\nb", "a\x00"} {
+		cfg := config(srv.Addr())
+		cfg.HELO = helo
+		s, err := Dial(context.Background(), cfg)
+		if s != nil || Status(err) != StatusInvalidInput {
+			t.Errorf("HELO %q: %v", helo, err)
+		}
+	}
+	if srv.Accepted() != 0 {
+		t.Error("connected despite a bad HELO name")
 	}
 }

@@ -9,9 +9,14 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
-// Every hostile case runs over a real loopback socket with a short reply
-// deadline; the tests assert the outcome, never the time taken.
-const testReplyTimeout = 300 * time.Millisecond
+// Every case runs over a real loopback socket; the tests assert the
+// outcome, never the time taken. Cases that end in a timeout use a short
+// reply deadline; the others a roomy one, so a loaded machine cannot
+// turn them into timeouts.
+const (
+	testReplyTimeout  = 300 * time.Millisecond
+	roomyReplyTimeout = 5 * time.Second
+)
 
 type (
 	step = probetest.Step
@@ -42,12 +47,23 @@ func script(parts ...any) []step {
 }
 
 func config(addr string) Config {
-	return Config{Addr: addr, HELO: "client.test", TLS: TLSNone, ReplyTimeout: testReplyTimeout, ConnectTimeout: time.Second}
+	return Config{Addr: addr, HELO: "client.test", TLS: TLSNone, ReplyTimeout: roomyReplyTimeout, ConnectTimeout: time.Second}
+}
+
+// shortConfig is config with the short reply deadline, for servers that
+// go silent.
+func shortConfig(addr string) Config {
+	c := config(addr)
+	c.ReplyTimeout = testReplyTimeout
+	return c
 }
 
 func dial(t *testing.T, cfg Config) (*Session, error) {
 	t.Helper()
+	start := time.Now()
 	s, err := Dial(context.Background(), cfg)
+	// Logged for the record (go test -v), never asserted.
+	t.Logf("Dial: status %s after %v (reply timeout %v)", Status(err), time.Since(start).Round(time.Millisecond), cfg.ReplyTimeout)
 	if s != nil {
 		t.Cleanup(func() { s.Close() })
 	}

@@ -95,13 +95,13 @@ func TestSTARTTLSRefused(t *testing.T) {
 
 func TestSTARTTLSThenPlainText(t *testing.T) {
 	p := newPKI(t)
-	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), stall(50e6), send("250 still plain text\r\n"), longStall)...)
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.AwaitBytes(), send("250 still plain text\r\n"), longStall)...)
 	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
 	wantStatus(t, err, StatusTLSHandshakeError)
 	if !s.Closed() || s.TLS() != nil {
 		t.Fatalf("closed %v TLS %+v", s.Closed(), s.TLS())
 	}
-	if len(s.Deviations()) == 0 || s.Deviations()[0].Kind != "starttls-plaintext" {
+	if len(s.Deviations()) == 0 || s.Deviations()[0].Kind != DevTLSPlaintext {
 		t.Errorf("deviations %+v", s.Deviations())
 	}
 }
