@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -23,7 +24,8 @@ var postfixLabEndpoints = []struct {
 }
 
 // TestLabAnswers checks that both lab endpoints greet with 220 and advertise
-// what the lab promises: STARTTLS on both, VRFY only on the strict one. It
+// what the lab promises: STARTTLS on both (and it works, with the lab's
+// certificate for mx.lab.test), VRFY only on the strict one. It
 // skips on a machine without the lab and fails under CI=true.
 func TestLabAnswers(t *testing.T) {
 	for _, ep := range postfixLabEndpoints {
@@ -69,10 +71,31 @@ func TestLabAnswers(t *testing.T) {
 				t.Errorf("EHLO advertises VRFY = %v, want %v (%q)", keywords["VRFY"], ep.vrfy, ehlo)
 			}
 
-			if _, err := conn.Write([]byte("QUIT\r\n")); err != nil {
+			// STARTTLS with the lab's self-signed certificate for mx.lab.test.
+			if _, err := conn.Write([]byte("STARTTLS\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			if q := readPostfixLabReply(t, r); !strings.HasPrefix(q[len(q)-1], "221") {
+			if st := readPostfixLabReply(t, r); !strings.HasPrefix(st[0], "220") {
+				t.Fatalf("STARTTLS reply = %q, want 220", st)
+			}
+			tc := tls.Client(conn, &tls.Config{ServerName: "mx.lab.test", InsecureSkipVerify: true}) // self-signed by design
+			if err := tc.Handshake(); err != nil {
+				t.Fatalf("TLS handshake: %v", err)
+			}
+			if certs := tc.ConnectionState().PeerCertificates; len(certs) == 0 || certs[0].Subject.CommonName != "mx.lab.test" {
+				t.Errorf("certificate subject is not CN=mx.lab.test")
+			}
+			tr := bufio.NewReader(tc)
+			if _, err := tc.Write([]byte("EHLO client.lab.test\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if e := readPostfixLabReply(t, tr); !strings.HasPrefix(e[0], "250") {
+				t.Errorf("EHLO after STARTTLS = %q, want 250", e)
+			}
+			if _, err := tc.Write([]byte("QUIT\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if q := readPostfixLabReply(t, tr); !strings.HasPrefix(q[len(q)-1], "221") {
 				t.Errorf("QUIT reply = %q, want 221", q)
 			}
 		})
