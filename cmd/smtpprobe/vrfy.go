@@ -95,7 +95,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	defer cancel()
 	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
 	code := exitOK
-	connFailed, ran := 0, 0
+	ran := 0
 	for _, g := range groups {
 		opts, err := f.options(g.target)
 		if err != nil {
@@ -120,7 +120,6 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		if probed {
 			ran++
 		} else {
-			connFailed++
 			if err != nil {
 				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
 			}
@@ -159,7 +158,6 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			code = exitCheck
 		}
 	}
-	_ = connFailed
 	return code
 }
 
