@@ -267,7 +267,7 @@ func TestVRFYCommand(t *testing.T) {
 		t.Errorf("exit %d (%s); want 1 for an address that does not exist", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
 		t.Errorf("vrfy output:\n%s", out)
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
