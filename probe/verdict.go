@@ -24,10 +24,11 @@ type Conformance string
 
 // The conformance judgments of a step.
 const (
-	Conforms    Conformance = "conforms" // what the RFC asks
-	Lenient     Conformance = "lenient"  // accepted what the RFC forbids
-	TooStrict   Conformance = "strict"   // rejected what the RFC says must be accepted
-	Policy      Conformance = "policy"   // rejected for policy, which the RFC allows
+	Conforms    Conformance = "conforms"   // what the RFC asks
+	Lenient     Conformance = "lenient"    // accepted what the RFC forbids
+	TooStrict   Conformance = "strict"     // rejected what the RFC says must be accepted
+	Policy      Conformance = "policy"     // rejected for policy, which the RFC allows
+	WrongCode   Conformance = "wrong-code" // refused, but not with the code the RFC requires
 	Transient   Conformance = "transient"
 	Informative Conformance = "info" // judged by comparison, or the RFC allows either
 	NotJudged   Conformance = "not-judged"
@@ -86,6 +87,9 @@ func JudgeStep(s Step, code int) (Outcome, Conformance, string) {
 	case ExpectReject:
 		if o == Accepted {
 			return o, Lenient, fmt.Sprintf("lenient: accepted %s, which %s does not allow", what, s.Ref)
+		}
+		if s.Exact && len(s.Codes) > 0 && code != s.Codes[0] {
+			return o, WrongCode, fmt.Sprintf("wrong code: rejected %s with %d, but %s asks for %d", what, code, s.Ref, s.Codes[0])
 		}
 		if len(s.Codes) > 0 && !slices.Contains(s.Codes, code) {
 			return o, Conforms, fmt.Sprintf("ok: rejected %s with %d (%s names %s)", what, code, s.Ref, codeList(s.Codes))
