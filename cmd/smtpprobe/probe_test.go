@@ -223,7 +223,7 @@ func TestProbeEscapesServerText(t *testing.T) {
 		return "250 2.1.0 ok " + evil
 	})
 	for _, args := range [][]string{
-		{"probe", "--tls", "none", "-v", "--color", "never", srv.addr()},
+		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "\x1b[2J@cli.test", srv.addr()},
 		{"probe", "--tls", "none", "--json", srv.addr()},
 		{"vrfy", "--tls", "none", "--server", srv.addr(), "alice@cli.test"},
 	} {

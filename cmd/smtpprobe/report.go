@@ -187,7 +187,7 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 
 func replyOrSkip(p *printer, s probe.StepResult) string {
 	if s.Outcome == probe.Skipped {
-		return "(" + s.Verdict + ")"
+		return "(" + escapeUntrusted(s.Verdict) + ")"
 	}
 	return p.reply(s.Reply)
 }
@@ -247,7 +247,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	if len(notes) > 0 {
 		p.line("")
 		for _, s := range notes {
-			p.wrap("  "+s.Name+": ", s.Verdict)
+			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
 			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.verbose) {
 				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
 			}
