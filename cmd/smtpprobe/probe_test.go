@@ -445,3 +445,14 @@ mx2    300 A    127.0.0.1
 		t.Error("DATA was sent")
 	}
 }
+
+func TestProbeRefusingGreeting(t *testing.T) {
+	srv := startSMTP(t, "554 5.7.1 no SMTP service here", lenient)
+	out, errs, code := runCLI(t, "probe", "--tls", "none", srv.addr())
+	if code != exitConnection || !strings.Contains(errs, "every connection failed") {
+		t.Errorf("exit %d, stderr %q; want 4", code, errs)
+	}
+	if !strings.Contains(out, "banner      554 5.7.1 no SMTP service here") || !strings.Contains(out, "status      no-smtp-service") {
+		t.Errorf("report does not show the refusing greeting:\n%s", out)
+	}
+}
