@@ -128,12 +128,12 @@ func TestWarnings(t *testing.T) {
 		enhanced string
 		want     []string // one substring per expected warning
 	}{
-		{250, "5.1.1", []string{"class mismatch", "IANA associates X.1.1 with basic code 451, 550, not 250"}},
+		{250, "5.1.1", []string{"class mismatch", "the IANA registry pairs X.1.1 with 451, 550; 250 is not among them"}},
 		{550, "4.2.0", []string{"class mismatch"}},
 		{550, "5.7.606", []string{"not in the IANA registry", "Security or Policy Status"}},
 		{550, "5.9.1", []string{"subject is undefined"}},
 		{250, "5.1.1", []string{"RFC 3463 §2"}},
-		{550, "5.1.3", []string{"not 550"}},
+		{550, "5.1.3", []string{"550 is not among them"}},
 		{550, "5.6.10", []string{"deprecates"}},
 		{354, "2.0.0", []string{"should carry no enhanced code"}},
 		{259, "", []string{"not a registered reply code"}},

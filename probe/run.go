@@ -132,7 +132,7 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 	for attempt := 0; ; attempt++ {
 		if r.conn == nil || r.conn.Closed() || r.errs >= r.budget {
 			if err := r.reconnect(ctx); err != nil {
-				return out, err
+				return append(out, skipped(s, r.conns, "not sent: "+err.Error())), err
 			}
 		}
 		dropped := false
@@ -186,7 +186,9 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		}
 		r.learnDrop()
 		if attempt > 0 {
-			return out, nil
+			res := skipped(s, r.conns, "no reply: the server dropped the connection twice before this step could be sent")
+			res.Outcome = NoReply
+			return append(out, res), nil
 		}
 	}
 }
@@ -231,7 +233,7 @@ func (r *runner) learnDrop() {
 		if r.errorLimit == nil || limit < *r.errorLimit {
 			r.errorLimit = &limit
 		}
-		if b := limit - 1; b >= 1 && b < r.budget {
+		if b := max(1, limit-1); b < r.budget {
 			r.budget = b
 		}
 	}
@@ -276,6 +278,7 @@ func (r *runner) connect(ctx context.Context) error {
 }
 
 func skipped(s Step, conn int, why string) StepResult {
-	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: s.Line,
+	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")
+	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
 		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, step: s}
 }

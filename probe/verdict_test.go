@@ -193,7 +193,7 @@ func TestJudgeAddress(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{leaks, 252, AddressExists},
+		{leaks, 252, AddressLikelyExists},
 		{leaks, 550, AddressMissing},
 		{hides, 252, AddressUnknown},
 		{nil, 252, AddressUnknown},

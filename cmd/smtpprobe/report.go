@@ -171,7 +171,7 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	width = min(width, 40)
 	for _, s := range steps {
 		sent := escapeUntrusted(s.Sent)
-		p.line(fmt.Sprintf("  %-*s  %s", width, sent, replyOrSkip(p, s)))
+		p.wrap(fmt.Sprintf("  %-*s  ", width, sent), replyOrSkip(p, s))
 		if p.o.verbose && s.Annotation != "" {
 			p.wrap("      ", escapeUntrusted(s.Annotation))
 		}

@@ -17,7 +17,7 @@ const vrfyExamples = `  smtpprobe vrfy alice@example.com                      # 
 // vrfyAnswer is one address's line of `smtpprobe vrfy`.
 type vrfyAnswer struct {
 	Address string       `json:"address"`
-	Answer  string       `json:"answer"` // exists, does-not-exist, unknown
+	Answer  string       `json:"answer"` // exists, likely-exists, does-not-exist, unknown
 	Reason  string       `json:"reason"`
 	Host    string       `json:"host,omitempty"`
 	Sent    string       `json:"sent,omitempty"`
@@ -95,7 +95,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	defer cancel()
 	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
 	code := exitOK
-	connFailed, ran := 0, 0
+	ran := 0
 	for _, g := range groups {
 		opts, err := f.options(g.target)
 		if err != nil {
@@ -120,7 +120,6 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		if probed {
 			ran++
 		} else {
-			connFailed++
 			if err != nil {
 				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
 			}
@@ -133,15 +132,15 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		color := useColor(cm, e.stdout, e.getenv)
 		for _, a := range doc.Addresses {
 			p := &printer{w: e.stdout, o: reportOptions{color: color, width: terminalWidth(e.stdout)}}
+			where := ""
+			if a.Host != "" {
+				where = escapeUntrusted(a.Host) + ": "
+			}
 			rep := ""
 			if a.Reply != nil {
-				rep = " [" + p.reply(a.Reply) + "]"
+				rep = " [" + where + p.reply(a.Reply) + "]"
 			}
-			host := ""
-			if a.Host != "" {
-				host = " at " + escapeUntrusted(a.Host)
-			}
-			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s%s", a.Reason, host, rep))
+			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
 		}
 	}
 	if ran == 0 {
@@ -159,7 +158,6 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			code = exitCheck
 		}
 	}
-	_ = connFailed
 	return code
 }
 
