@@ -149,7 +149,7 @@ type Query struct {
 // Error is DNS failing to answer: every server timed out, failed, refused
 // or answered garbage, or the names form a loop.
 type Error struct {
-	Kind  string // a Finding code: timeout, servfail, refused, malformed, truncated-no-tcp, network, cname-loop, cname-chain-too-long, canceled, config
+	Kind  string // a Finding code: timeout, servfail, refused, malformed, truncated-no-tcp, network, rcode, cname-loop, cname-chain-too-long, canceled, config, input
 	Name  string
 	Type  string
 	Cause string // per-server detail
