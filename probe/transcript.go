@@ -1,0 +1,104 @@
+package probe
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Transcript directions.
+const (
+	DirClient = "C" // bytes sent to the server
+	DirServer = "S" // bytes received from the server
+	DirEvent  = "*" // something that happened: connected, TLS established, closed
+)
+
+// TranscriptEntry is one piece of a session: bytes in one direction, or an
+// event, stamped with the time since the session started.
+type TranscriptEntry struct {
+	At   time.Duration `json:"at_ns"`
+	Dir  string        `json:"dir"`
+	Data []byte        `json:"data"`
+}
+
+// Transcript records every byte sent and received in a session, as it
+// happened, and survives the session dying half-way. It is safe for
+// concurrent use. It keeps at most DefaultTranscriptBytes of data and
+// DefaultTranscriptEntries entries; past that it counts what it drops.
+type Transcript struct {
+	mu      sync.Mutex
+	start   time.Time
+	entries []TranscriptEntry
+	bytes   int
+	dropped int
+}
+
+// NewTranscript starts an empty transcript whose clock starts now.
+func NewTranscript() *Transcript { return &Transcript{start: time.Now()} }
+
+// Entries returns a copy of the entries recorded so far.
+func (t *Transcript) Entries() []TranscriptEntry {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]TranscriptEntry, len(t.entries))
+	for i, e := range t.entries {
+		out[i] = TranscriptEntry{At: e.At, Dir: e.Dir, Data: append([]byte(nil), e.Data...)}
+	}
+	return out
+}
+
+// Dropped is the number of bytes received or sent that the caps kept
+// out of the transcript.
+func (t *Transcript) Dropped() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.dropped
+}
+
+// Record appends data in direction dir. Consecutive pieces of the same
+// line in the same direction join one entry, stamped with its first byte,
+// so a server dripping a byte at a time yields one entry per line.
+func (t *Transcript) Record(dir string, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	room := DefaultTranscriptBytes - t.bytes
+	if room <= 0 {
+		t.dropped += len(data)
+		return
+	}
+	if len(data) > room {
+		t.dropped += len(data) - room
+		data = data[:room]
+	}
+	t.bytes += len(data)
+	if n := len(t.entries); n > 0 && dir != DirEvent {
+		last := &t.entries[n-1]
+		if last.Dir == dir && last.Data[len(last.Data)-1] != '\n' {
+			last.Data = append(last.Data, data...)
+			return
+		}
+	}
+	if len(t.entries) >= DefaultTranscriptEntries {
+		t.dropped += len(data)
+		t.bytes -= len(data)
+		return
+	}
+	t.entries = append(t.entries, TranscriptEntry{At: time.Since(t.start), Dir: dir, Data: append([]byte(nil), data...)})
+}
+
+// Event records something that happened, such as "TLS established".
+func (t *Transcript) Event(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) >= DefaultTranscriptEntries+100 {
+		return
+	}
+	t.entries = append(t.entries, TranscriptEntry{At: time.Since(t.start), Dir: DirEvent, Data: []byte(msg)})
+}
