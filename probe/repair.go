@@ -3,7 +3,6 @@ package probe
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -520,15 +519,6 @@ func Violations(line string) []Repair {
 		out = append(out, s.Repair)
 	}
 	return out
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // toALabel converts an internationalised domain to its ASCII form.

@@ -215,37 +215,6 @@ func splitPath(path string) pathParts {
 	return pathParts{ok: true, before: path[:start], local: box[:at], domain: box[at+1:], after: path[end:]}
 }
 
-// isAtext tells whether c may appear in an atom (RFC 5321 §4.1.2, which
-// takes atext from RFC 5322 §3.2.3); octets above 127 count as atext here
-// because RFC 6531 §3.3 admits UTF-8 once SMTPUTF8 is used, and whether it
-// is used is a separate repair.
-func isAtext(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= 0x80:
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
-}
-
-// isDotString tells whether s is a Dot-string: atoms joined by single dots
-// (RFC 5321 §4.1.2).
-func isDotString(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, atom := range strings.Split(s, ".") {
-		if atom == "" {
-			return false
-		}
-		for i := 0; i < len(atom); i++ {
-			if !isAtext(atom[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func isQuoted(s string) bool { return len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' }
 
 // unquote removes the quotes and backslash escapes of a quoted string.

@@ -1,0 +1,100 @@
+package probe
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The Postfix lab started by .ci/services/postfix.sh (scripts/lab up). Other
+// integration tests rely on these two endpoints behaving as documented in the
+// README's lab section.
+var labEndpoints = []struct {
+	name, addr string
+	vrfy       bool // whether EHLO advertises VRFY (disable_vrfy_command = no)
+}{
+	{"strict", "127.0.0.1:2525", true},
+	{"lenient", "127.0.0.1:2526", false},
+}
+
+// TestLabAnswers checks that both lab endpoints greet with 220 and advertise
+// what the lab promises: STARTTLS on both, VRFY only on the strict one. It
+// skips on a machine without the lab and fails under CI=true.
+func TestLabAnswers(t *testing.T) {
+	for _, ep := range labEndpoints {
+		t.Run(ep.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", ep.addr, 3*time.Second)
+			if err != nil {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("Postfix lab %s at %s is not running (CI=true; .ci/services/postfix.sh starts it): %v", ep.name, ep.addr, err)
+				}
+				if !errors.Is(err, syscall.ECONNREFUSED) {
+					t.Logf("dial %s: %v", ep.addr, err)
+				}
+				t.Skipf("Postfix lab not running at %s; start it with scripts/lab up", ep.addr)
+			}
+			t.Cleanup(func() { conn.Close() })
+			if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(conn)
+
+			banner := readLabReply(t, r)
+			if len(banner) != 1 || !strings.HasPrefix(banner[0], "220 mx.lab.test ") {
+				t.Fatalf("banner = %q, want one line starting %q", banner, "220 mx.lab.test ")
+			}
+
+			if _, err := conn.Write([]byte("EHLO client.lab.test\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			ehlo := readLabReply(t, r)
+			keywords := map[string]bool{}
+			for _, l := range ehlo {
+				if !strings.HasPrefix(l, "250") {
+					t.Fatalf("EHLO reply line %q is not 250", l)
+				}
+				if f := strings.Fields(l[4:]); len(f) > 0 {
+					keywords[strings.ToUpper(f[0])] = true
+				}
+			}
+			if !keywords["STARTTLS"] {
+				t.Errorf("EHLO %q does not offer STARTTLS", ehlo)
+			}
+			if keywords["VRFY"] != ep.vrfy {
+				t.Errorf("EHLO advertises VRFY = %v, want %v (%q)", keywords["VRFY"], ep.vrfy, ehlo)
+			}
+
+			if _, err := conn.Write([]byte("QUIT\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if q := readLabReply(t, r); !strings.HasPrefix(q[len(q)-1], "221") {
+				t.Errorf("QUIT reply = %q, want 221", q)
+			}
+		})
+	}
+}
+
+// readLabReply reads one possibly multi-line reply and returns its lines
+// without CRLF. The lab is Postfix, so a strict reader is good enough here.
+func readLabReply(t *testing.T, r *bufio.Reader) []string {
+	t.Helper()
+	var lines []string
+	for len(lines) < 100 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading reply after %q: %v", lines, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		lines = append(lines, line)
+		if len(line) < 4 || line[3] != '-' {
+			return lines
+		}
+	}
+	t.Fatalf("reply longer than 100 lines: %q", lines[:3])
+	return nil
+}
