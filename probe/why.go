@@ -385,13 +385,16 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		return
 	}
 	w.addCause(first)
-	tried := plural(len(w.rep.Attempts)-1, "repaired line")
+	tried := "No repair applies: the line's syntax is already what RFC 5321 asks for"
+	if n := len(w.rep.Attempts) - 1; n > 0 {
+		tried = fmt.Sprintf("No repair made the server accept the line (%s tried)", plural(n, "repaired line"))
+	}
 	if c.Cause == "syntax" || c.Cause == "unknown" {
 		c.Kind = WhyNoRepair
-		c.Summary = fmt.Sprintf("No repair made the server accept the line (%s tried). %s", tried, c.CauseDetail)
+		c.Summary = tried + ". " + capitalize(c.CauseDetail)
 	} else {
 		c.Kind = WhyOtherCause
-		c.Summary = fmt.Sprintf("No repair made the server accept the line (%s tried); the reply points to another cause: %s", tried, c.CauseDetail)
+		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
 	}
 	for _, f := range w.rep.Findings {
 		c.Warnings = append(c.Warnings, f.Detail+" ("+f.Ref+")")
@@ -444,8 +447,12 @@ func (w *whyRun) concludePrelude(a WhyAttempt) {
 
 func repairedSummary(c Candidate) string {
 	var rules []string
+	seen := map[string]bool{}
 	for _, r := range c.Repairs {
-		rules = append(rules, r.Rule+" ("+r.Ref+")")
+		if rule := r.Rule + " (" + r.Ref + ")"; !seen[rule] {
+			seen[rule] = true
+			rules = append(rules, rule)
+		}
 	}
 	return fmt.Sprintf("Accepted once you %s. Why: %s. Fix the line in your client's template or configuration.",
 		changesPhrase(c.Repairs), strings.Join(rules, "; "))

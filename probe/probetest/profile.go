@@ -30,7 +30,8 @@ const (
 	FormUnquotedSpecial    Form = "unquoted-special"    // a local part that needs quotes and has none
 	FormNeedlessQuotes     Form = "needless-quotes"     // "\"john\"@b" (RFC 5321 §4.1.2: minimum quoting)
 	FormTrailingDot        Form = "trailing-dot"        // "<a@b.example.>"
-	FormNonASCII           Form = "non-ascii"           // not ASCII, SMTPUTF8 not declared (RFC 6531 §3.2)
+	FormNonASCIILocal      Form = "non-ascii-local"     // local part not ASCII, SMTPUTF8 not declared (RFC 6531 §3.2)
+	FormNonASCIIDomain     Form = "non-ascii-domain"    // domain not ASCII (a U-label), SMTPUTF8 not declared
 	FormUnknownParam       Form = "unknown-parameter"   // a parameter whose extension was not advertised
 )
 
@@ -77,8 +78,11 @@ var Profiles = []Profile{
 			FormUnbalancedBrackets: "501 5.1.{dsn} Bad {who} address syntax",
 			FormStrayBrackets:      "501 5.1.{dsn} Bad {who} address syntax",
 			FormUnquotedSpecial:    "501 5.1.{dsn} Bad {who} address syntax",
-			FormNonASCII:           "553 5.6.7 Must declare SMTPUTF8 to send unicode address",
-			FormUnknownParam:       "555 5.5.4 Unsupported option: {param}",
+			// Seen in the lab (Postfix 3.x, strict and lenient alike): a
+			// U-label domain without SMTPUTF8 is a syntax error, while a
+			// local part that is not ASCII passes.
+			FormNonASCIIDomain: "501 5.1.{dsn} Bad {who} address syntax",
+			FormUnknownParam:   "555 5.5.4 Unsupported option: {param}",
 		},
 		DropAfter: 20,
 		DropReply: "421 4.7.0 profile.test Error: too many errors",
@@ -96,7 +100,8 @@ var Profiles = []Profile{
 			FormUnbalancedBrackets: "501 {arg}: malformed address: missing >",
 			FormStrayBrackets:      "501 {arg}: malformed address",
 			FormUnquotedSpecial:    "501 {arg}: malformed address",
-			FormNonASCII:           "501 {arg}: malformed address: non-ASCII character",
+			FormNonASCIILocal:      "501 {arg}: malformed address: non-ASCII character",
+			FormNonASCIIDomain:     "501 {arg}: malformed address: non-ASCII character",
 			FormUnknownParam:       "555 Unsupported parameter {param}",
 		},
 		DropAfter:  4,
@@ -115,9 +120,10 @@ var Profiles = []Profile{
 		Name:       "ascii-only",
 		Extensions: []string{"8BITMIME", "ENHANCEDSTATUSCODES"},
 		Reject: map[Form]string{
-			FormNonASCII:     "553 5.6.7 Non-ASCII addresses are not permitted",
-			FormNoBrackets:   "501 5.1.{dsn} Bad {who} address syntax",
-			FormUnknownParam: "555 5.5.4 Unsupported option: {param}",
+			FormNonASCIILocal:  "553 5.6.7 Non-ASCII addresses are not permitted",
+			FormNonASCIIDomain: "553 5.6.7 Non-ASCII addresses are not permitted",
+			FormNoBrackets:     "501 5.1.{dsn} Bad {who} address syntax",
+			FormUnknownParam:   "555 5.5.4 Unsupported option: {param}",
 		},
 	},
 	{
@@ -228,10 +234,16 @@ func FormsOf(line string, smtputf8 bool, advertised []string) []Form {
 			add(FormTrailingDot)
 		}
 	}
-	for i := 0; i < len(box); i++ {
-		if box[i] >= 0x80 && !smtputf8 {
-			add(FormNonASCII)
-			break
+	if !smtputf8 {
+		local, domain := box, ""
+		if at := strings.LastIndex(box, "@"); at >= 0 {
+			local, domain = box[:at], box[at+1:]
+		}
+		if !ascii(local) {
+			add(FormNonASCIILocal)
+		}
+		if !ascii(domain) {
+			add(FormNonASCIIDomain)
 		}
 	}
 	for _, p := range strings.Fields(params) {
@@ -241,6 +253,15 @@ func FormsOf(line string, smtputf8 bool, advertised []string) []Form {
 		}
 	}
 	return forms
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func containsForm(forms []Form, f Form) bool {

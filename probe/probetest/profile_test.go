@@ -28,7 +28,9 @@ func TestFormsOf(t *testing.T) {
 		{`MAIL FROM:<"john smith"@b>`, false, nil},
 		{`MAIL FROM:<"john"@b>`, false, []Form{FormNeedlessQuotes}},
 		{"MAIL FROM:<a@b.>", false, []Form{FormTrailingDot}},
-		{"MAIL FROM:<jörg@b>", false, []Form{FormNonASCII}},
+		{"MAIL FROM:<jörg@b>", false, []Form{FormNonASCIILocal}},
+		{"MAIL FROM:<jörg@exämple.com>", false, []Form{FormNonASCIILocal, FormNonASCIIDomain}},
+		{"MAIL FROM:<jörg@exämple.com> SMTPUTF8", true, []Form{FormUnknownParam}},
 		{"MAIL FROM:<jörg@b> SMTPUTF8", true, []Form{FormUnknownParam}},
 		{"MAIL FROM:<a@b> BODY=8BITMIME SIZE=10", false, nil},
 		{"MAIL FROM:<a@b> RET=HDRS", false, []Form{FormUnknownParam}},
@@ -101,8 +103,9 @@ func TestProfileServers(t *testing.T) {
 		{"postfix-strict", "MAIL FROM:a@b", "501 5.1.7 Bad sender address syntax"},
 		{"postfix-strict", "MAIL FROM :<a@b>", "501 5.5.4 Syntax: MAIL FROM:<address>"},
 		{"postfix-strict", "MAIL FROM:<a@b> FOO=BAR", "555 5.5.4 Unsupported option: FOO=BAR"},
-		{"postfix-strict", "MAIL FROM:<jörg@b>", "553 5.6.7 "},
-		{"postfix-strict", "MAIL FROM:<jörg@b> SMTPUTF8", "250 "},
+		{"postfix-strict", "MAIL FROM:<jörg@b>", "250 "},
+		{"postfix-strict", "MAIL FROM:<a@exämple.com>", "501 5.1.7 Bad sender address syntax"},
+		{"postfix-strict", "MAIL FROM:<a@exämple.com> SMTPUTF8", "250 "},
 		{"exim", "MAIL FROM: <a@b>", "250 "},
 		{"exim", "MAIL FROM:a@b", "250 "},
 		{"exim", "MAIL FROM :<a@b>", "500 unrecognized command"},
@@ -143,12 +146,12 @@ func TestProfileServerRCPTAndState(t *testing.T) {
 	if got := c.cmd("RCPT TO:a@b"); got != "501 5.1.3 Bad recipient address syntax" {
 		t.Errorf("bare RCPT: %q", got)
 	}
-	if got := c.cmd("RCPT TO:<jörg@b>"); !strings.HasPrefix(got, "553 ") {
+	if got := c.cmd("RCPT TO:<b@exämple.com>"); !strings.HasPrefix(got, "501 5.1.3 ") {
 		t.Errorf("non-ASCII RCPT without SMTPUTF8 on MAIL: %q", got)
 	}
 	c.cmd("RSET")
 	c.cmd("MAIL FROM:<> SMTPUTF8")
-	if got := c.cmd("RCPT TO:<jörg@b>"); !strings.HasPrefix(got, "250 ") {
+	if got := c.cmd("RCPT TO:<b@exämple.com>"); !strings.HasPrefix(got, "250 ") {
 		t.Errorf("non-ASCII RCPT after MAIL with SMTPUTF8: %q", got)
 	}
 	if got := c.cmd("DATA"); !strings.HasPrefix(got, "554 ") {
