@@ -71,16 +71,24 @@ func (e *LineError) Error() string {
 	return e.Reason
 }
 
-// CheckLine refuses a line that cannot be sent as one command: CR, LF and
-// NUL would end or corrupt it on the wire (RFC 5321 §2.3.8, §4.1.1), so
-// nothing is sent and the position is named.
-func CheckLine(line string) error {
+// CheckWhyLine checks, before anything is sent, that line is a MAIL FROM
+// or RCPT TO command why can work with: no CR, LF or NUL, which would end
+// or corrupt it on the wire (RFC 5321 §2.3.8, §4.1.1), and a MAIL or RCPT
+// verb followed by FROM or TO. The error is a *LineError naming the
+// position.
+func CheckWhyLine(line string) error {
+	_, err := parseEnvelopeLine(line)
+	return err
+}
+
+// checkLineBytes refuses CR, LF and NUL, naming the 1-based position.
+func checkLineBytes(line string) error {
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
 		case '\r':
-			return &LineError{i + 1, "the line contains a CR; a command ends at CRLF and cannot contain one"}
+			return &LineError{i + 1, "the line contains a CR (carriage return); a command ends at CRLF and cannot contain one"}
 		case '\n':
-			return &LineError{i + 1, "the line contains an LF; a command ends at CRLF and cannot contain one"}
+			return &LineError{i + 1, "the line contains an LF (line feed); a command ends at CRLF and cannot contain one"}
 		case 0:
 			return &LineError{i + 1, "the line contains a NUL byte"}
 		}
@@ -95,7 +103,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 // to find out how.
 func parseEnvelopeLine(line string) (envelopeLine, error) {
 	var l envelopeLine
-	if err := CheckLine(line); err != nil {
+	if err := checkLineBytes(line); err != nil {
 		return l, err
 	}
 	rest := strings.TrimRight(line, " \t")

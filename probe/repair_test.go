@@ -238,7 +238,7 @@ func FuzzRepairCandidates(f *testing.F) {
 			if x.Line == line && len(x.PreludeParams) == 0 {
 				t.Fatalf("candidate %s does not change %q", x.Names(), line)
 			}
-			if CheckLine(x.Line) != nil {
+			if checkLineBytes(x.Line) != nil {
 				t.Fatalf("candidate %q cannot be sent", x.Line)
 			}
 		}
