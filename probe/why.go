@@ -27,8 +27,8 @@ const (
 
 // WhyOptions says which line to diagnose and how to reach the server.
 type WhyOptions struct {
-	Line  string   // the exact MAIL FROM or RCPT TO line the client sent
-	Hosts []string // host:port to try in order; the first that answers is diagnosed
+	Line  string    // the exact MAIL FROM or RCPT TO line the client sent
+	Hosts []WhyHost // tried in order; the first that answers is diagnosed
 	// Server is what the user named (a domain or host[:port]), for the report.
 	Server string
 	// Session is the template for every connection; Addr is set per host.
@@ -42,6 +42,13 @@ type WhyOptions struct {
 	MaxRepairs    int // largest combination of repairs; default DefaultWhyCombination
 }
 
+// WhyHost is one server to try: the address dialled and the name it is
+// known by (the MX host name, for TLS SNI; empty to use Addr's host).
+type WhyHost struct {
+	Addr string `json:"addr"`
+	Name string `json:"name,omitempty"`
+}
+
 // WhyReport is the result of a diagnosis: every attempt and the
 // conclusion. It is the --json document of `smtpprobe why`.
 type WhyReport struct {
@@ -49,7 +56,7 @@ type WhyReport struct {
 	Line          string        `json:"line"`
 	Command       string        `json:"command"` // "mail" or "rcpt"
 	Server        string        `json:"server,omitempty"`
-	Host          string        `json:"host,omitempty"` // host:port diagnosed
+	Host          *WhyHost      `json:"host,omitempty"` // the host diagnosed
 	HostErrors    []WhyHostErr  `json:"host_errors,omitempty"`
 	Prelude       string        `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
 	Extensions    *Extensions   `json:"extensions,omitempty"`
@@ -92,6 +99,8 @@ const (
 	WhyPreludeRejected = "prelude-rejected" // the MAIL FROM before a RCPT line was refused
 	WhyIncomplete      = "incomplete"       // the server stopped answering before a conclusion
 	WhyNoConnection    = "no-connection"    // no host could be reached
+	WhyNoMailHost      = "no-mail-host"     // the domain has no host to try (NXDOMAIN, null MX, no address)
+	WhyDNSError        = "dns-error"        // DNS could not answer for the server's domain
 )
 
 // WhyConclusion is what the attempts show, in plain words and as data.
@@ -177,26 +186,33 @@ type whyRun struct {
 // connectFirst connects to the first host that answers.
 func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
-		cfg := w.o.Session
-		cfg.Addr = h
-		s, err := Dial(ctx, cfg)
+		s, err := Dial(ctx, w.config(h))
 		if err != nil {
 			if s != nil {
 				s.Close()
 			}
-			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h, Status: Status(err), Error: err.Error()})
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
 			if ctx.Err() != nil {
 				return false
 			}
 			continue
 		}
-		w.rep.Host = h
+		w.rep.Host = &h
 		w.use(s)
 		ext := s.Extensions()
 		w.rep.Extensions = &ext
 		return true
 	}
 	return false
+}
+
+func (w *whyRun) config(h WhyHost) Config {
+	cfg := w.o.Session
+	cfg.Addr = h.Addr
+	if h.Name != "" && cfg.ServerName == "" {
+		cfg.ServerName = h.Name
+	}
+	return cfg
 }
 
 func (w *whyRun) use(s *Session) {
@@ -212,9 +228,7 @@ func (w *whyRun) connection(ctx context.Context) (*Session, error) {
 		return w.sess, nil
 	}
 	w.hangUp(ctx)
-	cfg := w.o.Session
-	cfg.Addr = w.rep.Host
-	s, err := Dial(ctx, cfg)
+	s, err := Dial(ctx, w.config(*w.rep.Host))
 	if err != nil {
 		if s != nil {
 			s.Close()

@@ -36,7 +36,7 @@ func whyPostfix(t *testing.T, addr, line string) *probe.WhyReport {
 	t.Helper()
 	rep, err := probe.Why(context.Background(), probe.WhyOptions{
 		Line:    line,
-		Hosts:   []string{addr},
+		Hosts:   []probe.WhyHost{{Addr: addr}},
 		Session: probe.Config{HELO: "client.lab.test", ReplyTimeout: 20 * time.Second},
 	})
 	if err != nil {

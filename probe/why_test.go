@@ -24,7 +24,7 @@ func profile(t *testing.T, name string) probetest.Profile {
 func whyOpts(addr, line string) probe.WhyOptions {
 	return probe.WhyOptions{
 		Line:    line,
-		Hosts:   []string{addr},
+		Hosts:   []probe.WhyHost{{Addr: addr}},
 		Session: probe.Config{HELO: "client.test", TLS: probe.TLSNone, ReplyTimeout: 5 * time.Second, ConnectTimeout: 5 * time.Second},
 	}
 }
@@ -331,19 +331,19 @@ func TestWhyTriesHostsInOrder(t *testing.T) {
 	dead.Close()
 	s := probetest.StartProfile(t, profile(t, "postfix-strict"))
 	o := whyOpts(s.Addr(), "MAIL FROM:a@b")
-	o.Hosts = []string{deadAddr, s.Addr()}
+	o.Hosts = []probe.WhyHost{{Addr: deadAddr}, {Addr: s.Addr()}}
 	rep, err := probe.Why(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Host != s.Addr() || len(rep.HostErrors) != 1 || rep.HostErrors[0].Status != probe.StatusConnectionRefused {
+	if rep.Host == nil || rep.Host.Addr != s.Addr() || len(rep.HostErrors) != 1 || rep.HostErrors[0].Status != probe.StatusConnectionRefused {
 		t.Errorf("host %q, errors %+v", rep.Host, rep.HostErrors)
 	}
 	if rep.Conclusion.Kind != probe.WhyRepaired {
 		t.Errorf("conclusion %s", rep.Conclusion.Kind)
 	}
 
-	o.Hosts = []string{deadAddr}
+	o.Hosts = []probe.WhyHost{{Addr: deadAddr}}
 	rep, err = probe.Why(context.Background(), o)
 	if !errors.Is(err, probe.ErrNoHost) || rep.Conclusion.Kind != probe.WhyNoConnection || len(rep.Attempts) != 0 {
 		t.Errorf("no host: %v %+v", err, rep.Conclusion)
