@@ -472,6 +472,7 @@ const (
 	maxLocalPart = 64  // §4.5.3.1.1
 	maxDomain    = 255 // §4.5.3.1.2
 	maxPath      = 256 // §4.5.3.1.3, with the angle brackets
+	maxLine      = 512 // §4.5.3.1.4, with the CRLF
 )
 
 // LineFindings reports the limits a line breaks that no repair can mend:
@@ -481,11 +482,16 @@ func LineFindings(line string) []LineFinding {
 	if err != nil {
 		return nil
 	}
+	var out []LineFinding
+	if n := len(line) + 2; n > maxLine {
+		out = append(out, LineFinding{"line-too-long",
+			fmt.Sprintf("the command is %d octets with its CRLF; servers need only accept %d (extensions such as SMTPUTF8 add a little)", n, maxLine),
+			"RFC 5321 §4.5.3.1.4"})
+	}
 	p := splitPath(l.path)
 	if !p.ok {
-		return nil
+		return out
 	}
-	var out []LineFinding
 	if n := len(p.local); n > maxLocalPart {
 		out = append(out, LineFinding{"local-part-too-long",
 			fmt.Sprintf("the local part is %d octets; servers need only accept %d, and no change to it keeps the same mailbox", n, maxLocalPart),

@@ -202,6 +202,10 @@ func TestLineFindings(t *testing.T) {
 	if f := LineFindings("MAIL FROM:<" + strings.Repeat("x", 64) + "@b>"); len(f) != 0 {
 		t.Errorf("64 octets is within the limit: %+v", f)
 	}
+	f = LineFindings("MAIL FROM:<a@b> X=" + strings.Repeat("y", 500))
+	if len(f) != 1 || f[0].Kind != "line-too-long" || f[0].Ref != "RFC 5321 §4.5.3.1.4" {
+		t.Errorf("long line: %+v", f)
+	}
 	c, _ := RepairCandidates("MAIL FROM:<"+long+"@b>", RepairContext{}, 3, 0)
 	if len(c) != 0 {
 		t.Errorf("an over-long local part must not be repaired: %v", c)

@@ -410,9 +410,6 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		c.Kind = WhyOtherCause
 		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
 	}
-	for _, f := range w.rep.Findings {
-		c.Warnings = append(c.Warnings, f.Detail+" ("+f.Ref+")")
-	}
 }
 
 func (w *whyRun) addCause(first WhyAttempt) {
@@ -443,9 +440,6 @@ func (w *whyRun) concludeAccepted() {
 			what = append(what, v.Change+" ("+v.Ref+")")
 		}
 		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + strings.Join(what, "; ") + "."
-	}
-	for _, f := range w.rep.Findings {
-		c.Warnings = append(c.Warnings, f.Detail+" ("+f.Ref+")")
 	}
 }
 

@@ -102,6 +102,7 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 		{"lenient", "mail from: a@b ", probe.WhyAcceptedAsSent, "", ""},
 		{"ascii-only", "MAIL FROM:<a@exämple.com>", probe.WhyRepaired, "domain-to-a-label", "MAIL FROM:<a@xn--exmple-cua.com>"},
 		{"ascii-only", "MAIL FROM:<jörg@exämple.com>", probe.WhyOtherCause, "", ""},
+		{"ascii-only", "MAIL FROM:<a@b> SMTPUTF8", probe.WhyRepaired, "drop-parameter-smtputf8", "MAIL FROM:<a@b>"},
 		{"brackets-required", "MAIL FROM: a@b", probe.WhyRepaired, "add-angle-brackets", "MAIL FROM: <a@b>"},
 		{"rfc-literal", "MAIL FROM: <a@b>", probe.WhyRepaired, "remove-space-after-colon", "MAIL FROM:<a@b>"},
 		{"rfc-literal", "MAIL FROM:<a@b.example.>", probe.WhyRepaired, "remove-trailing-dot", "MAIL FROM:<a@b.example>"},
@@ -371,5 +372,50 @@ func TestWhyRCPTPrelude(t *testing.T) {
 	rep, _ = probe.Why(context.Background(), o)
 	if rep.Prelude != "MAIL FROM:<postmaster@client.test>" {
 		t.Errorf("default prelude %q", rep.Prelude)
+	}
+}
+
+// TestWhy421IsNotAVerdict: a 421 answers no question about the line; why
+// tries once more on a fresh connection, then gives up without blaming
+// the line.
+func TestWhy421IsNotAVerdict(t *testing.T) {
+	p := profile(t, "lenient")
+	p.MailReply = "421 4.3.2 Service shutting down"
+	s := probetest.StartProfile(t, p)
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:a@b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyIncomplete || c.Cause != "server-closing" || c.Found() {
+		t.Errorf("%s/%s: %s", c.Kind, c.Cause, c.Summary)
+	}
+	if s.Connections() != 2 || len(rep.Attempts) != 1 {
+		t.Errorf("%d connections, %d attempts", s.Connections(), len(rep.Attempts))
+	}
+	checkSessionRules(t, s)
+}
+
+// TestWhyReportsLimitsItWillNotRepair: an over-long local part is reported
+// with its limit, never shortened.
+func TestWhyReportsLimitsItWillNotRepair(t *testing.T) {
+	p := profile(t, "lenient")
+	p.MailReply = "553 5.1.7 Local part too long"
+	s := probetest.StartProfile(t, p)
+	local := strings.Repeat("l", 70)
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<"+local+"@b>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Kind != "local-part-too-long" {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	for _, a := range rep.Attempts {
+		if !strings.Contains(a.Line, local) {
+			t.Errorf("the local part was changed: %q", a.Line)
+		}
+	}
+	if rep.Findings[0].Ref != "RFC 5321 §4.5.3.1.1" || !strings.Contains(rep.Findings[0].Detail, "70 octets") {
+		t.Errorf("finding %+v", rep.Findings[0])
 	}
 }

@@ -341,19 +341,8 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "Note: %s (%s)\n", esc(f.Detail), esc(f.Ref))
 	}
 	for _, wn := range c.Warnings {
-		if !strings.HasPrefix(wn, findingPrefix(rep)) || len(rep.Findings) == 0 {
-			fmt.Fprintf(w, "Warning: %s\n", esc(wn))
-		}
+		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
 	}
-}
-
-// findingPrefix avoids printing a finding twice: the conclusion repeats
-// the findings among its warnings for the JSON reader.
-func findingPrefix(rep *probe.WhyReport) string {
-	if len(rep.Findings) == 0 {
-		return "\x00"
-	}
-	return rep.Findings[0].Detail
 }
 
 // lastReplyTo is the reply to the attempt that sent line.

@@ -287,3 +287,11 @@ func TestWhyExitCodesMatchHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestWhyCLINotesLimits(t *testing.T) {
+	s := startProfile(t, "lenient")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--as", "mail", strings.Repeat("x", 65)+"@b")
+	if code != exitOK || !strings.Contains(out, "Note: the local part is 65 octets") || !strings.Contains(out, "(RFC 5321 §4.5.3.1.1)") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
