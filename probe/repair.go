@@ -519,12 +519,41 @@ func Violations(line string) []Repair {
 	}
 	var out []Repair
 	for _, s := range singleSteps(l, RepairContext{}) {
-		if strings.HasPrefix(s.Name, "drop-parameter-") || s.Name == "upper-case-verb" || s.Name == "remove-trailing-space" || s.Name == "unquote-local-part" {
-			continue // allowed by RFC 5321 (§2.4, §4.1.1, §4.1.2), merely unusual
+		if serverDependent(s.Name) || s.Name == "upper-case-verb" || s.Name == "remove-trailing-space" || s.Name == "unquote-local-part" {
+			continue // allowed by RFC 5321 (§2.4, §4.1.1, §4.1.2), merely unusual, or up to the server
 		}
 		out = append(out, s.Repair)
 	}
 	return out
+}
+
+// serverDependent names the repairs whose need depends on the server:
+// what it advertised (parameters, SMTPUTF8) or whether SMTPUTF8 is used.
+func serverDependent(name string) bool {
+	return strings.HasPrefix(name, "drop-parameter-") || name == "add-smtputf8" || name == "domain-to-a-label"
+}
+
+// StrictLine is the line as RFC 5321 writes it, whatever the server: every
+// repair of its grammar applied in table order (spacing, colon, brackets,
+// quoting, case, trailing space and dot), and nothing that depends on the
+// server (parameters, SMTPUTF8, A-labels). A line that cannot be parsed is
+// returned as it is.
+func StrictLine(line string) string {
+	l, err := parseEnvelopeLine(line)
+	if err != nil {
+		return line
+	}
+	for _, row := range repairTable {
+		for _, st := range row(l, RepairContext{}) {
+			if serverDependent(st.Name) {
+				continue
+			}
+			if n, ok := st.apply(l); ok {
+				l = n
+			}
+		}
+	}
+	return l.String()
 }
 
 // toALabel converts an internationalised domain to its ASCII form.

@@ -248,3 +248,18 @@ func FuzzRepairCandidates(f *testing.F) {
 		}
 	})
 }
+
+func TestStrictLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"mail from: a@b":                     "MAIL FROM:<a@b>",
+		"MAIL FROM :<\"john\"@b.example.>  ": "MAIL FROM:<john@b.example>",
+		"MAIL FROM:<a@b> BODY=8BITMIME":      "MAIL FROM:<a@b> BODY=8BITMIME",
+		"RCPT TO:<<x@exämple.com>>":          "RCPT TO:<x@exämple.com>",
+		"MAIL  FROM <john smith@b>":          `MAIL FROM:<"john smith"@b>`,
+		"HELO x":                             "HELO x",
+	} {
+		if got := StrictLine(in); got != want {
+			t.Errorf("StrictLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

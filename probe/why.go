@@ -119,7 +119,8 @@ type WhyConclusion struct {
 	Cause       string   `json:"cause,omitempty"`
 	CauseDetail string   `json:"cause_detail,omitempty"`
 	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
-	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches in a line a lenient server accepted
+	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches left in the accepted line, which this server tolerates
+	Strict      string   `json:"strict_line,omitempty"` // the accepted line with those breaches mended, to the letter of RFC 5321
 	Warnings    []string `json:"warnings,omitempty"`
 }
 
@@ -380,6 +381,10 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 			c.Kind = WhyRepaired
 			c.Accepted, c.Fixed, c.Repairs = a.Reply, cand.Line, cand.Repairs
 			c.Summary = repairedSummary(cand)
+			if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
+				c.Strict = StrictLine(cand.Line)
+				c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
+			}
 			return
 		}
 		if progress == nil && a.Reply != nil && isSyntaxReply(*first.Reply) && !isSyntaxReply(*a.Reply) && a.Reply.Code != 421 {
@@ -435,11 +440,8 @@ func (w *whyRun) concludeAccepted() {
 			c.Summary = "The server accepted the line as sent. Acceptance at RCPT does not prove the mailbox exists: a server may accept now and bounce later (RFC 5321 §3.3, §7.3)."
 		}
 	} else {
-		var what []string
-		for _, v := range c.Violations {
-			what = append(what, v.Change+" ("+v.Ref+")")
-		}
-		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + strings.Join(what, "; ") + "."
+		c.Strict = StrictLine(w.o.Line)
+		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 	}
 }
 
@@ -451,6 +453,14 @@ func (w *whyRun) concludePrelude(a WhyAttempt) {
 	c.Cause, c.CauseDetail = cause, detail
 	c.Explanation = explainReply(*a.PreludeReply, "mail")
 	c.Summary = "The server refused the well-formed MAIL FROM sent before the RCPT TO line, so the RCPT TO line could not be tested; " + detail + " Try another --from."
+}
+
+func violationsPhrase(vs []Repair) string {
+	var what []string
+	for _, v := range vs {
+		what = append(what, v.Change+" ("+v.Ref+")")
+	}
+	return strings.Join(what, "; ")
 }
 
 func repairedSummary(c Candidate) string {

@@ -72,6 +72,9 @@ func TestWhyPostfixSpaceAfterColon(t *testing.T) {
 		if len(rep.Attempts) != 1 {
 			t.Errorf("%q: %d attempts for an accepted line", line, len(rep.Attempts))
 		}
+		if want := strings.Replace(line, ": ", ":", 1); c.Strict != want {
+			t.Errorf("%q: strict line %q, want %q", line, c.Strict, want)
+		}
 	}
 }
 
@@ -93,6 +96,10 @@ func TestWhyPostfixBrackets(t *testing.T) {
 		}
 		if c.Original.Code != 501 || c.Original.Enhanced != tc.enhanced || c.Accepted.Code != 250 {
 			t.Errorf("%q: replies %d %s → %d", tc.line, c.Original.Code, c.Original.Enhanced, c.Accepted.Code)
+		}
+		// What Postfix let pass is still named, with the line to the letter.
+		if tc.line == "mail from: a@b" && (len(c.Violations) != 1 || c.Violations[0].Name != "remove-space-after-colon" || c.Strict != "MAIL FROM:<a@b>") {
+			t.Errorf("%q: violations %+v, strict %q", tc.line, c.Violations, c.Strict)
 		}
 	}
 	// The lenient instance takes the bare address, and why warns.

@@ -120,6 +120,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(rep); err != nil {
 			fmt.Fprintf(e.stderr, "smtpprobe why: writing JSON: %v\n", err)
 			return exitUsage
@@ -322,12 +323,18 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
 		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
+		if c.Strict != "" {
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+		}
 	case probe.WhySyntaxFixed:
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		fmt.Fprintf(w, "Then:      %s\n", whyReply(lastReplyTo(rep, c.Fixed), color))
 		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
 	case probe.WhyAcceptedAsSent:
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
+		if c.Strict != "" {
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+		}
 	default:
 		if c.Original != nil {
 			fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
