@@ -323,6 +323,7 @@ type ProfileServer struct {
 	mu    sync.Mutex
 	lines []string // every line received, each prefixed with its connection number: "1 MAIL FROM:<a@b>"
 	conns int
+	open  map[net.Conn]bool // connections being served, closed by Close
 }
 
 // NewProfileServer serves p on l until Close.
@@ -349,9 +350,15 @@ func StartProfile(t testing.TB, p Profile) *ProfileServer {
 // Addr is the server's "127.0.0.1:PORT".
 func (s *ProfileServer) Addr() string { return s.l.Addr().String() }
 
-// Close stops the server and waits for its connections to end.
+// Close stops the server, closes the connections it is serving and
+// waits for their goroutines to end.
 func (s *ProfileServer) Close() error {
 	err := s.l.Close()
+	s.mu.Lock()
+	for c := range s.open {
+		c.Close()
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 	return err
 }
@@ -399,11 +406,20 @@ func (s *ProfileServer) accept() {
 		s.mu.Lock()
 		s.conns++
 		n := s.conns
+		if s.open == nil {
+			s.open = map[net.Conn]bool{}
+		}
+		s.open[c] = true
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer c.Close()
+			defer func() {
+				s.mu.Lock()
+				delete(s.open, c)
+				s.mu.Unlock()
+				c.Close()
+			}()
 			s.serve(c, n)
 		}()
 	}

@@ -183,3 +183,26 @@ func TestProfileServerDropsAfterErrors(t *testing.T) {
 		t.Errorf("after the drop: %q", got)
 	}
 }
+
+// TestProfileServerCloseDoesNotWaitForIdleClients: a client that never
+// says QUIT must not hold Close up.
+func TestProfileServerCloseDoesNotWaitForIdleClients(t *testing.T) {
+	p, _ := ProfileByName("lenient")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewProfileServer(l, p)
+	c := dialProfile(t, s.Addr())
+	c.cmd("EHLO idle.test")
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for an idle client")
+	}
+	if got := c.read(); got != "EOF" {
+		t.Errorf("after Close the client read %q", got)
+	}
+}
