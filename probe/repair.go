@@ -21,6 +21,35 @@ type Repair struct {
 // advertised, so that no repair adds something the server never offered.
 type RepairContext struct {
 	SMTPUTF8 bool // the server advertised SMTPUTF8 in its EHLO reply (RFC 6531 §3.1)
+	// Advertised holds the EHLO keywords the server offered, upper case;
+	// nil when unknown. It tells a parameter the server never offered from
+	// one it offered but refuses with this value.
+	Advertised []string
+}
+
+// paramExtension is the EHLO keyword that allows each MAIL or RCPT
+// parameter: RFC 6152 (BODY), RFC 1870 (SIZE), RFC 6531 (SMTPUTF8),
+// RFC 3461 (DSN), RFC 4954 (AUTH), RFC 8689 (REQUIRETLS), RFC 3030
+// (BODY=BINARYMIME), RFC 6710 (MT-PRIORITY).
+var paramExtension = map[string]string{
+	"BODY": "8BITMIME", "SIZE": "SIZE", "SMTPUTF8": "SMTPUTF8",
+	"RET": "DSN", "ENVID": "DSN", "NOTIFY": "DSN", "ORCPT": "DSN",
+	"AUTH": "AUTH", "REQUIRETLS": "REQUIRETLS", "MT-PRIORITY": "MT-PRIORITY",
+}
+
+// advertises reports whether the server offered the extension that allows
+// the parameter named.
+func (rc RepairContext) advertises(param string) (extension string, ok bool) {
+	ext := paramExtension[strings.ToUpper(param)]
+	if ext == "" {
+		return "", false
+	}
+	for _, k := range rc.Advertised {
+		if strings.EqualFold(k, ext) {
+			return ext, true
+		}
+	}
+	return ext, false
 }
 
 // Candidate is a line with one or more repairs applied, ready to send.
@@ -355,16 +384,21 @@ func rowDomainToALabel(l envelopeLine, rc RepairContext) []repairStep {
 	})(l, rc)
 }
 
-// rowDropParameter offers one repair per ESMTP parameter on the line.
-func rowDropParameter(l envelopeLine, _ RepairContext) []repairStep {
+// rowDropParameter offers one repair per ESMTP parameter on the line. Its
+// rule depends on whether the server offered the parameter's extension.
+func rowDropParameter(l envelopeLine, rc RepairContext) []repairStep {
 	var steps []repairStep
 	for _, param := range l.params {
 		name, _, _ := strings.Cut(param, "=")
+		rule := "a client must not send a MAIL or RCPT parameter the server did not advertise in EHLO; one it does not recognise or cannot implement is refused with 555"
+		if ext, ok := rc.advertises(name); ok {
+			rule = "the server advertised " + ext + ", so the parameter itself is allowed, but it refuses it as sent: check its value (a SIZE over the server's limit, a BODY or AUTH value it does not know)"
+		}
 		steps = append(steps, repairStep{
 			Repair: Repair{
 				Name:   "drop-parameter-" + strings.ToLower(name),
 				Change: "drop the parameter `" + param + "`",
-				Rule:   "a client must not send a MAIL or RCPT parameter the server did not advertise in EHLO; one it does not recognise or cannot implement is refused with 555",
+				Rule:   rule,
 				Ref:    "RFC 5321 §4.1.1.3, §4.1.1.11",
 			},
 			apply: func(l envelopeLine) (envelopeLine, bool) {

@@ -263,3 +263,17 @@ func TestStrictLine(t *testing.T) {
 		}
 	}
 }
+
+func TestDropParameterRuleFollowsEHLO(t *testing.T) {
+	rc := RepairContext{Advertised: []string{"SIZE", "8BITMIME"}}
+	c, err := RepairCandidates("MAIL FROM:<a@b> SIZE=999999999 FOO=1", rc, 1, 0)
+	if err != nil || len(c) != 2 {
+		t.Fatalf("%v %v", c, err)
+	}
+	if !strings.Contains(c[0].Repairs[0].Rule, "advertised SIZE") {
+		t.Errorf("SIZE was advertised: %s", c[0].Repairs[0].Rule)
+	}
+	if !strings.Contains(c[1].Repairs[0].Rule, "did not advertise") {
+		t.Errorf("FOO was not: %s", c[1].Repairs[0].Rule)
+	}
+}

@@ -114,7 +114,7 @@ type WhyConclusion struct {
 	// Cause is the likely different cause when no repair helped, or when
 	// a repair got past the syntax check: "policy", "relay-denied",
 	// "auth-required", "unknown-domain", "unknown-mailbox",
-	// "non-ascii-unsupported", "unsupported-parameter", "temporary",
+	// "non-ascii-unsupported", "unsupported-parameter", "message-too-big", "temporary",
 	// "syntax", "server-closing" or "unknown".
 	Cause       string   `json:"cause,omitempty"`
 	CauseDetail string   `json:"cause_detail,omitempty"`
@@ -363,8 +363,9 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		w.concludeAccepted()
 		return
 	}
-	rc := RepairContext{SMTPUTF8: w.rep.Extensions != nil && w.rep.Extensions.Has("SMTPUTF8")}
-	cands, _ := RepairCandidates(w.o.Line, rc, w.o.MaxRepairs, w.o.MaxAttempts-1)
+	rc := w.repairContext()
+	cands, _ := RepairCandidates(w.o.Line, rc, w.o.MaxRepairs, 0)
+	cands = keepHonest(cands, rc, *first.Reply, w.o.MaxAttempts-1)
 	var progress *WhyAttempt // first repair that got past the syntax check
 	for _, cand := range cands {
 		if ctx.Err() != nil {
@@ -419,14 +420,49 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 
 func (w *whyRun) addCause(first WhyAttempt) {
 	c := &w.rep.Conclusion
-	rc := RepairContext{SMTPUTF8: w.rep.Extensions != nil && w.rep.Extensions.Has("SMTPUTF8")}
+	rc := w.repairContext()
 	c.Cause, c.CauseDetail = likelyCause(*first.Reply, w.rep.Command, rc)
-	if c.Cause == "non-ascii-unsupported" {
-		return
+	if c.Cause == "message-too-big" && w.rep.Extensions != nil {
+		if n, ok := w.rep.Extensions.Size(); ok && n > 0 {
+			c.CauseDetail += fmt.Sprintf(" The server's limit (EHLO SIZE) is %d octets; leaving SIZE= out only moves the refusal to the end of DATA.", n)
+		}
 	}
-	if !isASCII(w.o.Line) && !rc.SMTPUTF8 {
+	if c.Cause != "non-ascii-unsupported" && !isASCII(w.o.Line) && !rc.SMTPUTF8 {
 		c.Warnings = append(c.Warnings, "the line is not ASCII and the server does not advertise SMTPUTF8 (RFC 6531 §3.2): a local part that is not ASCII cannot reach this server in any form")
 	}
+}
+
+// keepHonest drops candidates that would only hide the refusal: dropping
+// a parameter the server advertised, when the refusal is not about syntax
+// (a SIZE over the limit refused with 552 is refused again after DATA
+// without it). At most limit candidates are kept.
+func keepHonest(cands []Candidate, rc RepairContext, original Reply, limit int) []Candidate {
+	var out []Candidate
+	for _, c := range cands {
+		hides := false
+		for _, r := range c.Repairs {
+			if name, ok := strings.CutPrefix(r.Name, "drop-parameter-"); ok && !isSyntaxReply(original) {
+				if _, advertised := rc.advertises(name); advertised {
+					hides = true
+				}
+			}
+		}
+		if !hides {
+			out = append(out, c)
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// repairContext is what the repairs may know of the server: its EHLO.
+func (w *whyRun) repairContext() RepairContext {
+	if w.rep.Extensions == nil {
+		return RepairContext{}
+	}
+	return RepairContext{SMTPUTF8: w.rep.Extensions.Has("SMTPUTF8"), Advertised: w.rep.Extensions.Keywords()}
 }
 
 func (w *whyRun) concludeAccepted() {
@@ -563,6 +599,7 @@ var causeRules = []causeRule{
 	{"7.1", []int{554, 550}, "rcpt", "relay-denied", "the server does not relay for you: it does not receive mail for that domain and you are not authorised to send through it (554 5.7.1). Send to the domain's own MX, or authenticate to your own server."},
 	{"7.", []int{550, 553, 554}, "", "policy", "a policy refuses the line (X.7.Z, RFC 3463 security or policy status): the syntax passed; ask the server's administrator or check the sender's reputation and authentication."},
 	{"", []int{555}, "", "unsupported-parameter", "the server does not support a parameter on the line (555, RFC 5321 §4.1.1.11)."},
+	{"3.4", []int{552}, "mail", "message-too-big", "the size declared with SIZE= is over the server's limit (552 X.3.4, RFC 1870 §6.1); the message must be smaller, or go another way."},
 	{"", []int{500, 501, 553}, "", "syntax", "the server refuses the line's syntax and none of the repairs tried satisfied it."},
 	{"", []int{450, 451, 452}, "", "temporary", "the refusal is temporary (4yz): greylisting, a lookup failure or a full queue; send again later."},
 }

@@ -135,6 +135,8 @@ func TestWhyPostfixOtherCauses(t *testing.T) {
 	for _, tc := range []struct{ line, cause string }{
 		{"RCPT TO:<nobody@lab.test>", "unknown-mailbox"},
 		{"RCPT TO:<someone@example.net>", "relay-denied"},
+		// SIZE is advertised: dropping it would only hide the refusal.
+		{"MAIL FROM:<a@b> SIZE=999999999", "message-too-big"},
 	} {
 		c := whyPostfix(t, postfixStrict, tc.line).Conclusion
 		if c.Kind != probe.WhyOtherCause || c.Cause != tc.cause {
