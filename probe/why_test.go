@@ -419,3 +419,21 @@ func TestWhyReportsLimitsItWillNotRepair(t *testing.T) {
 		t.Errorf("finding %+v", rep.Findings[0])
 	}
 }
+
+// TestWhyWarnsNonASCIIWithoutSMTPUTF8: when the refusal does not say so
+// itself, the conclusion still points out that the server cannot take a
+// non-ASCII local part at all.
+func TestWhyWarnsNonASCIIWithoutSMTPUTF8(t *testing.T) {
+	s := probetest.StartProfile(t, profile(t, "exim"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<jörg@b.example>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyNoRepair || c.Cause != "syntax" || len(rep.Attempts) != 1 {
+		t.Fatalf("%s/%s after %d attempts", c.Kind, c.Cause, len(rep.Attempts))
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "SMTPUTF8") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}
