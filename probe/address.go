@@ -62,9 +62,6 @@ const (
 	SeverityNote    = "note"
 )
 
-// Valid reports whether the address has no error finding.
-func (r AddressReport) Valid() bool { return r.ValidMailbox }
-
 // addressRule is one kind of finding: one row of data per thing we check.
 type addressRule struct {
 	severity string
@@ -90,11 +87,13 @@ var addressRules = map[string]addressRule{
 	"source-route":             {SeverityWarning, "RFC 5321 §4.1.2, Appendix C", true, "source route %q before the mailbox: servers must accept it but ignore it, and clients should not send it; use just the mailbox"},
 	"bad-source-route":         {SeverityError, "RFC 5321 §4.1.2", false, "source route %q is not a list of @domain entries separated by commas"},
 	"missing-at":               {SeverityError, "RFC 5321 §4.1.2", false, "no @domain; a Mailbox is local-part@domain (a bare local part is accepted only as RCPT TO:<postmaster>, §4.1.1.3)"},
+	"fullwidth-at":             {SeverityError, "RFC 5321 §4.1.2", false, "U+FF20 (＠, the full-width at sign an East Asian keyboard produces) is not the @ separator; type an ASCII @"},
+	"invisible-character":      {SeverityWarning, "RFC 6531 §3.3", true, "the local part contains %s, an invisible or space-like character: legal with SMTPUTF8, but it makes the address look like another one"},
 	"multiple-at":              {SeverityError, "RFC 5321 §4.1.2", false, "%d unquoted @ signs; only one may separate local part and domain (an @ in the local part must be inside a quoted string)"},
 	"comment":                  {SeverityError, "RFC 5321 §4.1.2", true, "comment %q: RFC 5322 §3.2.2 allows comments in message headers, but an SMTP path has none; Postfix strips them only when strict_rfc821_envelopes is off, other servers answer 501"},
 
 	"local-part-empty":            {SeverityError, "RFC 5321 §4.1.2", false, "the local part (before the @) is empty"},
-	"local-part-too-long":         {SeverityError, "RFC 5321 §4.5.3.1.1", true, "the local part is %d octets; the limit is 64, and many servers reject longer ones (e.g. 501 or 553)"},
+	"local-part-too-long":         {SeverityError, "RFC 5321 §4.5.3.1.1", true, "the local part is %d octets; the limit is 64: some servers enforce it, others (Postfix) let it through"},
 	"local-part-leading-dot":      {SeverityError, "RFC 5321 §4.1.2", false, "the local part starts with a dot; an unquoted local part is atoms separated by single dots"},
 	"local-part-trailing-dot":     {SeverityError, "RFC 5321 §4.1.2", false, "the local part ends with a dot; an unquoted local part is atoms separated by single dots"},
 	"local-part-consecutive-dots": {SeverityError, "RFC 5321 §4.1.2", false, "consecutive dots in the local part; some servers tolerate them, strict ones reject the address unless it is quoted"},
@@ -113,7 +112,7 @@ var addressRules = map[string]addressRule{
 	"domain-trailing-dot":          {SeverityError, "RFC 5321 §4.1.2", false, "the domain ends with a dot; the root dot is DNS notation and not part of an SMTP domain (Postfix drops it, stricter servers answer 501)"},
 	"domain-leading-dot":           {SeverityError, "RFC 5321 §4.1.2", false, "the domain starts with a dot"},
 	"domain-consecutive-dots":      {SeverityError, "RFC 5321 §4.1.2", false, "the domain has an empty label (two dots in a row)"},
-	"domain-underscore":            {SeverityError, "RFC 5321 §4.1.2", true, "label %q contains an underscore; DNS allows it, but SMTP domains are letters, digits and hyphens only, and servers must answer 501"},
+	"domain-underscore":            {SeverityError, "RFC 5321 §4.1.2", true, "label %q contains an underscore; DNS allows it, but SMTP domains are letters, digits and hyphens only: RFC 5321 has servers answer 501, though many (Postfix) do not check"},
 	"domain-invalid-character":     {SeverityError, "RFC 5321 §4.1.2", false, "label %q contains %s; SMTP domains are letters, digits and hyphens only"},
 	"domain-label-hyphen":          {SeverityError, "RFC 5321 §4.1.2", true, "label %q starts or ends with a hyphen"},
 	"domain-label-too-long":        {SeverityError, "RFC 1035 §2.3.4", true, "label %q is %d octets; the limit is 63"},
@@ -197,6 +196,9 @@ func AnalyzeAddress(s string) AddressReport {
 
 	ats := unquotedAts(rest)
 	if len(ats) == 0 {
+		if strings.ContainsRune(rest, '＠') {
+			r.add("fullwidth-at")
+		}
 		r.add("missing-at")
 		r.LocalPart = analyzeLocalPart(&r, rest)
 		return r.finish()

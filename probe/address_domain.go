@@ -92,11 +92,13 @@ func analyzeHostname(r *AddressReport, d string) {
 	}
 	r.ALabel = ascii
 
-	last := labels[len(labels)-1]
+	// Count labels on the ASCII form: IDNA maps ideographic full stops to dots.
+	asciiLabels := strings.Split(strings.TrimSuffix(ascii, "."), ".")
+	last := asciiLabels[len(asciiLabels)-1]
 	switch ip, err := netip.ParseAddr(name); {
 	case err == nil && ip.Is4():
 		r.add("domain-looks-like-ip", name, name)
-	case len(labels) == 1:
+	case len(asciiLabels) == 1:
 		r.add("domain-not-fqdn", name)
 	case allDigits(last):
 		r.add("domain-numeric-tld", last)

@@ -1,7 +1,9 @@
 package probe
 
 import (
+	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -33,6 +35,12 @@ func analyzeLocalPart(r *AddressReport, lp string) string {
 	if !isASCII(lp) && utf8.ValidString(lp) {
 		r.NeedsSMTPUTF8 = true
 		r.add("smtputf8-required")
+		for _, c := range lp {
+			if c >= 0xa0 && (unicode.In(c, unicode.Zs, unicode.Cf) || c == '\u3164' || c == '\u115f') {
+				r.add("invisible-character", fmt.Sprintf("U+%04X", c))
+				break
+			}
+		}
 	}
 	if strings.EqualFold(value, "postmaster") {
 		r.add("postmaster")

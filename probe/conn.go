@@ -49,8 +49,8 @@ type Config struct {
 	TLS        TLSMode // default auto
 	TLSVerify  bool    // certificate problems end the session
 
-	ConnectTimeout time.Duration // TCP connect (and implicit TLS handshake)
-	ReplyTimeout   time.Duration // absolute deadline for each whole reply
+	ConnectTimeout time.Duration // TCP connect
+	ReplyTimeout   time.Duration // absolute deadline for each whole reply, and for a TLS handshake
 
 	// Dialer replaces net.Dialer, for tests and proxies.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)

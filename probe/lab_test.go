@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -14,7 +15,7 @@ import (
 // The Postfix lab started by .ci/services/postfix.sh (scripts/lab up). Other
 // integration tests rely on these two endpoints behaving as documented in the
 // README's lab section.
-var labEndpoints = []struct {
+var postfixLabEndpoints = []struct {
 	name, addr string
 	vrfy       bool // whether EHLO advertises VRFY (disable_vrfy_command = no)
 }{
@@ -23,10 +24,11 @@ var labEndpoints = []struct {
 }
 
 // TestLabAnswers checks that both lab endpoints greet with 220 and advertise
-// what the lab promises: STARTTLS on both, VRFY only on the strict one. It
+// what the lab promises: STARTTLS on both (and it works, with the lab's
+// certificate for mx.lab.test), VRFY only on the strict one. It
 // skips on a machine without the lab and fails under CI=true.
 func TestLabAnswers(t *testing.T) {
-	for _, ep := range labEndpoints {
+	for _, ep := range postfixLabEndpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			conn, err := net.DialTimeout("tcp", ep.addr, 3*time.Second)
 			if err != nil {
@@ -44,7 +46,7 @@ func TestLabAnswers(t *testing.T) {
 			}
 			r := bufio.NewReader(conn)
 
-			banner := readLabReply(t, r)
+			banner := readPostfixLabReply(t, r)
 			if len(banner) != 1 || !strings.HasPrefix(banner[0], "220 mx.lab.test ") {
 				t.Fatalf("banner = %q, want one line starting %q", banner, "220 mx.lab.test ")
 			}
@@ -52,7 +54,7 @@ func TestLabAnswers(t *testing.T) {
 			if _, err := conn.Write([]byte("EHLO client.lab.test\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			ehlo := readLabReply(t, r)
+			ehlo := readPostfixLabReply(t, r)
 			keywords := map[string]bool{}
 			for _, l := range ehlo {
 				if !strings.HasPrefix(l, "250") {
@@ -69,19 +71,40 @@ func TestLabAnswers(t *testing.T) {
 				t.Errorf("EHLO advertises VRFY = %v, want %v (%q)", keywords["VRFY"], ep.vrfy, ehlo)
 			}
 
-			if _, err := conn.Write([]byte("QUIT\r\n")); err != nil {
+			// STARTTLS with the lab's self-signed certificate for mx.lab.test.
+			if _, err := conn.Write([]byte("STARTTLS\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			if q := readLabReply(t, r); !strings.HasPrefix(q[len(q)-1], "221") {
+			if st := readPostfixLabReply(t, r); !strings.HasPrefix(st[0], "220") {
+				t.Fatalf("STARTTLS reply = %q, want 220", st)
+			}
+			tc := tls.Client(conn, &tls.Config{ServerName: "mx.lab.test", InsecureSkipVerify: true}) // self-signed by design
+			if err := tc.Handshake(); err != nil {
+				t.Fatalf("TLS handshake: %v", err)
+			}
+			if certs := tc.ConnectionState().PeerCertificates; len(certs) == 0 || certs[0].Subject.CommonName != "mx.lab.test" {
+				t.Errorf("certificate subject is not CN=mx.lab.test")
+			}
+			tr := bufio.NewReader(tc)
+			if _, err := tc.Write([]byte("EHLO client.lab.test\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if e := readPostfixLabReply(t, tr); !strings.HasPrefix(e[0], "250") {
+				t.Errorf("EHLO after STARTTLS = %q, want 250", e)
+			}
+			if _, err := tc.Write([]byte("QUIT\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if q := readPostfixLabReply(t, tr); !strings.HasPrefix(q[len(q)-1], "221") {
 				t.Errorf("QUIT reply = %q, want 221", q)
 			}
 		})
 	}
 }
 
-// readLabReply reads one possibly multi-line reply and returns its lines
+// readPostfixLabReply reads one possibly multi-line reply and returns its lines
 // without CRLF. The lab is Postfix, so a strict reader is good enough here.
-func readLabReply(t *testing.T, r *bufio.Reader) []string {
+func readPostfixLabReply(t *testing.T, r *bufio.Reader) []string {
 	t.Helper()
 	var lines []string
 	for len(lines) < 100 {

@@ -35,24 +35,25 @@ func (r Reply) Has(kind string) bool {
 
 // Deviation kinds recorded by ReadReply.
 const (
-	DevBareLF         = "bare-lf"          // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
-	DevBareCR         = "bare-cr"          // CR not followed by LF inside a line
-	DevMissingSpace   = "missing-space"    // code followed by neither SP, "-" nor the line end
-	DevInvalidCode    = "invalid-code"     // not three digits, or outside 2yz-5yz
-	DevMixedCodes     = "mixed-codes"      // a line's code differs from the first line's
-	DevNonCodeLine    = "non-code-line"    // continuation line without a reply code
-	DevLongLine       = "long-line"        // over 512 octets (RFC 5321 §4.5.3.1.5)
-	DevLineTruncated  = "line-truncated"   // longer than Limits.LineBytes; the rest was discarded
-	Dev8Bit           = "8bit-text"        // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
-	DevInvalidUTF8    = "invalid-utf8"     // 8-bit text that is not UTF-8 either
-	DevNUL            = "nul-byte"         // a NUL byte in the text
-	DevControlChar    = "control-char"     // another control byte (ESC, BEL...) in the text
-	DevTruncated      = "truncated"        // the reply ended before its last line was complete
-	DevTooManyLines   = "too-many-lines"   // more than Limits.Lines lines
-	DevReplyTooLarge  = "reply-too-large"  // more than Limits.ReplyBytes bytes
-	DevEnhancedClass  = "enhanced-class"   // enhanced code class differs from the reply class (RFC 3463 §2)
-	DevUnsolicited    = "unsolicited-data" // bytes the server sent before the command was written
-	DevSTARTTLSInject = "starttls-plaintext-injection"
+	DevBareLF         = "bare-lf"                      // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
+	DevBareCR         = "bare-cr"                      // CR not followed by LF inside a line
+	DevMissingSpace   = "missing-space"                // code followed by neither SP, "-" nor the line end
+	DevInvalidCode    = "invalid-code"                 // not three digits, or outside 2yz-5yz
+	DevMixedCodes     = "mixed-codes"                  // a line's code differs from the first line's
+	DevNonCodeLine    = "non-code-line"                // continuation line without a reply code
+	DevLongLine       = "long-line"                    // over 512 octets (RFC 5321 §4.5.3.1.5)
+	DevLineTruncated  = "line-truncated"               // longer than Limits.LineBytes; the rest was discarded
+	Dev8Bit           = "8bit-text"                    // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
+	DevInvalidUTF8    = "invalid-utf8"                 // 8-bit text that is not UTF-8 either
+	DevNUL            = "nul-byte"                     // a NUL byte in the text
+	DevControlChar    = "control-char"                 // another control byte (ESC, BEL...) in the text
+	DevTruncated      = "truncated"                    // the reply ended before its last line was complete
+	DevTooManyLines   = "too-many-lines"               // more than Limits.Lines lines
+	DevReplyTooLarge  = "reply-too-large"              // more than Limits.ReplyBytes bytes
+	DevEnhancedClass  = "enhanced-class"               // enhanced code class differs from the reply class (RFC 3463 §2)
+	DevUnsolicited    = "unsolicited-data"             // bytes the server sent before the command was written
+	DevSTARTTLSInject = "starttls-plaintext-injection" // plain text right behind the 220 to STARTTLS (CVE-2011-0411 class)
+	DevTLSPlaintext   = "tls-plaintext"                // the server answered a TLS handshake in plain text
 )
 
 // ReadReply reads one SMTP reply (RFC 5321 §4.2) from r. It records every
@@ -92,7 +93,7 @@ func ReadReply(r *bufio.Reader, lim Limits) (Reply, error) {
 			if overBudget {
 				rep.addDev(DevReplyTooLarge, n, fmt.Sprintf("more than %d bytes", lim.ReplyBytes))
 			} else {
-				rep.addDev(DevTruncated, n, "connection ended before the reply was complete")
+				rep.addDev(DevTruncated, n, "reply cut short: "+err.Error())
 			}
 			return rep, err
 		}
@@ -101,7 +102,7 @@ func ReadReply(r *bufio.Reader, lim Limits) (Reply, error) {
 			if overBudget {
 				rep.addDev(DevReplyTooLarge, n, fmt.Sprintf("more than %d bytes", lim.ReplyBytes))
 			} else {
-				rep.addDev(DevTruncated, n, "connection ended inside a line")
+				rep.addDev(DevTruncated, n, "reply cut short inside a line: "+err.Error())
 			}
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -126,7 +127,8 @@ type rawLine struct {
 }
 
 // readLine reads through the next LF, keeping at most keep bytes of the
-// content and charging every byte read to *budget.
+// content and charging every byte read to *budget. The returned text may
+// alias r's buffer: use it before reading again.
 func readLine(r *bufio.Reader, keep int, budget *int) (rawLine, error) {
 	var ln rawLine
 	var last byte // last content byte seen, to spot a CR before LF
@@ -146,7 +148,12 @@ func readLine(r *bufio.Reader, keep int, budget *int) (rawLine, error) {
 		if len(body) > 0 {
 			last = body[len(body)-1]
 		}
-		if room := keep + 1 - len(ln.text); room > 0 {
+		if ln.text == nil && ended {
+			// The usual case, a whole line in one chunk: use the
+			// buffer's bytes directly; addLine copies them before the
+			// next read.
+			ln.text = body
+		} else if room := keep + 1 - len(ln.text); room > 0 {
 			// One byte over the cap is kept for now so a CR at the
 			// cap boundary can still be recognised; trimmed below.
 			ln.text = append(ln.text, body[:min(room, len(body))]...)

@@ -36,8 +36,9 @@ type Session struct {
 	ext        Extensions
 	tlsInfo    *TLSInfo
 	deviations []Deviation
-	closed     bool // the server closed, sent 421, or the stream is unusable
-	shut       bool // Close was called
+	early      []Deviation // unsolicited bytes found before the last write
+	closed     bool        // the server closed, sent 421, or the stream is unusable
+	shut       bool        // Close was called
 }
 
 // Dial connects to cfg.Addr, reads the greeting, says EHLO (HELO when the
@@ -46,11 +47,15 @@ type Session struct {
 // whenever a TCP connection was made, even with an error, so the
 // transcript is never lost; Status(err) names the outcome.
 //
-// A greeting of 421 or 554 ends the session with an error carrying that
+// A greeting other than 220 ends the session with an error carrying that
 // reply; certificate problems are recorded in TLS() and end the session
-// only when cfg.TLSVerify is set.
+// only when cfg.TLSVerify is set. On error the connection is already
+// closed; the Session stays readable.
 func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	cfg = cfg.withDefaults()
+	if err := checkLine("HELO " + cfg.HELO); err != nil {
+		return nil, err
+	}
 	raw, err := cfg.dial(ctx)
 	if err != nil {
 		return nil, &Error{Status: classify(err, "connect"), Op: "connect", Err: err}
@@ -58,21 +63,29 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	s := &Session{cfg: cfg, tr: NewTranscript(), raw: raw}
 	s.tr.Event("connected to %s", raw.RemoteAddr())
 	s.setConn(raw)
-	if cfg.TLS == TLSImplicit {
-		if err := s.handshake(ctx); err != nil {
-			return s, err
-		}
-	}
-	if err := s.readGreeting(ctx); err != nil {
-		return s, err
-	}
-	if err := s.hello(ctx); err != nil {
-		return s, err
-	}
-	if err := s.negotiateTLS(ctx); err != nil {
+	if err := s.open(ctx); err != nil {
+		s.markClosed()
+		s.Close()
 		return s, err
 	}
 	return s, nil
+}
+
+// open runs the session up to the first probe: TLS first if implicit,
+// the greeting, EHLO, and STARTTLS.
+func (s *Session) open(ctx context.Context) error {
+	if s.cfg.TLS == TLSImplicit {
+		if err := s.handshake(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.readGreeting(ctx); err != nil {
+		return err
+	}
+	if err := s.hello(ctx); err != nil {
+		return err
+	}
+	return s.negotiateTLS(ctx)
 }
 
 // setConn makes c the layer commands go through, with a fresh reader: no
@@ -95,13 +108,14 @@ func (s *Session) readGreeting(ctx context.Context) error {
 		s.markClosed()
 		return &Error{Status: StatusClosedByServer, Op: "greeting", Reply: &rep,
 			Err: fmt.Errorf("server not available: %d %s", rep.Code, rep.Text())}
-	case rep.Code == 554:
-		// RFC 5321 §3.1: the server waits for QUIT after a 554 greeting.
+	case rep.Code >= 400:
+		// RFC 5321 §3.1: after a 554 greeting the server waits for
+		// QUIT; RFC 7504 §3 gives 521 the same role. Other refusals
+		// are treated alike.
 		s.Quit(ctx)
 		return &Error{Status: StatusNoService, Op: "greeting", Reply: &rep,
 			Err: fmt.Errorf("no SMTP service here: %d %s", rep.Code, rep.Text())}
 	}
-	s.markClosed()
 	return &Error{Status: StatusProtocolError, Op: "greeting", Reply: &rep,
 		Err: fmt.Errorf("unexpected greeting code %03d", rep.Code)}
 }
@@ -117,11 +131,17 @@ func (s *Session) hello(ctx context.Context) error {
 	switch rep.Code {
 	case 250:
 		s.ext = ExtensionsOf(rep)
-		return nil
 	case 500, 502, 504:
 		h, err := s.cmd(ctx, "HELO "+s.cfg.HELO)
 		s.helo = &h
-		return err
+		if err != nil {
+			return err
+		}
+		rep = h
+	}
+	if rep.Code == 421 {
+		return &Error{Status: StatusClosedByServer, Op: "hello", Reply: &rep,
+			Err: fmt.Errorf("server closing: %d %s", rep.Code, rep.Text())}
 	}
 	return nil
 }
@@ -174,12 +194,14 @@ func (s *Session) handshake(ctx context.Context) error {
 		s.markClosed()
 		var rh tls.RecordHeaderError
 		if errors.As(err, &rh) {
-			s.note(Deviation{Kind: "starttls-plaintext", Detail: fmt.Sprintf("server answered the TLS handshake in plain text: %q", rh.RecordHeader[:])})
+			s.note(Deviation{Kind: DevTLSPlaintext, Detail: fmt.Sprintf("server answered the TLS handshake in plain text: %q", rh.RecordHeader[:])})
 			err = fmt.Errorf("server answered the TLS handshake in plain text: %w", err)
 		}
 		st := StatusTLSHandshakeError
 		if ctx.Err() != nil {
 			st = classify(ctx.Err(), "")
+		} else if isTimeout(err) {
+			st = StatusIOTimeout
 		}
 		s.tr.Event("TLS handshake failed: %v", err)
 		return &Error{Status: st, Op: "tls", Err: err}
@@ -215,53 +237,64 @@ func checkLine(line string) error {
 		return &Error{Status: StatusInvalidInput, Op: "write",
 			Err: fmt.Errorf("%w: CR, LF or NUL at byte %d", ErrRefusedLine, i+1)}
 	}
-	verb, _, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
-	switch strings.ToUpper(verb) {
+	switch verb := strings.ToUpper(verbOf(line)); verb {
 	case "DATA", "BDAT", "STARTTLS":
 		return &Error{Status: StatusInvalidInput, Op: "write",
-			Err: fmt.Errorf("%w: %s is never sent by a probe", ErrRefusedLine, strings.ToUpper(verb))}
+			Err: fmt.Errorf("%w: %s is never sent by a probe", ErrRefusedLine, verb)}
 	}
 	return nil
 }
 
 func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
+	dl, err := s.send(ctx, line+"\r\n", verbOf(line))
+	if err != nil {
+		return Reply{Deviations: s.early}, err
+	}
+	rep, err := s.readUntil(ctx, dl)
+	rep.Deviations = append(s.early, rep.Deviations...)
+	return rep, err
+}
+
+// send writes data under a fresh absolute deadline, which it returns for
+// the reply. Bytes the server sent beforehand are recorded in s.early.
+func (s *Session) send(ctx context.Context, data, verb string) (time.Time, error) {
+	s.early = nil
 	if s.closed || s.shut {
-		return Reply{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
+		return time.Time{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
 	}
 	if err := ctx.Err(); err != nil {
-		return Reply{}, &Error{Status: classify(err, ""), Op: "write", Err: err}
+		return time.Time{}, &Error{Status: classify(err, ""), Op: "write", Err: err}
 	}
-	var early []Deviation
 	if b := s.pending(); len(b) > 0 {
-		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %q was sent", len(b), verbOf(line))}
+		d := Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived before %s was sent: %.80q", len(b), verb, b)}
 		s.note(d)
-		early = append(early, d)
+		s.early = append(s.early, d)
 	}
 	if s.closed {
-		return Reply{Deviations: early}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
+		return time.Time{}, &Error{Status: StatusClosedByServer, Op: "write", Err: ErrClosed}
 	}
 	dl := replyDeadline(ctx, s.cfg.ReplyTimeout)
 	s.conn.SetWriteDeadline(dl)
 	stop := interruptOnDone(ctx, s.conn)
-	_, err := s.br2w().Write([]byte(line + "\r\n"))
+	_, err := s.writer().Write([]byte(data))
 	stop()
 	if err != nil {
-		s.markClosed()
-		return Reply{Deviations: early}, s.ioError(ctx, "write", err)
+		return dl, s.ioError(ctx, "write", err)
 	}
-	rep, err := s.readUntil(ctx, dl)
-	rep.Deviations = append(early, rep.Deviations...)
-	return rep, err
+	return dl, nil
 }
 
-// br2w returns the writer for commands: the tee over the current layer.
-func (s *Session) br2w() *teeConn {
+// writer returns the writer for commands: the tee over the current layer.
+func (s *Session) writer() *teeConn {
 	return &teeConn{Conn: s.conn, tr: s.tr, received: &s.received, cap: s.cfg.Limits.SessionBytes}
 }
 
+// verbOf is the line's first word, as a server would split it.
 func verbOf(line string) string {
-	v, _, _ := strings.Cut(line, " ")
-	return v
+	if f := strings.Fields(line); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // read reads one reply with a deadline timeout from now.
@@ -303,15 +336,12 @@ func (s *Session) ioError(ctx context.Context, op string, err error) error {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	st := classify(err, op)
-	switch st {
-	case StatusClosedByServer, StatusProtocolError, StatusCanceled:
-		// A cap exceeded or the peer gone: the stream cannot be trusted.
-		s.markClosed()
-	case StatusIOTimeout:
-		if ctx.Err() == nil {
-			err = fmt.Errorf("no complete reply within %v: %w", s.cfg.ReplyTimeout, err)
-		}
+	if st == StatusIOTimeout && ctx.Err() == nil {
+		err = fmt.Errorf("no complete reply within %v: %w", s.cfg.ReplyTimeout, err)
 	}
+	// After a timeout, a cap or a closed peer the stream cannot be
+	// trusted: a late reply would be taken for the next command's.
+	s.markClosed()
 	return &Error{Status: st, Op: op, Err: err}
 }
 
@@ -350,6 +380,46 @@ func (s *Session) markClosed() {
 
 func (s *Session) note(d Deviation) { s.deviations = append(s.deviations, d) }
 
+// Pipeline sends lines in one write and reads one reply per line, as RFC
+// 2920 allows when the server advertises PIPELINING. Each reply has its
+// own absolute deadline, counted from the end of the previous one. The
+// replies read so far come back with an error; lines are checked as Cmd
+// checks them, and none is sent if one is refused.
+func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error) {
+	var buf strings.Builder
+	for _, l := range lines {
+		if err := checkLine(l); err != nil {
+			return nil, err
+		}
+		buf.WriteString(l + "\r\n")
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	first, err := s.send(ctx, buf.String(), verbOf(lines[0]))
+	if err != nil {
+		return nil, err
+	}
+
+	replies := make([]Reply, 0, len(lines))
+	var firstErr error
+	for dl := first; ; dl = replyDeadline(ctx, s.cfg.ReplyTimeout) {
+		rep, err := s.readUntil(ctx, dl)
+		if len(replies) == 0 {
+			rep.Deviations = append(s.early, rep.Deviations...)
+		}
+		replies = append(replies, rep)
+		if firstErr == nil {
+			firstErr = err
+		}
+		if s.closed || len(replies) == len(lines) {
+			// A 421 or a failure ends the pipeline; an unusable code
+			// alone does not.
+			return replies, firstErr
+		}
+	}
+}
+
 // Quit sends QUIT and waits a short while for the 221 (RFC 5321 §4.1.1.10),
 // then closes the connection.
 func (s *Session) Quit(ctx context.Context) (Reply, error) {
@@ -371,7 +441,7 @@ func (s *Session) Close() error {
 	}
 	if !s.closed {
 		if b := s.pending(); len(b) > 0 {
-			s.note(Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived after the last reply", len(b))})
+			s.note(Deviation{Kind: DevUnsolicited, Detail: fmt.Sprintf("%d bytes arrived after the last reply: %.80q", len(b), b)})
 		}
 	}
 	s.shut = true

@@ -60,7 +60,7 @@ func inspectTLS(st tls.ConnectionState, name string, roots *x509.CertPool, now t
 	if now.Before(leaf.NotBefore) {
 		info.Problems = append(info.Problems, "certificate not valid before "+leaf.NotBefore.UTC().Format(time.DateOnly))
 	}
-	selfSigned := leaf.Subject.String() == leaf.Issuer.String() && leaf.CheckSignatureFrom(leaf) == nil
+	selfSigned := leaf.Subject.String() == leaf.Issuer.String() && leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil
 	inter := x509.NewCertPool()
 	for _, c := range st.PeerCertificates[1:] {
 		inter.AddCert(c)

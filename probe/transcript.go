@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -16,9 +17,20 @@ const (
 // TranscriptEntry is one piece of a session: bytes in one direction, or an
 // event, stamped with the time since the session started.
 type TranscriptEntry struct {
-	At   time.Duration `json:"at_ns"`
-	Dir  string        `json:"dir"`
-	Data []byte        `json:"data"`
+	At   time.Duration
+	Dir  string
+	Data []byte
+}
+
+// MarshalJSON writes {"at_ms": 12.345, "dir": "S", "data": "250 OK\r\n"}:
+// milliseconds since the session started, and the bytes as a string
+// (JSON escapes control bytes; invalid UTF-8 becomes U+FFFD).
+func (e TranscriptEntry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AtMS float64 `json:"at_ms"`
+		Dir  string  `json:"dir"`
+		Data string  `json:"data"`
+	}{float64(e.At.Microseconds()) / 1000, e.Dir, string(e.Data)})
 }
 
 // Transcript records every byte sent and received in a session, as it

@@ -1,7 +1,143 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
 
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+const addressExamples = `  smtpprobe address alice@example.com           # plain address: exit 0
+  smtpprobe address '<"john doe"@example.com>'  # brackets are accepted and noted
+  smtpprobe address 'jörg@bücher.example'        # needs SMTPUTF8; shows the A-label
+  smtpprobe address --json 'a..b@example.com'   # findings as JSON; exit 1
+`
+
+// runAddress analyses one address offline (probe.AnalyzeAddress) and exits
+// 0 when it is a valid SMTP mailbox, 1 when it is not.
 func runAddress(ctx context.Context, args []string, e *env) int {
-	return usageError(e, "address", "not built yet")
+	fs := newFlagSet("address", "smtpprobe address [--json] [--color[=WHEN]] ADDRESS", addressExamples)
+	jsonOut := fs.Bool("json", false, "print the analysis as one JSON object")
+	color := fs.String("color", "auto", "colour the findings: auto, always or never")
+	fs.Lookup("color").NoOptDefVal = string(colorAlways)
+	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	mode, err := parseColorMode(*color)
+	if err != nil {
+		return usageError(e, "address", err.Error())
+	}
+	switch fs.NArg() {
+	case 0:
+		return usageError(e, "address", "missing ADDRESS")
+	case 1:
+	default:
+		return usageError(e, "address", fmt.Sprintf("takes one ADDRESS, got %d arguments (quote an address that contains spaces)", fs.NArg()))
+	}
+	addr := fs.Arg(0)
+	if addr == "" {
+		return usageError(e, "address", "ADDRESS is empty")
+	}
+	if i := strings.IndexAny(addr, "\r\n\x00"); i >= 0 {
+		return usageError(e, "address", fmt.Sprintf("ADDRESS contains %s at byte offset %d; CR, LF and NUL would split or end an SMTP command, so it is refused", byteName(addr[i]), i))
+	}
+
+	r := probe.AnalyzeAddress(addr)
+	if *jsonOut {
+		if err := writeAddressJSON(e.stdout, r); err != nil {
+			fmt.Fprintf(e.stderr, "smtpprobe address: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		writeAddressText(e.stdout, r, useColor(mode, e.stdout, e.getenv))
+	}
+	if !r.ValidMailbox {
+		return exitCheck
+	}
+	return exitOK
+}
+
+// addressDocument is the --json output: the report with the schema version.
+type addressDocument struct {
+	SchemaVersion int `json:"schema_version"`
+	probe.AddressReport
+}
+
+func writeAddressJSON(w io.Writer, r probe.AddressReport) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // keep <> readable: they are the subject here
+	enc.SetIndent("", "  ")
+	return enc.Encode(addressDocument{SchemaVersion: 1, AddressReport: r})
+}
+
+// writeAddressText prints the analysis for a person: the parts, the
+// verdict, then every finding with its RFC section.
+func writeAddressText(w io.Writer, r probe.AddressReport, color bool) {
+	row := func(label, value string) { fmt.Fprintf(w, "%-10s %s\n", label, value) }
+	row("input", escapeUntrusted(r.Input))
+	if r.Bracketed || r.Address != r.Input {
+		row("address", escapeUntrusted(r.Address))
+	}
+	if r.Route != "" {
+		row("route", escapeUntrusted(r.Route)+"  (ignored by servers)")
+	}
+	octets := "octets"
+	if len(r.LocalPart) == 1 {
+		octets = "octet"
+	}
+	row("local", fmt.Sprintf("%s  (%s, %d %s)", escapeUntrusted(r.LocalPart), r.LocalPartForm, len(r.LocalPart), octets))
+	if r.Domain != "" {
+		row("domain", fmt.Sprintf("%s  (%s)", escapeUntrusted(r.Domain), r.DomainForm))
+	}
+	if r.ALabel != "" && r.ALabel != r.Domain {
+		row("a-label", escapeUntrusted(r.ALabel))
+	}
+	if r.ValidMailbox {
+		row("send as", escapeUntrusted(r.Path))
+	}
+	if r.NeedsSMTPUTF8 {
+		row("smtputf8", "required (the local part is not ASCII)")
+	} else {
+		row("smtputf8", "not needed")
+	}
+	verdict := paint(color, 250, "valid SMTP mailbox")
+	if !r.ValidMailbox {
+		verdict = paint(color, 550, "not a valid SMTP mailbox")
+	}
+	if r.ValidAddrSpec {
+		verdict += "; valid RFC 5322 addr-spec"
+	} else {
+		verdict += "; not a valid RFC 5322 addr-spec"
+	}
+	row("verdict", verdict)
+	if len(r.Findings) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	for _, f := range r.Findings {
+		sev := fmt.Sprintf("%-7s", f.Severity)
+		switch f.Severity {
+		case probe.SeverityError:
+			sev = paint(color, 550, sev)
+		case probe.SeverityWarning:
+			sev = paint(color, 450, sev)
+		}
+		fmt.Fprintf(w, "%s  %s: %s (%s)\n", sev, f.ID, escapeUntrusted(f.Message), f.Ref)
+	}
+}
+
+// byteName names a byte refused in input.
+func byteName(c byte) string {
+	switch c {
+	case '\r':
+		return "CR"
+	case '\n':
+		return "LF"
+	case 0:
+		return "NUL"
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
 }

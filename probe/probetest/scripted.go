@@ -51,6 +51,10 @@ func Stall(d time.Duration) Step {
 	return Step{kind: "stall", d: d, describe: fmt.Sprintf("stall %v", d)}
 }
 
+// AwaitBytes waits until the client has sent at least one byte more than
+// the steps before consumed (a TLS ClientHello, say), keeping it.
+func AwaitBytes() Step { return Step{kind: "await", describe: "await client bytes"} }
+
 // Drip writes b one byte at a time, every interval, stopping quietly once
 // the client has gone.
 func Drip(b string, interval time.Duration) Step {
@@ -130,8 +134,8 @@ func (s *Scripted) Accepted() int {
 	return s.n
 }
 
-// Err waits for every connection's script to finish (at most 10 s) and
-// returns the server-side failures: an Expect that did not match, a
+// Err waits for the script of every connection accepted so far to finish
+// (at most 10 s) and returns the server-side failures: an Expect that did not match, a
 // connection beyond the script sequence, a failed TLS handshake.
 func (s *Scripted) Err() error {
 	var errs []error
@@ -243,6 +247,14 @@ func (s *Scripted) play(n int, c net.Conn, script []Step) {
 			line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 			if st.kind == "expect" && line != string(st.data) || st.kind == "prefix" && !strings.HasPrefix(line, string(st.data)) {
 				s.fail("%s: got %q", where, line)
+				return
+			}
+		case "await":
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			_, err := br.Peek(br.Buffered() + 1)
+			conn.SetReadDeadline(time.Time{})
+			if err != nil {
+				s.fail("%s: %v", where, err)
 				return
 			}
 		case "stall":
