@@ -298,14 +298,19 @@ func TestWhyBoundsAttempts(t *testing.T) {
 	if len(rep.Attempts) != 5 || rep.Conclusion.Found() {
 		t.Errorf("%d attempts, conclusion %s", len(rep.Attempts), rep.Conclusion.Kind)
 	}
+	o.MaxAttempts = 1
+	rep, err = probe.Why(context.Background(), o)
+	if err != nil || len(rep.Attempts) != 1 {
+		t.Errorf("--max-attempts 1: %d attempts, %v", len(rep.Attempts), err)
+	}
 	mails := 0
 	for _, l := range s.Lines() {
 		if strings.Contains(strings.ToUpper(l), " MAIL ") {
 			mails++
 		}
 	}
-	if mails != 5 {
-		t.Errorf("server saw %d MAIL lines, want 5", mails)
+	if mails != 6 {
+		t.Errorf("server saw %d MAIL lines, want 5 + 1", mails)
 	}
 }
 
