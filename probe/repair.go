@@ -21,16 +21,17 @@ type Repair struct {
 // advertised, so that no repair adds something the server never offered.
 type RepairContext struct {
 	SMTPUTF8 bool // the server advertised SMTPUTF8 in its EHLO reply (RFC 6531 §3.1)
-	// Advertised holds the EHLO keywords the server offered, upper case;
-	// nil when unknown. It tells a parameter the server never offered from
+	// Advertised holds the EHLO keywords the server offered; nil when
+	// unknown. It tells a parameter the server never offered from
 	// one it offered but refuses with this value.
 	Advertised []string
 }
 
 // paramExtension is the EHLO keyword that allows each MAIL or RCPT
 // parameter: RFC 6152 (BODY), RFC 1870 (SIZE), RFC 6531 (SMTPUTF8),
-// RFC 3461 (DSN), RFC 4954 (AUTH), RFC 8689 (REQUIRETLS), RFC 3030
-// (BODY=BINARYMIME), RFC 6710 (MT-PRIORITY).
+// RFC 3461 (DSN), RFC 4954 (AUTH), RFC 8689 (REQUIRETLS), RFC 6710
+// (MT-PRIORITY). BODY=BINARYMIME needs BINARYMIME too (RFC 3030); the
+// value is the server's to judge.
 var paramExtension = map[string]string{
 	"BODY": "8BITMIME", "SIZE": "SIZE", "SMTPUTF8": "SMTPUTF8",
 	"RET": "DSN", "ENVID": "DSN", "NOTIFY": "DSN", "ORCPT": "DSN",
