@@ -114,6 +114,9 @@ func TestDemoTraffic(t *testing.T) {
 		if s.DataSeen() {
 			t.Errorf("server %s received DATA or BDAT: %q", s.Addr(), s.Commands())
 		}
+		if l := s.Logged(); len(l) != 0 {
+			t.Errorf("server %s logged errors: %q", s.Addr(), l)
+		}
 	}
 	verbs := mx1.Verbs()
 	for _, v := range []string{"EHLO", "STARTTLS", "VRFY", "MAIL", "RCPT", "QUIT"} {
