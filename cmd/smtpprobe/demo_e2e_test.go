@@ -361,3 +361,21 @@ func waitGoroutines(t *testing.T, n int) {
 		t.Errorf("%d goroutines before, %d after:\n%s", n, got, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// On a machine with only 127.0.0.1 both MX names lead to one server, and
+// the demo still prints a whole report of it.
+func TestDemoFallbackReport(t *testing.T) {
+	lab := startDemoTestLab(t, onlyLocalhost)
+	e, stdout, stderr := demoTestEnv()
+	if code := lab.run(context.Background(), []string{"--color", "never"}, e); code != exitOK {
+		t.Fatalf("demo exit %d\nstderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"127.0.0.1", "Host mx1.demo.test [127.0.0.1:", "252 2.5.0", "450 4.2.0", "452 4.2.2", "vrfy_policy         hides"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+	if lab.hosts[0].server.DataSeen() {
+		t.Error("DATA was sent")
+	}
+}
