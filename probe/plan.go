@@ -50,7 +50,7 @@ const (
 type Need int
 
 const (
-	NeedNothing  Need = 0
+	NeedNothing  Need = 0         // sent to every server
 	NeedSMTPUTF8 Need = 1 << iota // RFC 6531: only with SMTPUTF8 advertised
 	NeedSIZE                      // RFC 1870: only with a SIZE limit advertised
 )
