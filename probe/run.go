@@ -37,6 +37,11 @@ type dialFunc func(ctx context.Context) (stepConn, connCaps, error)
 // after 3 syntax errors by default, smtp_max_synprot_errors).
 const DefaultErrorBudget = 8
 
+// giveUpAfter is how many steps in a row may end without a reply, each
+// after a reconnect, before the runner stops probing the host: a server
+// that stalls would otherwise cost two reply timeouts per step.
+const giveUpAfter = 2
+
 // runner executes a plan over one host's connections, lock-step: RSET
 // between transactions, QUIT at the end, never DATA or BDAT.
 type runner struct {
@@ -80,6 +85,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		return res
 	}
 	res.FirstCaps = r.caps
+	silent := 0 // steps in a row that drew no reply even on a new connection
 	for i := 0; i < len(steps); i++ {
 		s := steps[i]
 		if err := ctx.Err(); err != nil {
@@ -92,6 +98,14 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 		results, err := r.runStep(ctx, s)
 		res.Steps = append(res.Steps, results...)
+		if n := len(results); n > 0 && results[n-1].Outcome == NoReply {
+			silent++
+		} else {
+			silent = 0
+		}
+		if err == nil && silent >= giveUpAfter {
+			err = fmt.Errorf("the server stopped answering (%d steps in a row without a reply, each tried on a new connection)", silent)
+		}
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
 			for _, rest := range steps[i+1:] {

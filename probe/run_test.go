@@ -491,3 +491,34 @@ func TestRun502ForBadSequence(t *testing.T) {
 		t.Errorf("503: %s %q", s.Conformance, s.Verdict)
 	}
 }
+
+func TestRunServerStopsAnswering(t *testing.T) {
+	// Greets, answers EHLO, then stalls: every session the same. The run
+	// must end after a couple of reply timeouts, not one pair per step.
+	script := []probetest.Step{probetest.Send("220 s ESMTP\r\n"), probetest.Expect("EHLO client.test"), probetest.Send("250 s\r\n"),
+		probetest.Stall(10 * time.Second)}
+	srv := probetest.NewScripted(t, script...)
+	target, _ := probe.ParseTarget(srv.Addr())
+	start := time.Now()
+	rep, err := probe.Run(context.Background(), probe.Options{Target: target, HELO: "client.test", TLS: "none", Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rep.Hosts[0]
+	noReply, skipped := 0, 0
+	for _, s := range h.Steps {
+		switch s.Outcome {
+		case probe.NoReply:
+			noReply++
+		case probe.Skipped:
+			skipped++
+		}
+	}
+	if noReply != 2 || skipped != len(h.Steps)-2 {
+		t.Errorf("%d no-reply and %d skipped of %d steps; want 2 and the rest", noReply, skipped, len(h.Steps))
+	}
+	if h.Connections > 5 {
+		t.Errorf("%d connections to a stalled server", h.Connections)
+	}
+	t.Logf("gave up after %v", time.Since(start).Round(time.Millisecond))
+}

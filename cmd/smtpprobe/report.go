@@ -183,6 +183,11 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	if v.EXPNPolicy != nil {
 		p.wrap("  expn_policy "+v.EXPNPolicy.Policy+": ", v.EXPNPolicy.Reason)
 	}
+	for _, s := range steps {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode {
+			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
+		}
+	}
 }
 
 func replyOrSkip(p *printer, s probe.StepResult) string {
