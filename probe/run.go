@@ -57,8 +57,7 @@ type runner struct {
 	inTx        bool // a MAIL FROM was accepted and no RSET since
 	dirty       bool // MAIL or RCPT sent since the last RSET, accepted or not
 	errorLimit  *int // errors before the server dropped us, when it did
-	firstErr    error
-	mailRefused int // code of a refused set-up MAIL FROM: transactions cannot open
+	mailRefused int  // code of a refused set-up MAIL FROM: transactions cannot open
 }
 
 // runResult is what a run over one host yields.
@@ -115,7 +114,9 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 	}
 	if r.conn != nil && !r.conn.Closed() {
-		r.conn.Quit(ctx)
+		// QUIT even when the run's budget is spent: the session's own
+		// short QUIT deadline bounds it (RFC 5321 §4.1.1.10).
+		r.conn.Quit(context.WithoutCancel(ctx))
 	}
 	if r.conn != nil {
 		r.conn.Close()
@@ -261,7 +262,7 @@ func (r *runner) learnDrop() {
 func (r *runner) reconnect(ctx context.Context) error {
 	if r.conn != nil {
 		if !r.conn.Closed() {
-			r.conn.Quit(ctx)
+			r.conn.Quit(context.WithoutCancel(ctx))
 		}
 		r.conn.Close()
 		r.conn = nil
@@ -278,9 +279,6 @@ func (r *runner) connect(ctx context.Context) error {
 	if err != nil {
 		if c != nil {
 			c.Close()
-		}
-		if r.firstErr == nil {
-			r.firstErr = err
 		}
 		return err
 	}
