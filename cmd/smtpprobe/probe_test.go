@@ -409,6 +409,10 @@ func TestProbeDNSExitCodes(t *testing.T) {
 	if code != exitCheck || !strings.Contains(out, "null MX") {
 		t.Errorf("null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
 	}
+	out, errs, code = runCLI(t, "vrfy", "--dns", null.Addr(), "alice@null.test")
+	if code != exitCheck || !strings.Contains(errs, "null MX") || !strings.Contains(out, "alice@null.test: unknown") {
+		t.Errorf("vrfy at a null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
+	}
 }
 
 func TestProbeDomainTarget(t *testing.T) {

@@ -95,7 +95,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	defer cancel()
 	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
 	code := exitOK
-	ran := 0
+	ran, noHost := 0, 0
 	for _, g := range groups {
 		opts, err := f.options(g.target)
 		if err != nil {
@@ -117,11 +117,15 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			doc.Reports = append(doc.Reports, report)
 		}
 		answers, probed := vrfyAnswers(report, g.addrs)
-		if probed {
+		switch {
+		case probed:
 			ran++
-		} else {
-			if err != nil {
-				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+		case err != nil:
+			fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+		case report != nil && len(report.Hosts) == 0:
+			noHost++ // a null MX, or no MX and no address
+			for _, w := range report.Warnings {
+				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(w))
 			}
 		}
 		doc.Addresses = append(doc.Addresses, answers...)
@@ -145,6 +149,9 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	}
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe vrfy: no server could be asked")
+		if noHost > 0 {
+			return exitCheck
+		}
 		return exitConnection
 	}
 	for _, a := range doc.Addresses {
