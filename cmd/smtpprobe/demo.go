@@ -39,8 +39,8 @@ var demoPolicy = probetest.Policy{
 	MaxMessageBytes: 10 << 20,
 }
 
-// demoLab is the demo's small internet: SMTP servers behind the demo MX
-// hosts, all on one port.
+// demoLab is the demo's small internet: an authoritative DNS server for
+// demoDomain and SMTP servers behind its MX hosts, all on one port.
 type demoLab struct {
 	port    int
 	hosts   []demoLabHost
@@ -61,8 +61,9 @@ type demoLabHost struct {
 type listenFunc func(network, addr string) (net.Listener, error)
 
 // startDemoLab starts one policy server per demo MX host, all on the same
-// port. Where the extra loopback addresses cannot be bound (macOS has only
-// 127.0.0.1 by default) every host points at one server on 127.0.0.1.
+// port, then a DNS server for the zone that names them. Where the extra
+// loopback addresses cannot be bound (macOS has only 127.0.0.1 by default)
+// every host points at one server on 127.0.0.1.
 func startDemoLab(listen listenFunc) (*demoLab, error) {
 	ips := make([]string, len(demoMX))
 	for i, h := range demoMX {
