@@ -215,8 +215,9 @@ func (f *finder) scanLine() {
 	if f.lineStartReply(ln) {
 		return
 	}
-	f.inLineReplies(ln)
-	f.i++
+	if !f.inLineReplies(ln) {
+		f.i++
+	}
 }
 
 // lineStartReply handles a transcript line that begins with a reply code,
@@ -316,8 +317,9 @@ func isLetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 
 // inLineReplies finds replies quoted inside a line: after an introducer,
 // Exim's "after CMD:", Postfix's "reject: CMD from …:", or as a code and
 // enhanced-code pair. Candidates are gathered in one pass per pattern and
-// tried in order, so a line costs time linear in its length.
-func (f *finder) inLineReplies(ln line) {
+// tried in order, so a line costs time linear in its length. It reports
+// whether it moved f.i past the line itself (a reply spanning lines).
+func (f *finder) inLineReplies(ln line) (moved bool) {
 	pos, found := 0, false
 	for _, c := range candidates(ln.s) {
 		if c.at < pos {
@@ -332,13 +334,14 @@ func (f *finder) inLineReplies(ln line) {
 		}
 		found = true
 		if f.i >= len(f.lines) || f.lines[f.i].start != ln.start {
-			return // the reply spanned later lines; f.i already moved
+			return true // the reply spanned later lines; f.i already moved
 		}
 		pos = next
 	}
 	if !found {
 		f.dsnOnlyReply(ln)
 	}
+	return false
 }
 
 // candidate is a place on a line where a reply code may start, with the
