@@ -322,9 +322,12 @@ const maxRecognizeText = 4 << 10
 // Recognize returns what is known about a reply from its code, enhanced
 // code and text, or nil when no recognizer matches. Matching is on the
 // reply's shape: the basic code, the enhanced code, and the stable words of
-// the text, case-insensitively. When several rows match, the most specific
-// wins (see specificity). When enhanced is empty and the text carries a
-// trailing qmail-style "(#5.7.1)", that code is used.
+// the text, case-insensitively. When several rows match, a row naming the
+// source of a verdict beats an MTA's stock wording for reporting it (which
+// becomes Via), and otherwise the most specific row wins (see
+// specificity). When enhanced is empty and the text carries a trailing
+// qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB of text
+// are examined.
 func Recognize(code int, enhanced, text string) *Recognition {
 	best, via := recognize(code, enhanced, text)
 	if best == nil {
@@ -389,4 +392,18 @@ func foldContinuations(text string) string {
 		text = continuationPrefix.ReplaceAllString(text, " ")
 	}
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// RecognizerSources lists the sources the recognizers know, in table
+// order, each once: for documentation and "what does this tool know" output.
+func RecognizerSources() []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, c := range recognizers {
+		if !seen[c.row.source] {
+			seen[c.row.source] = true
+			out = append(out, c.row.source)
+		}
+	}
+	return out
 }

@@ -90,7 +90,7 @@ var microsoftCases = []recognizeCase{
 	{"Microsoft 365", 550, "5.7.510", "Access denied, contoso.com does not accept email over IPv6"},
 	{"Microsoft 365", 550, "5.7.512", "Access denied, message must be RFC 5322 section 3.6.2 compliant and include a valid From address"},
 	{"Microsoft 365", 550, "5.7.513", "Service unavailable, Client host [192.0.2.1] blocked by contoso.com using Customer Block list (AS16012607)"},
-	{"Microsoft 365", 550, "5.7.515", "Access denied, sending domain example.com does not meet the required authentication level."},
+	{"Outlook.com", 550, "5.7.515", "Access denied, sending domain example.com does not meet the required authentication level."},
 	{"Microsoft 365", 550, "5.7.920", "Your message was rejected by a transport rule."},
 	{"Microsoft 365", 550, "5.4.1", "<bob@contoso.com>: Recipient address rejected: Access denied. AS(201806281) [DM6NAM12FT012.eop-nam12.prod.protection.outlook.com]"},
 	{"Microsoft 365", 550, "5.4.1", "Relay Access Denied [BN8NAM11FT012.eop-nam11.prod.protection.outlook.com]"},
@@ -249,7 +249,7 @@ var postfixCases = []recognizeCase{
 	{"Postfix", 521, "5.5.4", "Syntax: BDAT count [LAST]"},
 	{"Postfix", 250, "2.0.0", "Ok: queued as 4XyZ1k2Lmnz3"},
 	{"Postfix", 354, "", "End data with <CR><LF>.<CR><LF>"},
-	{"Postfix", 220, "2.0.0", "Ready to start TLS"},
+	{"Postfix, Sendmail or OpenSMTPD", 220, "2.0.0", "Ready to start TLS"},
 	{"Postfix", 458, "", "Unable to queue messages"},
 }
 
@@ -298,6 +298,8 @@ var mtaCases = []recognizeCase{
 	{"Sendmail", 452, "4.5.3", "Too many recipients"},
 	{"Sendmail", 421, "4.7.0", "mx.example.net Too many bad recipients; closing connection"},
 	{"Sendmail", 535, "5.7.0", "authentication failed"},
+	{"Sendmail", 250, "2.1.5", "<bob@example.org>... Recipient ok"},
+	{"Sendmail", 235, "2.0.0", "OK Authenticated"},
 	{"Sendmail", 250, "2.0.0", "5AR1x2Yz012345 Message accepted for delivery"},
 
 	{"OpenSMTPD", 550, "", "Invalid recipient: <bob@example.org>"},
@@ -311,6 +313,8 @@ var mtaCases = []recognizeCase{
 	{"OpenSMTPD", 550, "5.7.1", "Delivery not authorized, message refused: Message is not RFC 2822 compliant"},
 	{"OpenSMTPD", 500, "5.0.0", "Line too long"},
 	{"OpenSMTPD", 421, "4.3.0", "Temporary Error"},
+	{"OpenSMTPD", 535, "", "Authentication failed"},
+	{"OpenSMTPD", 235, "2.0.0", "Authentication succeeded"},
 	{"OpenSMTPD", 220, "", "mx.example.org ESMTP OpenSMTPD"},
 
 	{"qmail", 553, "", "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"},

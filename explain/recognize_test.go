@@ -297,3 +297,12 @@ func ExampleRecognize() {
 	fmt.Println(r.Source, "via", r.Via)
 	// Output: Spamhaus via Postfix
 }
+
+func TestRecognizerSources(t *testing.T) {
+	got := strings.Join(RecognizerSources(), ",")
+	for _, want := range []string{"Gmail", "Microsoft 365", "Microsoft Exchange", "Outlook.com", "Yahoo", "Spamhaus", "Barracuda", "SpamCop", "Postfix", "Exim", "Sendmail", "OpenSMTPD", "qmail"} {
+		if !strings.Contains(","+got+",", ","+want+",") {
+			t.Errorf("RecognizerSources() = %s, missing %s", got, want)
+		}
+	}
+}
