@@ -14,7 +14,7 @@ type Found struct {
 	Code       int     // basic reply code
 	Enhanced   string  // enhanced status code, if any
 	Text       string  // the reply's text after the codes
-	Context    Command // the command it answered, when the text tells
+	Context    Command // the command it answered, when the text tells; "" when it does not
 	// Inferred is set when the text gave only an enhanced status code
 	// (a DSN "Status: 5.1.1" or Sendmail's "dsn=5.1.1" with no SMTP reply
 	// beside it): Code is then the class's generic code (250, 450 or 550),
@@ -127,7 +127,7 @@ func FindReplies(text string) []Found {
 		text = text[:MaxFindInput]
 	}
 	lines := splitLines(text)
-	f := finder{text: text, lines: lines, lastCmd: Unknown}
+	f := finder{text: text, lines: lines}
 	f.hasClient = f.anyClientLine()
 	for f.i = 0; f.i < len(lines) && len(f.out) < maxFound; {
 		f.scanLine()
@@ -265,7 +265,7 @@ func (f *finder) lineStartReply(ln line) bool {
 	end := f.lines[last].end
 	// In a transcript a reply answers the last client command; one before
 	// any command is the greeting (RFC 5321 §3.1).
-	ctx := Unknown
+	var ctx Command
 	switch {
 	case f.seenCmd:
 		ctx = f.lastCmd
@@ -355,7 +355,7 @@ type candidate struct {
 func candidates(s string) []candidate {
 	var out []candidate
 	for _, m := range introducer.FindAllStringIndex(s, -1) {
-		c := Unknown
+		var c Command
 		if strings.Contains(strings.ToLower(s[m[0]:m[1]]), "refused to talk") {
 			c = Greeting
 		}
@@ -368,7 +368,7 @@ func candidates(s string) []candidate {
 		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
 	}
 	for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[2], Unknown})
+		out = append(out, candidate{m[2], ""})
 	}
 	if len(out) == 0 {
 		return nil
@@ -376,7 +376,7 @@ func candidates(s string) []candidate {
 	if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
 		ctx := contextFromPhrase(m[1])
 		for i := range out {
-			if out[i].ctx == Unknown {
+			if out[i].ctx == "" {
 				out[i].ctx = ctx
 			}
 		}
@@ -549,7 +549,7 @@ func (f *finder) dsnOnlyReply(ln line) {
 	if i := strings.Index(ln.s, "stat="); i >= 0 {
 		text = strings.TrimSpace(ln.s[i+len("stat="):])
 	}
-	f.add(Found{Start: ln.start + m[2], End: ln.start + m[7], Code: code, Enhanced: enh, Text: text, Context: Unknown, Inferred: true})
+	f.add(Found{Start: ln.start + m[2], End: ln.start + m[7], Code: code, Enhanced: enh, Text: text, Inferred: true})
 }
 
 // replyNearby tells whether the paragraph around the current line (up to a
