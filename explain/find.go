@@ -49,16 +49,19 @@ var replyPair = regexp.MustCompile(`(?:^|[^\w.:/-])([2-5][0-5][0-9])[- ]([245]\.
 
 // introducer finds the phrases after which MTAs and NDRs quote a reply, so
 // that a bare code there ("said: 550 Unknown user") is taken as a reply.
-var introducer = regexp.MustCompile(`(?i)(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
+//
+// This and the patterns below without (?i) are matched against
+// asciiLower(line).
+var introducer = regexp.MustCompile(`(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
 
 // eximAfter is Exim's "SMTP error from remote mail server after RCPT
 // TO:<a@b>:" (also "remote mailer", "pipelined", "end of data",
 // "initial connection"); the reply follows, on the same line or the next.
-var eximAfter = regexp.MustCompile(`(?i)SMTP error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
+var eximAfter = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
-var postfixReject = regexp.MustCompile(`(?i)\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([A-Z-]+) from [^ ]*\]: `)
+var postfixReject = regexp.MustCompile(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
 
 // inReplyTo is how Postfix names the command a remote reply answered.
 var inReplyTo = regexp.MustCompile(`(?i)\s*\(in\s+reply\s+to\s+([^)]{1,40}?)(?:\s+command)?\)`)
@@ -68,7 +71,7 @@ var sendmailRuleset = regexp.MustCompile(`ruleset=check_(rcpt|mail|relay|data|eo
 
 // dsnOnly finds an enhanced code given without an SMTP reply: the DSN
 // "Status:" field (RFC 3464 §2.3.4) and Sendmail's "dsn=" log field.
-var dsnOnly = regexp.MustCompile(`(?i)(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
+var dsnOnly = regexp.MustCompile(`(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
 
 // Transcript markers: what tools print before a server or client line
 // (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
@@ -312,6 +315,63 @@ func replyBody(s, code, enh string) string {
 	return s
 }
 
+// introducerWords are the literal words introducer needs, lower-case.
+var introducerWords = []string{"said:", "reject=", "reply=", "returned", "smtp;", "reported error:", "refused to talk", "deferred:"}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPairShape tells whether s holds "ddd d." or "ddd-d.", the start of a
+// basic code followed by an enhanced code, which replyPair needs.
+func hasPairShape(s string) bool {
+	for i := strings.IndexByte(s, '.'); i >= 0; {
+		if i >= 5 && (s[i-2] == ' ' || s[i-2] == '-') && isDigit(s[i-1]) && isDigit(s[i-3]) && isDigit(s[i-4]) && isDigit(s[i-5]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// hasCodeDigits tells whether s holds three digits that could be a reply
+// code (RFC 5321 §4.2: 2-5, 0-5, 0-9).
+func hasCodeDigits(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] >= '2' && s[i] <= '5' && s[i+1] >= '0' && s[i+1] <= '5' && s[i+2] >= '0' && s[i+2] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 func isLetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') }
 
 // inLineReplies finds replies quoted inside a line: after an introducer,
@@ -353,22 +413,39 @@ type candidate struct {
 
 // candidates lists, in order of position, where a reply may start on s.
 func candidates(s string) []candidate {
+	// Every reply has a code: on this line, or on the next when this one
+	// ends in "…:" (Exim's "after RCPT TO:<a@b>:"). Most log lines have
+	// neither and cost one byte scan.
+	if !hasCodeDigits(s) && !strings.HasSuffix(strings.TrimRight(s, " \t"), ":") {
+		return nil
+	}
+	s = asciiLower(s)
 	var out []candidate
-	for _, m := range introducer.FindAllStringIndex(s, -1) {
-		var c Command
-		if strings.Contains(strings.ToLower(s[m[0]:m[1]]), "refused to talk") {
-			c = Greeting
+	// Each pattern runs only when the words it needs are on the line:
+	// strings.Contains is far cheaper than a regexp scan.
+	if containsAny(s, introducerWords) {
+		for _, m := range introducer.FindAllStringIndex(s, -1) {
+			var c Command
+			if strings.Contains(s[m[0]:m[1]], "refused to talk") {
+				c = Greeting
+			}
+			out = append(out, candidate{m[1], c})
 		}
-		out = append(out, candidate{m[1], c})
 	}
-	for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+	if strings.Contains(s, "smtp error from remote") {
+		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+		}
 	}
-	for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
+		for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+		}
 	}
-	for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[2], ""})
+	if hasPairShape(s) {
+		for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{m[2], ""})
+		}
 	}
 	if len(out) == 0 {
 		return nil
@@ -530,7 +607,10 @@ func trimUnbalanced(s string) string {
 // dsnOnlyReply reports a "Status: 5.1.1" or "dsn=5.1.1" that stands without
 // a reply in its paragraph (RFC 3464 §2.3.4).
 func (f *finder) dsnOnlyReply(ln line) {
-	m := dsnOnly.FindStringSubmatchIndex(ln.s)
+	if !strings.Contains(ln.s, "dsn=") && !strings.HasPrefix(strings.ToLower(strings.TrimLeft(ln.s, " \t")), "status:") {
+		return
+	}
+	m := dsnOnly.FindStringSubmatchIndex(asciiLower(ln.s))
 	if m == nil {
 		return
 	}
@@ -561,7 +641,7 @@ func (f *finder) replyNearby() bool {
 	has := func(j int) bool {
 		if f.hasReply[j] == 0 {
 			f.hasReply[j] = -1
-			if s := f.lines[j].s; replyPair.MatchString(s) || replyAfterIntroducer(s) {
+			if s := f.lines[j].s; (hasPairShape(s) && replyPair.MatchString(s)) || replyAfterIntroducer(s) {
 				f.hasReply[j] = 1
 			}
 		}
@@ -584,6 +664,10 @@ func (f *finder) replyNearby() bool {
 }
 
 func replyAfterIntroducer(s string) bool {
+	s = asciiLower(s)
+	if !containsAny(s, introducerWords) {
+		return false
+	}
 	for _, m := range introducer.FindAllStringIndex(s, -1) {
 		if replyAt.MatchString(s[m[1]:]) {
 			return true

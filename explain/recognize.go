@@ -53,6 +53,7 @@ type recognizer struct {
 
 // compiled is a recognizer ready to match.
 type compiled struct {
+	id    int // index in recognizers
 	row   recognizer
 	codes []codePattern
 	enh   []enhancedPattern
@@ -112,6 +113,29 @@ var recognizerTables = [][]recognizer{
 
 var recognizers = mustCompileRecognizers(recognizerTables)
 
+// recognizersByClass holds, for each reply class 2-5, the rows that can
+// match it (their codes include the class, or they set no code); index 0
+// holds the rows for a code outside the grammar. Matching walks only one.
+var recognizersByClass = bucketByClass(recognizers)
+
+func bucketByClass(rows []compiled) (b [6][]compiled) {
+	for _, c := range rows {
+		for class := 2; class <= 5; class++ {
+			ok := len(c.codes) == 0
+			for _, p := range c.codes {
+				ok = ok || p.class == class
+			}
+			if ok {
+				b[class] = append(b[class], c)
+			}
+		}
+		if len(c.codes) == 0 {
+			b[0] = append(b[0], c)
+		}
+	}
+	return b
+}
+
 func mustCompileRecognizers(tables [][]recognizer) []compiled {
 	out, err := compileRecognizers(tables)
 	if err != nil {
@@ -130,6 +154,7 @@ func compileRecognizers(tables [][]recognizer) ([]compiled, error) {
 			if err != nil {
 				return nil, fmt.Errorf("recognizer %s %q %q: %w", r.source, r.codes, r.words, err)
 			}
+			c.id = len(out)
 			out = append(out, c)
 		}
 	}
@@ -340,7 +365,7 @@ func Recognize(code int, enhanced, text string) *Recognition {
 		Ref:         best.row.ref,
 		IANAMeaning: best.row.iana,
 	}
-	if via != nil && via != best && via.row.source != best.row.source {
+	if via != nil && via.id != best.id && via.row.source != best.row.source {
 		r.Via = via.row.source
 	}
 	return r
@@ -357,7 +382,11 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}
-	return bestOf(recognizers, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	rows := recognizersByClass[0]
+	if code >= 200 && code <= 599 {
+		rows = recognizersByClass[code/100]
+	}
+	return bestOf(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
 }
 
 // bestOf picks the winning row of rows for a reply whose text is already
