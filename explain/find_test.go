@@ -295,7 +295,7 @@ func TestFindThenRecognize(t *testing.T) {
 		}
 		sources = append(sources, r.Source)
 	}
-	want := []string{"Spamhaus", "Postfix", "Postfix", "Postfix", "Postfix", "Gmail", "Gmail", "Postfix", "-", "Yahoo", "Microsoft 365"}
+	want := []string{"Spamhaus", "Postfix", "Postfix", "Postfix", "Postfix", "Gmail", "Gmail", "Postfix", "Greylisting", "Yahoo", "Microsoft 365"}
 	if strings.Join(sources, ",") != strings.Join(want, ",") {
 		t.Errorf("sources = %v, want %v", sources, want)
 	}

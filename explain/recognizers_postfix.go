@@ -314,6 +314,30 @@ var postfixRecognizers = []recognizer{
 		fix:    "Use BDAT only when EHLO lists CHUNKING, as BDAT <size> [LAST] (RFC 3030 §2).",
 		ref:    "RFC 3030 §2"},
 
+	// Greylisting: postgrey and policy daemons answer with a Postfix reject.
+	{source: "Greylisting", codes: "4xx", words: `greylist`,
+		reason: "The receiver greylists: it refuses mail from an unknown sender/IP/recipient triplet for a few minutes and accepts it when the sender retries.",
+		fix:    "Nothing to fix: a real MTA retries and gets through (usually within 5-15 minutes). Only a sender that never retries loses the mail.",
+		ref:    "https://www.postfix.org/SMTPD_POLICY_README.html#greylist"},
+
+	// Greetings that name the software (smtpd_banner and friends).
+	{source: srcPostfix, codes: "220", words: `\besmtp postfix\b`,
+		reason: "The greeting of a Postfix server (its default smtpd_banner names it).",
+		fix:    "Nothing to fix; admins who prefer not to advertise the software can change smtpd_banner.",
+		ref:    postconf("smtpd_banner")},
+	{source: srcExim, codes: "220", words: `\besmtp exim\b`,
+		reason: "The greeting of an Exim server (smtp_banner names it and its version).",
+		fix:    "Nothing to fix; admins can change smtp_banner.",
+		ref:    refEximSMTP},
+	{source: srcSendmail, codes: "220", words: `\besmtp sendmail\b`,
+		reason: "The greeting of a Sendmail server (SmtpGreetingMessage names it and its version).",
+		fix:    "Nothing to fix; admins can change confSMTP_LOGIN_MSG.",
+		ref:    refSendmail},
+	{source: srcExchange, codes: "220", words: `microsoft esmtp mail service`,
+		reason: "The greeting of a Microsoft Exchange (or Exchange Online) receive connector.",
+		fix:    "Nothing to fix.",
+		ref:    refExchNDR},
+
 	// Success wordings worth reading.
 	{source: srcPostfix, codes: "250", enhanced: "2.0.0", words: `ok: (\d+ bytes )?queued as`,
 		reason: "Postfix accepted the message into its queue; the ID after \"queued as\" finds it in the server's mail log.",
