@@ -75,10 +75,11 @@ var dsnOnly = regexp.MustCompile(`(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.(
 
 // Transcript markers: what tools print before a server or client line
 // (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
-// "S:"/"C:" in RFCs and many tools).
+// "S:"/"C:" in RFCs and many tools; PHPMailer "SERVER -> CLIENT:"; curl
+// "< " and "> ").
 var (
-	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|server:)\s*`)
-	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|client:)\s*`)
+	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|(?i:server -> client:)|(?i:server:)|<\s)\s*`)
+	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|(?i:client -> server:)|(?i:client:)|>\s)\s*`)
 	// timestampLead is a leading time stamp some transcripts carry.
 	timestampLead = regexp.MustCompile(`^\s*(?:\[?[0-9][0-9:.\-/T+Z]*[0-9Z]\]?\s+){1,2}`)
 )
@@ -161,12 +162,25 @@ func (f *finder) anyClientLine() bool {
 
 // clientCommand tells whether s is a line a client sent, and which command.
 func clientCommand(s string) (Command, bool) {
-	if loc := clientMark.FindStringIndex(s); loc != nil {
-		return CommandOf(s[loc[1]:]), true
+	marked := func(s string) (Command, bool) {
+		loc := clientMark.FindStringIndex(s)
+		if loc == nil {
+			return "", false
+		}
+		cmd := CommandOf(s[loc[1]:])
+		// "> " also quotes mail text; it marks a client line only
+		// before a verb.
+		if cmd == Unknown && strings.TrimSpace(s[:loc[1]]) == ">" {
+			return "", false
+		}
+		return cmd, true
+	}
+	if cmd, ok := marked(s); ok {
+		return cmd, true
 	}
 	if ts := timestampLead.FindStringIndex(s); ts != nil {
-		if loc := clientMark.FindStringIndex(s[ts[1]:]); loc != nil {
-			return CommandOf(s[ts[1]+loc[1]:]), true
+		if cmd, ok := marked(s[ts[1]:]); ok {
+			return cmd, true
 		}
 	}
 	// A bare upper-case verb line, as in a pasted raw transcript.
@@ -388,7 +402,13 @@ func (f *finder) inLineReplies(ln line) (moved bool) {
 		if len(f.out) >= maxFound {
 			break
 		}
-		next, used := f.replyFrom(ln, c.at, c.ctx)
+		var next int
+		var used bool
+		if c.python {
+			next, used = f.pythonReply(ln, c.at, c.ctx)
+		} else {
+			next, used = f.replyFrom(ln, c.at, c.ctx)
+		}
 		if !used {
 			continue
 		}
@@ -407,8 +427,24 @@ func (f *finder) inLineReplies(ln line) (moved bool) {
 // candidate is a place on a line where a reply code may start, with the
 // context the words before it give.
 type candidate struct {
-	at  int
-	ctx Command
+	at     int
+	ctx    Command
+	python bool // the code opens a Python smtplib tuple: (550, b'5.1.1 …')
+}
+
+// pythonTuple is how Python's smtplib exceptions show a reply:
+// SMTPRecipientsRefused: {'a@b': (550, b'5.1.1 <a@b>: …')}.
+var pythonTuple = regexp.MustCompile(`\(([2-5][0-5][0-9]), b?['"]`)
+
+// pythonContext maps smtplib's exception names to the command that drew
+// the reply.
+var pythonContext = []struct {
+	name string
+	cmd  Command
+}{
+	{"smtpsenderrefused", MAIL}, {"smtprecipientsrefused", RCPT}, {"smtpdataerror", DATA},
+	{"smtpauthenticationerror", AUTH}, {"smtpheloerror", EHLO}, {"smtpconnecterror", Greeting},
+	{"smtpnotsupportederror", Unknown},
 }
 
 // candidates lists, in order of position, where a reply may start on s.
@@ -429,22 +465,33 @@ func candidates(s string) []candidate {
 			if strings.Contains(s[m[0]:m[1]], "refused to talk") {
 				c = Greeting
 			}
-			out = append(out, candidate{m[1], c})
+			out = append(out, candidate{at: m[1], ctx: c})
 		}
 	}
 	if strings.Contains(s, "smtp error from remote") {
 		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
-			out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
 		}
 	}
 	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
 		for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
-			out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
 		}
 	}
 	if hasPairShape(s) {
 		for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
-			out = append(out, candidate{m[2], ""})
+			out = append(out, candidate{at: m[2]})
+		}
+	}
+	if strings.Contains(s, ", b'") || strings.Contains(s, `, b"`) || strings.Contains(s, ", '") {
+		for _, m := range pythonTuple.FindAllStringSubmatchIndex(s, -1) {
+			var ctx Command
+			for _, p := range pythonContext {
+				if strings.Contains(s[:m[0]], p.name) {
+					ctx = p.cmd
+				}
+			}
+			out = append(out, candidate{at: m[2], ctx: ctx, python: true})
 		}
 	}
 	if len(out) == 0 {
@@ -541,6 +588,51 @@ type span struct {
 	text     string
 	from, to int
 }
+
+// pythonReply reads "550, b'5.1.1 text'" at byte at of ln: the code, the
+// quoted reply (with its escaped line breaks), up to the closing quote.
+func (f *finder) pythonReply(ln line, at int, ctx Command) (next int, ok bool) {
+	s := ln.s[at:]
+	code, err := strconv.Atoi(s[:3])
+	if err != nil {
+		return 0, false
+	}
+	q := strings.IndexAny(s, `'"`)
+	if q < 0 {
+		return 0, false
+	}
+	quote := s[q]
+	body := s[q+1:]
+	end := -1
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' {
+			i++
+			continue
+		}
+		if body[i] == quote {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return 0, false
+	}
+	raw := strings.NewReplacer(`\r\n`, " ", `\n`, " ", `\r`, " ", `\t`, " ").Replace(body[:end])
+	enh := ""
+	if m := leadingEnhanced.FindStringSubmatch(raw); m != nil && m[1][0] == s[0] {
+		enh = m[1]
+		raw = raw[len(m[0]):]
+	}
+	text := cleanText(raw, s[:3], enh)
+	if enh != "" {
+		text = strings.Join(strings.Fields(strings.ReplaceAll(" "+text+" ", " "+enh+" ", " ")), " ")
+	}
+	f.add(Found{Start: ln.start + at, End: ln.start + at + q + 1 + end, Code: code, Enhanced: enh, Text: text, Context: ctx})
+	return at + q + 1 + end, true
+}
+
+// leadingEnhanced matches an enhanced code at the start of a text.
+var leadingEnhanced = regexp.MustCompile(`^\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:\s+|$)`)
 
 // absOffset maps an offset in joined (pieces' texts joined by "\n") back to
 // an absolute offset in the input.

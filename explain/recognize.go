@@ -378,7 +378,11 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 	}
 	enh, hasEnh := parseEnhanced(enhanced)
 	if !hasEnh {
-		if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
+		// A caller may leave the enhanced code in the text ("5.1.1 <a>:
+		// …"), or the server put it last, qmail-style ("(#5.7.1)").
+		if m := leadingEnhanced.FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
+			enh, hasEnh = parseEnhanced(m[1])
+		} else if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}

@@ -268,6 +268,17 @@ func TestRecognizeFoldedMultiline(t *testing.T) {
 	}
 }
 
+func TestRecognizeEnhancedLeftInText(t *testing.T) {
+	r := Recognize(550, "", "5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table")
+	if r == nil || r.Source != srcPostfix {
+		t.Errorf("enhanced code left at the start of the text: %+v", r)
+	}
+	// A class that disagrees with the basic code is not taken.
+	if r := Recognize(250, "", "5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table"); r != nil {
+		t.Errorf("class mismatch recognised: %+v", r)
+	}
+}
+
 func TestRecognizeOddInput(t *testing.T) {
 	for _, c := range []struct {
 		code      int
