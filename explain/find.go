@@ -112,13 +112,17 @@ func splitLines(text string) []line {
 }
 
 // FindReplies finds every SMTP reply in text, in order: lines of an SMTP
-// transcript (bare, or marked "S:", "<<<", "<-" as tools print them, with
-// a multi-line reply collapsed into one Found), replies quoted in bounces
-// (DSN Diagnostic-Code and Status fields, Exchange and Outlook NDR text)
-// and in Postfix, Exim and Sendmail logs. Context is set when the text
-// says which command drew the reply: the last client command of a
-// transcript, Postfix's "(in reply to RCPT TO command)", Exim's "after
-// MAIL FROM:<…>", Sendmail's "ruleset=check_rcpt".
+// transcript (bare, or marked as swaks, curl, PHPMailer, Sendmail DSNs and
+// RFCs print them: "<-", "<**", "< ", "SERVER -> CLIENT:", "<<<", "S:"),
+// with a multi-line reply collapsed into one Found; replies quoted in
+// bounces (DSN Diagnostic-Code, folded over several lines; Exchange and
+// Outlook NDR text) and in Postfix, Exim and Sendmail logs and Python
+// smtplib errors. Context is set when the text says which command drew
+// the reply: the last client command of a transcript, Postfix's "(in
+// reply to RCPT TO command)" and "reject: RCPT from", Exim's "after MAIL
+// FROM:<…>", Sendmail's "ruleset=check_rcpt", smtplib's exception name.
+// A DSN "Status:" or Sendmail "dsn=" failure with no reply beside it is
+// reported with Inferred set.
 //
 // Only the first MaxFindInput bytes are examined and at most 10000
 // replies reported; the work is linear in the input examined. A number
@@ -480,7 +484,9 @@ func candidates(s string) []candidate {
 	}
 	if hasPairShape(s) {
 		for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
-			out = append(out, candidate{at: m[2]})
+			if s[m[2]] == s[m[4]] { // RFC 3463 §3: the classes agree
+				out = append(out, candidate{at: m[2]})
+			}
 		}
 	}
 	if strings.Contains(s, ", b'") || strings.Contains(s, `, b"`) || strings.Contains(s, ", '") {

@@ -261,6 +261,7 @@ func TestFindRepliesNoFalsePositives(t *testing.T) {
 		"uptime 452 days, load 2.50 4.21 5.50",
 		"pid=421 port=25 elapsed=550ms",
 		"the IP 203.0.113.250 and 250.1.1.1",
+		"build 250 5.1.1 of the tool",
 		"Subject: 550 ways to cook",
 		"",
 		"\x00\xff\xfe",
