@@ -164,7 +164,7 @@ var postfixRecognizers = []recognizer{
 	{source: srcPostfix, codes: "554", enhanced: "5.5.0", words: `smtp protocol synchronization`,
 		reason: "The client talked before the greeting or pipelined without PIPELINING; Postfix (postscreen or smtpd) treats it as spamware.",
 		fix:    "Wait for the 220 greeting and for each reply.",
-		ref:    postconf("smtpd_reject_unlisted_sender")},
+		ref:    postconf("smtpd_forbid_unauth_pipelining")},
 	{source: srcPostfix, codes: "221", enhanced: "2.7.0", words: `i can break rules, too`,
 		reason: "The client sent a non-SMTP command (an HTTP request, or one listed in smtpd_forbidden_commands) and Postfix hangs up.",
 		fix:    "Do not point web clients or proxies at port 25.",

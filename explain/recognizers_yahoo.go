@@ -19,7 +19,7 @@ var yahooRecognizers = []recognizer{
 		fix:    "Stop sending from this IP to Yahoo, fix the cause (complaints, compromised accounts), then ask Yahoo Sender Hub for a review.",
 		ref:    refYahooCodes},
 	{source: srcYahoo, codes: "5xx", words: `\[BL2[1-3]\]|spamhaus && yahoo`,
-		reason: "Yahoo refuses the connection because the sending IP is on a Spamhaus list (BL21 SBL, BL22 PBL, BL23 XBL).",
+		reason: "Yahoo refuses the connection because the sending IP is on a Spamhaus list ([BL23] names the XBL; the other [BLnn] codes name other lists).",
 		fix:    "Look the IP up at https://check.spamhaus.org/ and request delisting there after fixing the cause; Yahoo itself cannot remove it.",
 		ref:    refYahooCodes},
 	{source: srcYahoo, codes: "5xx", words: `\[PH\d\d\]`,
