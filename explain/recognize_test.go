@@ -95,6 +95,11 @@ func TestRecognizeNearMisses(t *testing.T) {
 		{450, "4.7.1", "Client host rejected: cannot find your reverse hostname, [192.0.2.1]", srcGmail, ""},
 		{550, "5.7.606", "Access denied", srcGmail, ""},
 		{421, "4.7.0", "Too many concurrent SMTP connections; please try again later.", srcGmail, ""},
+		{550, "5.1.1", "User unknown", srcSendmail, ""},
+		{550, "5.1.1", "<a@b>: unknown user", srcExim, ""},
+		{550, "5.7.1", "Access denied", srcSendmail, ""},
+		{451, "", "Temporary failure, please try again later", srcOpenSMTPD, ""},
+		{535, "5.7.8", "Authentication credentials invalid", srcPostfix, ""},
 	} {
 		r := Recognize(c.code, c.enh, c.text)
 		switch {

@@ -21,7 +21,7 @@ var eximRecognizers = []recognizer{
 		reason: "Exim's recipient verification found no router that accepts the address: the local part does not exist here, or the domain cannot be routed.",
 		fix:    "Check the address. In a log line \"verify failed for <addr>\" names the address; the site's admin can test with exim -bt <addr>.",
 		ref:    refEximACL},
-	{source: srcExim, codes: "550 5xx", words: `^unknown user$|: unknown user|\bunknown user\b`,
+	{source: srcExim, codes: "550 5xx", words: `^unknown user$`,
 		reason: "Exim's default local-user router has no user by that name (cannot_route_message \"Unknown user\").",
 		fix:    "Check the address; the site's admin can add the user or an alias.",
 		ref:    refEximACL},
@@ -120,7 +120,7 @@ var eximRecognizers = []recognizer{
 }
 
 var sendmailRecognizers = []recognizer{
-	{source: srcSendmail, codes: "550 5xx", enhanced: "x.1.1", words: `\.\.\. user unknown|^user unknown$`,
+	{source: srcSendmail, codes: "550 5xx", enhanced: "x.1.1", words: `\.\.\. user unknown`,
 		reason: "Sendmail has no local user or alias by that name.",
 		fix:    "Check the address; the admin can add the user or an entry in /etc/mail/aliases (then newaliases).",
 		ref:    refSendmail},
@@ -128,7 +128,7 @@ var sendmailRecognizers = []recognizer{
 		reason: "Sendmail does not relay for this client to that domain (not in relay-domains / access db, no AUTH).",
 		fix:    "Authenticate before sending, or check the recipient domain's MX. Admins: add the domain to relay-domains or the client to the access db with RELAY.",
 		ref:    refSendmail},
-	{source: srcSendmail, codes: "550 5xx", enhanced: "x.7.1", words: `\.\.\. access denied|^access denied$`,
+	{source: srcSendmail, codes: "550 5xx", enhanced: "x.7.1", words: `\.\.\. access denied`,
 		reason: "An entry in Sendmail's access db rejects this client, sender or recipient (REJECT).",
 		fix:    "Ask the site's admin; the rule is theirs.",
 		ref:    refSendmail},
@@ -207,11 +207,11 @@ var sendmailRecognizers = []recognizer{
 }
 
 var opensmtpdRecognizers = []recognizer{
-	{source: srcOpenSMTPD, codes: "550", words: `^invalid recipient`,
+	{source: srcOpenSMTPD, codes: "550", words: `^invalid recipient: <`,
 		reason: "OpenSMTPD found no matching rule or user for this recipient.",
 		fix:    "Check the address; the admin can check smtpd.conf match rules and aliases.",
 		ref:    refSmtpdConf},
-	{source: srcOpenSMTPD, codes: "451", words: `^temporary failure`,
+	{source: srcOpenSMTPD, codes: "451", words: `^temporary failure: <`,
 		reason: "OpenSMTPD's lookup of the recipient failed temporarily.",
 		fix:    "Retry later.",
 		ref:    refSmtpdConf},
@@ -219,7 +219,7 @@ var opensmtpdRecognizers = []recognizer{
 		reason: "An alias expanded to no recipients.",
 		fix:    "The admin must fix the alias.",
 		ref:    refSmtpdConf},
-	{source: srcOpenSMTPD, codes: "530", words: `^sender rejected`,
+	{source: srcOpenSMTPD, codes: "530", words: `^sender rejected$`,
 		reason: "OpenSMTPD refused the sender (a table lookup or filter).",
 		fix:    "Ask the site's admin.",
 		ref:    refSmtpdConf},

@@ -183,7 +183,7 @@ var postfixRecognizers = []recognizer{
 		ref:    "RFC 3207 §4.2"},
 
 	// Commands and syntax.
-	{source: srcPostfix, codes: "500", enhanced: "5.5.2", words: `command not recognized`,
+	{source: srcPostfix, codes: "500", enhanced: "5.5.2", words: `error: command not recognized`,
 		reason: "Postfix does not know this verb.",
 		fix:    "Check the command spelling; use only commands listed in EHLO.",
 		ref:    "RFC 5321 §4.2.4"},
@@ -267,7 +267,7 @@ var postfixRecognizers = []recognizer{
 		reason: "A plaintext AUTH mechanism (PLAIN, LOGIN) is only allowed after STARTTLS here.",
 		fix:    "STARTTLS first, then AUTH.",
 		ref:    postconf("smtpd_tls_auth_only")},
-	{source: srcPostfix, codes: "535", enhanced: "5.7.8", words: `authentication failed`,
+	{source: srcPostfix, codes: "535", enhanced: "5.7.8", words: `error: authentication failed`,
 		reason: "The username or password was wrong (Postfix's SASL back end said no).",
 		fix:    "Check the credentials and the mechanism; the text after \"authentication failed:\" gives the back end's reason.",
 		ref:    "RFC 4954 §6"},
@@ -281,7 +281,7 @@ var postfixRecognizers = []recognizer{
 		ref:    "RFC 4954 §4"},
 
 	// Limits and content.
-	{source: srcPostfix, codes: "452", enhanced: "4.5.3", words: `too many recipients`,
+	{source: srcPostfix, codes: "452", enhanced: "4.5.3", words: `error: too many recipients`,
 		reason: "The transaction reached smtpd_recipient_limit; the other recipients are still accepted.",
 		fix:    "Send the remaining recipients in another transaction; 452 is temporary (RFC 5321 §4.5.3.1.10).",
 		ref:    postconf("smtpd_recipient_limit")},
