@@ -45,9 +45,10 @@ type recognizer struct {
 	// iana is the registry's meaning of the enhanced code when the source
 	// uses a registered code for something else.
 	iana string
-	// template marks an MTA's stock wording for reporting someone else's
-	// verdict (a DNS blocklist hit). A more specific row for the list itself
-	// wins, and this row's source is reported as Via.
+	// template marks a wording that only carries someone else's verdict
+	// (an MTA's stock text for a DNS blocklist hit, Yahoo's [BLnn]) or only
+	// says who is speaking (a provider's "- gsmtp" mark). Any row naming
+	// the verdict itself wins, and the best template's source is Via.
 	template bool
 }
 

@@ -138,7 +138,8 @@ var microsoftCases = []recognizeCase{
 var yahooCases = []recognizeCase{
 	{"Yahoo", 421, "4.7.0", "[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"},
 	{"Yahoo", 553, "5.7.2", "[TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes"},
-	{"Yahoo", 553, "5.7.1", "[BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]"},
+	{"Spamhaus", 553, "5.7.1", "[BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]"},
+	{"Yahoo", 553, "5.7.1", "[BL21] Connections will not be accepted from 192.0.2.1; see http://postmaster.yahoo.com/errors/550-bl21.html [550]"},
 	{"Yahoo", 554, "", "Message not allowed - [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes"},
 	{"Yahoo", 550, "5.7.9", "This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM."},
 	{"Yahoo", 554, "5.7.9", "Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes"},

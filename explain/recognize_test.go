@@ -251,6 +251,10 @@ func TestRecognizeVia(t *testing.T) {
 	if r == nil || r.Source != srcSpamhaus || r.Via != srcSendmail {
 		t.Errorf("Spamhaus via Sendmail: %+v", r)
 	}
+	r = Recognize(553, "5.7.1", "[BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]")
+	if r == nil || r.Source != srcSpamhaus || r.Via != srcYahoo || !strings.Contains(r.Reason, "XBL") {
+		t.Errorf("Spamhaus XBL via Yahoo: %+v", r)
+	}
 	r = Recognize(553, "", "http://www.spamhaus.org/query/bl?ip=192.0.2.1")
 	if r == nil || r.Source != srcSpamhaus || r.Via != "" {
 		t.Errorf("Spamhaus URL only: %+v", r)
@@ -294,8 +298,11 @@ func TestRecognizeOddInput(t *testing.T) {
 	} {
 		_ = Recognize(c.code, c.enh, c.text) // must not panic
 	}
-	if r := Recognize(0, "", "zen.spamhaus.org"); r == nil {
-		t.Error("a row without a code constraint should still match text alone")
+	if r := Recognize(0, "", "mx.google.com at your service - gsmtp"); r == nil || r.Source != srcGmail {
+		t.Errorf("a row without a code constraint should still match text alone: %+v", r)
+	}
+	if r := Recognize(250, "", "OK, checked against zen.spamhaus.org"); r != nil {
+		t.Errorf("a blocklist named in a success reply is not a listing: %+v", r)
 	}
 }
 

@@ -253,7 +253,7 @@ var microsoftRecognizers = []recognizer{
 		ref:    refExchNDR},
 
 	// Anything else that carries Microsoft's marks.
-	{source: srcM365, words: `protection\.outlook\.com|\.outlook\.com\]|\(AS\d{3,}\)`,
+	{source: srcM365, words: `protection\.outlook\.com|\.outlook\.com\]|\(AS\d{3,}\)`, template: true,
 		reason: "The reply comes from Microsoft's mail servers (Exchange Online Protection), but its wording is not one this table knows.",
 		fix:    "Look the enhanced code up in Microsoft's NDR reference; the (ASnnnn) tag identifies the rule.",
 		ref:    refM365NDR},
