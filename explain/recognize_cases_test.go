@@ -188,6 +188,7 @@ var postfixCases = []recognizeCase{
 	{"Postfix", 554, "5.7.1", "<kijitora@example.org>: Relay access denied"},
 	{"Postfix", 554, "5.7.1", "<bob@example.net>: Recipient address rejected: Access denied"},
 	{"Postfix", 450, "4.1.8", "<a@nonexistent.example>: Sender address rejected: Domain not found"},
+	{"Postfix", 450, "4.1.7", "<a@example.org>: Sender address rejected: undeliverable address: host mx.example.org[192.0.2.40] said: 550 5.1.1 no such user"},
 	{"Postfix", 504, "5.5.2", "<alice>: Sender address rejected: need fully-qualified address"},
 	{"Postfix", 550, "5.7.27", "<a@null.example>: Sender address rejected: Domain null.example does not accept mail (nullMX)"},
 	{"Postfix", 553, "5.7.1", "<ceo@example.com>: Sender address rejected: not logged in"},
@@ -205,6 +206,8 @@ var postfixCases = []recognizeCase{
 	{"Postfix", 450, "4.7.1", "Session encryption is required"},
 	{"Postfix", 451, "4.3.0", "<bob@example.net>: Temporary lookup failure"},
 	{"Postfix", 451, "4.3.5", "Server configuration error"},
+	{"Postfix", 450, "4.3.2", "Service currently unavailable"},
+	{"Postfix", 550, "5.5.1", "Protocol error"},
 	{"Postfix", 421, "4.7.0", "mx.example.net Error: too many connections from 192.0.2.1"},
 	{"Postfix", 421, "4.7.0", "mx.example.net Error: too many errors"},
 	{"Postfix", 421, "4.4.2", "mx.example.net Error: timeout exceeded"},
@@ -261,6 +264,7 @@ var postfixCases = []recognizeCase{
 
 var mtaCases = []recognizeCase{
 	{"Exim", 550, "", "Unrouteable address"},
+	{"Exim", 550, "", "Verification failed for <a@example.org> Unrouteable address Sender verify failed"},
 	{"Exim", 550, "", "Unknown user"},
 	{"Exim", 550, "", "relay not permitted"},
 	{"Exim", 550, "", "Administrative prohibition"},

@@ -65,6 +65,10 @@ var postfixRecognizers = []recognizer{
 		reason: "The MAIL FROM domain has no MX, A or AAAA record, so replies and bounces could not reach it (reject_unknown_sender_domain).",
 		fix:    "Send with a MAIL FROM domain that exists in public DNS (publish an MX or A record for it); check for a typo or an internal-only domain.",
 		ref:    postconf("reject_unknown_sender_domain")},
+	{source: srcPostfix, codes: "4xx 5xx", enhanced: "x.1.7 x.1.8 x.1.0 x.1.1", words: `sender address rejected && undeliverable address|unverified address`,
+		reason: "Postfix's sender address verification (reject_unverified_sender) probed the MAIL FROM address and its server would not accept mail for it (or the probe is still pending).",
+		fix:    "Send from an address that really receives mail; the text after \"undeliverable address:\" says what the sender's server answered.",
+		ref:    postconf("reject_unverified_sender")},
 	{source: srcPostfix, codes: "4xx 5xx", enhanced: "x.5.2", words: `sender address rejected && need fully-qualified address`,
 		reason: "The MAIL FROM address lacks a domain or the domain is not fully qualified (reject_non_fqdn_sender).",
 		fix:    "Set the sender to <user@domain.tld> (in Postfix: myorigin / masquerading; in scripts: the envelope sender option).",
@@ -136,7 +140,16 @@ var postfixRecognizers = []recognizer{
 		fix:    "The receiving site's admin must read their mail log and fix main.cf.",
 		ref:    refPostconf},
 
-	// Connection-level.
+	// Connection-level, including postscreen, the zombie blocker in front
+	// of smtpd.
+	{source: srcPostfix, codes: "450 4xx", enhanced: "4.3.2", words: `service currently unavailable`,
+		reason: "Postfix postscreen refuses the client for now: it has just passed or failed postscreen's after-greeting tests (pipelining, non-SMTP commands, bare newlines), which only count on a later connection.",
+		fix:    "Nothing to do for a real MTA: it retries and gets in. A client that pipelines before EHLO advertises PIPELINING or sends bare LF keeps failing.",
+		ref:    "https://www.postfix.org/POSTSCREEN_README.html"},
+	{source: srcPostfix, codes: "550 5xx", enhanced: "5.5.1", words: `^protocol error$`,
+		reason: "Postfix postscreen caught a protocol violation (for example a command sent before the greeting) and refuses the client.",
+		fix:    "Wait for the 220 greeting and each reply before sending.",
+		ref:    "https://www.postfix.org/POSTSCREEN_README.html"},
 	{source: srcPostfix, codes: "421", enhanced: "4.7.0", words: `too many connections from`,
 		reason: "This client has more simultaneous connections than smtpd_client_connection_count_limit allows (or connects too fast).",
 		fix:    "Lower the sender's concurrency to this destination.",
