@@ -264,8 +264,8 @@ var opensmtpdRecognizers = []recognizer{
 		fix:    "Nothing to fix.",
 		ref:    refSmtpdConf},
 	{source: srcOpenSMTPD, codes: "220", words: `esmtp opensmtpd`,
-		reason: "OpenSMTPD's greeting.",
-		fix:    "Nothing to fix.",
+		reason: "The greeting of an OpenSMTPD server.",
+		fix:    "Nothing to fix: go on with EHLO.",
 		ref:    refSmtpdConf},
 }
 

@@ -336,19 +336,19 @@ var postfixRecognizers = []recognizer{
 	// Greetings that name the software (smtpd_banner and friends).
 	{source: srcPostfix, codes: "220", words: `\besmtp postfix\b`,
 		reason: "The greeting of a Postfix server (its default smtpd_banner names it).",
-		fix:    "Nothing to fix; admins who prefer not to advertise the software can change smtpd_banner.",
+		fix:    "Nothing to fix: go on with EHLO. (Admins who prefer not to name the software can change smtpd_banner.)",
 		ref:    postconf("smtpd_banner")},
 	{source: srcExim, codes: "220", words: `\besmtp exim\b`,
 		reason: "The greeting of an Exim server (smtp_banner names it and its version).",
-		fix:    "Nothing to fix; admins can change smtp_banner.",
+		fix:    "Nothing to fix: go on with EHLO. (Admins can change smtp_banner.)",
 		ref:    refEximSMTP},
 	{source: srcSendmail, codes: "220", words: `\besmtp sendmail\b`,
 		reason: "The greeting of a Sendmail server (SmtpGreetingMessage names it and its version).",
-		fix:    "Nothing to fix; admins can change confSMTP_LOGIN_MSG.",
+		fix:    "Nothing to fix: go on with EHLO. (Admins can change confSMTP_LOGIN_MSG.)",
 		ref:    refSendmail},
 	{source: srcExchange, codes: "220", words: `microsoft esmtp mail service`,
 		reason: "The greeting of a Microsoft Exchange (or Exchange Online) receive connector.",
-		fix:    "Nothing to fix.",
+		fix:    "Nothing to fix: go on with EHLO.",
 		ref:    refExchNDR},
 
 	// Success wordings worth reading.
