@@ -2,7 +2,6 @@ package explain
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -162,7 +161,11 @@ func classDifferences(items []Explanation) []string {
 	if len(order) > 1 {
 		var parts []string
 		for _, cl := range order {
-			parts = append(parts, fmt.Sprintf("%s %s a %dxx %s reply", strings.Join(classesSeen[cl], " and "), isAre(len(classesSeen[cl])), cl, classNamesAll[cl]))
+			if n := len(classesSeen[cl]); n == 1 {
+				parts = append(parts, fmt.Sprintf("%s is a %dxx %s reply", classesSeen[cl][0], cl, classNamesAll[cl]))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s are %dxx %s replies", joinAnd(classesSeen[cl]), cl, classNamesAll[cl]))
+			}
 		}
 		out = append(out, strings.Join(parts, ", while ")+".")
 		for _, cl := range order {
@@ -213,13 +216,17 @@ func commandDifferences(items []Explanation) []string {
 		}
 		var names []string
 		for _, c := range b.Commands {
-			if c == Unknown {
+			switch {
+			case c == Unknown && len(b.Commands) == 1:
 				names = append(names, "any command")
-				continue
+			case c == Unknown:
+				names = append(names, "an unknown verb")
+			case c == Greeting:
+				names = append(names, "the connection (greeting)")
+			default:
+				names = append(names, strings.ToUpper(string(c)))
 			}
-			names = append(names, strings.ToUpper(string(c)))
 		}
-		sort.SliceStable(names, func(i, j int) bool { return names[i] == "any command" && names[j] != "any command" })
 		parts = append(parts, fmt.Sprintf("%d after %s", e.Code, strings.Join(names, ", ")))
 	}
 	if len(parts) < 2 {
@@ -235,11 +242,12 @@ func shortName(e Explanation) string {
 	return fmt.Sprint(e.Code)
 }
 
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
+// joinAnd joins "a", "b", "c" as "a, b and c".
+func joinAnd(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
 	}
-	return "are"
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 func lowerFirst(s string) string {

@@ -1,9 +1,9 @@
 package explain
 
-// enhancedCode is one row of the IANA "SMTP Enhanced Status Codes"
+// registryEntry is one row of the IANA "SMTP Enhanced Status Codes"
 // registry (RFC 3463, RFC 5248), keyed by "subject.detail" because the
 // meaning does not depend on the class digit.
-type enhancedCode struct {
+type registryEntry struct {
 	Title      string // the registry's sample text
 	Associated string // the registry's "associated basic status code" column, verbatim
 	Ref        string // the defining document
@@ -13,7 +13,7 @@ type enhancedCode struct {
 }
 
 // enhancedCodes is the complete registry as updated 2024-12-06.
-var enhancedCodes = map[string]enhancedCode{
+var enhancedCodes = map[string]registryEntry{
 	"0.0": {Title: "Other undefined Status", Associated: "Any", Ref: "RFC 3463 §3.1",
 		Meaning: "No detail at all: only the class (success, temporary or permanent failure) is known. The basic code and the text carry the real information.",
 		Fix:     "Read the basic code and the reply text; the enhanced code adds nothing here."},

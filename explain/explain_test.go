@@ -29,6 +29,9 @@ func TestContextChangesTheReading(t *testing.T) {
 		{502, "", VRFY, []string{"disabled", "252"}, "when", []string{"disable_vrfy_command"}},
 		{552, "", RCPT, []string{"452", "temporary"}, "meaning", []string{"RFC 821", "452"}},
 		{552, "", MAIL, []string{"size"}, "when", []string{"SIZE="}},
+		{500, "", MAIL, []string{"space before the colon"}, "meaning", []string{"MAIL FROM :<a@example.com>"}},
+		{500, "", RCPT, []string{"space before the colon"}, "fix", []string{"RCPT TO:<user@example.com>"}},
+		{554, "", MAIL, []string{"sender refused by policy"}, "fix", []string{"delisted"}},
 		{550, "", MAIL, []string{"sender refused"}, "fix", []string{"authenticate"}},
 		{550, "", RCPT, []string{"no such mailbox", "relaying denied"}, "fix", []string{"Relay denied"}},
 		{553, "", MAIL, []string{"sender address not allowed"}, "when", []string{"submission"}},
@@ -128,12 +131,12 @@ func TestWarnings(t *testing.T) {
 		enhanced string
 		want     []string // one substring per expected warning
 	}{
-		{250, "5.1.1", []string{"class mismatch", "IANA associates X.1.1 with basic code 451, 550, not 250"}},
+		{250, "5.1.1", []string{"class mismatch", "the IANA registry pairs X.1.1 with 451, 550; 250 is not among them"}},
 		{550, "4.2.0", []string{"class mismatch"}},
 		{550, "5.7.606", []string{"not in the IANA registry", "Security or Policy Status"}},
 		{550, "5.9.1", []string{"subject is undefined"}},
 		{250, "5.1.1", []string{"RFC 3463 §2"}},
-		{550, "5.1.3", []string{"not 550"}},
+		{550, "5.1.3", []string{"550 is not among them"}},
 		{550, "5.6.10", []string{"deprecates"}},
 		{354, "2.0.0", []string{"should carry no enhanced code"}},
 		{259, "", []string{"not a registered reply code"}},
@@ -333,4 +336,24 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("ParseQuery(%q) = %+v explains to nothing", s, q)
 		}
 	})
+}
+
+// TestProviderReuseWins checks the provider's reading wins over the
+// registry's where a provider reuses a registered enhanced code, and the
+// registry's meaning is kept and labelled.
+func TestProviderReuseWins(t *testing.T) {
+	e := Explain(550, "5.7.27", "The sender's domain does not pass SPF - gsmtp", RCPT)
+	r := e.Recognized
+	if r == nil || r.IANAMeaning == "" {
+		t.Fatalf("Recognized = %+v; want a provider reading with the IANA meaning beside it", r)
+	}
+	if b := e.Brief(); !strings.HasPrefix(b, r.Source+": ") || strings.Contains(b, "null MX") {
+		t.Errorf("Brief() = %q; want the provider's reading, not the registry's", b)
+	}
+	if all := strings.Join(e.Warnings, " "); !strings.Contains(all, "not the IANA registry's (Sender address has null MX)") {
+		t.Errorf("warnings %q", all)
+	}
+	if e.EnhancedStatus == nil || e.EnhancedStatus.Title != "Sender address has null MX" {
+		t.Errorf("the registry layer must stay: %+v", e.EnhancedStatus)
+	}
 }

@@ -210,7 +210,7 @@ func parseLine(line string) (Query, error) {
 		q.Enhanced, q.Text = enh, after
 	} else {
 		q.Text = rest
-		q.Enhanced = trailingEnhanced(rest)
+		q.Enhanced = qmailTrailingCode(rest)
 	}
 	return q, nil
 }
@@ -230,9 +230,9 @@ func looksEnhanced(s string) bool {
 	return true
 }
 
-// trailingEnhanced picks the qmail convention of an enhanced code at the
+// qmailTrailingCode picks the qmail convention of an enhanced code at the
 // end of the text: "... rcpthosts (#5.7.1)".
-func trailingEnhanced(text string) string {
+func qmailTrailingCode(text string) string {
 	t := strings.TrimSpace(text)
 	if !strings.HasSuffix(t, ")") {
 		return ""

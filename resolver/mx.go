@@ -3,6 +3,7 @@ package resolver
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -31,7 +32,8 @@ type Result struct {
 	Input  string `json:"input"`  // as given
 	Kind   string `json:"kind"`
 	// Code names the Finding: explicit, no-address (MX records whose
-	// hosts have no address), implicit, null, nxdomain, nodata or literal.
+	// hosts have no address), implicit, null, nxdomain, nodata or literal;
+	// when Kind is unresolved, the Error's Kind.
 	Code  string `json:"code"`
 	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
 	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
@@ -128,7 +130,7 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	res = Result{Input: domain, Hosts: []Host{}, Warnings: []string{}, Queries: []Query{}}
 	d, err := ParseDomain(domain)
 	if err != nil {
-		res.Kind = KindUnresolved
+		res.Kind, res.Code, res.Finding = KindUnresolved, "input", Explain("input")
 		return res, &Error{Kind: "input", Cause: err.Error()}
 	}
 	if d.Literal.IsValid() {
@@ -138,12 +140,15 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 		return res, nil
 	}
 	res.Domain = d.Name
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	l := c.newLookup()
 	defer func() { res.Queries = l.snapshot() }()
 
 	defer func() {
-		if err != nil {
-			res.Kind = KindUnresolved
+		var e *Error
+		if errors.As(err, &e) {
+			res.Kind, res.Code, res.Finding = KindUnresolved, e.Kind, e.Finding()
 		}
 	}()
 	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
@@ -172,9 +177,7 @@ func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrse
 		final = mx.chain[n-1]
 	}
 	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
-	if err := c.resolveHost(ctx, l, &h, final); err != nil {
-		return err
-	}
+	c.resolveHost(ctx, l, &h, final)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" {
 			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
@@ -226,14 +229,17 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	slices.SortStableFunc(hosts, func(a, b Host) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Name, b.Name))
 	})
-	if max := c.maxHosts(); len(hosts) > max {
-		res.TruncatedHosts = len(hosts) - max
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d MX records; only the first %d by preference were resolved, %d left out", len(hosts), max, res.TruncatedHosts))
-		hosts = hosts[:max]
+	if limit := c.maxHosts(); len(hosts) > limit {
+		res.TruncatedHosts = len(hosts) - limit
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d MX records; only the first %d by preference were resolved, %d left out", len(hosts), limit, res.TruncatedHosts))
+		hosts = hosts[:limit]
 	}
 	for i := range hosts {
-		if ipAsName(hosts[i].Name) {
+		switch {
+		case ipAsName(hosts[i].Name):
 			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is an IP address written as a name; RFC 5321 §5.1 requires a host name, and senders look it up as a name")
+		case !isHostName(hosts[i].Name):
+			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is not a valid host name (letters, digits and hyphens only, RFC 5321 §2.3.5); senders may refuse it")
 		}
 	}
 	sem := make(chan struct{}, parallelQueries/2)
@@ -260,9 +266,8 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 }
 
 // resolveHost looks up A and AAAA for name concurrently into h. A lookup
-// DNS could not answer is recorded in h.Error; the returned error is only
-// for a context that ended.
-func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) error {
+// DNS could not answer is recorded in h.Error and h.ErrorKind.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) {
 	types := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]rrsetAnswer, len(types))
 	errs := make([]error, len(types))
@@ -320,7 +325,6 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 		}
 		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
 	}
-	return ctx.Err()
 }
 
 func (c *Client) maxHosts() int {

@@ -187,6 +187,9 @@ func runMXCases(t *testing.T, addr string) {
 				if e.Finding().Meaning == "" {
 					t.Errorf("no explanation for %s", e.Kind)
 				}
+				if r.Kind != "unresolved" || r.Code != tc.errKind || r.Finding.Code != tc.errKind || len(r.Queries) == 0 {
+					t.Errorf("partial result: kind %q code %q finding %q, %d queries", r.Kind, r.Code, r.Finding.Code, len(r.Queries))
+				}
 				return
 			}
 			if err != nil {
@@ -361,7 +364,7 @@ func TestParseDomain(t *testing.T) {
 			t.Errorf("ParseDomain(%q) = %v, %v; want literal %s", in, d.Literal, err, want)
 		}
 	}
-	bad := []string{"", ".", "..", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
+	bad := []string{"", ".", "..", "192.0.2.1", "::1", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
 		"[300.1.1.1]", "under_score.example", "-lead.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
 	for _, in := range bad {
 		if d, err := resolver.ParseDomain(in); err == nil {

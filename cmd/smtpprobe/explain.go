@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -39,6 +40,10 @@ const explainExamples = `  smtpprobe explain 252                      # general 
 // maxExplainInput caps what "explain -" reads, so a runaway pipe cannot
 // exhaust memory.
 const maxExplainInput = 16 << 20
+
+// findReplies finds the replies in "explain -" input; tests replace it to
+// check the annotator on its own.
+var findReplies = explain.FindReplies
 
 // wrapWidth is the text width when the output is not a terminal.
 const wrapWidth = 78
@@ -77,7 +82,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 		out.width = min(w-2, 100)
 	}
 	if len(rest) == 1 && rest[0] == "-" {
-		return explainStdin(e, out)
+		return explainStdin(e, out, cmd)
 	}
 	for _, a := range rest {
 		if a == "-" {
@@ -264,6 +269,8 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		reg := "IANA registry"
 		if !st.Registered {
 			reg = "not in the IANA registry; read by its " + st.Level
+		} else if r := x.Recognized; r != nil && r.IANAMeaning != "" {
+			reg = "IANA registry meaning, shown as such: " + r.Source + " uses this code for something else"
 		}
 		fmt.Fprintf(o.w, "%s %s — %s (%s)\n", o.h.Enhanced, paint(o.color, st.Class*100, st.Code), st.Title, reg)
 		o.para(st.Meaning)
@@ -305,8 +312,9 @@ func (o *explainOutput) para(body string) {
 
 // item writes a bulleted, wrapped entry with a hanging indent.
 func (o *explainOutput) item(bullet, body string) {
-	lines := wrapText(body, o.width-3-len(bullet))
-	pad := strings.Repeat(" ", len(bullet)+1)
+	n := utf8.RuneCountInString(bullet)
+	lines := wrapText(body, o.width-3-n)
+	pad := strings.Repeat(" ", n+1)
 	for i, l := range lines {
 		if i == 0 {
 			fmt.Fprintf(o.w, "  %s %s\n", bullet, l)
@@ -353,6 +361,9 @@ type annotatedReply struct {
 	Start int    `json:"start"`
 	End   int    `json:"end"`
 	Reply string `json:"reply"` // the reply as it appeared in the input
+	// Inferred is set when the input held only an enhanced status code
+	// (a DSN Status: field, a dsn= log field); code is then 0.
+	Inferred bool `json:"inferred,omitempty"`
 	explain.Explanation
 	Brief string `json:"brief"`
 }
@@ -365,8 +376,9 @@ type stdinDoc struct {
 
 // explainStdin reads text from stdin, finds every reply in it and writes
 // the text back, each line escaped, with each reply's annotation after the
-// line it ends on.
-func explainStdin(e *env, out *explainOutput) int {
+// line it ends on. cmd, from --context, is used for replies whose command
+// the text does not tell.
+func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	if e.stdin == nil {
 		return usageError(e, "explain", "no standard input")
 	}
@@ -379,7 +391,10 @@ func explainStdin(e *env, out *explainOutput) int {
 		return usageError(e, "explain", fmt.Sprintf("input larger than %d MiB", maxExplainInput>>20))
 	}
 	text := string(data)
-	found := explain.FindReplies(text)
+	if len(text) > explain.MaxFindInput {
+		fmt.Fprintf(e.stderr, "smtpprobe explain: only the first %d KiB of the input are searched for replies\n", explain.MaxFindInput>>10)
+	}
+	found := findReplies(text)
 	sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
 	lineStarts := []int{0}
 	for i := 0; i < len(text); i++ {
@@ -391,7 +406,7 @@ func explainStdin(e *env, out *explainOutput) int {
 		return sort.Search(len(lineStarts), func(i int) bool { return lineStarts[i] > off }) - 1
 	}
 	byLine := map[int][]int{}
-	var doc stdinDoc
+	doc := stdinDoc{SchemaVersion: 1}
 	doc.Replies = []annotatedReply{}
 	for i, f := range found {
 		end := f.End
@@ -401,12 +416,21 @@ func explainStdin(e *env, out *explainOutput) int {
 		end = max(0, min(end, len(text)-1))
 		ln := lineOf(end)
 		byLine[ln] = append(byLine[ln], i)
-		x := explain.Explain(f.Code, f.Enhanced, f.Text, f.Context)
+		if f.Context == "" {
+			f.Context = cmd
+		}
+		code := f.Code
+		if f.Inferred {
+			// Only an enhanced code was in the text; the basic code was
+			// made up from its class, so explain the enhanced code alone.
+			code = 0
+		}
+		x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
 		raw := ""
 		if f.Start >= 0 && f.End <= len(text) && f.Start <= f.End {
 			raw = text[f.Start:f.End]
 		}
-		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Explanation: x, Brief: x.Brief()})
+		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()})
 	}
 	if len(found) == 0 {
 		if out.json {
@@ -437,7 +461,7 @@ func explainStdin(e *env, out *explainOutput) int {
 func (o *explainOutput) annotate(r annotatedReply) {
 	label := o.codeLabel(r.Explanation)
 	ctx := ""
-	if r.Context != "" {
+	if r.Context != "" && r.Context != explain.Unknown {
 		ctx = " after " + strings.ToUpper(string(r.Context))
 	}
 	lines := wrapText(r.Brief, o.width-6)
@@ -465,10 +489,12 @@ func fixFor(x explain.Explanation) string {
 	if r := x.Recognized; r != nil && r.Fix != "" {
 		return r.Fix
 	}
-	// X.0.0 and the protocol subject X.5.Z are vaguer than the reading of
-	// the basic code after its command.
-	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class &&
-		!strings.HasSuffix(st.Code, ".0.0") && !strings.HasPrefix(st.Code[1:], ".5.") {
+	// An X.Y.0 detail and the protocol subject X.5.Z are vaguer than the
+	// reading of the basic code after its command.
+	// A success needs no fix whatever its detail says, and for a transient
+	// failure the basic code's "retry" reading is the first thing to do.
+	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class && x.Class == 5 &&
+		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.") {
 		return st.Fix
 	}
 	return x.Fix
