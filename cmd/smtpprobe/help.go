@@ -23,6 +23,7 @@ const exitCodesHelp = `Exit codes (every subcommand):
      or input with CR, LF or NUL in it. Nothing was sent.
   3  DNS could not answer: timeout, SERVFAIL or REFUSED from every server.
   4  every connection failed: refused, timed out, or closed before a greeting.
+130  interrupted (Ctrl-C): what was seen so far is reported, marked incomplete.
 `
 
 const jsonHelp = `Every --json document carries "schema_version" (currently 1). Fields are only
