@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,8 +168,13 @@ func TestAddressLookupFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Usable() || !r.DNSFailed() || r.Hosts[0].ErrorKind != "servfail" {
-		t.Errorf("usable %v, DNS failed %v, host error %q", r.Usable(), r.DNSFailed(), r.Hosts[0].ErrorKind)
+	if r.Usable() || !r.DNSFailed() || !r.Unanswered() || r.Hosts[0].ErrorKind != "servfail" {
+		t.Errorf("usable %v, DNS failed %v, unanswered %v, host error %q", r.Usable(), r.DNSFailed(), r.Unanswered(), r.Hosts[0].ErrorKind)
+	}
+	if r.Code != "hosts-unanswered" || !slices.ContainsFunc(r.Warnings, func(w string) bool {
+		return strings.Contains(w, "DNS did not answer for the address of any MX host") && strings.Contains(w, "mx3.explicit.mx.test got no answer")
+	}) {
+		t.Errorf("code %s, warnings %q", r.Code, r.Warnings)
 	}
 	_, err = c.LookupMX(ctx, "implicit.mx.test")
 	var e *resolver.Error

@@ -49,6 +49,8 @@ type Result struct {
 	Warnings       []string `json:"warnings"`
 	Queries        []Query  `json:"queries"`
 	Finding        Finding  `json:"finding"`
+
+	nullMixed bool // a null MX came with other MX records (RFC 7505 §3)
 }
 
 // Host is one mail host: an MX target, or the domain itself for an
@@ -69,6 +71,8 @@ type Host struct {
 	Error string `json:"error,omitempty"`
 	// ErrorKind is the Finding code of Error.
 	ErrorKind string `json:"error_kind,omitempty"`
+
+	problem string // why the host has no address, for the domain warning
 }
 
 // Address is one address of a host.
@@ -98,6 +102,59 @@ func (r *Result) DNSFailed() bool {
 		}
 	}
 	return false
+}
+
+// Unanswered reports whether no host is usable only because DNS servers
+// did not answer: every host's address lookup failed with a server failure
+// (timeout, SERVFAIL, REFUSED, ...), so nothing is known of the addresses.
+// A CNAME loop is the zone's own data, not a server failing.
+func (r *Result) Unanswered() bool {
+	if len(r.Hosts) == 0 || r.Usable() {
+		return false
+	}
+	for _, h := range r.Hosts {
+		if h.Error == "" || !serverFailure(h.ErrorKind) {
+			return false
+		}
+	}
+	return true
+}
+
+// serverFailure reports whether an Error kind means the servers did not
+// answer, as opposed to answering with data that cannot be used.
+func serverFailure(kind string) bool {
+	return kind != "cname-loop" && kind != "cname-chain-too-long" && kind != "input"
+}
+
+// explicitFindings chooses the finding of an MX RRset from what was found
+// and warned about: the first row that applies wins, so a warning never
+// sits above "Nothing to fix".
+var explicitFindings = []struct {
+	code    string
+	applies func(r *Result) bool
+}{
+	{"hosts-unanswered", (*Result).Unanswered},
+	{"no-address", func(r *Result) bool { return !r.Usable() }},
+	{"null-mixed", func(r *Result) bool { return r.nullMixed }},
+	{"partial", func(r *Result) bool {
+		return slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.Addresses) == 0 })
+	}},
+	{"mx-cname", func(r *Result) bool {
+		return slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.CNAMEs) > 0 })
+	}},
+	{"mx-warnings", func(r *Result) bool {
+		return len(r.Warnings) > 0 || slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.Warnings) > 0 })
+	}},
+	{"explicit", func(*Result) bool { return true }},
+}
+
+func explicitCode(r *Result) string {
+	for _, f := range explicitFindings {
+		if f.applies(r) {
+			return f.code
+		}
+	}
+	return KindExplicit
 }
 
 // DeliveryOrder is the order a sending MTA tries the hosts: by preference,
@@ -224,7 +281,8 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	}
 	res.Kind, res.Code = KindExplicit, "explicit"
 	if nulls > 0 {
-		res.Warnings = append(res.Warnings, "null MX (MX 0 .) published together with other MX records: a misconfiguration (RFC 7505 §3); senders ignore the null MX and use the other hosts")
+		res.nullMixed = true
+		res.Warnings = append(res.Warnings, "null MX (MX 0 .) published together with other MX records: a misconfiguration (RFC 7505 §3); most senders ignore the null MX and use the other hosts")
 	}
 	slices.SortStableFunc(hosts, func(a, b Host) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Name, b.Name))
@@ -258,9 +316,17 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	}
 	wg.Wait()
 	res.Hosts = hosts
-	if !res.Usable() && !res.DNSFailed() {
-		res.Code = "no-address"
-		res.Warnings = append(res.Warnings, "no MX host has an address: mail to this domain cannot be delivered")
+	res.Code = explicitCode(res)
+	if !res.Usable() {
+		var why []string
+		for _, h := range hosts {
+			why = append(why, h.Name+" "+h.problem)
+		}
+		what := "no MX host has an address, so mail to this domain cannot be delivered"
+		if res.Code == "hosts-unanswered" {
+			what = "DNS did not answer for the address of any MX host, so where mail goes is unknown"
+		}
+		res.Warnings = append(res.Warnings, what+": "+strings.Join(why, "; "))
 	}
 	return nil
 }
@@ -288,6 +354,9 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 				h.Error, h.ErrorKind = e.Error(), e.Kind
 			}
 			h.Warnings = append(h.Warnings, fmt.Sprintf("%s lookup failed: %s", dns.TypeToString[types[i]], Explain(e.Kind).Meaning))
+			if h.problem == "" {
+				h.problem = hostProblem(e)
+			}
 			nx = false
 			continue
 		}
@@ -324,7 +393,19 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 			what = "does not exist (NXDOMAIN)"
 		}
 		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
+		h.problem = what
 	}
+}
+
+// hostProblem says in a few words why DNS gave no address for a host.
+func hostProblem(e *Error) string {
+	switch e.Kind {
+	case "cname-loop":
+		return "has CNAMEs that loop (" + e.Cause + ")"
+	case "cname-chain-too-long":
+		return "has a CNAME chain that is too long (" + e.Cause + ")"
+	}
+	return "got no answer for its address from any DNS server (" + e.Kind + ")"
 }
 
 func (c *Client) maxHosts() int {

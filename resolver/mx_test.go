@@ -73,7 +73,7 @@ var mxCases = []mxCase{
 	{domain: "nodata.mx.test", kind: "none", code: "nodata", rcode: "NOERROR", nhosts: -1},
 	{domain: "nxdomain.mx.test", kind: "none", code: "nxdomain", rcode: "NXDOMAIN", nhosts: -1},
 	{domain: "null.mx.test", kind: "null", code: "null", rcode: "NOERROR", nhosts: -1},
-	{domain: "nullmixed.mx.test", kind: "explicit", code: "explicit", rcode: "NOERROR", usable: true,
+	{domain: "nullmixed.mx.test", kind: "explicit", code: "null-mixed", rcode: "NOERROR", usable: true,
 		hosts: []string{"mx1.explicit.mx.test"}, nhosts: 1, warnings: []string{"null MX (MX 0 .) published together"}},
 	{domain: "cnamedomain.mx.test", kind: "explicit", code: "explicit", rcode: "NOERROR", usable: true,
 		hosts: []string{"mx1.explicit.mx.test", "mx2.explicit.mx.test", "mx3.explicit.mx.test"},
@@ -82,7 +82,7 @@ var mxCases = []mxCase{
 				t.Errorf("CNAMEs %q warnings %q", r.CNAMEs, r.Warnings)
 			}
 		}},
-	{domain: "cnametarget.mx.test", kind: "explicit", code: "explicit", usable: true,
+	{domain: "cnametarget.mx.test", kind: "explicit", code: "mx-cname", usable: true,
 		hosts:    []string{"alias.cnametarget.mx.test"},
 		hostWarn: map[string]string{"alias.cnametarget.mx.test": "alias (CNAME) for real.cnametarget.mx.test"},
 		check: func(t *testing.T, r resolver.Result) {
@@ -91,9 +91,11 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "loop.mx.test", errKind: "cname-loop"},
-	{domain: "looptarget.mx.test", kind: "explicit", code: "explicit", hosts: []string{"loop.mx.test"},
+	{domain: "looptarget.mx.test", kind: "explicit", code: "no-address", hosts: []string{"loop.mx.test"},
+		warnings: []string{"no MX host has an address, so mail to this domain cannot be delivered: loop.mx.test has CNAMEs that loop"},
 		check: func(t *testing.T, r resolver.Result) {
-			if r.Hosts[0].ErrorKind != "cname-loop" || !r.DNSFailed() {
+			// a CNAME loop is the zone's data: the server answered
+			if r.Hosts[0].ErrorKind != "cname-loop" || !r.DNSFailed() || r.Unanswered() {
 				t.Errorf("host error %q (%s)", r.Hosts[0].Error, r.Hosts[0].ErrorKind)
 			}
 		}},
@@ -109,9 +111,9 @@ var mxCases = []mxCase{
 		warnings: []string{"no MX host has an address"}},
 	{domain: "noaddr.mx.test", kind: "explicit", code: "no-address",
 		hosts:    []string{"missing.noaddr.mx.test", "empty.noaddr.mx.test"},
-		warnings: []string{"no MX host has an address"},
+		warnings: []string{"no MX host has an address, so mail to this domain cannot be delivered: missing.noaddr.mx.test does not exist (NXDOMAIN); empty.noaddr.mx.test has no A or AAAA record"},
 		hostWarn: map[string]string{"missing.noaddr.mx.test": "does not exist (NXDOMAIN)", "empty.noaddr.mx.test": "has no A or AAAA"}},
-	{domain: "partial.mx.test", kind: "explicit", code: "explicit", usable: true,
+	{domain: "partial.mx.test", kind: "explicit", code: "partial", usable: true,
 		hosts:    []string{"missing.partial.mx.test", "mx1.explicit.mx.test"},
 		hostWarn: map[string]string{"missing.partial.mx.test": "senders skip it"}},
 	{domain: "bücher.mx.test", kind: "explicit", code: "explicit", usable: true, hosts: []string{"mx1.explicit.mx.test"},
@@ -121,7 +123,7 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "Explicit.MX.test.", kind: "explicit", code: "explicit", usable: true, nhosts: 3},
-	{domain: "big.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 32,
+	{domain: "big.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 32,
 		warnings: []string{"40 MX records; only the first 32"},
 		check: func(t *testing.T, r resolver.Result) {
 			if r.TruncatedHosts != 8 {
@@ -134,7 +136,7 @@ var mxCases = []mxCase{
 				t.Errorf("no truncated UDP MX answer")
 			}
 		}},
-	{domain: "wide.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 2,
+	{domain: "wide.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 2,
 		hostWarn: map[string]string{"a.wide.mx.test": "100 addresses; only 32 kept"},
 		check: func(t *testing.T, r resolver.Result) {
 			for _, h := range r.Hosts {
@@ -143,7 +145,7 @@ var mxCases = []mxCase{
 				}
 			}
 		}},
-	{domain: "many.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 32,
+	{domain: "many.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 32,
 		hosts: []string{"h0000.many.mx.test", "h0001.many.mx.test"},
 		check: func(t *testing.T, r resolver.Result) {
 			if r.TruncatedHosts != 968 {
@@ -237,11 +239,18 @@ func runMXCases(t *testing.T, addr string) {
 					t.Errorf("host %s: no warning %q in %+v", host, w, r.Hosts)
 				}
 			}
+			if hasWarnings(r) && strings.HasPrefix(r.Finding.Fix, "Nothing to fix") {
+				t.Errorf("finding %s says %q under warnings %q", r.Code, r.Finding.Fix, r.Warnings)
+			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 		})
 	}
+}
+
+func hasWarnings(r resolver.Result) bool {
+	return len(r.Warnings) > 0 || slices.ContainsFunc(r.Hosts, func(h resolver.Host) bool { return len(h.Warnings) > 0 })
 }
 
 func hostNames(r resolver.Result) []string {
@@ -395,7 +404,7 @@ func TestFindingsComplete(t *testing.T) {
 			t.Errorf("finding %+v is incomplete", f)
 		}
 	}
-	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address"} {
+	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address", "hosts-unanswered", "null-mixed", "partial", "mx-cname", "mx-warnings"} {
 		if resolver.Explain(code).Meaning == "" {
 			t.Errorf("no finding for %s", code)
 		}

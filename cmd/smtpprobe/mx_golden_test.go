@@ -39,7 +39,7 @@ var (
 func TestMXGolden(t *testing.T) {
 	s := resolvertest.Start(t, mxZone(t))
 	for _, domain := range []string{"explicit.mx.test", "implicit.mx.test", "nullmixed.mx.test", "null.mx.test",
-		"nodata.mx.test", "noaddr.mx.test", "cnametarget.mx.test", "loop.mx.test", "[IPv6:::1]"} {
+		"nodata.mx.test", "noaddr.mx.test", "looptarget.mx.test", "partial.mx.test", "cnametarget.mx.test", "loop.mx.test", "[IPv6:::1]"} {
 		t.Run(domain, func(t *testing.T) {
 			_, out, _ := runMXCmd(t, "--dns", s.Addr(), "--color", "never", domain)
 			got := normaliseMX(out, s.Addr())
