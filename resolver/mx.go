@@ -34,9 +34,12 @@ type Result struct {
 	// Code names the Finding: explicit, no-address (MX records whose
 	// hosts have no address), implicit, null, nxdomain, nodata or literal;
 	// when Kind is unresolved, the Error's Kind.
-	Code  string `json:"code"`
-	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
-	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
+	Code string `json:"code"`
+	// Rcode is the response code of the MX answer (NOERROR, NXDOMAIN);
+	// when DNS could not answer, the last one seen (SERVFAIL, REFUSED), or
+	// empty when no server responded.
+	Rcode string `json:"rcode"`
+	AD    bool   `json:"ad"` // the MX answer was DNSSEC-validated by the server
 	// Server is the server whose answer to the MX query was used.
 	Server string `json:"server,omitempty"`
 	// CNAMEs are the aliases followed from the domain, in order.
@@ -208,9 +211,14 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 			res.Kind, res.Code, res.Finding = KindUnresolved, e.Kind, e.Finding()
 		}
 	}()
-	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
+	mx, err := l.stream(0).resolve(ctx, d.Name, dns.TypeMX)
 	res.CNAMEs = mx.chain
 	if err != nil {
+		if mx.server != "" { // answered, but the CNAMEs loop or run too long
+			res.Rcode, res.AD, res.Server = rcodeName(mx.rcode), mx.ad, mx.server
+		} else {
+			res.Rcode = lastRcode(l.snapshot())
+		}
 		return res, err
 	}
 	res.Rcode, res.AD, res.Server, res.TTL = rcodeName(mx.rcode), mx.ad, mx.server, minTTL(mx.rrs)
@@ -234,7 +242,7 @@ func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrse
 		final = mx.chain[n-1]
 	}
 	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
-	c.resolveHost(ctx, l, &h, final)
+	c.resolveHost(ctx, l, 1, &h, final)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" {
 			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
@@ -311,7 +319,7 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
-			c.resolveHost(ctx, l, &hosts[i], hosts[i].Name)
+			c.resolveHost(ctx, l, 1+2*i, &hosts[i], hosts[i].Name)
 		}()
 	}
 	wg.Wait()
@@ -331,9 +339,10 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	return nil
 }
 
-// resolveHost looks up A and AAAA for name concurrently into h. A lookup
-// DNS could not answer is recorded in h.Error and h.ErrorKind.
-func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) {
+// resolveHost looks up A and AAAA for name concurrently into h, as
+// streams seq and seq+1. A lookup DNS could not answer is recorded in
+// h.Error and h.ErrorKind.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, seq int, h *Host, name string) {
 	types := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]rrsetAnswer, len(types))
 	errs := make([]error, len(types))
@@ -342,7 +351,7 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			answers[i], errs[i] = l.resolve(ctx, name, t)
+			answers[i], errs[i] = l.stream(seq+i).resolve(ctx, name, t)
 		}()
 	}
 	wg.Wait()
@@ -443,7 +452,7 @@ type rrsetAnswer struct {
 
 // resolve asks for name/qtype and follows CNAMEs, in the answer or by
 // asking again, up to MaxCNAMEChain with loop detection (RFC 1034 §3.6.2).
-func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
+func (l *stream) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
 	var out rrsetAnswer
 	cur := strings.ToLower(dns.Fqdn(name))
 	seen := map[string]bool{cur: true}
@@ -492,8 +501,25 @@ func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetA
 	}
 }
 
+// snapshot is the queries in the order they were planned (see stream).
 func (l *lookup) snapshot() []Query {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Clone(l.queries)
+	qs := slices.Clone(l.queries)
+	slices.SortStableFunc(qs, func(a, b Query) int {
+		return cmp.Or(cmp.Compare(a.order[0], b.order[0]), cmp.Compare(a.order[1], b.order[1]))
+	})
+	return qs
+}
+
+// lastRcode is the response code of the last query that got one: what
+// the servers said when none gave a usable answer (SERVFAIL, REFUSED),
+// empty when none responded at all.
+func lastRcode(qs []Query) string {
+	for i := len(qs) - 1; i >= 0; i-- {
+		if qs[i].Rcode != "" {
+			return qs[i].Rcode
+		}
+	}
+	return ""
 }

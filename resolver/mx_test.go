@@ -353,6 +353,33 @@ func TestDeliveryOrder(t *testing.T) {
 	}
 }
 
+// TestQueryOrder: the queries are listed in the order they were planned
+// (MX, then A and AAAA host by host, then PTR address by address), the
+// same on every run although the lookups run concurrently.
+func TestQueryOrder(t *testing.T) {
+	s := resolvertest.Start(t, zoneText(t))
+	c := resolver.New([]string{s.Addr()})
+	want := []string{"MX explicit.mx.test.",
+		"A mx1.explicit.mx.test.", "AAAA mx1.explicit.mx.test.",
+		"A mx2.explicit.mx.test.", "AAAA mx2.explicit.mx.test.",
+		"A mx3.explicit.mx.test.", "AAAA mx3.explicit.mx.test.",
+		"PTR 11.0.0.127.in-addr.arpa."}
+	for range 20 {
+		r, err := c.LookupMX(context.Background(), "explicit.mx.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CheckPTR(context.Background(), &r)
+		var got []string
+		for _, q := range r.Queries {
+			got = append(got, q.Type+" "+q.Name)
+		}
+		if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+			t.Fatalf("queries in order %q, want them to start %q", got, want)
+		}
+	}
+}
+
 func TestParseDomain(t *testing.T) {
 	good := map[string]string{
 		"example.com":     "example.com",

@@ -123,6 +123,9 @@ func runMXCLICases(t *testing.T, server string) {
 			if tc.kind != "literal" && len(doc.Queries) == 0 {
 				t.Errorf("JSON has no queries")
 			}
+			if tc.kind != "literal" && doc.Rcode == "" { // every server here answers
+				t.Errorf("JSON rcode is empty")
+			}
 		})
 	}
 }
