@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/miekg/dns"
 	"github.com/smtpprobe/smtpprobe/resolver"
@@ -401,12 +402,30 @@ func TestParseDomain(t *testing.T) {
 		}
 	}
 	bad := []string{"", ".", "..", "192.0.2.1", "::1", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
-		"[300.1.1.1]", "under_score.example", "-lead.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
+		"[300.1.1.1]", "under_score.example", "-lead.example", "user@example.com", "ab\u202ec.example", "\u0301a.example", "a\\b.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
 	for _, in := range bad {
 		if d, err := resolver.ParseDomain(in); err == nil {
 			t.Errorf("ParseDomain(%q) = %+v, want an error", in, d)
-		} else if strings.ContainsAny(err.Error(), "\r\n\x00") {
-			t.Errorf("ParseDomain(%q): error %q carries a control byte", in, err)
+		} else if strings.ContainsFunc(err.Error(), func(r rune) bool { return !unicode.IsPrint(r) }) || strings.Contains(err.Error(), "idna") {
+			t.Errorf("ParseDomain(%q): error %q carries a character that does not print, or library wording", in, err)
+		}
+	}
+	// The error names what is wrong and where, in plain words, with no
+	// backslash escapes that a terminal escaper would double.
+	messages := map[string]string{
+		"x\x1by.test":           "domain contains a control character (U+001B) at position 2",
+		"a b":                   "domain contains a space at position 2",
+		"under_score.example":   `"under_score.example" is not a valid domain name: the character '_' (U+005F) at position 6 cannot appear in a domain name; use letters, digits and hyphens`,
+		"ab\u202ec.example":     `"ab<U+202E>c.example" is not a valid domain name: the character U+202E at position 3 cannot appear in a domain name; use letters, digits and hyphens`,
+		"user@explicit.mx.test": `"user@explicit.mx.test" is an address, not a domain; did you mean explicit.mx.test?`,
+		"user@":                 `"user@" is an address, not a domain`,
+		"-lead.example":         `"-lead.example" is not a valid domain name: the label "-lead" starts or ends with a hyphen`,
+		"xn--zz.example":        `"xn--zz.example" is not a valid domain name: the label "xn--zz" is not valid punycode`,
+		`[IPv6:z"z]`:            `"[IPv6:z"z]" is not a valid IPv6 address literal`,
+	}
+	for in, want := range messages {
+		if _, err := resolver.ParseDomain(in); err == nil || err.Error() != want {
+			t.Errorf("ParseDomain(%q): error %v, want %q", in, err, want)
 		}
 	}
 }

@@ -67,8 +67,17 @@ func runMX(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	domain := fs.Arg(0)
+	if at := strings.LastIndex(domain, "@"); at >= 0 {
+		msg := "an address was given; mx takes a domain"
+		if _, err := resolver.ParseDomain(domain[at+1:]); err == nil {
+			msg += " — did you mean " + domain[at+1:] + "?"
+		}
+		return usageError(e, "mx", msg)
+	}
 	if _, err := resolver.ParseDomain(domain); err != nil {
-		return usageError(e, "mx", escapeUntrusted(err.Error()))
+		// ParseDomain's errors hold only printable characters, already
+		// made safe: escaping them again would double every backslash.
+		return usageError(e, "mx", err.Error())
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

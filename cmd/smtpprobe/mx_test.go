@@ -185,6 +185,8 @@ func TestMXUsage(t *testing.T) {
 		{"a\x00b"},
 		{"a\x1b[31mb"},
 		{"under_score.example"},
+		{"user@explicit.mx.test"},
+		{"x\u202ey.example"},
 		{"[192.0.2.1"},
 		{"[IPv6:zz]"},
 		{strings.Repeat("a", 64) + ".example"},
@@ -200,6 +202,21 @@ func TestMXUsage(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
 		if len(lines) != 2 || !strings.HasPrefix(lines[0], "smtpprobe mx: ") || strings.ContainsAny(errOut, "\x00\x1b\r") {
 			t.Errorf("%q: stderr %q, want one error line and a hint", args, errOut)
+		}
+	}
+	// The first stderr line, word for word: plain, escaped once, no
+	// library wording.
+	firstLines := map[string]string{
+		"x\x1by.test":           "smtpprobe mx: domain contains a control character (U+001B) at position 2",
+		"user@explicit.mx.test": "smtpprobe mx: an address was given; mx takes a domain — did you mean explicit.mx.test?",
+		"user@bad_domain.test":  "smtpprobe mx: an address was given; mx takes a domain",
+		"under_score.mx.test":   `smtpprobe mx: "under_score.mx.test" is not a valid domain name: the character '_' (U+005F) at position 6 cannot appear in a domain name; use letters, digits and hyphens`,
+		`back\slash.test`:       `smtpprobe mx: "back\slash.test" is not a valid domain name: the character '\' (U+005C) at position 5 cannot appear in a domain name; use letters, digits and hyphens`,
+	}
+	for arg, want := range firstLines {
+		code, out, errOut := runMXCmd(t, "--dns", "127.0.0.1:1", arg)
+		if first, _, _ := strings.Cut(errOut, "\n"); code != exitUsage || out != "" || first != want {
+			t.Errorf("%q: exit %d, stderr %q, want %q", arg, code, first, want)
 		}
 	}
 	if code, out, _ := runMXCmd(t, "--help"); code != exitOK || !strings.Contains(out, "smtpprobe mx [flags] DOMAIN") {
