@@ -75,7 +75,12 @@ func ParseDomain(s string) (Domain, error) {
 	if err != nil {
 		return d, fmt.Errorf("%s is not a valid domain name: %s", q, whyNotIDNA(name))
 	}
-	ascii = strings.ToLower(ascii)
+	// IDNA maps the ideographic full stops (U+3002, U+FF0E, U+FF61) to
+	// dots, so the labels are checked again after it.
+	ascii = strings.TrimSuffix(strings.ToLower(ascii), ".")
+	if ascii == "" || strings.HasPrefix(ascii, ".") || strings.HasSuffix(ascii, ".") || strings.Contains(ascii, "..") {
+		return d, fmt.Errorf("%s has an empty label", q)
+	}
 	if len(ascii) > 253 {
 		return d, fmt.Errorf("%s is longer than 253 octets", q)
 	}
