@@ -56,9 +56,9 @@ func ParseDomain(s string) (Domain, error) {
 	q := quote(s)
 	if at := strings.LastIndex(s, "@"); at >= 0 {
 		if _, err := ParseDomain(s[at+1:]); err == nil {
-			return d, fmt.Errorf("%s is an address, not a domain; did you mean %s?", q, s[at+1:])
+			return d, fmt.Errorf("%s is not a valid domain name: it is an address (with @); did you mean %s?", q, s[at+1:])
 		}
-		return d, fmt.Errorf("%s is an address, not a domain", q)
+		return d, fmt.Errorf("%s is not a valid domain name: it holds an @, as an address does", q)
 	}
 	name := strings.TrimSuffix(s, ".")
 	if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
