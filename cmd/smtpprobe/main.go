@@ -23,6 +23,10 @@ const (
 	exitUsage      = 2 // bad flags, arguments or input
 	exitDNS        = 3 // DNS could not answer
 	exitConnection = 4 // every connection failed
+
+	// exitInterrupted is the shell's convention for a run ended by SIGINT
+	// (128 + 2): the user pressed Ctrl-C, so the findings are incomplete.
+	exitInterrupted = 130
 )
 
 func main() {
