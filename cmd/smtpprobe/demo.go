@@ -223,7 +223,13 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 	if fs.Changed("color") {
 		output = append(output, "--color", *color)
 	}
-	return lab.run(ctx, output, e)
+	code := lab.run(ctx, output, e)
+	if ctx.Err() != nil {
+		// Ctrl-C: whatever the probe made of it, the report is partial.
+		fmt.Fprintln(e.stderr, "smtpprobe demo: interrupted; the report is incomplete")
+		return exitInterrupted
+	}
+	return code
 }
 
 // run probes the lab's domain through the probe subcommand, with output

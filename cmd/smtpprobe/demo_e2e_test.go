@@ -340,8 +340,8 @@ func TestRunDemoCanceled(t *testing.T) {
 	go func() { done <- runDemo(ctx, nil, e) }()
 	select {
 	case code := <-done:
-		if code == exitOK {
-			t.Errorf("a cancelled demo exited 0; stderr:\n%s", stderr)
+		if code != exitInterrupted {
+			t.Errorf("a cancelled demo exited %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a cancelled demo did not return")
