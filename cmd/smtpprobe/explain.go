@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -37,13 +36,17 @@ const explainExamples = `  smtpprobe explain 252                      # general 
   grep status=bounced /var/log/mail.log | smtpprobe explain -
 `
 
-// maxExplainInput caps what "explain -" reads, so a runaway pipe cannot
-// exhaust memory.
-const maxExplainInput = 16 << 20
+// lineScanner hands out the lines of "explain -" input with the replies
+// found on them (explain.ReplyScanner).
+type lineScanner interface {
+	Scan() bool
+	Line() explain.Line
+	Err() error
+}
 
-// findReplies finds the replies in "explain -" input; tests replace it to
-// check the annotator on its own.
-var findReplies = explain.FindReplies
+// newLineScanner finds the replies in "explain -" input; tests replace it
+// to check the annotator on its own.
+var newLineScanner = func(r io.Reader) lineScanner { return explain.NewReplyScanner(r) }
 
 // wrapWidth is the text width when the output is not a terminal.
 const wrapWidth = 78
@@ -368,93 +371,115 @@ type annotatedReply struct {
 	Brief string `json:"brief"`
 }
 
-// stdinDoc is the JSON document for "explain -".
-type stdinDoc struct {
-	SchemaVersion int              `json:"schema_version"`
-	Replies       []annotatedReply `json:"replies"`
-}
-
-// explainStdin reads text from stdin, finds every reply in it and writes
-// the text back, each line escaped, with each reply's annotation after the
-// line it ends on. cmd, from --context, is used for replies whose command
-// the text does not tell.
+// explainStdin reads text from stdin as a stream, finds every reply in it
+// and writes the text back, each line escaped, with each reply's
+// annotation after the line it ends on; --json writes the replies as they
+// are found. Input of any size is read in bounded memory. cmd, from
+// --context, is used for replies whose command the text does not tell.
 func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	if e.stdin == nil {
 		return usageError(e, "explain", "no standard input")
 	}
-	data, err := io.ReadAll(io.LimitReader(e.stdin, maxExplainInput+1))
-	if err != nil {
+	sc := newLineScanner(e.stdin)
+	var js *replyStream
+	if out.json {
+		js = newReplyStream(out.w)
+	}
+	n := 0
+	var pending []annotatedReply // replies ending on a line not yet finished
+	for sc.Scan() {
+		ln := sc.Line()
+		for _, f := range ln.Replies {
+			r := annotatedFor(f, ln.Number, cmd)
+			n++
+			if js != nil {
+				js.add(r)
+			} else {
+				pending = append(pending, r)
+			}
+		}
+		if js != nil {
+			continue
+		}
+		fmt.Fprint(out.w, escapeUntrusted(ln.Text))
+		if ln.Continued {
+			continue
+		}
+		fmt.Fprintln(out.w)
+		for _, r := range pending {
+			out.annotate(r)
+		}
+		pending = pending[:0]
+	}
+	if js == nil && len(pending) > 0 {
+		fmt.Fprintln(out.w)
+		for _, r := range pending {
+			out.annotate(r)
+		}
+	}
+	if js != nil {
+		js.close()
+	}
+	if err := sc.Err(); err != nil {
 		fmt.Fprintf(e.stderr, "smtpprobe explain: reading stdin: %v\n", err)
-		return exitUsage
+		return exitCheck
 	}
-	if len(data) > maxExplainInput {
-		return usageError(e, "explain", fmt.Sprintf("input larger than %d MiB", maxExplainInput>>20))
-	}
-	text := string(data)
-	if len(text) > explain.MaxFindInput {
-		fmt.Fprintf(e.stderr, "smtpprobe explain: only the first %d KiB of the input are searched for replies\n", explain.MaxFindInput>>10)
-	}
-	found := findReplies(text)
-	sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
-	lineStarts := []int{0}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' && i+1 < len(text) {
-			lineStarts = append(lineStarts, i+1)
-		}
-	}
-	lineOf := func(off int) int { // 0-based line holding byte off
-		return sort.Search(len(lineStarts), func(i int) bool { return lineStarts[i] > off }) - 1
-	}
-	byLine := map[int][]int{}
-	doc := stdinDoc{SchemaVersion: 1}
-	doc.Replies = []annotatedReply{}
-	for i, f := range found {
-		end := f.End
-		if end > f.Start {
-			end--
-		}
-		end = max(0, min(end, len(text)-1))
-		ln := lineOf(end)
-		byLine[ln] = append(byLine[ln], i)
-		if f.Context == "" {
-			f.Context = cmd
-		}
-		code := f.Code
-		if f.Inferred {
-			// Only an enhanced code was in the text; the basic code was
-			// made up from its class, so explain the enhanced code alone.
-			code = 0
-		}
-		x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
-		raw := ""
-		if f.Start >= 0 && f.End <= len(text) && f.Start <= f.End {
-			raw = text[f.Start:f.End]
-		}
-		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()})
-	}
-	if len(found) == 0 {
-		if out.json {
-			writeJSON(out.w, doc)
-		}
+	if n == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe explain: no SMTP reply found in the input")
 		return exitCheck
 	}
-	if out.json {
-		writeJSON(out.w, doc)
-		return exitOK
-	}
-	for ln, start := range lineStarts {
-		end := len(text)
-		if ln+1 < len(lineStarts) {
-			end = lineStarts[ln+1]
-		}
-		line := strings.TrimRight(text[start:end], "\r\n")
-		fmt.Fprintln(out.w, escapeUntrusted(line))
-		for _, i := range byLine[ln] {
-			out.annotate(doc.Replies[i])
-		}
-	}
 	return exitOK
+}
+
+// annotatedFor explains one reply found on input line number.
+func annotatedFor(f explain.Found, number int, cmd explain.Command) annotatedReply {
+	if f.Context == "" {
+		f.Context = cmd
+	}
+	code := f.Code
+	if f.Inferred {
+		// Only an enhanced code was in the text; the basic code was
+		// made up from its class, so explain the enhanced code alone.
+		code = 0
+	}
+	x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
+	return annotatedReply{Line: number, Start: f.Start, End: f.End, Reply: f.Raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()}
+}
+
+// replyStream writes the "explain -" JSON document, {"schema_version": 1,
+// "replies": [annotatedReply...]}, one reply at a time, laid out as
+// writeJSON lays out a whole document.
+type replyStream struct {
+	w io.Writer
+	n int
+}
+
+func newReplyStream(w io.Writer) *replyStream {
+	fmt.Fprint(w, "{\n  \"schema_version\": 1,\n  \"replies\": [")
+	return &replyStream{w: w}
+}
+
+func (s *replyStream) add(r annotatedReply) {
+	if s.n > 0 {
+		fmt.Fprint(s.w, ",")
+	}
+	fmt.Fprint(s.w, "\n    ")
+	s.n++
+	// Encode ends the value with a line break; the separator follows it.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(r)
+	fmt.Fprint(s.w, strings.TrimSuffix(b.String(), "\n"))
+}
+
+func (s *replyStream) close() {
+	if s.n > 0 {
+		fmt.Fprint(s.w, "\n  ]\n}\n")
+		return
+	}
+	fmt.Fprint(s.w, "]\n}\n")
 }
 
 // annotate writes the annotation of one reply found in the input.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,34 +272,53 @@ func TestExplainContextChangesOutput(t *testing.T) {
 	}
 }
 
-// TestExplainAnnotatorPlacement checks the annotator alone, with a finder
-// that reports fixed offsets: each annotation follows the line its reply
-// ends on, every line is echoed escaped, and the JSON offsets are kept.
-func TestExplainAnnotatorPlacement(t *testing.T) {
-	input := "Nov 28 mx1 postfix/smtp: queued\n" +
-		"S: 550-5.1.1 first line\r\n" +
-		"S: 550 5.1.1 bad\x1b[31m user\r\n" +
-		"C: QUIT\n" +
-		"S: 221 2.0.0 Bye"
-	first := strings.Index(input, "550-")
-	last := strings.Index(input, "user") + len("user")
-	bye := strings.Index(input, "221")
-	saved := findReplies
-	t.Cleanup(func() { findReplies = saved })
-	findReplies = func(text string) []explain.Found {
-		if text != input {
-			t.Errorf("finder got %q", text)
-		}
-		return []explain.Found{
-			{Start: bye, End: len(input), Code: 221, Enhanced: "2.0.0", Text: "Bye", Context: explain.QUIT},
-			{Start: first, End: last, Code: 550, Enhanced: "5.1.1", Text: "first line bad user", Context: explain.RCPT},
-		}
+// fakeScanner hands out fixed lines, so the annotator is checked on its
+// own.
+type fakeScanner struct {
+	lines []explain.Line
+	cur   explain.Line
+	err   error
+}
+
+func (f *fakeScanner) Scan() bool {
+	if len(f.lines) == 0 {
+		return false
 	}
-	code, out, errs := runExplainTest(t, input, nil, "-")
+	f.cur, f.lines = f.lines[0], f.lines[1:]
+	return true
+}
+func (f *fakeScanner) Line() explain.Line { return f.cur }
+func (f *fakeScanner) Err() error         { return f.err }
+
+func useFakeScanner(t *testing.T, lines []explain.Line, err error) {
+	saved := newLineScanner
+	t.Cleanup(func() { newLineScanner = saved })
+	newLineScanner = func(io.Reader) lineScanner {
+		return &fakeScanner{lines: append([]explain.Line(nil), lines...), err: err}
+	}
+}
+
+// TestExplainAnnotatorPlacement checks the annotator alone, with a scanner
+// that reports fixed replies: each annotation follows the line its reply
+// ends on (after the last piece of a long line), every line is echoed
+// escaped, and the JSON keeps the offsets.
+func TestExplainAnnotatorPlacement(t *testing.T) {
+	lines := []explain.Line{
+		{Number: 1, Text: "Nov 28 mx1 postfix/smtp: queued"},
+		{Number: 2, Text: "S: 550-5.1.1 first line"},
+		{Number: 3, Text: "S: 550 5.1.1 bad\x1b[31m user", Replies: []explain.Found{
+			{Start: 35, End: 80, Code: 550, Enhanced: "5.1.1", Text: "first line bad user", Context: explain.RCPT, Raw: "550-5.1.1 first line\r\nS: 550 5.1.1 bad"}}},
+		{Number: 4, Text: "C: QUIT"},
+		{Number: 5, Text: "S: 221 2.0.0", Continued: true, Replies: []explain.Found{
+			{Start: 90, End: 100, Code: 221, Enhanced: "2.0.0", Text: "Bye", Context: explain.QUIT, Raw: "221 2.0.0 Bye"}}},
+		{Number: 5, Text: " Bye"},
+	}
+	useFakeScanner(t, lines, nil)
+	code, out, errs := runExplainTest(t, "", nil, "-")
 	if code != exitOK {
 		t.Fatalf("exit %d, %q", code, errs)
 	}
-	lines := strings.Split(out, "\n")
+	got := strings.Split(out, "\n")
 	want := []string{
 		"Nov 28 mx1 postfix/smtp: queued",
 		"S: 550-5.1.1 first line",
@@ -305,7 +326,7 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		"  => 550 5.1.1 after RCPT: recipient refused",
 	}
 	for i, w := range want {
-		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+		if i >= len(got) || !strings.HasPrefix(got[i], w) {
 			t.Fatalf("line %d: want prefix %q, output:\n%s", i, w, out)
 		}
 	}
@@ -318,7 +339,7 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		t.Errorf("221 annotation misplaced:\n%s", out)
 	}
 
-	code, out, _ = runExplainTest(t, input, nil, "--json", "-")
+	code, out, _ = runExplainTest(t, "", nil, "--json", "-")
 	if code != exitOK {
 		t.Fatalf("--json exit %d", code)
 	}
@@ -332,13 +353,13 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		} `json:"replies"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v in %s", err, out)
 	}
 	if doc.SchemaVersion != 1 || len(doc.Replies) != 2 {
 		t.Fatalf("document %s", out)
 	}
-	r := doc.Replies[0] // sorted by position
-	if r.Code != 550 || r.Line != 3 || r.Start != first || r.End != last || r.Reply != input[first:last] || r.Context != "rcpt" || r.Brief == "" {
+	r := doc.Replies[0]
+	if r.Code != 550 || r.Line != 3 || r.Start != 35 || r.End != 80 || r.Reply != "550-5.1.1 first line\r\nS: 550 5.1.1 bad" || r.Context != "rcpt" || r.Brief == "" {
 		t.Errorf("first reply %+v", r)
 	}
 	if doc.Replies[1].Line != 5 {
@@ -346,13 +367,47 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 	}
 }
 
+// TestExplainStdinReadError: a failing stdin is a check failure (exit 1),
+// after what was read has been annotated.
+func TestExplainStdinReadError(t *testing.T) {
+	useFakeScanner(t, []explain.Line{{Number: 1, Text: "said: 550 x", Replies: []explain.Found{{Start: 6, End: 11, Code: 550, Text: "x", Raw: "550 x"}}}}, errors.New("disk on fire"))
+	code, out, errs := runExplainTest(t, "", nil, "-")
+	if code != exitCheck || !strings.Contains(errs, "reading stdin: disk on fire") || !strings.Contains(out, "=> 550") {
+		t.Errorf("exit %d, out %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestExplainStdinLarge: more than 2 MiB of real log lines are read to the
+// end and the last reply, at the very end, is annotated.
+func TestExplainStdinLarge(t *testing.T) {
+	filler := "Nov 28 10:00:00 mx postfix/qmgr[123]: 4F2A1: removed\n"
+	var sb strings.Builder
+	for sb.Len() < 3<<20 {
+		sb.WriteString(filler)
+	}
+	sb.WriteString("Nov 28 10:00:01 mx postfix/smtp[77]: 4F2A1: to=<a@example.net>, status=bounced (host mx.example.net[192.0.2.7] said: 550 5.1.1 <a@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command))\n")
+	code, out, errs := runExplainTest(t, sb.String(), nil, "-")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if !strings.HasPrefix(out, filler) || strings.Count(out, "\n  => ") != 1 {
+		t.Fatalf("want the input echoed with one annotation, got %d", strings.Count(out, "\n  => "))
+	}
+	tail := out[strings.LastIndex(out, "status=bounced"):]
+	if !strings.Contains(tail, "=> 550 5.1.1 after RCPT") {
+		t.Errorf("last reply not annotated:\n%s", tail)
+	}
+	code, out, _ = runExplainTest(t, sb.String(), nil, "--json", "-")
+	var doc struct {
+		Replies []struct{ Line, Code int } `json:"replies"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != exitOK || err != nil || len(doc.Replies) != 1 || doc.Replies[0].Line != strings.Count(sb.String(), "\n") {
+		t.Errorf("--json: exit %d, err %v, %+v", code, err, doc.Replies)
+	}
+}
+
 func TestExplainStdinContextFallback(t *testing.T) {
 	input := "said: 501 5.1.7 Bad sender address syntax\n"
-	saved := findReplies
-	t.Cleanup(func() { findReplies = saved })
-	findReplies = func(text string) []explain.Found {
-		return []explain.Found{{Start: 6, End: len(input) - 1, Code: 501, Enhanced: "5.1.7", Text: "Bad sender address syntax"}}
-	}
 	_, out, _ := runExplainTest(t, input, nil, "--context", "mail", "-")
 	if !strings.Contains(out, "=> 501 5.1.7 after MAIL: ") {
 		t.Errorf("--context not applied to a reply without one:\n%s", out)
