@@ -10,19 +10,26 @@ import (
 // command that drew it, and, where the text matched a recognizer, what the
 // sending software meant by it.
 type Explanation struct {
-	Code      int      `json:"code"` // 0 when only an enhanced code was given
-	Enhanced  string   `json:"enhanced,omitempty"`
-	Context   Command  `json:"context,omitempty"` // the command that drew the reply, if known
-	Class     int      `json:"class"`             // first digit
-	ClassName string   `json:"class_name"`        // e.g. "Permanent Negative Completion"
-	Category  string   `json:"category"`          // second digit's category, e.g. "syntax"
-	ShortText string   `json:"short_text"`        // the RFC's own short text
-	Summary   string   `json:"summary"`           // a few words: what it means after this command
-	Meaning   string   `json:"meaning"`
-	When      string   `json:"when"`
-	Fix       string   `json:"fix"`
-	Actor     string   `json:"actor"` // who has to act: "sender", "sender's admin", "recipient's admin", "nobody"
-	Refs      []string `json:"refs"`  // e.g. "RFC 5321 §4.2.3"
+	Code      int     `json:"code"` // 0 when only an enhanced code was given
+	Enhanced  string  `json:"enhanced,omitempty"`
+	Context   Command `json:"context,omitempty"` // the command that drew the reply, if known
+	Class     int     `json:"class"`             // first digit
+	ClassName string  `json:"class_name"`        // e.g. "Permanent Negative Completion"
+	Category  string  `json:"category"`          // second digit's category, e.g. "syntax"
+	ShortText string  `json:"short_text"`        // the RFC's own short text
+	Summary   string  `json:"summary"`           // a few words: what it means after this command
+	// Meaning and Fix are the most specific reading: a recognised
+	// sender's own reason and fix when the text matched a recognizer,
+	// else the basic code's reading after the command.
+	Meaning string `json:"meaning"`
+	When    string `json:"when"`
+	Fix     string `json:"fix"`
+	// GenericMeaning and GenericFix keep the basic code's reading when a
+	// recognizer's replaced Meaning and Fix.
+	GenericMeaning string   `json:"generic_meaning,omitempty"`
+	GenericFix     string   `json:"generic_fix,omitempty"`
+	Actor          string   `json:"actor"` // who has to act: "sender", "sender's admin", "recipient's admin", "nobody"
+	Refs           []string `json:"refs"`  // e.g. "RFC 5321 §4.2.3"
 
 	// EnhancedStatus explains the enhanced code on its own layer.
 	EnhancedStatus *EnhancedStatus `json:"enhanced_status,omitempty"`
@@ -101,6 +108,13 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.Refs = appendUnique(append([]string(nil), note.Refs...), e.Refs...)
 	}
 	e.Recognized = Recognize(code, enhanced, text)
+	if r := e.Recognized; r != nil && r.Reason != "" {
+		// The sender of the reply knows best what it meant.
+		e.GenericMeaning, e.Meaning = e.Meaning, r.Reason
+		if r.Fix != "" {
+			e.GenericFix, e.Fix = e.Fix, r.Fix
+		}
+	}
 	if st := e.EnhancedStatus; st != nil {
 		e.Refs = appendUnique(e.Refs, st.Refs...)
 		if r := e.Recognized; r != nil && r.IANAMeaning != "" {

@@ -20,6 +20,7 @@ type Headings struct {
 	Refs           string
 	Enhanced       string
 	Recognized     string
+	BasicCode      string // "Basic code", before the code's own reading when a recognizer matched
 	IANAMeaning    string
 	Warnings       string
 	PerCommand     string
@@ -45,6 +46,7 @@ var Languages = map[string]Headings{
 		Refs:           "References",
 		Enhanced:       "Enhanced code",
 		Recognized:     "Recognised",
+		BasicCode:      "Basic code",
 		IANAMeaning:    "IANA meaning",
 		Warnings:       "Warnings",
 		PerCommand:     "How it changes per command",
@@ -66,6 +68,7 @@ var Languages = map[string]Headings{
 		Refs:           "Kaynaklar",
 		Enhanced:       "Gelişmiş kod",
 		Recognized:     "Tanınan",
+		BasicCode:      "Temel kod",
 		IANAMeaning:    "IANA anlamı",
 		Warnings:       "Uyarılar",
 		PerCommand:     "Komuta göre nasıl değişir",

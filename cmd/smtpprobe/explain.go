@@ -166,6 +166,13 @@ func explainFailed(e *env, out *explainOutput, arg string, err error) int {
 	return exitCheck
 }
 
+func firstNonEmptyString(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // explainOutput renders explanations as text or JSON.
 type explainOutput struct {
 	w     io.Writer
@@ -260,37 +267,45 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		cat = fmt.Sprintf(" · %s: %s", o.h.Category, x.Category)
 	}
 	fmt.Fprintf(o.w, "  %s: %s%s\n", o.h.Class, class, cat)
+	r := x.Recognized
+	meaning, fix := x.Meaning, x.Fix
+	if r != nil && r.Reason != "" {
+		// The recognised sender's reading comes first: it says what this
+		// server meant; the code's own readings follow, labelled.
+		fmt.Fprintf(o.w, "%s: %s\n", o.h.Recognized, r.Source)
+		o.para(r.Reason)
+		if r.Fix != "" {
+			o.section(o.h.Fix, r.Fix)
+		}
+		if r.Ref != "" {
+			o.para(r.Ref)
+		}
+		meaning = firstNonEmptyString(x.GenericMeaning, x.Meaning)
+		fix = firstNonEmptyString(x.GenericFix, x.Fix)
+		if x.Code != 0 {
+			fmt.Fprintf(o.w, "%s %d (%s)\n", o.h.BasicCode, x.Code, "not specific to "+r.Source)
+		}
+	}
 	if x.Context != "" {
 		o.item(o.h.Context+":", strings.ToUpper(string(x.Context))+" — "+x.Summary)
 	} else if x.Code != 0 {
 		o.item(o.h.Context+":", o.h.General+" — "+x.Summary)
 	}
-	o.section(o.h.Meaning, x.Meaning)
+	o.section(o.h.Meaning, meaning)
 	o.section(o.h.When, x.When)
-	o.section(o.h.Fix, x.Fix)
+	o.section(o.h.Fix, fix)
 	if st := x.EnhancedStatus; st != nil && x.Code != 0 {
 		reg := "IANA registry"
 		if !st.Registered {
 			reg = "not in the IANA registry; read by its " + st.Level
-		} else if r := x.Recognized; r != nil && r.IANAMeaning != "" {
-			reg = "IANA registry meaning, shown as such: " + r.Source + " uses this code for something else"
+		} else if r != nil && r.IANAMeaning != "" {
+			reg = "IANA registry meaning (not what " + r.Source + " means here)"
 		}
 		fmt.Fprintf(o.w, "%s %s — %s (%s)\n", o.h.Enhanced, paint(o.color, st.Class*100, st.Code), st.Title, reg)
 		o.para(st.Meaning)
 		o.para(st.Fix)
-	}
-	if r := x.Recognized; r != nil {
-		fmt.Fprintf(o.w, "%s: %s\n", o.h.Recognized, r.Source)
-		o.para(r.Reason)
-		if r.Fix != "" {
-			o.para(r.Fix)
-		}
-		if r.IANAMeaning != "" {
-			o.para(o.h.IANAMeaning + ": " + r.IANAMeaning)
-		}
-		if r.Ref != "" {
-			o.para(r.Ref)
-		}
+	} else if r != nil && r.IANAMeaning != "" {
+		o.para(o.h.IANAMeaning + ": " + r.IANAMeaning)
 	}
 	if len(x.Warnings) > 0 {
 		fmt.Fprintf(o.w, "%s\n", o.h.Warnings)

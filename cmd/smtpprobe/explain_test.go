@@ -417,3 +417,40 @@ func TestExplainStdinContextFallback(t *testing.T) {
 		t.Errorf("context invented without --context:\n%s", out)
 	}
 }
+
+// TestExplainProviderFirst: when a provider reuses a registered enhanced
+// code, its reading comes first, the code's own readings follow labelled,
+// and the JSON meaning and fix are the provider's.
+func TestExplainProviderFirst(t *testing.T) {
+	for _, c := range []struct{ reply, source, reason string }{
+		{"550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "Microsoft 365", "directory"},
+		{"550-5.7.27 The sender's domain does not pass SPF checks", "Gmail", ""},
+		{"550-5.7.30 Your email has been blocked because DKIM checks failed", "Gmail", ""},
+		{"421-4.7.29 Your email has been rate limited because the sending IP does not use TLS", "Gmail", ""},
+		{"550 5.2.2 Submission quota exceeded", "Microsoft 365", ""},
+	} {
+		code, out, errs := runExplainTest(t, "", nil, c.reply)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d %s", c.reply, code, errs)
+		}
+		rec := strings.Index(out, "Recognised: "+c.source)
+		desc := strings.Index(out, "\nDescription\n")
+		basic := strings.Index(out, "\nBasic code ")
+		iana := strings.Index(out, "IANA registry meaning (not what "+c.source+" means here)")
+		if rec < 0 || basic < rec || desc < basic || iana < desc {
+			t.Errorf("%s: order recognised %d, basic %d, description %d, IANA %d:\n%s", c.reply, rec, basic, desc, iana, out)
+		}
+		_, out, _ = runExplainTest(t, "", nil, "--json", c.reply)
+		var doc struct {
+			Meaning, Fix   string
+			GenericMeaning string `json:"generic_meaning"`
+			GenericFix     string `json:"generic_fix"`
+			Recognized     struct{ Source, Reason, Fix string }
+		}
+		_ = json.Unmarshal([]byte(out), &doc)
+		if doc.Recognized.Source != c.source || doc.Meaning != doc.Recognized.Reason || doc.GenericMeaning == "" || doc.GenericMeaning == doc.Meaning ||
+			(doc.Recognized.Fix != "" && (doc.Fix != doc.Recognized.Fix || doc.GenericFix == "")) || !strings.Contains(doc.Meaning, c.reason) {
+			t.Errorf("%s: JSON %+v", c.reply, doc)
+		}
+	}
+}
