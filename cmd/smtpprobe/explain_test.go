@@ -178,6 +178,10 @@ func TestExplainUnknownCodes(t *testing.T) {
 		{[]string{"5.9.1"}, []string{"subject 9 is not defined", "Permanent Failure"}},
 		{[]string{"hello"}, []string{"not a reply code"}},
 		{[]string{"252", "600"}, []string{"600"}},
+		// The input is echoed as typed.
+		{[]string{"099"}, []string{"099: ", "first digit must be 2-5"}},
+		{[]string{"--", "-5"}, []string{"explain: -5: not a reply code"}},
+		{[]string{"+50"}, []string{"+50: not a reply code"}},
 	}
 	for _, tt := range tests {
 		code, out, errs := runExplainTest(t, "", nil, tt.args...)
