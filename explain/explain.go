@@ -181,6 +181,30 @@ func lookupNote(code int, cmd Command) (contextNote, bool) {
 	return contextNote{}, false
 }
 
+// SpecificFix is the most specific fix known: the recognised sender's,
+// then the enhanced code's when it names a registered detail more precise
+// than the basic code (5.2.2 "mailbox full" beside 452 after RCPT), then
+// the basic code's reading after its command.
+func (e Explanation) SpecificFix() string {
+	if r := e.Recognized; r != nil && r.Fix != "" {
+		return r.Fix
+	}
+	if st := e.EnhancedStatus; st != nil && e.Code != 0 && specificDetail(*st, e.Class) {
+		return st.Fix
+	}
+	return e.Fix
+}
+
+// specificDetail tells whether an enhanced code says more than the basic
+// code of class it came with: a registered detail of the same failure
+// class. An X.Y.0 detail ("other or undefined") and the protocol subject
+// X.5.Z say no more than the basic code read after its command; a success
+// needs no fix whatever its detail.
+func specificDetail(st EnhancedStatus, class int) bool {
+	return st.Registered && st.Level == "detail" && st.Class == class && class != 2 &&
+		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.")
+}
+
 // Brief is a one-line annotation of the explanation for a table row: what
 // the reply means after this command, and the RFC sections it relies on.
 // A recognised provider's reading comes first, since it is more specific

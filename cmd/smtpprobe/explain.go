@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -94,7 +95,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	}
 	var items []explain.Explanation
 	var inputs []string
-	for _, a := range rest {
+	for _, a := range joinCodeArgs(rest) {
 		x, err := explainArg(a, cmd)
 		if err != nil {
 			return explainFailed(e, out, a, err)
@@ -107,6 +108,38 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	}
 	return out.comparison(explain.Compare(items))
 }
+
+// joinCodeArgs joins a basic code followed by an enhanced code, typed
+// without quotes (explain 550 5.1.1), into one reply, and drops repeated
+// arguments, so that neither is compared with itself.
+func joinCodeArgs(args []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimSpace(args[i])
+		next := ""
+		if i+1 < len(args) {
+			next = strings.TrimSpace(args[i+1])
+		}
+		// The classes must agree (RFC 3463 §2): "252 5.1.1" stays a
+		// comparison of two codes.
+		if bareBasicCode.MatchString(a) && bareEnhancedCode.MatchString(next) && a[0] == next[0] {
+			a += " " + next
+			i++
+		}
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+var (
+	bareBasicCode    = regexp.MustCompile(`^[0-9]{3}$`)
+	bareEnhancedCode = regexp.MustCompile(`^[0-9]\.[0-9]{1,3}\.[0-9]{1,3}$`)
+)
 
 // explainHeadings picks the headings: --lang first, then LC_ALL, then LANG
 // (POSIX precedence). An unknown --lang is a usage error; an unknown
@@ -229,14 +262,8 @@ func (o *explainOutput) comparison(c explain.Comparison) int {
 		fmt.Fprintln(o.w)
 		o.writeExplanation(x, "")
 	}
-	fmt.Fprintf(o.w, "\n%s\n", o.h.KeyDifferences)
-	for _, d := range c.Differences {
-		o.item("-", d)
-	}
-	fmt.Fprintf(o.w, "\n%s\n", o.h.WhenWhich)
-	for _, d := range c.WhenWhich {
-		o.item("-", d)
-	}
+	o.list(o.h.KeyDifferences, c.Differences)
+	o.list(o.h.WhenWhich, c.WhenWhich)
 	return exitOK
 }
 
@@ -255,7 +282,7 @@ func (o *explainOutput) codeLabel(x explain.Explanation) string {
 // writeExplanation writes one explanation under the headings.
 func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 	fmt.Fprintf(o.w, "%s  %s\n", o.codeLabel(x), x.ShortText)
-	if input != "" && input != fmt.Sprint(x.Code) && input != x.Enhanced {
+	if input != "" && input != fmt.Sprint(x.Code) && input != x.Enhanced && input != fmt.Sprint(x.Code)+" "+x.Enhanced {
 		fmt.Fprintf(o.w, "  %s: %s\n", o.h.Reply, escapeUntrusted(input))
 	}
 	class := fmt.Sprintf("%dyz %s", x.Class, x.ClassName)
@@ -314,6 +341,17 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		}
 	}
 	fmt.Fprintf(o.w, "%s: %s · %s: %s\n", o.h.Actor, x.Actor, o.h.Refs, explain.CompactRefs(x.Refs))
+}
+
+// list writes a titled list; nothing at all when it is empty.
+func (o *explainOutput) list(title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(o.w, "\n%s\n", title)
+	for _, d := range items {
+		o.item("-", d)
+	}
 }
 
 func (o *explainOutput) section(title, body string) {
@@ -509,7 +547,7 @@ func (o *explainOutput) annotate(r annotatedReply) {
 	for _, l := range lines[1:] {
 		fmt.Fprintf(o.w, "     %s\n", l)
 	}
-	for _, l := range wrapText(o.h.Fix+": "+fixFor(r.Explanation), o.width-6) {
+	for _, l := range wrapText(o.h.Fix+": "+r.SpecificFix(), o.width-6) {
 		fmt.Fprintf(o.w, "     %s\n", l)
 	}
 	for _, w := range r.Warnings {
@@ -521,21 +559,4 @@ func (o *explainOutput) annotate(r annotatedReply) {
 			}
 		}
 	}
-}
-
-// fixFor is the most specific fix known: the recognizer's, then the
-// enhanced code's (when it names a specific detail), then the basic code's.
-func fixFor(x explain.Explanation) string {
-	if r := x.Recognized; r != nil && r.Fix != "" {
-		return r.Fix
-	}
-	// An X.Y.0 detail and the protocol subject X.5.Z are vaguer than the
-	// reading of the basic code after its command.
-	// A success needs no fix whatever its detail says, and for a transient
-	// failure the basic code's "retry" reading is the first thing to do.
-	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class && x.Class == 5 &&
-		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.") {
-		return st.Fix
-	}
-	return x.Fix
 }

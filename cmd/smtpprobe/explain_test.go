@@ -149,7 +149,7 @@ func TestExplainJSONFields(t *testing.T) {
 		t.Errorf("document %s", out)
 	}
 
-	code, out, _ = runExplainTest(t, "", nil, "--json", "252", "501", "5.1.1")
+	code, out, _ = runExplainTest(t, "", nil, "--json", "252", "5.1.1", "501")
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -456,5 +456,50 @@ func TestExplainProviderFirst(t *testing.T) {
 			(doc.Recognized.Fix != "" && (doc.Fix != doc.Recognized.Fix || doc.GenericFix == "")) || !strings.Contains(doc.Meaning, c.reason) {
 			t.Errorf("%s: JSON %+v", c.reply, doc)
 		}
+	}
+}
+
+// TestExplainArgsJoinAndCompare: a basic and an enhanced code typed
+// without quotes are one reply; repeated arguments are dropped; replies
+// with the same basic code are told apart by their enhanced codes; no
+// heading is printed over an empty list.
+func TestExplainArgsJoinAndCompare(t *testing.T) {
+	_, joined, _ := runExplainTest(t, "", nil, "550", "5.1.1")
+	_, quoted, _ := runExplainTest(t, "", nil, "550 5.1.1")
+	if joined != quoted || strings.Contains(joined, "Comparison") {
+		t.Errorf("550 5.1.1 unquoted differs from quoted:\n%s", joined)
+	}
+	_, twice, _ := runExplainTest(t, "", nil, "252", "252")
+	_, once, _ := runExplainTest(t, "", nil, "252")
+	if twice != once {
+		t.Errorf("252 252 is not 252 alone:\n%s", twice)
+	}
+	_, out, _ := runExplainTest(t, "", nil, "550", "5.1.1", "550", "5.7.1")
+	for _, s := range []string{"Comparison: 550 5.1.1 vs 550 5.7.1", "only the enhanced codes tell", "Addressing Status", "Security or Policy Status", "Do not retry unchanged"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("comparison lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Count(out, "550 after EHLO") > 1 {
+		t.Errorf("a difference line repeats itself:\n%s", out)
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if (l == "Key differences" || l == "When to use which") && (i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "  - ")) {
+			t.Errorf("empty section %q:\n%s", l, out)
+		}
+	}
+}
+
+// TestExplainAnnotatorEnhancedFix: a registered enhanced code more precise
+// than the basic code gives the fix (4.2.2 mailbox full, not 452's "too
+// many recipients").
+func TestExplainAnnotatorEnhancedFix(t *testing.T) {
+	in := "status=deferred (host mx.example.net[192.0.2.7] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command))\n"
+	_, out, _ := runExplainTest(t, in, nil, "-")
+	st, _ := explain.LookupEnhanced("4.2.2")
+	fix := strings.Join(strings.Fields(out[strings.Index(out, "How to fix it:")+len("How to fix it:"):]), " ")
+	if !strings.HasPrefix(fix, st.Fix) {
+		t.Errorf("fix %q, want the 4.2.2 fix %q", fix, st.Fix)
 	}
 }
