@@ -35,6 +35,9 @@ type Explanation struct {
 	EnhancedStatus *EnhancedStatus `json:"enhanced_status,omitempty"`
 	Recognized     *Recognition    `json:"recognized,omitempty"`
 	Warnings       []string        `json:"warnings,omitempty"` // inconsistencies, e.g. a class mismatch
+	// Notes are remarks too slight to warn about, e.g. a basic code the
+	// registry does not list beside the enhanced code.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // EnhancedStatus is the explanation of an enhanced status code
@@ -123,10 +126,13 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 			e.Warnings = append(e.Warnings, fmt.Sprintf("%s uses %s for its own meaning, not the IANA registry's (%s); the %s reading applies",
 				r.Source, enhanced, st.Title, r.Source))
 			if class := code / 100; class != st.Class {
-				e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)[0])
+				w, _ := consistencyWarnings(code, *st)
+				e.Warnings = append(e.Warnings, w[0])
 			}
 		} else {
-			e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)...)
+			w, notes := consistencyWarnings(code, *st)
+			e.Warnings = append(e.Warnings, w...)
+			e.Notes = append(e.Notes, notes...)
 		}
 	}
 	return e
@@ -252,8 +258,10 @@ func CompactRefs(refs []string) string {
 
 // consistencyWarnings flags an enhanced code that does not fit the basic
 // code: a different class (RFC 3463 §2, RFC 2034 §4), a 3yz reply carrying
-// one, an unregistered detail, or a basic code IANA does not pair with it.
-func consistencyWarnings(code int, st EnhancedStatus) []string {
+// one, an unregistered or deprecated detail. A basic code the registry
+// does not list beside the enhanced code is only a note: the registry's
+// lists are examples, and servers pair codes in ways it does not record.
+func consistencyWarnings(code int, st EnhancedStatus) (warnings, notes []string) {
 	var w []string
 	class := code / 100
 	switch {
@@ -265,15 +273,44 @@ func consistencyWarnings(code int, st EnhancedStatus) []string {
 	}
 	if !st.Registered {
 		w = append(w, unregisteredWarning(st))
-		return w
+		return w, nil
 	}
-	if allowed, checkable := associatedAllows(st.Associated, code); checkable && !allowed {
-		w = append(w, fmt.Sprintf("the IANA registry pairs %s with %s; %d is not among them", registryKey(st.Code), st.Associated, code))
+	if !pairingListed(st, code) {
+		notes = append(notes, fmt.Sprintf("the IANA registry lists %s beside %s, not %d; servers often pair them otherwise, so this alone is no fault", st.Associated, registryKey(st.Code), code))
 	}
 	if ec, ok := enhancedCodes[subjectDetail(st.Code)]; ok && ec.Deprecated != "" {
 		w = append(w, st.Code+": "+ec.Deprecated)
 	}
-	return w
+	return w, notes
+}
+
+// pairingListed tells whether the registry's "associated basic status
+// code" column fits code, read generously: the code itself; its twin in
+// the other failure class (452 for a registry 552: the registry names one
+// and servers send the other when the condition is transient or final);
+// and for a security or policy code (X.7.Z), 550 and 554 alike, the two
+// codes servers refuse on policy with. A column naming no codes fits all.
+func pairingListed(st EnhancedStatus, code int) bool {
+	allowed, checkable := associatedAllows(st.Associated, code)
+	if !checkable || allowed {
+		return true
+	}
+	var twins []int
+	switch code / 100 {
+	case 4:
+		twins = append(twins, code+100)
+	case 5:
+		twins = append(twins, code-100)
+	}
+	if (code == 550 || code == 554) && strings.HasPrefix(st.Code[1:], ".7.") {
+		twins = append(twins, 550, 554)
+	}
+	for _, t := range twins {
+		if ok, _ := associatedAllows(st.Associated, t); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func unregisteredWarning(st EnhancedStatus) string {

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -131,12 +132,11 @@ func TestWarnings(t *testing.T) {
 		enhanced string
 		want     []string // one substring per expected warning
 	}{
-		{250, "5.1.1", []string{"class mismatch", "the IANA registry pairs X.1.1 with 451, 550; 250 is not among them"}},
+		{250, "5.1.1", []string{"class mismatch"}},
 		{550, "4.2.0", []string{"class mismatch"}},
 		{550, "5.7.606", []string{"not in the IANA registry", "Security or Policy Status"}},
 		{550, "5.9.1", []string{"subject is undefined"}},
 		{250, "5.1.1", []string{"RFC 3463 §2"}},
-		{550, "5.1.3", []string{"550 is not among them"}},
 		{550, "5.6.10", []string{"deprecates"}},
 		{354, "2.0.0", []string{"should carry no enhanced code"}},
 		{259, "", []string{"not a registered reply code"}},
@@ -155,9 +155,27 @@ func TestWarnings(t *testing.T) {
 	for _, ok := range []struct {
 		code int
 		enh  string
-	}{{550, "5.1.1"}, {451, "4.1.1"}, {250, "2.0.0"}, {552, "5.2.2"}, {550, "5.7.17"}, {554, "5.7.15"}, {452, "4.7.15"}, {556, "5.1.10"}, {501, "5.5.4"}, {550, "5.7.28"}} {
+	}{{550, "5.1.1"}, {451, "4.1.1"}, {250, "2.0.0"}, {552, "5.2.2"}, {550, "5.7.17"}, {554, "5.7.15"}, {452, "4.7.15"}, {556, "5.1.10"}, {501, "5.5.4"}, {550, "5.7.28"},
+		// The common real replies: the other failure class of a listed
+		// code, and 554 for a policy code listed with 550.
+		{452, "4.2.2"}, {554, "5.7.1"}, {450, "4.7.25"}} {
 		if w := Explain(ok.code, ok.enh, "", "").Warnings; len(w) != 0 {
 			t.Errorf("%d %s should be consistent, warnings %q", ok.code, ok.enh, w)
+		}
+	}
+}
+
+// TestPairingNotes: a basic code the registry does not list beside the
+// enhanced code, and that no generous reading fits, is a note, not a
+// warning.
+func TestPairingNotes(t *testing.T) {
+	for _, c := range []struct {
+		code int
+		enh  string
+	}{{550, "5.1.3"}, {221, "2.1.5"}, {501, "5.2.2"}, {421, "4.7.0"}} {
+		e := Explain(c.code, c.enh, "", "")
+		if len(e.Warnings) != 0 || len(e.Notes) != 1 || !strings.Contains(e.Notes[0], fmt.Sprintf("not %d", c.code)) {
+			t.Errorf("%d %s: warnings %q, notes %q; want one note", c.code, c.enh, e.Warnings, e.Notes)
 		}
 	}
 }

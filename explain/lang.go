@@ -23,6 +23,7 @@ type Headings struct {
 	BasicCode      string // "Basic code", before the code's own reading when a recognizer matched
 	IANAMeaning    string
 	Warnings       string
+	Notes          string
 	PerCommand     string
 	Context        string
 	General        string
@@ -49,6 +50,7 @@ var Languages = map[string]Headings{
 		BasicCode:      "Basic code",
 		IANAMeaning:    "IANA meaning",
 		Warnings:       "Warnings",
+		Notes:          "Notes",
 		PerCommand:     "How it changes per command",
 		Context:        "Context",
 		General:        "general meaning (no command given)",
@@ -71,6 +73,7 @@ var Languages = map[string]Headings{
 		BasicCode:      "Temel kod",
 		IANAMeaning:    "IANA anlamı",
 		Warnings:       "Uyarılar",
+		Notes:          "Notlar",
 		PerCommand:     "Komuta göre nasıl değişir",
 		Context:        "Bağlam",
 		General:        "genel anlam (komut verilmedi)",

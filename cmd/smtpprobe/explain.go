@@ -340,6 +340,12 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 			o.item("!", w)
 		}
 	}
+	if len(x.Notes) > 0 {
+		fmt.Fprintf(o.w, "%s\n", o.h.Notes)
+		for _, n := range x.Notes {
+			o.item("·", n)
+		}
+	}
 	fmt.Fprintf(o.w, "%s: %s · %s: %s\n", o.h.Actor, x.Actor, o.h.Refs, explain.CompactRefs(x.Refs))
 }
 
