@@ -49,7 +49,7 @@ var contextNotes = map[contextKey]contextNote{
 	},
 	{521, Greeting}: {
 		Brief: "greeting: this host does not accept mail at all",
-		Refs:  []string{"RFC 7504", "RFC 1846 §4"},
+		Refs:  []string{"RFC 7504 §2", "RFC 1846 §4"},
 	},
 	{220, STARTTLS}: {
 		Brief:   "ready to start TLS: begin the handshake now",
@@ -424,7 +424,7 @@ var contextNotes = map[contextKey]contextNote{
 		Fix:     "Send only the parameters of extensions the server listed in EHLO.",
 		Refs:    []string{"RFC 5321 §4.1.1.11", "RFC 1869"},
 	},
-	{556, RCPT}: {Brief: "the recipient's domain accepts no mail (null MX)", Refs: []string{"RFC 7504", "RFC 7505"}},
+	{556, RCPT}: {Brief: "the recipient's domain accepts no mail (null MX)", Refs: []string{"RFC 7504 §3", "RFC 7505"}},
 	{530, RCPT}: {Brief: "authentication (or TLS) required before giving recipients", Refs: []string{"RFC 4954 §6"}},
 
 	// --- DATA (RFC 5321 §4.1.1.4, §4.2.5) ---

@@ -108,7 +108,7 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.When = firstNonEmpty(note.When, e.When)
 		e.Fix = firstNonEmpty(note.Fix, e.Fix)
 		e.Actor = firstNonEmpty(note.Actor, e.Actor)
-		e.Refs = appendUnique(append([]string(nil), note.Refs...), e.Refs...)
+		e.Refs = appendUnique(append([]string(nil), note.Refs...), refsFor(e.Refs, cmd)...)
 	}
 	e.Recognized = Recognize(code, enhanced, text)
 	if r := e.Recognized; r != nil && r.Reason != "" {
@@ -169,6 +169,25 @@ func enhancedWhen(st EnhancedStatus) string {
 		s += " IANA pairs it with " + noun + st.Associated + "."
 	}
 	return s
+}
+
+// commandRFCs names the extension RFC that defines each command a basic
+// code is shared between: 454 is RFC 4954's after AUTH and RFC 3207's
+// after STARTTLS.
+var commandRFCs = map[string]Command{"RFC 4954": AUTH, "RFC 3207": STARTTLS}
+
+// refsFor drops from refs those of an extension that defines another
+// command than cmd.
+func refsFor(refs []string, cmd Command) []string {
+	var out []string
+	for _, r := range refs {
+		doc, _, _ := strings.Cut(r, " §")
+		if c, ok := commandRFCs[doc]; ok && c != cmd {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // lookupNote finds the context note for code after cmd, falling back from

@@ -375,3 +375,24 @@ func TestProviderReuseWins(t *testing.T) {
 		t.Errorf("the registry layer must stay: %+v", e.EnhancedStatus)
 	}
 }
+
+// TestContextRefs: a code shared by two extensions cites the one that
+// defines the command it answered.
+func TestContextRefs(t *testing.T) {
+	for _, c := range []struct {
+		code      int
+		cmd       Command
+		want, not string
+	}{
+		{454, STARTTLS, "RFC 3207 §4", "RFC 4954"},
+		{454, AUTH, "RFC 4954 §6", "RFC 3207"},
+		{556, RCPT, "RFC 7504 §3", ""},
+		{521, Greeting, "RFC 7504 §2", ""},
+	} {
+		e := Explain(c.code, "", "", c.cmd)
+		refs := strings.Join(e.Refs, ", ")
+		if !strings.Contains(refs, c.want) || (c.not != "" && strings.Contains(refs, c.not)) || !strings.Contains(e.Brief(), c.want) {
+			t.Errorf("%d after %s: refs %s, brief %q; want %s without %q", c.code, c.cmd, refs, e.Brief(), c.want, c.not)
+		}
+	}
+}
