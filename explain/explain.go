@@ -110,6 +110,16 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.Actor = firstNonEmpty(note.Actor, e.Actor)
 		e.Refs = appendUnique(append([]string(nil), note.Refs...), refsFor(e.Refs, cmd)...)
 	}
+	if cmd != "" {
+		w, n := sequenceRemark(code, cmd)
+		if w != "" {
+			e.Summary = "not a reply " + strings.ToUpper(string(cmd)) + " should get; read alone: " + e.Summary
+			e.Warnings = append(e.Warnings, w)
+		}
+		if n != "" {
+			e.Notes = append(e.Notes, n)
+		}
+	}
 	e.Recognized = Recognize(code, enhanced, text)
 	if r := e.Recognized; r != nil && r.Reason != "" {
 		// The sender of the reply knows best what it meant.

@@ -396,3 +396,44 @@ func TestContextRefs(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandReplySequences: a success or intermediate reply a command
+// cannot get is a plain warning; a failure code outside the lists is a
+// note; listed replies draw neither.
+func TestCommandReplySequences(t *testing.T) {
+	e := Explain(354, "", "", MAIL)
+	if len(e.Warnings) != 1 || e.Warnings[0] != "RFC 5321 §4.3.2 does not list 354 as a reply to MAIL: the server is misbehaving or the reply was matched to the wrong command" {
+		t.Errorf("354 after MAIL: warnings %q", e.Warnings)
+	}
+	for _, c := range []struct {
+		code int
+		cmd  Command
+	}{{252, EHLO}, {252, RCPT}, {250, Greeting}, {221, MAIL}, {334, VRFY}} {
+		if w := Explain(c.code, "", "", c.cmd).Warnings; len(w) != 1 || !strings.Contains(w[0], fmt.Sprintf("does not list %d", c.code)) && !strings.Contains(w[0], fmt.Sprintf("do not list %d", c.code)) {
+			t.Errorf("%d after %s: warnings %q", c.code, c.cmd, w)
+		}
+	}
+	if x := Explain(554, "", "", RCPT); len(x.Warnings) != 0 || len(x.Notes) != 1 {
+		t.Errorf("554 after RCPT: warnings %q notes %q; want one note", x.Warnings, x.Notes)
+	}
+	for _, c := range []struct {
+		code int
+		cmd  Command
+	}{{250, RCPT}, {252, VRFY}, {354, DATA}, {421, Greeting}, {421, MAIL}, {530, MAIL}, {556, RCPT}, {454, STARTTLS}, {334, AUTH}, {501, QUIT}, {221, QUIT}, {214, HELP}} {
+		if x := Explain(c.code, "", "", c.cmd); len(x.Warnings)+len(x.Notes) != 0 {
+			t.Errorf("%d after %s: warnings %q notes %q; want none", c.code, c.cmd, x.Warnings, x.Notes)
+		}
+	}
+}
+
+// TestArgumentlessCommands501: 501 after DATA, RSET, NOOP and QUIT has its
+// own reading, not only a summary.
+func TestArgumentlessCommands501(t *testing.T) {
+	general := Explain(501, "", "", "")
+	for _, cmd := range []Command{DATA, RSET, NOOP, QUIT} {
+		e := Explain(501, "", "", cmd)
+		if e.Meaning == general.Meaning || e.When == general.When || e.Fix == general.Fix || !strings.Contains(e.Fix, strings.ToUpper(string(cmd))) {
+			t.Errorf("501 after %s reads like the general 501: %+v", cmd, e)
+		}
+	}
+}
