@@ -72,6 +72,20 @@ var introducer = regexp.MustCompile(`(?:\bsaid:|\breject=|\breply=|\breturned '(
 // "initial connection"); the reply follows, on the same line or the next.
 var eximAfter = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
+// eximFor is Exim's other wording, in bounces and logs: "SMTP error from
+// remote server for RCPT TO command, host: mx.example.net (192.0.2.7)
+// reason: 550-5.1.1 …".
+var eximFor = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) for ([a-z ]{1,30}?) command,[^\n]{0,300}?\breason:\s*`)
+
+// openSMTPDResult is OpenSMTPD's log of a refused command or delivery:
+// `smtp failed-command command="RCPT TO:<a@b>" result="550 Invalid
+// recipient: <a@b>"`, and `stat="550 5.1.1 …"` on its delivery lines. The
+// reply ends at the closing quote.
+var openSMTPDResult = regexp.MustCompile(`\b(?:result|stat)="`)
+
+// openSMTPDCommand names the command in an OpenSMTPD failed-command line.
+var openSMTPDCommand = regexp.MustCompile(`\bcommand="([^"]{1,40})`)
+
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
 var postfixReject = regexp.MustCompile(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
@@ -554,7 +568,7 @@ func (f *finder) inLineReplies(ln line) (moved bool) {
 		if c.python {
 			next, used = f.pythonReply(ln, c.at, c.ctx)
 		} else {
-			next, used = f.replyFrom(ln, c.at, c.ctx)
+			next, used = f.replyFrom(ln, c.at, c.ctx, c.quoted)
 		}
 		if !used {
 			continue
@@ -577,6 +591,7 @@ type candidate struct {
 	at     int
 	ctx    Command
 	python bool // the code opens a Python smtplib tuple: (550, b'5.1.1 …')
+	quoted bool // the reply ends at the next double quote (OpenSMTPD)
 }
 
 // pythonTuple is how Python's smtplib exceptions show a reply:
@@ -618,6 +633,18 @@ func candidates(s string) []candidate {
 	if strings.Contains(s, "smtp error from remote") {
 		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
+		for _, m := range eximFor.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
+	}
+	if strings.Contains(s, `="`) && (strings.Contains(s, `result="`) || strings.Contains(s, `stat="`)) {
+		var ctx Command
+		if m := openSMTPDCommand.FindStringSubmatch(s); m != nil {
+			ctx = contextFromPhrase(m[1])
+		}
+		for _, m := range openSMTPDResult.FindAllStringIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: ctx, quoted: true})
 		}
 	}
 	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
@@ -662,11 +689,16 @@ func candidates(s string) []candidate {
 // replyFrom reads a reply starting at byte at of line ln (or, when the line
 // ends there, at the start of the next indented line). It reports where
 // scanning of ln resumes, and whether a reply was found.
-func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
+func (f *finder) replyFrom(ln line, at int, ctx Command, quoted bool) (next int, ok bool) {
 	s := ln.s[at:]
+	if quoted {
+		if i := strings.IndexByte(s, '"'); i >= 0 {
+			s = s[:i]
+		}
+	}
 	lineIdx := f.i
 	base := ln.start + at
-	if strings.TrimSpace(s) == "" && f.i+1 < len(f.lines) {
+	if strings.TrimSpace(s) == "" && !quoted && f.i+1 < len(f.lines) {
 		// Exim bounce: the reply is on the next, indented line.
 		nl := f.lines[f.i+1]
 		t := strings.TrimLeft(nl.s, " \t")
@@ -695,7 +727,7 @@ func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
 	pieces := []span{{s, base, base + len(s)}}
 	lastLine := lineIdx
 	joined := s
-	for n := 0; n < maxFold && len(joined) < maxReplyText && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at], joined, f.lines[lastLine+1].s, codeStr); n++ {
+	for n := 0; !quoted && n < maxFold && len(joined) < maxReplyText && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at], joined, f.lines[lastLine+1].s, codeStr); n++ {
 		lastLine++
 		nl := f.lines[lastLine]
 		pieces = append(pieces, span{nl.s, nl.start, nl.end})
