@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -440,6 +441,12 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 		return usageError(e, "explain", "no standard input")
 	}
 	sc := newLineScanner(e.stdin)
+	// Buffered: the input is echoed line by line, and may be large.
+	bw := bufio.NewWriter(out.w)
+	defer bw.Flush()
+	o := *out
+	o.w = bw
+	out = &o
 	var js *replyStream
 	if out.json {
 		js = newReplyStream(out.w)
@@ -479,6 +486,7 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	if js != nil {
 		js.close()
 	}
+	bw.Flush()
 	if err := sc.Err(); err != nil {
 		fmt.Fprintf(e.stderr, "smtpprobe explain: reading stdin: %v\n", err)
 		return exitCheck
