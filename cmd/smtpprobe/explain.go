@@ -21,9 +21,9 @@ Explain SMTP reply codes: what they mean, when you see them and how to fix
 them, in the context of the command that drew them. ARG is a basic code
 (252), an enhanced code (5.1.1), both ("550 5.1.1"), or a whole reply line
 in quotes; 550 5.1.1 unquoted is one reply too. Two or more ARGs compare
-the codes. "-" reads any text from
-stdin (a transcript, a bounce, Postfix or Exim log lines), finds every
-reply in it and annotates each in place.
+the codes. "-" reads any text from stdin, of any size (a transcript, a
+bounce, Postfix, Exim or OpenSMTPD log lines), finds every reply in it
+and annotates each in place.
 
 Only the headings are translated by --lang; the explanations are English.`
 
