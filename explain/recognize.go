@@ -1,5 +1,12 @@
 package explain
 
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
 // Recognition is what a recognizer knows about a reply text from a known
 // receiver or MTA: who sends it, what they mean by it, and what to do.
 type Recognition struct {
@@ -10,10 +17,376 @@ type Recognition struct {
 	// IANAMeaning is set when the provider uses a registered enhanced code
 	// for something else: the registry's meaning, shown as such.
 	IANAMeaning string `json:"iana_meaning,omitempty"`
+	// Via names the MTA whose stock wording carried the verdict, when the
+	// verdict itself came from elsewhere: "Postfix" for a Spamhaus listing
+	// reported through Postfix's reject_rbl_client text.
+	Via string `json:"via,omitempty"`
 }
 
+// recognizer is one row of the recognizer table: the shape of a reply and
+// what it means. A row matches when every field it sets matches; an empty
+// field matches anything.
+type recognizer struct {
+	source string
+	// codes is a space-separated set of basic codes ("550", "450 550") or
+	// classes ("5xx"); empty matches any code.
+	codes string
+	// enhanced is a space-separated set of enhanced codes: exact ("5.7.26"),
+	// either class ("x.7.26", for providers that send 4.7.26 and 5.7.26), or a
+	// detail range ("5.7.606-649"). Empty matches any enhanced code, or none.
+	enhanced string
+	// words are case-insensitive regular expressions joined by " && ": each
+	// part must match somewhere in the text. They name the stable words of a
+	// wording, not a whole sentence, so rewordings still match.
+	words string
+	// reason, fix, ref: what the sender of the reply means, what to do, where
+	// it is documented.
+	reason, fix, ref string
+	// iana is the registry's meaning of the enhanced code when the source
+	// uses a registered code for something else.
+	iana string
+	// template marks an MTA's stock wording for reporting someone else's
+	// verdict (a DNS blocklist hit). A more specific row for the list itself
+	// wins, and this row's source is reported as Via.
+	template bool
+}
+
+// compiled is a recognizer ready to match.
+type compiled struct {
+	row   recognizer
+	codes []codePattern
+	enh   []enhancedPattern
+	words []*regexp.Regexp
+	spec  specificity
+}
+
+type codePattern struct {
+	code  int // exact code, or 0 when only the class is set
+	class int
+}
+
+type enhancedPattern struct {
+	class              int // 0 for either class
+	subject            int
+	detailLo, detailHi int
+}
+
+// specificity orders matching rows; the most specific row wins. Fields are
+// compared in order:
+//  1. enhanced: 2 for an exact enhanced code (x.7.26 counts as exact, the
+//     class is the basic code's), 1 for a detail range, 0 when unset;
+//  2. code: 3 for one exact basic code, 2 for a set of codes, 1 for a class
+//     only, 0 when unset;
+//  3. groups: how many word groups the text must contain;
+//  4. length: the total length of the word patterns (a longer phrase is
+//     rarer).
+//
+// Equal rows keep table order: the first one wins.
+type specificity struct{ enhanced, code, groups, length int }
+
+func (s specificity) less(t specificity) bool {
+	switch {
+	case s.enhanced != t.enhanced:
+		return s.enhanced < t.enhanced
+	case s.code != t.code:
+		return s.code < t.code
+	case s.groups != t.groups:
+		return s.groups < t.groups
+	}
+	return s.length < t.length
+}
+
+// recognizerTables lists every table, one per source family. A new
+// recognizer is one more row in one of them.
+var recognizerTables = [][]recognizer{
+	gmailRecognizers,
+	microsoftRecognizers,
+	yahooRecognizers,
+	blocklistRecognizers,
+	postfixRecognizers,
+	eximRecognizers,
+	sendmailRecognizers,
+	opensmtpdRecognizers,
+	qmailRecognizers,
+}
+
+var recognizers = mustCompileRecognizers(recognizerTables)
+
+func mustCompileRecognizers(tables [][]recognizer) []compiled {
+	out, err := compileRecognizers(tables)
+	if err != nil {
+		// The tables are constant data; a bad row is a build error that
+		// TestRecognizerTableCompiles reports.
+		panic(err)
+	}
+	return out
+}
+
+func compileRecognizers(tables [][]recognizer) ([]compiled, error) {
+	var out []compiled
+	for _, t := range tables {
+		for _, r := range t {
+			c, err := compileRecognizer(r)
+			if err != nil {
+				return nil, fmt.Errorf("recognizer %s %q %q: %w", r.source, r.codes, r.words, err)
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func compileRecognizer(r recognizer) (compiled, error) {
+	c := compiled{row: r}
+	if r.source == "" || r.reason == "" {
+		return c, fmt.Errorf("source and reason are required")
+	}
+	if r.codes == "" && r.enhanced == "" && r.words == "" {
+		return c, fmt.Errorf("a row must constrain something")
+	}
+	for _, f := range strings.Fields(r.codes) {
+		p, err := parseCodePattern(f)
+		if err != nil {
+			return c, err
+		}
+		c.codes = append(c.codes, p)
+	}
+	switch {
+	case len(c.codes) == 1 && c.codes[0].code != 0:
+		c.spec.code = 3
+	case len(c.codes) > 0 && c.codes[0].code != 0:
+		c.spec.code = 2
+	case len(c.codes) > 0:
+		c.spec.code = 1
+	}
+	for _, f := range strings.Fields(r.enhanced) {
+		p, err := parseEnhancedPattern(f)
+		if err != nil {
+			return c, err
+		}
+		c.enh = append(c.enh, p)
+		level := 2
+		if p.detailLo != p.detailHi {
+			level = 1
+		}
+		if c.spec.enhanced == 0 || level < c.spec.enhanced {
+			c.spec.enhanced = level
+		}
+	}
+	if r.words != "" {
+		for _, w := range strings.Split(r.words, " && ") {
+			// Patterns are matched against the lower-cased text, which is
+			// much cheaper than (?i) folding; escapes whose meaning
+			// changes with case are refused.
+			if strings.ContainsAny(w, "\\") && upperEscape.MatchString(w) {
+				return c, fmt.Errorf("pattern %q: upper-case escapes are not allowed", w)
+			}
+			re, err := regexp.Compile(strings.ToLower(w))
+			if err != nil {
+				return c, err
+			}
+			c.words = append(c.words, re)
+			c.spec.length += len(w)
+		}
+		c.spec.groups = len(c.words)
+	}
+	return c, nil
+}
+
+// upperEscape finds escapes such as \D or \S that lower-casing a pattern
+// would turn into their opposites.
+var upperEscape = regexp.MustCompile(`\\[A-Z]`)
+
+// parseCodePattern reads "550" or "5xx".
+func parseCodePattern(s string) (codePattern, error) {
+	if len(s) == 3 && s[1:] == "xx" && s[0] >= '2' && s[0] <= '5' {
+		return codePattern{class: int(s[0] - '0')}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 200 || n > 599 {
+		return codePattern{}, fmt.Errorf("bad code %q", s)
+	}
+	return codePattern{code: n, class: n / 100}, nil
+}
+
+// parseEnhancedPattern reads "5.7.26", "x.7.26" or "5.7.606-649".
+func parseEnhancedPattern(s string) (enhancedPattern, error) {
+	var p enhancedPattern
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return p, fmt.Errorf("bad enhanced code %q", s)
+	}
+	if parts[0] != "x" {
+		n, err := strconv.Atoi(parts[0])
+		if err != nil || (n != 2 && n != 4 && n != 5) {
+			return p, fmt.Errorf("bad enhanced class in %q", s)
+		}
+		p.class = n
+	}
+	var err error
+	if p.subject, err = strconv.Atoi(parts[1]); err != nil {
+		return p, fmt.Errorf("bad enhanced subject in %q", s)
+	}
+	lo, hi, isRange := strings.Cut(parts[2], "-")
+	if p.detailLo, err = strconv.Atoi(lo); err != nil {
+		return p, fmt.Errorf("bad enhanced detail in %q", s)
+	}
+	p.detailHi = p.detailLo
+	if isRange {
+		if p.detailHi, err = strconv.Atoi(hi); err != nil || p.detailHi < p.detailLo {
+			return p, fmt.Errorf("bad enhanced range in %q", s)
+		}
+	}
+	return p, nil
+}
+
+// enhancedCode is a parsed class.subject.detail (RFC 3463 §2).
+type enhancedCode struct{ class, subject, detail int }
+
+// parseEnhanced reads an enhanced status code; ok is false when s is not one.
+func parseEnhanced(s string) (e enhancedCode, ok bool) {
+	parts := strings.Split(strings.TrimSpace(s), ".")
+	if len(parts) != 3 {
+		return e, false
+	}
+	var n [3]int
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 3 {
+			return e, false
+		}
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return e, false
+		}
+		n[i] = v
+	}
+	return enhancedCode{n[0], n[1], n[2]}, true
+}
+
+func (c compiled) matches(code int, enh enhancedCode, hasEnh bool, text string) bool {
+	if len(c.codes) > 0 {
+		ok := false
+		for _, p := range c.codes {
+			if (p.code != 0 && p.code == code) || (p.code == 0 && p.class == code/100) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(c.enh) > 0 {
+		if !hasEnh {
+			return false
+		}
+		ok := false
+		for _, p := range c.enh {
+			if (p.class == 0 || p.class == enh.class) && p.subject == enh.subject &&
+				enh.detail >= p.detailLo && enh.detail <= p.detailHi {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, re := range c.words {
+		if !re.MatchString(text) {
+			return false
+		}
+	}
+	return true
+}
+
+// ranksBelow tells whether a loses to b when both match. A template row
+// (an MTA's wording for someone else's verdict) ranks below every row that
+// names the verdict's source; otherwise the more specific row wins.
+func ranksBelow(a, b *compiled) bool {
+	if a.row.template != b.row.template {
+		return a.row.template
+	}
+	return a.spec.less(b.spec)
+}
+
+// trailingEnhanced finds qmail's habit of putting the enhanced code at the
+// end of the text, "(#5.7.1)", instead of after the basic code.
+var trailingEnhanced = regexp.MustCompile(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
+
+// maxRecognizeText bounds the text examined: a reply line is at most 512
+// octets (RFC 5321 §4.5.3.1.5) and a folded multi-line reply a few
+// kilobytes; anything after this is not looked at.
+const maxRecognizeText = 16 << 10
+
 // Recognize returns what is known about a reply from its code, enhanced
-// code and text, or nil when no recognizer matches.
+// code and text, or nil when no recognizer matches. Matching is on the
+// reply's shape: the basic code, the enhanced code, and the stable words of
+// the text, case-insensitively. When several rows match, the most specific
+// wins (see specificity). When enhanced is empty and the text carries a
+// trailing qmail-style "(#5.7.1)", that code is used.
 func Recognize(code int, enhanced, text string) *Recognition {
-	return nil
+	best, via := recognize(code, enhanced, text)
+	if best == nil {
+		return nil
+	}
+	r := &Recognition{
+		Source:      best.row.source,
+		Reason:      best.row.reason,
+		Fix:         best.row.fix,
+		Ref:         best.row.ref,
+		IANAMeaning: best.row.iana,
+	}
+	if via != nil && via != best && via.row.source != best.row.source {
+		r.Via = via.row.source
+	}
+	return r
+}
+
+// recognize returns the winning row and the best-matching MTA template row.
+func recognize(code int, enhanced, text string) (best, via *compiled) {
+	if len(text) > maxRecognizeText {
+		text = text[:maxRecognizeText]
+	}
+	enh, hasEnh := parseEnhanced(enhanced)
+	if !hasEnh {
+		if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
+			enh, hasEnh = parseEnhanced(m[1])
+		}
+	}
+	return bestOf(recognizers, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+}
+
+// bestOf picks the winning row of rows for a reply whose text is already
+// folded and lower-cased, and the best MTA template row among them.
+func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) (best, via *compiled) {
+	for i := range rows {
+		c := &rows[i]
+		if !c.matches(code, enh, hasEnh, text) {
+			continue
+		}
+		if c.row.template && c.row.source != srcDNSBL {
+			if via == nil || via.spec.less(c.spec) {
+				via = c
+			}
+		}
+		if best == nil || ranksBelow(best, c) {
+			best = c
+		}
+	}
+	return best, via
+}
+
+// continuationPrefix matches the "550-5.7.26 " that relays such as Postfix
+// leave inside the text when they fold a multi-line reply into one log
+// line (RFC 5321 §4.2.1: every line carries the code).
+var continuationPrefix = regexp.MustCompile(`(^|\s)[2-5][0-5][0-9][- ](?:[245]\.\d{1,3}\.\d{1,3}\s+)?`)
+
+// foldContinuations removes embedded reply-code prefixes and collapses
+// runs of white space, so words split across reply lines still match.
+func foldContinuations(text string) string {
+	if strings.IndexFunc(text, func(r rune) bool { return r >= '2' && r <= '5' }) >= 0 {
+		text = continuationPrefix.ReplaceAllString(text, " ")
+	}
+	return strings.Join(strings.Fields(text), " ")
 }

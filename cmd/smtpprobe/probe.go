@@ -1,7 +1,278 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+const probeExamples = `  smtpprobe probe example.com                 # the first reachable MX host of example.com
+  smtpprobe probe alice@example.com           # ... and VRFY/RCPT TO alice there
+  smtpprobe probe --all-mx example.com        # every MX host, not only the first
+  smtpprobe probe mx.example.com:2525 --domain example.com
+  smtpprobe probe [192.0.2.25]:25 --suite vrfy --vrfy bob@example.com
+  smtpprobe probe example.com --json | jq .verdicts
+  smtpprobe probe example.com --fail-on nonconforming   # exit 1 if the server strays from RFC 5321
+`
+
+// probeFlags are the flags probe and vrfy share.
+type probeFlags struct {
+	port      int
+	helo      string
+	from      string
+	domain    string
+	user      string
+	rcpt      []string
+	vrfy      []string
+	expn      string
+	suite     string
+	dns       []string
+	allMX     bool
+	timeout   time.Duration
+	maxTime   time.Duration
+	tls       string
+	tlsVerify bool
+	json      bool
+	verbose   bool
+	color     string
+	failOn    string
+}
+
+func (f *probeFlags) register(fs *flagSet, withSuite bool) {
+	fs.IntVar(&f.port, "port", 0, "TCP port to connect to (default 25, or 465 with --tls implicit)")
+	fs.StringVar(&f.helo, "helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
+	fs.StringVar(&f.from, "from", "", "reverse-path for MAIL FROM (default postmaster@ the HELO name)")
+	fs.StringVar(&f.domain, "domain", "", "mail domain to probe at a host:port target (default: from the target)")
+	fs.StringVar(&f.user, "user", "", "local part of a mailbox that exists there (default: the target's user, else postmaster)")
+	if withSuite {
+		fs.StringArrayVar(&f.rcpt, "rcpt", nil, "also RCPT TO this address (repeatable)")
+		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
+		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
+		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
+	}
+	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
+	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect and per-reply deadline; a dripping server does not extend it")
+	fs.DurationVar(&f.maxTime, "max-time", 10*time.Minute, "budget for the whole run")
+	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
+	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
+	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
+	fs.StringVar(&f.color, "color", "auto", "colour reply codes: auto, always or never (NO_COLOR is honoured)")
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated)")
+}
+
+// failOnNames are the --fail-on conditions; see failOnMatches.
+var failOnNames = []string{"permanent", "transient", "nonconforming", "vrfy-leak", "catch-all", "any"}
+
+func parseFailOn(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		ok := false
+		for _, n := range failOnNames {
+			if f == n {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("--fail-on: unknown condition %q (choose from %s)", f, strings.Join(failOnNames, ", "))
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// options turns the flags and a parsed target into probe.Options.
+func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
+	o := probe.Options{
+		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
+		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
+		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
+	}
+	if f.suite != "" {
+		for _, s := range strings.Split(f.suite, ",") {
+			o.Suites = append(o.Suites, strings.TrimSpace(s))
+		}
+	}
+	if err := probe.CheckLine("--helo", f.helo); err != nil {
+		return o, err
+	}
+	if o.HELO == "" {
+		o.HELO = probe.DefaultHELO()
+	}
+	if o.From == "" {
+		o.From = "postmaster@" + o.HELO
+	}
+	for _, d := range f.dns {
+		if err := probe.CheckLine("--dns", d); err != nil {
+			return o, err
+		}
+	}
+	if f.port != 0 && (f.port < 1 || f.port > 65535) {
+		return o, fmt.Errorf("--port %d is not from 1 to 65535", f.port)
+	}
+	if f.timeout <= 0 {
+		return o, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+	}
+	if f.maxTime <= 0 {
+		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	}
+	return o, o.Check()
+}
 
 func runProbe(ctx context.Context, args []string, e *env) int {
-	return usageError(e, "probe", "not built yet")
+	fs := newFlagSet("probe", "smtpprobe probe [flags] TARGET   (TARGET: domain, user@domain, host[:port] or [ip]:port)", probeExamples)
+	var f probeFlags
+	f.register(fs, true)
+	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(e, "probe", fmt.Sprintf("want one TARGET, got %d", fs.NArg()))
+	}
+	cm, err := parseColorMode(f.color)
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
+	t, err := probe.ParseTarget(fs.Arg(0))
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
+	opts, err := f.options(t)
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
+	opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
+	defer cancel()
+	report, err := probe.Run(ctx, opts)
+	if report != nil {
+		if f.json {
+			writeJSON(e.stdout, report)
+		} else {
+			writeReport(e.stdout, report, reportOptions{
+				color:   useColor(cm, e.stdout, e.getenv),
+				width:   terminalWidth(e.stdout),
+				verbose: f.verbose,
+			})
+		}
+	}
+	return probeExit(e, report, err, failOn)
+}
+
+// probeExit picks the exit code of a probe run (see `smtpprobe help
+// exit-codes`) and says why on stderr when it is not 0.
+func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
+	if errors.Is(err, probe.ErrDNS) {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(err.Error()))
+		return exitDNS
+	}
+	if err != nil && r == nil {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(err.Error()))
+		return exitCheck
+	}
+	if len(r.Hosts) == 0 {
+		msg := "no host to probe"
+		if err != nil {
+			msg = err.Error()
+		}
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(msg))
+		return exitCheck
+	}
+	probed := 0
+	for _, h := range r.Hosts {
+		if h.Verdicts != nil {
+			probed++
+		}
+	}
+	if probed == 0 {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(r.Hosts[0].Status))
+		return exitConnection
+	}
+	if why := givenAddressRejected(r); why != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(why))
+		return exitCheck
+	}
+	if why := failOnMatches(r, failOn); why != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: --fail-on matched: %s\n", escapeUntrusted(why))
+		return exitCheck
+	}
+	return exitOK
+}
+
+// givenAddressRejected names the first address the user gave (the target's
+// user@domain or --rcpt) that a probed host refused at RCPT with a 5yz.
+func givenAddressRejected(r *probe.Report) string {
+	for _, h := range r.Hosts {
+		for _, s := range h.Steps {
+			given := s.Step().Role == probe.RoleRcptAddress || (r.Target.User != "" && s.Step().Role == probe.RoleRcptBaseline)
+			if given && s.Reply != nil && s.Reply.Code/100 == 5 {
+				return fmt.Sprintf("%s refused %q with %d", h.Host, s.Sent, s.Reply.Code)
+			}
+		}
+	}
+	return ""
+}
+
+// failOnMatches checks the --fail-on conditions:
+//
+//	permanent      a 5yz to a line the server should take: the well-formed
+//	               MAIL FROM and RCPT TO, and every address the user gave
+//	transient      a 4yz to any of those
+//	nonconforming  any step judged lenient or strict against RFC 5321
+//	vrfy-leak      VRFY reveals or leaks which mailboxes exist
+//	catch-all      the server accepts a random mailbox
+//	any            any of the above
+func failOnMatches(r *probe.Report, conds []string) string {
+	has := func(c string) bool {
+		for _, x := range conds {
+			if x == c || x == "any" {
+				return true
+			}
+		}
+		return false
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	for _, h := range r.Hosts {
+		for _, s := range h.Steps {
+			role := s.Step().Role
+			checked := role == probe.RoleMailBaseline || role == probe.RoleRcptBaseline || role == probe.RoleRcptAddress || role == probe.RoleVRFYAddress
+			if checked && s.Reply != nil {
+				if has("permanent") && s.Reply.Code/100 == 5 {
+					return fmt.Sprintf("permanent: %s answered %q with %d", h.Host, s.Sent, s.Reply.Code)
+				}
+				if has("transient") && s.Reply.Code/100 == 4 {
+					return fmt.Sprintf("transient: %s answered %q with %d", h.Host, s.Sent, s.Reply.Code)
+				}
+			}
+			if has("nonconforming") && !s.Setup && (s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict) {
+				return fmt.Sprintf("nonconforming: %s: %s", h.Host, s.Verdict)
+			}
+		}
+		v := h.Verdicts
+		if v == nil {
+			continue
+		}
+		if has("vrfy-leak") && v.VRFYPolicy != nil && (v.VRFYPolicy.Policy == probe.PolicyLeaks || v.VRFYPolicy.Policy == probe.PolicyReveals) {
+			return fmt.Sprintf("vrfy-leak: %s: vrfy_policy %s", h.Host, v.VRFYPolicy.Policy)
+		}
+		if has("catch-all") && v.CatchAll != nil && *v.CatchAll {
+			return fmt.Sprintf("catch-all: %s accepts a random mailbox", h.Host)
+		}
+	}
+	return ""
 }

@@ -1,7 +1,209 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+const vrfyExamples = `  smtpprobe vrfy alice@example.com                      # via example.com's first reachable MX
+  smtpprobe vrfy alice@example.com bob@example.com --json
+  smtpprobe vrfy --server mx.example.com:2525 alice@example.com
+`
+
+// vrfyAnswer is one address's line of `smtpprobe vrfy`.
+type vrfyAnswer struct {
+	Address string       `json:"address"`
+	Answer  string       `json:"answer"` // exists, does-not-exist, unknown
+	Reason  string       `json:"reason"`
+	Host    string       `json:"host,omitempty"`
+	Sent    string       `json:"sent,omitempty"`
+	Reply   *probe.Reply `json:"reply"`
+	Policy  string       `json:"vrfy_policy,omitempty"`
+}
+
+// vrfyDocument is the JSON of `smtpprobe vrfy --json`.
+type vrfyDocument struct {
+	SchemaVersion int             `json:"schema_version"`
+	Addresses     []vrfyAnswer    `json:"addresses"`
+	Reports       []*probe.Report `json:"reports"`
+}
 
 func runVRFY(ctx context.Context, args []string, e *env) int {
-	return usageError(e, "vrfy", "not built yet")
+	fs := newFlagSet("vrfy", "smtpprobe vrfy [flags] ADDRESS...", vrfyExamples)
+	var f probeFlags
+	var server string
+	fs.StringVar(&server, "server", "", "ask this host[:port] instead of the domain's MX hosts")
+	f.register(fs, false)
+	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return usageError(e, "vrfy", "want at least one ADDRESS")
+	}
+	cm, err := parseColorMode(f.color)
+	if err != nil {
+		return usageError(e, "vrfy", err.Error())
+	}
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return usageError(e, "vrfy", err.Error())
+	}
+	// Group the addresses by the target that answers for them.
+	type group struct {
+		target probe.Target
+		addrs  []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	var serverTarget probe.Target
+	if server != "" {
+		if serverTarget, err = probe.ParseTarget(server); err != nil {
+			return usageError(e, "vrfy", "--server: "+err.Error())
+		}
+		if serverTarget.Kind == probe.TargetAddress {
+			return usageError(e, "vrfy", "--server takes host[:port] or [ip]:port, not an address")
+		}
+	}
+	for _, a := range fs.Args() {
+		t, err := probe.ParseTarget(a)
+		if err != nil {
+			return usageError(e, "vrfy", err.Error())
+		}
+		if t.Kind != probe.TargetAddress {
+			return usageError(e, "vrfy", fmt.Sprintf("%q is not an address (want user@domain)", a))
+		}
+		key, target := t.Domain, probe.Target{Input: t.Domain, Kind: probe.TargetDomain, Domain: t.Domain}
+		if t.Host != "" {
+			target = probe.Target{Input: t.Domain, Kind: probe.TargetIP, Host: t.Host}
+		}
+		if server != "" {
+			key, target = "", serverTarget
+		}
+		g := byKey[key]
+		if g == nil {
+			g = &group{target: target}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.addrs = append(g.addrs, a)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
+	defer cancel()
+	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
+	code := exitOK
+	connFailed, ran := 0, 0
+	for _, g := range groups {
+		opts, err := f.options(g.target)
+		if err != nil {
+			return usageError(e, "vrfy", err.Error())
+		}
+		_, domain := splitAt(g.addrs[0])
+		if opts.Domain == "" {
+			opts.Domain = domain
+		}
+		opts.Suites = []string{"vrfy"}
+		opts.VRFY = g.addrs
+		opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+		report, err := probe.Run(ctx, opts)
+		if errors.Is(err, probe.ErrDNS) {
+			fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+			return exitDNS
+		}
+		if report != nil {
+			doc.Reports = append(doc.Reports, report)
+		}
+		answers, probed := vrfyAnswers(report, g.addrs)
+		if probed {
+			ran++
+		} else {
+			connFailed++
+			if err != nil {
+				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+			}
+		}
+		doc.Addresses = append(doc.Addresses, answers...)
+	}
+	if f.json {
+		writeJSON(e.stdout, doc)
+	} else {
+		color := useColor(cm, e.stdout, e.getenv)
+		for _, a := range doc.Addresses {
+			p := &printer{w: e.stdout, o: reportOptions{color: color, width: terminalWidth(e.stdout)}}
+			rep := ""
+			if a.Reply != nil {
+				rep = " [" + p.reply(a.Reply) + "]"
+			}
+			host := ""
+			if a.Host != "" {
+				host = " at " + escapeUntrusted(a.Host)
+			}
+			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s%s", a.Reason, host, rep))
+		}
+	}
+	if ran == 0 {
+		fmt.Fprintln(e.stderr, "smtpprobe vrfy: no server could be asked")
+		return exitConnection
+	}
+	for _, a := range doc.Addresses {
+		if a.Answer == probe.AddressMissing {
+			code = exitCheck
+		}
+	}
+	for _, r := range doc.Reports {
+		if why := failOnMatches(r, failOn); why != "" && code == exitOK {
+			fmt.Fprintf(e.stderr, "smtpprobe vrfy: --fail-on matched: %s\n", escapeUntrusted(why))
+			code = exitCheck
+		}
+	}
+	_ = connFailed
+	return code
+}
+
+// vrfyAnswers reads each address's answer out of a report: the reply to
+// its VRFY, judged against the policy the comparison found.
+func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
+	var host *probe.HostReport
+	if r != nil {
+		for i := range r.Hosts {
+			if r.Hosts[i].Verdicts != nil {
+				host = &r.Hosts[i]
+				break
+			}
+		}
+	}
+	var out []vrfyAnswer
+	for _, a := range addrs {
+		ans := vrfyAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
+		if host != nil {
+			ans.Host = host.Host
+			ans.Reason = "not asked"
+			if host.Verdicts.VRFYPolicy != nil {
+				ans.Policy = host.Verdicts.VRFYPolicy.Policy
+			}
+			for _, s := range host.Steps {
+				if s.Step().Role == probe.RoleVRFYAddress && s.Sent == "VRFY "+a {
+					ans.Sent, ans.Reply = s.Sent, s.Reply
+					code := 0
+					if s.Reply != nil {
+						code = s.Reply.Code
+					}
+					ans.Answer, ans.Reason = probe.JudgeAddress(host.Verdicts.VRFYPolicy, code)
+				}
+			}
+		}
+		out = append(out, ans)
+	}
+	return out, host != nil
+}
+
+func splitAt(addr string) (local, domain string) {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return addr, ""
+	}
+	return addr[:i], addr[i+1:]
 }

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// runCLI runs the program with args and returns stdout, stderr and the
+// exit code.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := runEnv(ctx, args, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	return out.String(), errb.String(), code
+}
+
+// smtpServer is a raw SMTP server on 127.0.0.1 answering by a rule: the
+// CLI tests need whole sessions, with whatever text a server may send.
+type smtpServer struct {
+	l        net.Listener
+	accepted atomic.Int32
+}
+
+func startSMTP(t *testing.T, banner string, answer func(line string) string) *smtpServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &smtpServer{l: l}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				br := bufio.NewReader(c)
+				fmt.Fprint(c, banner+"\r\n")
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					verb := strings.ToUpper(strings.Fields(line + " x")[0])
+					switch verb {
+					case "EHLO":
+						fmt.Fprint(c, "250-cli.test\r\n250-SIZE 2048\r\n250 8BITMIME\r\n")
+					case "QUIT":
+						fmt.Fprint(c, "221 2.0.0 bye\r\n")
+						return
+					case "RSET":
+						fmt.Fprint(c, "250 2.0.0 ok\r\n")
+					default:
+						fmt.Fprint(c, answer(line)+"\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return s
+}
+
+func (s *smtpServer) addr() string { return s.l.Addr().String() }
+
+// lenient accepts every envelope and answers VRFY 252, RCPT of unknown
+// users included: a catch-all.
+func lenient(line string) string {
+	switch strings.ToUpper(line)[:4] {
+	case "VRFY":
+		if line == "VRFY" {
+			return "501 5.5.4 Syntax: VRFY address"
+		}
+		return "252 2.0.0 Cannot VRFY user"
+	case "EXPN":
+		return "502 5.5.1 EXPN not implemented"
+	}
+	if strings.Contains(line, "XSMTPPROBE") || strings.Contains(line, "SIZE=") {
+		return "555 5.5.4 Unsupported option"
+	}
+	return "250 2.1.0 Ok"
+}
+
+func TestProbeUsageErrors(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"probe"}, "want one TARGET"},
+		{[]string{"probe", "a.test", "b.test"}, "want one TARGET"},
+		{[]string{"probe", ""}, "empty target"},
+		{[]string{"probe", "a@"}, "nothing after the @"},
+		{[]string{"probe", "@b"}, "nothing before the @"},
+		{[]string{"probe", "host:99999"}, "1 to 65535"},
+		{[]string{"probe", "[::1"}, "closing ]"},
+		{[]string{"probe", "--bogus", "x.test"}, "unknown flag"},
+		{[]string{"probe", "--suite", "nope", srv.addr()}, "unknown suite"},
+		{[]string{"probe", "--tls", "maybe", srv.addr()}, "--tls must be"},
+		{[]string{"probe", "--fail-on", "sometimes", srv.addr()}, "--fail-on: unknown condition"},
+		{[]string{"probe", "--color", "pink", srv.addr()}, "--color must be"},
+		{[]string{"probe", "--timeout", "0s", srv.addr()}, "--timeout must be positive"},
+		{[]string{"probe", "--helo", "evil\r\nMAIL FROM:<x>", srv.addr()}, "--helo has a carriage return (CR) at position 5"},
+		{[]string{"probe", "--from", "a@b\nRCPT TO:<c@d>", srv.addr()}, "--from has a line feed (LF) at position 4"},
+		{[]string{"probe", "--rcpt", "ok@x.test", "--rcpt", "a\x00b", srv.addr()}, "--rcpt #2 has a NUL byte at position 2"},
+		{[]string{"probe", "--vrfy", "x\ny", srv.addr()}, "--vrfy #1 has a line feed"},
+		{[]string{"probe", srv.addr() + "\r\nQUIT"}, "carriage return"},
+		{[]string{"vrfy"}, "at least one ADDRESS"},
+		{[]string{"vrfy", "alice"}, "not an address"},
+		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
+		{[]string{"vrfy", "--server", srv.addr(), "al\rice@x.test"}, "carriage return"},
+	}
+	for _, tt := range tests {
+		out, errs, code := runCLI(t, tt.args...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d; want 2", tt.args, code)
+		}
+		if out != "" {
+			t.Errorf("%q: printed to stdout: %q", tt.args, out)
+		}
+		if !strings.Contains(errs, tt.msg) {
+			t.Errorf("%q: stderr %q lacks %q", tt.args, errs, tt.msg)
+		}
+		if first, _, _ := strings.Cut(errs, "\n"); strings.ContainsAny(first, "\r\x00") {
+			t.Errorf("%q: stderr's first line holds raw control bytes: %q", tt.args, first)
+		}
+	}
+	if n := srv.accepted.Load(); n != 0 {
+		t.Errorf("usage errors opened %d connections; nothing may be sent", n)
+	}
+}
+
+func TestProbeHelp(t *testing.T) {
+	out, _, code := runCLI(t, "probe", "--help")
+	if code != 0 || !strings.Contains(out, "smtpprobe probe example.com") || !strings.Contains(out, "--fail-on") {
+		t.Errorf("probe --help: exit %d\n%s", code, out)
+	}
+	out, _, code = runCLI(t, "vrfy", "--help")
+	if code != 0 || !strings.Contains(out, "--server") {
+		t.Errorf("vrfy --help: exit %d\n%s", code, out)
+	}
+}
+
+func TestProbeExitCodes(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := refused.Addr().String()
+	refused.Close()
+	rejecting := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if strings.HasPrefix(line, "RCPT TO:<alice@") {
+			return "550 5.1.1 <alice@cli.test>: Recipient address rejected: User unknown"
+		}
+		return lenient(line)
+	})
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"ran", []string{"probe", "--tls", "none", "--helo", "client.test", srv.addr()}, exitOK, ""},
+		{"every connection failed", []string{"probe", "--tls", "none", "--timeout", "2s", deadAddr}, exitConnection, "every connection failed"},
+		{"nonconforming", []string{"probe", "--tls", "none", "--fail-on", "nonconforming", srv.addr()}, exitCheck, "nonconforming"},
+		{"catch-all", []string{"probe", "--tls", "none", "--fail-on", "catch-all", srv.addr()}, exitCheck, "catch-all"},
+		{"vrfy-leak not matched", []string{"probe", "--tls", "none", "--fail-on", "vrfy-leak", srv.addr()}, exitOK, ""},
+		{"permanent not matched", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--suite", "syntax", srv.addr()}, exitOK, ""},
+		{"given address rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "alice@[127.0.0.1]", "--port", portOf(rejecting.addr())}, exitCheck, "refused"},
+		{"given --rcpt rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
+		{"permanent", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--domain", "cli.test", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs, code := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func TestProbeEscapesServerText(t *testing.T) {
+	evil := "\x1b[2J\x1b]0;pwned\x07\rhidden\x00"
+	srv := startSMTP(t, "220 cli.test "+evil, func(line string) string {
+		return "250 2.1.0 ok " + evil
+	})
+	for _, args := range [][]string{
+		{"probe", "--tls", "none", "-v", "--color", "never", srv.addr()},
+		{"probe", "--tls", "none", "--json", srv.addr()},
+		{"vrfy", "--tls", "none", "--server", srv.addr(), "alice@cli.test"},
+	} {
+		out, errs, code := runCLI(t, args...)
+		if code != exitOK && code != exitCheck {
+			t.Fatalf("%q: exit %d: %s", args, code, errs)
+		}
+		for _, b := range []string{"\x1b", "\x07", "\x00", "\r"} {
+			if strings.Contains(out, b) || strings.Contains(errs, b) {
+				t.Errorf("%q: output holds a raw %q", args, b)
+			}
+		}
+		if !strings.Contains(out, `\x1b[2J`) && !strings.Contains(out, `\u001b[2J`) {
+			t.Errorf("%q: the escaped server text is missing:\n%s", args, out)
+		}
+	}
+}
+
+func TestProbeColor(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, _, _ := runCLI(t, "probe", "--tls", "none", "--color", "always", srv.addr())
+	if !strings.Contains(out, "\x1b[32m250") || !strings.Contains(out, "\x1b[31m5") {
+		t.Errorf("--color always: no green 250 or red 5yz in the report")
+	}
+	out, _, _ = runCLI(t, "probe", "--tls", "none", srv.addr())
+	if strings.Contains(out, "\x1b[") {
+		t.Errorf("colour written to a buffer that is not a terminal")
+	}
+}
+
+func TestVRFYCommand(t *testing.T) {
+	leaky := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if strings.HasPrefix(line, "VRFY") {
+			if strings.Contains(line, "alice") || strings.Contains(line, "postmaster") {
+				return "252 2.0.0 " + strings.TrimPrefix(line, "VRFY ")
+			}
+			return "550 5.1.1 User unknown"
+		}
+		return lenient(line)
+	})
+	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--server", leaky.addr(), "alice@cli.test", "nobody@cli.test")
+	if code != exitCheck {
+		t.Errorf("exit %d (%s); want 1 for an address that does not exist", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
+		t.Errorf("vrfy output:\n%s", out)
+	}
+	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, _, code = runCLI(t, "vrfy", "--tls", "none", "--json", "--server", hiding.addr(), "alice@cli.test")
+	var doc vrfyDocument
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("vrfy --json: %v\n%s", err, out)
+	}
+	if code != exitOK || doc.SchemaVersion != 1 || len(doc.Addresses) != 1 || doc.Addresses[0].Answer != "unknown" || doc.Addresses[0].Policy != "hides" {
+		t.Errorf("vrfy --json on a server that answers 252 to all: exit %d, %+v", code, doc.Addresses)
+	}
+}
+
+// normalize removes what changes from run to run: ports, timings, the
+// random mailbox.
+func normalize(s string) string {
+	for _, re := range []struct{ re, to string }{
+		{`127\.0\.0\.1:\d+`, "127.0.0.1:PORT"},
+		{`"rtt_ms": [0-9.e-]+`, `"rtt_ms": 0`},
+		{`"at_ns": \d+`, `"at_ns": 0`},
+		{`smtpprobe-[a-z0-9]{10}`, "smtpprobe-xxxxxxxxxx"},
+		{`\d+\.\dms`, "T.Tms"},
+		{`"port": \d+`, `"port": 0`},
+	} {
+		s = regexp.MustCompile(re.re).ReplaceAllString(s, re.to)
+	}
+	return s
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
+	}
+}
+
+func TestProbeGolden(t *testing.T) {
+	strict := startSMTP(t, "220 cli.test ESMTP ready", func(line string) string {
+		upper := strings.ToUpper(line)
+		switch {
+		case strings.HasPrefix(upper, "VRFY"):
+			if line == "VRFY" {
+				return "501 5.5.4 Syntax: VRFY address"
+			}
+			if strings.Contains(line, "smtpprobe-") {
+				return "550 5.1.1 <" + strings.Trim(strings.TrimPrefix(line, "VRFY "), "<>") + ">: Recipient address rejected: User unknown"
+			}
+			return "252 2.0.0 " + strings.TrimPrefix(line, "VRFY ")
+		case strings.HasPrefix(upper, "EXPN"):
+			return "502 5.5.1 EXPN command is disabled"
+		case strings.Contains(line, ":<") || strings.Contains(line, ": <"):
+			return lenient(line)
+		}
+		return "501 5.1.7 Bad sender address syntax"
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"probe-strict.txt", []string{"probe", "--tls", "none", "--helo", "client.test", "--domain", "cli.test", "--user", "alice", strict.addr()}},
+		{"probe-strict.json", []string{"probe", "--tls", "none", "--helo", "client.test", "--domain", "cli.test", "--user", "alice", "--json", strict.addr()}},
+	} {
+		out, errs, code := runCLI(t, tc.args...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tc.name, code, errs)
+		}
+		golden(t, tc.name, normalize(out))
+	}
+}
+
+func TestProbeJSONSchema(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, _, code := runCLI(t, "probe", "--tls", "none", "--json", srv.addr())
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["schema_version"] != float64(1) {
+		t.Errorf("schema_version = %v", doc["schema_version"])
+	}
+	for _, k := range []string{"target", "mx", "hosts", "verdicts"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("no top-level %q", k)
+		}
+	}
+	host := doc["hosts"].([]any)[0].(map[string]any)
+	for _, k := range []string{"host", "address", "status", "banner", "extensions", "tls", "steps"} {
+		if _, ok := host[k]; !ok {
+			t.Errorf("no hosts[0].%s", k)
+		}
+	}
+	step := host["steps"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "sent", "reply", "rtt_ms", "annotation", "verdict"} {
+		if _, ok := step[k]; !ok {
+			t.Errorf("no steps[0].%s", k)
+		}
+	}
+	reply := step["reply"].(map[string]any)
+	for _, k := range []string{"code", "lines"} {
+		if _, ok := reply[k]; !ok {
+			t.Errorf("no steps[0].reply.%s", k)
+		}
+	}
+	verdicts := doc["verdicts"].(map[string]any)
+	for _, k := range []string{"vrfy_policy", "expn_policy", "envelope_syntax", "catch_all", "postmaster_accepted", "starttls", "smtputf8", "error_limit"} {
+		if _, ok := verdicts[k]; !ok {
+			t.Errorf("no verdicts.%s", k)
+		}
+	}
+}
+
+func TestProbeDNSExitCodes(t *testing.T) {
+	servfail := resolvertest.StartBehavior(t, "$ORIGIN x.test.\n@ 300 SOA ns.x.test. h.x.test. 1 3600 600 86400 60\n", resolvertest.Behavior{Rcode: 2})
+	_, errs, code := runCLI(t, "probe", "--dns", servfail.Addr(), "x.test")
+	if code != exitDNS || !strings.Contains(errs, "DNS") {
+		t.Errorf("SERVFAIL: exit %d, stderr %q; want 3", code, errs)
+	}
+	null := resolvertest.Start(t, "$ORIGIN null.test.\n@ 300 SOA ns.null.test. h.null.test. 1 3600 600 86400 60\n@ 300 MX 0 .\n")
+	out, errs, code := runCLI(t, "probe", "--dns", null.Addr(), "null.test")
+	if code != exitCheck || !strings.Contains(out, "null MX") {
+		t.Errorf("null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
+	}
+}

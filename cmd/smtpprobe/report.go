@@ -1,0 +1,338 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+// reportOptions shape the human report.
+type reportOptions struct {
+	color   bool // colour reply codes by class
+	width   int  // terminal width to wrap to; 0 when unknown (no wrapping)
+	verbose bool // add each step's annotation and the full transcript
+}
+
+// writeReport prints a probe report for people, in the order they read
+// it: target and DNS, connection and TLS, capabilities, VRFY/EXPN policy,
+// the envelope syntax suite, then the verdicts and what to do about them.
+// Every string that came from a server goes through escapeUntrusted.
+func writeReport(w io.Writer, r *probe.Report, o reportOptions) {
+	p := &printer{w: w, o: o}
+	p.section("Target")
+	writeTarget(p, r)
+	for i := range r.Hosts {
+		h := &r.Hosts[i]
+		writeHost(p, h)
+	}
+	if len(r.Hosts) == 0 {
+		p.line("  no host was probed")
+	}
+	for _, warn := range r.Warnings {
+		p.wrap("  warning: ", escapeUntrusted(warn))
+	}
+}
+
+// printer writes the report's lines, wrapping prose to the terminal.
+type printer struct {
+	w     io.Writer
+	o     reportOptions
+	first bool
+}
+
+func (p *printer) section(title string) {
+	if p.first {
+		fmt.Fprintln(p.w)
+	}
+	p.first = true
+	fmt.Fprintln(p.w, title)
+}
+
+func (p *printer) line(s string) { fmt.Fprintln(p.w, s) }
+
+// wrap prints prefix+text, folding text at spaces to the terminal width with
+// continuation lines indented under the text.
+func (p *printer) wrap(prefix, text string) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	if p.o.width <= 0 || utf8.RuneCountInString(prefix+text) <= p.o.width {
+		fmt.Fprintln(p.w, prefix+text)
+		return
+	}
+	avail := p.o.width - len(indent)
+	if avail < 20 {
+		avail = 20
+	}
+	cur := prefix
+	n := 0
+	for _, word := range strings.Fields(text) {
+		wl := utf8.RuneCountInString(word)
+		if n > 0 && n+1+wl > avail {
+			fmt.Fprintln(p.w, cur)
+			cur, n = indent, 0
+		}
+		if n > 0 {
+			cur += " "
+			n++
+		}
+		cur += word
+		n += wl
+	}
+	fmt.Fprintln(p.w, cur)
+}
+
+// code shows a reply's code and enhanced code, coloured by class.
+func (p *printer) code(rep *probe.Reply) string {
+	if rep == nil {
+		return "---"
+	}
+	s := fmt.Sprint(rep.Code)
+	if rep.Code == 0 {
+		s = "???"
+	}
+	if rep.Enhanced != "" {
+		s += " " + escapeUntrusted(rep.Enhanced)
+	}
+	return paint(p.o.color, rep.Code, s)
+}
+
+// reply shows a whole reply on one line: code, enhanced code and text.
+func (p *printer) reply(rep *probe.Reply) string {
+	if rep == nil {
+		return "(no reply)"
+	}
+	return p.code(rep) + " " + escapeUntrusted(replyText(rep))
+}
+
+// replyText is a reply's text on one line without the enhanced code that
+// starts each line (RFC 2034 §4), which the code column already shows.
+func replyText(rep *probe.Reply) string {
+	var parts []string
+	for _, l := range rep.Lines {
+		if rep.Enhanced != "" {
+			if rest, ok := strings.CutPrefix(l, rep.Enhanced); ok && (rest == "" || rest[0] == ' ') {
+				l = strings.TrimLeft(rest, " ")
+			}
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, " ")
+}
+
+func writeHost(p *printer, h *probe.HostReport) {
+	title := "Host " + escapeUntrusted(h.Host)
+	if h.Address != "" && h.Address != h.Host {
+		title += " [" + escapeUntrusted(h.Address) + "]"
+	}
+	p.section(title)
+	p.line("  status      " + h.Status)
+	if h.Error != "" {
+		p.wrap("  error       ", escapeUntrusted(h.Error))
+	}
+	if h.Banner != nil {
+		p.wrap("  banner      ", p.reply(h.Banner))
+	}
+	writeConnection(p, h)
+	if h.Verdicts == nil {
+		return
+	}
+	writeVRFY(p, h)
+	writeSyntax(p, h)
+	writeVerdicts(p, h)
+	writeAdvice(p, h)
+	if p.o.verbose {
+		writeTranscript(p, h)
+	}
+}
+
+// stepsOf returns the non-housekeeping steps of one suite.
+func stepsOf(h *probe.HostReport, suite string) []probe.StepResult {
+	var out []probe.StepResult
+	for _, s := range h.Steps {
+		if s.Suite == suite && !s.Setup {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func writeVRFY(p *printer, h *probe.HostReport) {
+	steps := stepsOf(h, "vrfy")
+	if len(steps) == 0 {
+		return
+	}
+	p.section("VRFY and EXPN")
+	width := 0
+	for _, s := range steps {
+		width = max(width, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
+	}
+	width = min(width, 40)
+	for _, s := range steps {
+		sent := escapeUntrusted(s.Sent)
+		p.line(fmt.Sprintf("  %-*s  %s", width, sent, replyOrSkip(p, s)))
+		if p.o.verbose && s.Annotation != "" {
+			p.wrap("      ", escapeUntrusted(s.Annotation))
+		}
+	}
+	v := h.Verdicts
+	if v.VRFYPolicy != nil {
+		p.wrap("  vrfy_policy "+v.VRFYPolicy.Policy+": ", v.VRFYPolicy.Reason)
+	}
+	if v.EXPNPolicy != nil {
+		p.wrap("  expn_policy "+v.EXPNPolicy.Policy+": ", v.EXPNPolicy.Reason)
+	}
+}
+
+func replyOrSkip(p *printer, s probe.StepResult) string {
+	if s.Outcome == probe.Skipped {
+		return "(" + s.Verdict + ")"
+	}
+	return p.reply(s.Reply)
+}
+
+// verdictWord is the one-word verdict of the syntax table.
+func verdictWord(s probe.StepResult) string {
+	switch s.Conformance {
+	case probe.Conforms:
+		return "ok"
+	case probe.Informative:
+		return string(s.Outcome)
+	case probe.NotJudged:
+		return string(s.Outcome)
+	}
+	return string(s.Conformance)
+}
+
+func writeSyntax(p *printer, h *probe.HostReport) {
+	steps := stepsOf(h, "syntax")
+	if len(steps) == 0 {
+		return
+	}
+	p.section("Envelope syntax suite")
+	nameW, sentW := len("case"), len("sent")
+	for _, s := range steps {
+		nameW = max(nameW, len(s.Name))
+		sentW = max(sentW, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
+	}
+	sentW = min(sentW, 48)
+	p.line(fmt.Sprintf("  %-*s  %-*s  %-8s  %s", nameW, "case", sentW, "sent", "verdict", "reply"))
+	for _, s := range steps {
+		sent := truncate(escapeUntrusted(s.Sent), sentW)
+		rep := replyOrSkip(p, s)
+		row := fmt.Sprintf("  %-*s  %-*s  %-8s  ", nameW, s.Name, sentW, sent, verdictWord(s))
+		if p.o.width > 0 {
+			// keep the row on one line; the reply text is what gives way
+			room := p.o.width - utf8.RuneCountInString(row)
+			if room < 12 {
+				room = 12
+			}
+			if s.Reply != nil && s.Outcome != probe.Skipped {
+				rep = p.code(s.Reply) + " " + truncate(escapeUntrusted(replyText(s.Reply)), room-len(fmt.Sprint(s.Reply.Code))-len(s.Reply.Enhanced)-2)
+			} else {
+				rep = truncate(rep, room)
+			}
+		}
+		p.line(row + rep)
+	}
+	// The cases worth a sentence: where the server strays from the RFC, or
+	// refuses for policy.
+	var notes []probe.StepResult
+	for _, s := range steps {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.Policy || p.o.verbose {
+			notes = append(notes, s)
+		}
+	}
+	if len(notes) > 0 {
+		p.line("")
+		for _, s := range notes {
+			p.wrap("  "+s.Name+": ", s.Verdict)
+			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.verbose) {
+				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
+			}
+		}
+	}
+}
+
+// truncate shortens s to n runes, marking the cut.
+func truncate(s string, n int) string {
+	if n <= 1 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func yesNo(b *bool, yes, no string) string {
+	if b == nil {
+		return "not determined"
+	}
+	if *b {
+		return yes
+	}
+	return no
+}
+
+func writeVerdicts(p *printer, h *probe.HostReport) {
+	v := h.Verdicts
+	p.section("Verdicts")
+	row := func(k, val string) { p.wrap(fmt.Sprintf("  %-20s", k), val) }
+	if v.VRFYPolicy != nil {
+		row("vrfy_policy", v.VRFYPolicy.Policy)
+	}
+	if v.EXPNPolicy != nil {
+		row("expn_policy", v.EXPNPolicy.Policy)
+	}
+	if v.EnvelopeSyntax != nil {
+		s := v.EnvelopeSyntax.Verdict
+		if len(v.EnvelopeSyntax.Deciding) > 0 {
+			s += " (" + strings.Join(v.EnvelopeSyntax.Deciding, ", ") + ")"
+		}
+		row("envelope_syntax", s)
+	}
+	row("catch_all", yesNo(v.CatchAll, "yes: a random mailbox was accepted", "no: a random mailbox was refused"))
+	row("postmaster_accepted", yesNo(v.PostmasterAccepted, "yes", "no: RFC 5321 §4.5.1 requires it"))
+	row("starttls", map[bool]string{true: "offered", false: "not offered"}[v.STARTTLS])
+	row("smtputf8", map[bool]string{true: "advertised", false: "not advertised"}[v.SMTPUTF8])
+	if v.ErrorLimit != nil {
+		row("error_limit", fmt.Sprintf("the server disconnected after %d error replies", *v.ErrorLimit))
+	} else {
+		row("error_limit", "not reached")
+	}
+	row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
+}
+
+func writeAdvice(p *printer, h *probe.HostReport) {
+	advice := probe.Advise(h)
+	if len(advice) == 0 {
+		return
+	}
+	p.section("Advice")
+	for _, a := range advice {
+		p.wrap("  - ", escapeUntrusted(a))
+	}
+}
+
+func writeTranscript(p *printer, h *probe.HostReport) {
+	if len(h.Transcript) == 0 {
+		return
+	}
+	p.section("Transcript")
+	conn := 0
+	for _, t := range h.Transcript {
+		if t.Connection != conn {
+			conn = t.Connection
+			p.line(fmt.Sprintf("  -- connection %d", conn))
+		}
+		data := strings.TrimSuffix(t.Data, "\n")
+		data = strings.TrimSuffix(data, "\r")
+		text := escapeUntrusted(data)
+		if t.Dir == "S" && len(data) >= 3 {
+			var code int
+			fmt.Sscanf(data[:3], "%d", &code)
+			text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+		}
+		p.line(fmt.Sprintf("  %8.1fms %s: %s", float64(t.At.Microseconds())/1000, t.Dir, text))
+	}
+}

@@ -1,0 +1,80 @@
+package probe
+
+import (
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+)
+
+// SchemaVersion is the version of the probe JSON document.
+const SchemaVersion = 1
+
+// StepResult is one step as run: the exact line sent, the reply, how long
+// it took, what the reply means after that command, and the verdict.
+type StepResult struct {
+	Name        string          `json:"name"`
+	Suite       string          `json:"suite"`
+	Case        string          `json:"case"`
+	Command     explain.Command `json:"command"`
+	Sent        string          `json:"sent"`
+	Reply       *Reply          `json:"reply"` // null when none came
+	RTTMS       float64         `json:"rtt_ms"`
+	Annotation  string          `json:"annotation"`
+	Outcome     Outcome         `json:"outcome"`
+	Conformance Conformance     `json:"conformance"`
+	Verdict     string          `json:"verdict"` // one sentence: outcome and whether RFC 5321 asks for it
+	Expect      Expect          `json:"expect"`
+	Ref         string          `json:"ref"`
+	Connection  int             `json:"connection"`      // 1-based: which connection carried it
+	Setup       bool            `json:"setup,omitempty"` // housekeeping, not a probe case
+	Error       string          `json:"error,omitempty"` // transport error, if any
+
+	step Step
+}
+
+// code is the reply code, 0 when there was no reply.
+func (r StepResult) code() int {
+	if r.Reply == nil {
+		return 0
+	}
+	return r.Reply.Code
+}
+
+// Step returns the plan row the result came from.
+func (r StepResult) Step() Step { return r.step }
+
+// TranscriptLine is one line of a connection's transcript, for -v.
+type TranscriptLine struct {
+	Connection int           `json:"connection"`
+	At         time.Duration `json:"at_ns"`
+	Dir        string        `json:"dir"` // "C", "S" or "*"
+	Data       string        `json:"data"`
+}
+
+// HostReport is the probe of one host.
+type HostReport struct {
+	Host        string           `json:"host"`            // MX name or host given
+	Preference  *uint16          `json:"preference"`      // MX preference; null for a host target
+	Address     string           `json:"address"`         // host:port dialled
+	Status      string           `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
+	Error       string           `json:"error,omitempty"` // the transport error behind a status other than ok
+	Banner      *Reply           `json:"banner"`          // the greeting
+	EHLO        *Reply           `json:"ehlo"`            // the EHLO (or HELO) reply
+	Extensions  Extensions       `json:"extensions"`      // from the EHLO reply
+	TLS         *TLSInfo         `json:"tls"`             // null when the session was not encrypted
+	Connections int              `json:"connections"`     // sessions the suite needed
+	Steps       []StepResult     `json:"steps"`           // in the order sent
+	Verdicts    *Verdicts        `json:"verdicts"`        // null when the host could not be probed
+	Transcript  []TranscriptLine `json:"-"`               // every byte, for -v
+}
+
+// Report is the whole probe, the document `smtpprobe probe --json` prints.
+type Report struct {
+	SchemaVersion int          `json:"schema_version"`
+	Target        Target       `json:"target"`
+	Domain        string       `json:"domain"`   // the mail domain probed
+	MX            *MXResult    `json:"mx"`       // null unless the target was a domain or address
+	Hosts         []HostReport `json:"hosts"`    // probed in order
+	Verdicts      *Verdicts    `json:"verdicts"` // of the first host probed successfully
+	Warnings      []string     `json:"warnings,omitempty"`
+}

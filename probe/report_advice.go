@@ -1,0 +1,150 @@
+package probe
+
+import (
+	"fmt"
+	"strings"
+)
+
+// adviceRule is one piece of advice: when it applies to a host's results,
+// and what to say. A new piece of advice is a new row.
+type adviceRule struct {
+	when func(h *HostReport, steps map[string]StepResult) bool
+	say  func(h *HostReport, steps map[string]StepResult) string
+}
+
+func rejectedWith(steps map[string]StepResult, name string) (StepResult, bool) {
+	s, ok := steps[name]
+	return s, ok && s.Outcome == Rejected && s.Reply != nil
+}
+
+func accepted(steps map[string]StepResult, name string) bool {
+	s, ok := steps[name]
+	return ok && s.Outcome == Accepted
+}
+
+func codeText(s StepResult) string {
+	c := fmt.Sprint(s.Reply.Code)
+	if s.Reply.Enhanced != "" {
+		c += " " + s.Reply.Enhanced
+	}
+	return c
+}
+
+var adviceRules = []adviceRule{
+	{ // the question people arrive with: why does my sender get 501?
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			_, ok := rejectedWith(st, "mail-no-brackets")
+			return ok
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			s := st["mail-no-brackets"]
+			extra := ""
+			if _, ok := rejectedWith(st, "mail-space-after-colon"); ok {
+				extra = " with no space after the colon"
+			}
+			return fmt.Sprintf("this server rejects paths without angle brackets with %s: if your sender gets %d, check that its MAIL FROM line reads `MAIL FROM:<you@example.com>`%s (RFC 5321 §4.1.2, §3.3)", codeText(s), s.Reply.Code, extra)
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return accepted(st, "mail-no-brackets") || accepted(st, "rcpt-no-brackets")
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "this server accepts addresses without angle brackets; senders that work here may fail at stricter servers. Postfix: strict_rfc821_envelopes = yes makes it require them"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			_, ok := rejectedWith(st, "mail-null-reverse-path")
+			return ok
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("MAIL FROM:<> drew %s: bounces and delivery reports sent to this server are lost; RFC 5321 §4.5.5 says the null reverse-path must be accepted", codeText(st["mail-null-reverse-path"]))
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.VRFYPolicy != nil &&
+				(h.Verdicts.VRFYPolicy.Policy == PolicyLeaks || h.Verdicts.VRFYPolicy.Policy == PolicyReveals)
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			v := h.Verdicts.VRFYPolicy
+			return fmt.Sprintf("VRFY tells real mailboxes from random ones (%d vs %d), so anyone can list your users. If that is not intended, answer 252 to every VRFY (RFC 5321 §7.3); Postfix's disable_vrfy_command = yes answers 502 instead", v.RealCode, v.RandomCode)
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.VRFYPolicy != nil && h.Verdicts.VRFYPolicy.Policy == PolicyDisabled
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "VRFY is turned off with 500/502; clients cannot tell that from a broken server. RFC 5321 §7.3 asks a server that will not verify to answer 252 instead. Tools that report 252 as \"user exists\" are wrong"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.CatchAll != nil && *h.Verdicts.CatchAll
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "the server accepts a random mailbox at RCPT (catch-all, or it decides after DATA): an accepted RCPT here does not prove the mailbox exists, and mistyped addresses bounce later or vanish"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.PostmasterAccepted != nil && !*h.Verdicts.PostmasterAccepted
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "postmaster was refused: RFC 5321 §4.5.1 requires every domain a server takes mail for to accept postmaster, with and without the domain, so that problems can be reported"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return accepted(st, "mail-space-after-colon") && !accepted(st, "mail-no-brackets")
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "this server tolerates a space after the colon (`MAIL FROM: <a@b>`), which RFC 5321 §3.3 forbids; senders that rely on it fail at stricter servers"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			s, ok := rejectedWith(st, "mail-source-route")
+			return ok && s.Conformance == TooStrict
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("a source route in MAIL FROM drew %s; RFC 5321 §4.1.2 says it must be accepted and ignored. Old gateways still send them", codeText(st["mail-source-route"]))
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && !h.Verdicts.STARTTLS
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "no STARTTLS: mail to this host crosses the network in clear text (RFC 3207)"
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.ErrorLimit != nil
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("the server drops a session after %d error replies; a client that retries bad commands on one connection gets cut off (smtpprobe spread its cases over %d connections)", *h.Verdicts.ErrorLimit, h.Connections)
+		},
+	},
+}
+
+// Advise gives concrete advice for one probed host, from its verdicts and
+// the replies that decided them, most useful first.
+func Advise(h *HostReport) []string {
+	steps := map[string]StepResult{}
+	for _, s := range h.Steps {
+		if !s.Setup {
+			steps[s.Name] = s
+		}
+	}
+	var out []string
+	for _, r := range adviceRules {
+		if r.when(h, steps) {
+			out = append(out, strings.TrimSpace(r.say(h, steps)))
+		}
+	}
+	return out
+}

@@ -1,0 +1,281 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+)
+
+// stepConn is what the runner needs of an SMTP session; *Session
+// provides it. Keeping it this small leaves room for a pipelining runner.
+type stepConn interface {
+	Cmd(ctx context.Context, line string) (Reply, error)
+	Quit(ctx context.Context) (Reply, error)
+	Close() error
+	Closed() bool
+}
+
+// connCaps are the facts of a connection's EHLO reply the plan depends on.
+type connCaps struct {
+	SMTPUTF8 bool
+	Size     int64 // advertised SIZE limit; 0 when none or unlimited
+}
+
+// dialFunc opens one more connection to the host being probed.
+type dialFunc func(ctx context.Context) (stepConn, connCaps, error)
+
+// DefaultErrorBudget is how many error replies the runner draws on one
+// connection before it opens a new one: below Postfix's soft limit (10,
+// after which it sleeps a second per error) and its hard limit (20, 421).
+// A server that drops earlier teaches the runner its limit (Exim drops
+// after 3 syntax errors by default, smtp_max_synprot_errors).
+const DefaultErrorBudget = 8
+
+// runner executes a plan over one host's connections, lock-step: RSET
+// between transactions, QUIT at the end, never DATA or BDAT.
+type runner struct {
+	dial     dialFunc
+	budget   int    // error replies allowed per connection
+	from     string // reverse-path for the MAIL FROM that opens a transaction
+	maxConns int    // bound on connections, so a server that drops every time cannot loop us
+
+	conn        stepConn
+	caps        connCaps
+	conns       int  // connections opened so far
+	errs        int  // error replies on the current connection
+	inTx        bool // a MAIL FROM was accepted and no RSET since
+	dirty       bool // MAIL or RCPT sent since the last RSET, accepted or not
+	errorLimit  *int // errors before the server dropped us, when it did
+	firstErr    error
+	mailRefused int // code of a refused set-up MAIL FROM: transactions cannot open
+}
+
+// runResult is what a run over one host yields.
+type runResult struct {
+	Steps       []StepResult
+	Connections int
+	ErrorLimit  *int
+	FirstCaps   connCaps
+	DialErr     error // the first connection failed: nothing was run
+}
+
+// run executes steps in order. A reply is a finding; only a connection the
+// runner cannot (re)open stops it, and then the rest are marked.
+func (r *runner) run(ctx context.Context, steps []Step) runResult {
+	if r.budget <= 0 {
+		r.budget = DefaultErrorBudget
+	}
+	if r.maxConns <= 0 {
+		r.maxConns = len(steps) + 4
+	}
+	var res runResult
+	if err := r.connect(ctx); err != nil {
+		res.DialErr = err
+		return res
+	}
+	res.FirstCaps = r.caps
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if err := ctx.Err(); err != nil {
+			res.Steps = append(res.Steps, skipped(s, r.conns, "not sent: the run's time budget ran out"))
+			continue
+		}
+		if why := r.unmet(s); why != "" {
+			res.Steps = append(res.Steps, skipped(s, r.conns, why))
+			continue
+		}
+		results, err := r.runStep(ctx, s)
+		res.Steps = append(res.Steps, results...)
+		if err != nil {
+			// Could not reconnect: mark the rest and stop.
+			for _, rest := range steps[i+1:] {
+				res.Steps = append(res.Steps, skipped(rest, r.conns, "not sent: "+err.Error()))
+			}
+			break
+		}
+	}
+	if r.conn != nil && !r.conn.Closed() {
+		r.conn.Quit(ctx)
+	}
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	res.Connections = r.conns
+	res.ErrorLimit = r.errorLimit
+	return res
+}
+
+// unmet names why a step cannot be sent on this server, or "".
+func (r *runner) unmet(s Step) string {
+	if s.Needs&NeedSMTPUTF8 != 0 && !r.caps.SMTPUTF8 {
+		return "not sent: the server does not advertise SMTPUTF8"
+	}
+	if s.Needs&NeedSIZE != 0 && r.caps.Size <= 0 {
+		return "not sent: the server advertises no SIZE limit"
+	}
+	if s.State == InMail && r.mailRefused != 0 {
+		return fmt.Sprintf("not sent: the server refused MAIL FROM:<%s> with %d, so no transaction could open", r.from, r.mailRefused)
+	}
+	return ""
+}
+
+// runStep sends one step (with the RSET or MAIL FROM it needs first) and
+// retries it once on a new connection if the server dropped the old one.
+func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
+	var out []StepResult
+	for attempt := 0; ; attempt++ {
+		if r.conn == nil || r.conn.Closed() || r.errs >= r.budget {
+			if err := r.reconnect(ctx); err != nil {
+				return out, err
+			}
+		}
+		dropped := false
+		// RSET after any MAIL or RCPT, even a refused one, before a new
+		// transaction: Postfix keeps a refused MAIL's SIZE= and refuses
+		// the next MAIL FROM with the same 552 until RSET.
+		if (s.State == Idle || s.State == InMail && !r.inTx) && r.dirty {
+			reply, err := r.conn.Cmd(ctx, "RSET")
+			r.count(reply)
+			if err != nil || reply.Code == 421 {
+				dropped = true
+			} else {
+				r.inTx, r.dirty = false, false
+			}
+		}
+		switch {
+		case dropped:
+		case s.State == InMail && !r.inTx:
+			setup := Step{Name: "open-transaction", Suite: s.Suite, Case: "a MAIL FROM to open a transaction", Command: explain.MAIL,
+				Line: "MAIL FROM:<" + r.from + ">", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.1.2", Setup: true}
+			res, err := r.send(ctx, setup)
+			r.dirty = true
+			if err != nil || res.code() == 421 {
+				dropped = true
+				break
+			}
+			out = append(out, res)
+			switch res.Outcome {
+			case Accepted:
+				r.inTx = true
+			default:
+				r.mailRefused = res.code()
+				out = append(out, skipped(s, r.conns, r.unmet(s)))
+				return out, nil
+			}
+		}
+		if !dropped {
+			res, err := r.send(ctx, s)
+			if s.Command == explain.MAIL || s.Command == explain.RCPT {
+				r.dirty = true
+			}
+			if err == nil && res.code() != 421 {
+				if s.Command == explain.MAIL && res.Outcome == Accepted {
+					r.inTx = true
+				}
+				return append(out, res), nil
+			}
+			if attempt > 0 || ctx.Err() != nil {
+				return append(out, res), nil
+			}
+		}
+		r.learnDrop()
+		if attempt > 0 {
+			return out, nil
+		}
+	}
+}
+
+// send writes one step's line and judges the reply.
+func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
+	line := s.Line
+	if s.Needs&NeedSIZE != 0 {
+		line = strings.ReplaceAll(line, "{size_over}", strconv.FormatInt(r.caps.Size+1, 10))
+	}
+	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
+		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, step: s}
+	start := time.Now()
+	reply, err := r.conn.Cmd(ctx, line)
+	res.RTTMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
+	r.count(reply)
+	if reply.Code != 0 || len(reply.Lines) > 0 {
+		rep := reply
+		res.Reply = &rep
+		res.Annotation = explain.Explain(reply.Code, reply.Enhanced, reply.Text(), s.Command).Brief()
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code)
+	return res, err
+}
+
+// count keeps the tally of error replies on this connection. A 421 is the
+// server closing the session (RFC 5321 §3.8), not an error it counted.
+func (r *runner) count(reply Reply) {
+	if reply.Code >= 400 && reply.Code != 421 {
+		r.errs++
+	}
+}
+
+// learnDrop records that the server dropped the connection after r.errs
+// error replies, and lowers the budget below that limit.
+func (r *runner) learnDrop() {
+	if r.errs > 0 {
+		limit := r.errs
+		if r.errorLimit == nil || limit < *r.errorLimit {
+			r.errorLimit = &limit
+		}
+		if b := limit - 1; b >= 1 && b < r.budget {
+			r.budget = b
+		}
+	}
+	if r.conn != nil {
+		r.conn.Close()
+		r.conn = nil
+	}
+}
+
+// reconnect ends the current connection politely and opens a new one.
+func (r *runner) reconnect(ctx context.Context) error {
+	if r.conn != nil {
+		if !r.conn.Closed() {
+			r.conn.Quit(ctx)
+		}
+		r.conn.Close()
+		r.conn = nil
+	}
+	if r.conns >= r.maxConns {
+		return fmt.Errorf("gave up after %d connections", r.conns)
+	}
+	return r.connect(ctx)
+}
+
+func (r *runner) connect(ctx context.Context) error {
+	c, caps, err := r.dial(ctx)
+	r.conns++
+	if err != nil {
+		if c != nil {
+			c.Close()
+		}
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		return err
+	}
+	if c == nil {
+		return errors.New("no connection")
+	}
+	r.conn, r.caps, r.errs, r.inTx, r.dirty = c, caps, 0, false, false
+	return nil
+}
+
+func skipped(s Step, conn int, why string) StepResult {
+	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: s.Line,
+		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, step: s}
+}

@@ -1,0 +1,248 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/resolver"
+)
+
+// ErrDNS marks a run that stopped because DNS could not answer (timeout,
+// SERVFAIL or REFUSED from every server): the CLI's exit code 3.
+var ErrDNS = errors.New("DNS could not answer")
+
+// Run is the whole probe: resolve the target's MX hosts (unless it names a
+// host), connect to the first reachable one (every one with AllMX), run
+// the plan on each, and summarize. SMTP replies, even 5yz, are findings in
+// the report; the error is for input Run refuses, or ErrDNS. A host that
+// cannot be reached is a HostReport with a status other than "ok".
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	o.setDefaults()
+	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
+
+	type candidate struct {
+		name  string
+		pref  *uint16
+		addrs []string
+	}
+	var cands []candidate
+	domain := o.Domain
+	if o.Target.Direct() {
+		if domain == "" {
+			domain = defaultDomain(o.Target)
+		}
+		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
+	} else {
+		if domain == "" {
+			domain = o.Target.Domain
+		}
+		o.progress("resolving the MX hosts of %s", o.Target.Domain)
+		c := resolver.New(o.DNS)
+		if c.ConfigErr != nil {
+			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
+		}
+		res, err := c.LookupMX(ctx, o.Target.Domain)
+		if err != nil {
+			var re *resolver.Error
+			if errors.As(err, &re) && re.Kind == "input" {
+				return rep, err
+			}
+			rep.MX = &res
+			return rep, fmt.Errorf("%w: %v", ErrDNS, err)
+		}
+		rep.MX = &res
+		if res.Domain != "" && o.Domain == "" {
+			domain = res.Domain // the A-label form: what goes on the wire
+		}
+		switch res.Kind {
+		case resolver.KindNull:
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s publishes a null MX: it accepts no mail (RFC 7505)", res.Domain))
+		case resolver.KindNone:
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
+		}
+		for _, h := range res.Hosts {
+			pref := h.Preference
+			cd := candidate{name: h.Name, pref: &pref}
+			for _, a := range h.Addresses {
+				cd.addrs = append(cd.addrs, a.IP.String())
+			}
+			if len(cd.addrs) == 0 {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no address", h.Name))
+				continue
+			}
+			cands = append(cands, cd)
+		}
+	}
+	rep.Domain = domain
+
+	for _, cd := range cands {
+		probed := false
+		for _, ip := range cd.addrs {
+			if ctx.Err() != nil {
+				break
+			}
+			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
+			rep.Hosts = append(rep.Hosts, h)
+			if h.Verdicts != nil {
+				probed = true
+				break
+			}
+		}
+		if probed && !o.AllMX {
+			break
+		}
+	}
+	for i := range rep.Hosts {
+		if rep.Hosts[i].Verdicts != nil {
+			rep.Verdicts = rep.Hosts[i].Verdicts
+			break
+		}
+	}
+	return rep, nil
+}
+
+func (o *Options) setDefaults() {
+	if o.HELO == "" {
+		o.HELO = DefaultHELO()
+	}
+	if o.From == "" {
+		o.From = "postmaster@" + o.HELO
+	}
+	if o.TLS == "" {
+		o.TLS = string(TLSAuto)
+	}
+	if o.Port == 0 {
+		o.Port = o.Target.Port
+	}
+	if o.Port == 0 {
+		o.Port = 25
+		if o.TLS == string(TLSImplicit) {
+			o.Port = 465
+		}
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Random == "" {
+		o.Random = RandomLocalPart()
+	}
+}
+
+// defaultDomain is the mail domain to use at a host given directly: its
+// name, or its address literal (RFC 5321 §4.1.3).
+func defaultDomain(t Target) string {
+	if t.Domain != "" {
+		return t.Domain
+	}
+	ip, err := netip.ParseAddr(t.Host)
+	if err != nil {
+		return t.Host
+	}
+	if ip.Is4() {
+		return "[" + ip.String() + "]"
+	}
+	return "[IPv6:" + ip.String() + "]"
+}
+
+// probeHost runs the plan against one address of one host.
+func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
+	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
+	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}}
+	cfg := Config{
+		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+	}
+	if _, err := netip.ParseAddr(name); err != nil {
+		cfg.ServerName = name
+	}
+	user := o.User
+	if user == "" {
+		user = o.Target.User
+	}
+	in := PlanInput{Domain: domain, User: user, From: o.From, List: o.List, Random: o.Random,
+		VRFY: o.VRFY, RCPT: o.RCPT, Suites: o.Suites}
+	if a, err := netip.ParseAddr(ip); err == nil {
+		if a.Is4() {
+			in.Literal4 = a.String()
+		} else {
+			in.Literal6 = a.String()
+		}
+	}
+	steps := Plan(in)
+
+	var sessions []*Session
+	dial := func(ctx context.Context) (stepConn, connCaps, error) {
+		if len(sessions) == 0 {
+			o.progress("connecting to %s (%s)", name, addr)
+		}
+		s, err := Dial(ctx, cfg)
+		if s != nil {
+			sessions = append(sessions, s)
+		}
+		if len(sessions) <= 1 && h.Status == "" {
+			h.Status = Status(err)
+			if err != nil {
+				h.Error = err.Error()
+			}
+			if s != nil {
+				if g := s.Greeting(); g.Code != 0 || len(g.Lines) > 0 {
+					h.Banner = &g
+				}
+				if e := s.EHLOReply(); e.Code != 0 {
+					h.EHLO = &e
+				}
+				h.Extensions = s.Extensions()
+				h.TLS = s.TLS()
+			}
+		}
+		if err != nil {
+			if s != nil {
+				s.Close()
+			}
+			return nil, connCaps{}, err
+		}
+		size, _ := s.Extensions().Size()
+		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
+	}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
+	res := r.run(ctx, steps)
+	h.Connections = res.Connections
+	for i, s := range sessions {
+		for _, e := range s.Transcript().Entries() {
+			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})
+		}
+	}
+	if res.DialErr != nil {
+		if h.Status == "" {
+			h.Status = Status(res.DialErr)
+			h.Error = res.DialErr.Error()
+		}
+		return h
+	}
+	o.progress("%s: %d steps over %d connections", name, countSent(res.Steps), res.Connections)
+	h.Steps = res.Steps
+	v := Summarize(res.Steps)
+	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil
+	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
+	v.ErrorLimit = res.ErrorLimit
+	h.Verdicts = &v
+	return h
+}
+
+func countSent(steps []StepResult) int {
+	n := 0
+	for _, s := range steps {
+		if s.Outcome != Skipped {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,78 @@
+package probe
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Target
+	}{
+		{"example.com", Target{Kind: TargetDomain, Domain: "example.com"}},
+		{"example.com.", Target{Kind: TargetDomain, Domain: "example.com"}},
+		{"alice@example.com", Target{Kind: TargetAddress, User: "alice", Domain: "example.com"}},
+		{`"a@b"@example.com`, Target{Kind: TargetAddress, User: `"a@b"`, Domain: "example.com"}},
+		{"alice@[127.0.0.1]", Target{Kind: TargetAddress, User: "alice", Domain: "[127.0.0.1]", Host: "127.0.0.1"}},
+		{"mx.example.com:2525", Target{Kind: TargetHost, Host: "mx.example.com", Port: 2525}},
+		{"127.0.0.1:25", Target{Kind: TargetIP, Host: "127.0.0.1", Port: 25}},
+		{"127.0.0.1", Target{Kind: TargetIP, Host: "127.0.0.1"}},
+		{"::1", Target{Kind: TargetIP, Host: "::1"}},
+		{"[::1]:2525", Target{Kind: TargetIP, Host: "::1", Port: 2525}},
+		{"[IPv6:::1]:25", Target{Kind: TargetIP, Host: "::1", Port: 25}},
+		{"[127.0.0.1]", Target{Kind: TargetIP, Host: "127.0.0.1"}},
+		{"bücher.example", Target{Kind: TargetDomain, Domain: "bücher.example"}},
+	}
+	for _, tt := range tests {
+		got, err := ParseTarget(tt.in)
+		tt.want.Input = tt.in
+		if err != nil || got != tt.want {
+			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseTargetErrors(t *testing.T) {
+	tests := []struct{ in, msg string }{
+		{"", "empty target"},
+		{"  ", "empty target"},
+		{"a@", "nothing after the @"},
+		{"@b", "nothing before the @"},
+		{"host:99999", "1 to 65535"},
+		{"host:0", "1 to 65535"},
+		{"host:", "1 to 65535"},
+		{"host:smtp", "1 to 65535"},
+		{"[::1", "without a closing ]"},
+		{"[::1]x", "expected :PORT"},
+		{"[not-an-ip]:25", "not an IP address"},
+		{"[IPv6:127.0.0.1]", "not an IPv6 address"},
+		{"2001:db8::1:25x", "in brackets"},
+		{"exa mple.com", "white space"},
+		{"example..com", "empty label"},
+		{"-bad.example", "hyphen"},
+		{"a/b.example", "cannot contain"},
+		{"example.com\r\nMAIL FROM:<x>", "carriage return (CR) at position 12"},
+		{"a\x00b", "NUL byte at position 2"},
+		{"alice@" + strings.Repeat("a", 64) + ".com", "63"},
+	}
+	for _, tt := range tests {
+		_, err := ParseTarget(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("ParseTarget(%q) error = %v; want one containing %q", tt.in, err, tt.msg)
+		}
+		if err != nil && strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("ParseTarget(%q): error is not one line: %q", tt.in, err)
+		}
+	}
+}
+
+func TestCheckLine(t *testing.T) {
+	if err := CheckLine("HELO name", "ok.example"); err != nil {
+		t.Errorf("CheckLine refused a clean name: %v", err)
+	}
+	err := CheckLine("--from", "a@b\nRSET")
+	if err == nil || !strings.Contains(err.Error(), "--from has a line feed (LF) at position 4") {
+		t.Errorf("CheckLine = %v", err)
+	}
+}

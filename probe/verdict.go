@@ -1,0 +1,426 @@
+package probe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Outcome is what the server did with one step, by reply class.
+type Outcome string
+
+// The outcomes of a step.
+const (
+	Accepted     Outcome = "accepted"     // 2yz (or 3yz)
+	Deferred     Outcome = "deferred"     // 4yz: try again later
+	Rejected     Outcome = "rejected"     // 5yz
+	NoReply      Outcome = "no-reply"     // the connection failed before a reply
+	Skipped      Outcome = "skipped"      // not sent: a need was not advertised, or the run ended
+	Inconclusive Outcome = "inconclusive" // a reply with no valid code
+)
+
+// Conformance says whether an outcome is what RFC 5321 asks.
+type Conformance string
+
+// The conformance judgments of a step.
+const (
+	Conforms    Conformance = "conforms" // what the RFC asks
+	Lenient     Conformance = "lenient"  // accepted what the RFC forbids
+	TooStrict   Conformance = "strict"   // rejected what the RFC says must be accepted
+	Policy      Conformance = "policy"   // rejected for policy, which the RFC allows
+	Transient   Conformance = "transient"
+	Informative Conformance = "info" // judged by comparison, or the RFC allows either
+	NotJudged   Conformance = "not-judged"
+)
+
+// outcomeOf classifies a reply code.
+func outcomeOf(code int) Outcome {
+	switch code / 100 {
+	case 2, 3:
+		return Accepted
+	case 4:
+		return Deferred
+	case 5:
+		return Rejected
+	}
+	return Inconclusive
+}
+
+// isSyntaxCode tells whether a code says the line itself was wrong rather
+// than the request refused: 500/501 (syntax), 555 (parameter).
+func isSyntaxCode(code int) bool {
+	return code == 500 || code == 501 || code == 555
+}
+
+// JudgeStep gives one step's outcome, conformance and the sentence that
+// explains it, from its reply code. code 0 means no reply.
+func JudgeStep(s Step, code int) (Outcome, Conformance, string) {
+	if code == 0 {
+		return NoReply, NotJudged, "no reply: the connection ended before the server answered"
+	}
+	o := outcomeOf(code)
+	what := s.Case
+	if o == Inconclusive {
+		return o, NotJudged, fmt.Sprintf("inconclusive: %d is not a valid reply code", code)
+	}
+	if o == Deferred {
+		return o, Transient, fmt.Sprintf("deferred: %s drew a temporary %d; nothing about syntax can be concluded", what, code)
+	}
+	switch s.Expect {
+	case ExpectAccept:
+		if o == Accepted {
+			return o, Conforms, fmt.Sprintf("ok: accepted %s, as %s asks", what, s.Ref)
+		}
+		if isSyntaxCode(code) {
+			return o, TooStrict, fmt.Sprintf("strict: rejected %s with %d, though %s says it must be accepted", what, code, s.Ref)
+		}
+		return o, TooStrict, fmt.Sprintf("rejected %s with %d, though %s says it must be accepted", what, code, s.Ref)
+	case ExpectValid:
+		if o == Accepted {
+			return o, Conforms, fmt.Sprintf("ok: accepted %s, which %s allows", what, s.Ref)
+		}
+		if isSyntaxCode(code) {
+			return o, TooStrict, fmt.Sprintf("strict: rejected %s as a syntax error (%d), though %s allows it", what, code, s.Ref)
+		}
+		return o, Policy, fmt.Sprintf("policy: rejected %s with %d; the syntax is valid (%s), the refusal is the server's choice", what, code, s.Ref)
+	case ExpectReject:
+		if o == Accepted {
+			return o, Lenient, fmt.Sprintf("lenient: accepted %s, which %s does not allow", what, s.Ref)
+		}
+		if len(s.Codes) > 0 && !slices.Contains(s.Codes, code) {
+			return o, Conforms, fmt.Sprintf("ok: rejected %s with %d (%s names %s)", what, code, s.Ref, codeList(s.Codes))
+		}
+		return o, Conforms, fmt.Sprintf("ok: rejected %s with %d, as %s asks", what, code, s.Ref)
+	case ExpectEither:
+		if o == Accepted {
+			return o, Informative, fmt.Sprintf("accepted %s; %s lets a server accept or refuse it", what, s.Ref)
+		}
+		return o, Informative, fmt.Sprintf("rejected %s with %d; %s lets a server refuse it", what, code, s.Ref)
+	}
+	return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
+}
+
+func codeList(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = fmt.Sprint(c)
+	}
+	return strings.Join(s, " or ")
+}
+
+// The VRFY/EXPN policies (RFC 5321 §3.5.3, §7.3).
+const (
+	PolicyReveals      = "reveals"       // 250/251 for a real mailbox: it confirms mailboxes
+	PolicyLeaks        = "leaks"         // real and random mailboxes get different answers: enumeration possible
+	PolicyHides        = "hides"         // 252 for both, what §7.3 asks of a server that will not verify
+	PolicyDisabled     = "disabled"      // 500/502: common, but §7.3 says such a server MUST answer 252
+	PolicyRefuses      = "refuses"       // 550/553/554 for both, also against §7.3
+	PolicyAuthRequired = "auth-required" // 530
+	PolicyUnknown      = "unknown"
+)
+
+// PolicyVerdict is a VRFY or EXPN policy with the evidence that decided it.
+type PolicyVerdict struct {
+	Policy     string `json:"policy"`
+	Form       Form   `json:"form,omitempty"`        // the argument form judged on
+	RealCode   int    `json:"real_code,omitempty"`   // reply to the mailbox that must exist
+	RandomCode int    `json:"random_code,omitempty"` // reply to the random one
+	Reason     string `json:"reason"`
+}
+
+// formPair is the replies to the real and the random mailbox in one form.
+type formPair struct {
+	form         Form
+	real, random int // 0 when not asked or no reply
+}
+
+// JudgePolicy decides a VRFY (or EXPN) policy by comparing, form by form,
+// the reply for a mailbox that must exist with the reply for one that
+// cannot. It judges on the first form the server parses (neither reply a
+// syntax error), since servers differ in the forms they accept.
+func JudgePolicy(pairs []formPair) PolicyVerdict {
+	var all []int
+	for _, p := range pairs {
+		for _, c := range []int{p.real, p.random} {
+			if c != 0 {
+				all = append(all, c)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return PolicyVerdict{Policy: PolicyUnknown, Reason: "no reply to compare"}
+	}
+	for _, p := range pairs {
+		if p.real == 0 || p.random == 0 || unusable(p.real) || unusable(p.random) {
+			continue
+		}
+		v := PolicyVerdict{Form: p.form, RealCode: p.real, RandomCode: p.random}
+		switch {
+		case p.real == 250 || p.real == 251:
+			v.Policy = PolicyReveals
+			v.Reason = fmt.Sprintf("%d for a real mailbox: the server confirms mailboxes", p.real)
+		case p.real/100 == 4 || p.random/100 == 4:
+			v.Policy = PolicyUnknown
+			v.Reason = fmt.Sprintf("temporary reply (%d, %d): nothing can be concluded", p.real, p.random)
+		case p.real != p.random:
+			v.Policy = PolicyLeaks
+			v.Reason = fmt.Sprintf("%d for a real mailbox but %d for a random one: anyone can tell which mailboxes exist", p.real, p.random)
+		case p.real == 252:
+			v.Policy = PolicyHides
+			v.Reason = "252 for both a real and a random mailbox, as RFC 5321 §7.3 asks of a server that will not verify"
+		case refusal(p.real):
+			v.Policy = PolicyRefuses
+			v.Reason = fmt.Sprintf("%d for both a real and a random mailbox; RFC 5321 §7.3 asks for 252 instead", p.real)
+		default:
+			v.Policy = PolicyUnknown
+			v.Reason = fmt.Sprintf("%d for both mailboxes", p.real)
+		}
+		return v
+	}
+	// No form was parsed: the command itself is off, or gated.
+	switch {
+	case slices.Contains(all, 530):
+		return PolicyVerdict{Policy: PolicyAuthRequired, Reason: "530: the server answers only after authentication"}
+	case everyOf(all, func(c int) bool { return c == 500 || c == 502 }):
+		return PolicyVerdict{Policy: PolicyDisabled, Reason: fmt.Sprintf("%d to every form: the command is turned off; RFC 5321 §7.3 asks for 252 instead", all[0])}
+	case everyOf(all, refusal):
+		return PolicyVerdict{Policy: PolicyRefuses, Reason: fmt.Sprintf("%d to every form; RFC 5321 §7.3 asks for 252 instead", all[0])}
+	}
+	return PolicyVerdict{Policy: PolicyUnknown, Reason: "no argument form drew a comparable pair of replies"}
+}
+
+// unusable: a reply that says the command or its argument form was not
+// taken, so it tells nothing about the mailbox.
+func unusable(code int) bool {
+	return code == 500 || code == 501 || code == 502 || code == 504 || code == 530 || code == 555 || code == 421
+}
+
+func refusal(code int) bool { return code == 550 || code == 553 || code == 554 }
+
+func everyOf(codes []int, f func(int) bool) bool {
+	for _, c := range codes {
+		if !f(c) {
+			return false
+		}
+	}
+	return len(codes) > 0
+}
+
+// The envelope syntax verdicts.
+const (
+	SyntaxStrict  = "strict"  // every form RFC 5321 forbids was rejected
+	SyntaxLenient = "lenient" // a path without angle brackets was accepted
+	SyntaxMixed   = "mixed"   // brackets required, another forbidden form tolerated
+	SyntaxUnknown = "unknown"
+)
+
+// SyntaxVerdict is the envelope_syntax verdict with the cases that decided it.
+type SyntaxVerdict struct {
+	Verdict  string   `json:"verdict"`
+	Deciding []string `json:"deciding"` // step names: those accepted for lenient/mixed, those rejected for strict
+	Reason   string   `json:"reason"`
+}
+
+// Verdicts are the summary verdicts of one host.
+type Verdicts struct {
+	VRFYPolicy         *PolicyVerdict `json:"vrfy_policy"`
+	EXPNPolicy         *PolicyVerdict `json:"expn_policy"`
+	EnvelopeSyntax     *SyntaxVerdict `json:"envelope_syntax"`
+	CatchAll           *bool          `json:"catch_all"`
+	PostmasterAccepted *bool          `json:"postmaster_accepted"`
+	STARTTLS           bool           `json:"starttls"`
+	SMTPUTF8           bool           `json:"smtputf8"`
+	ErrorLimit         *int           `json:"error_limit"` // errors before the server disconnected, if it did
+}
+
+// Summarize derives the summary verdicts from a host's step results.
+func Summarize(results []StepResult) Verdicts {
+	var v Verdicts
+	has := func(role Role) bool {
+		for _, r := range results {
+			if r.step.Role == role && r.Outcome != Skipped {
+				return true
+			}
+		}
+		return false
+	}
+	if has(RoleVRFYReal) {
+		p := JudgePolicy(pairsOf(results, RoleVRFYReal, RoleVRFYRandom))
+		v.VRFYPolicy = &p
+	}
+	if has(RoleEXPNList) {
+		p := JudgePolicy(pairsOf(results, RoleEXPNList, RoleEXPNRandom))
+		v.EXPNPolicy = &p
+	}
+	if has(RoleSyntax) {
+		s := judgeSyntax(results)
+		v.EnvelopeSyntax = &s
+	}
+	v.CatchAll = judgeCatchAll(results)
+	v.PostmasterAccepted = judgePostmaster(results)
+	return v
+}
+
+func pairsOf(results []StepResult, realRole, randomRole Role) []formPair {
+	var pairs []formPair
+	index := map[Form]int{}
+	for _, r := range results {
+		if r.step.Role != realRole && r.step.Role != randomRole {
+			continue
+		}
+		i, ok := index[r.step.Form]
+		if !ok {
+			i = len(pairs)
+			index[r.step.Form] = i
+			pairs = append(pairs, formPair{form: r.step.Form})
+		}
+		if r.step.Role == realRole {
+			pairs[i].real = r.code()
+		} else {
+			pairs[i].random = r.code()
+		}
+	}
+	return pairs
+}
+
+// judgeSyntax: a forbidden form counts as rejected only if the reply says
+// syntax (500/501/553/555) or the well-formed line of the same command was
+// accepted; otherwise a 550 may be mere policy and proves nothing.
+func judgeSyntax(results []StepResult) SyntaxVerdict {
+	baseline := map[string]bool{}
+	for _, r := range results {
+		if r.step.Role == RoleMailBaseline || r.step.Role == RoleRcptBaseline {
+			baseline[string(r.step.Command)] = r.Outcome == Accepted
+		}
+	}
+	var accepted, rejected []string
+	bracketsAccepted := false
+	for _, r := range results {
+		if r.step.Role != RoleSyntax {
+			continue
+		}
+		switch r.Outcome {
+		case Accepted:
+			accepted = append(accepted, r.Name)
+			if strings.HasSuffix(r.Name, "-no-brackets") {
+				bracketsAccepted = true
+			}
+		case Rejected:
+			c := r.code()
+			if isSyntaxCode(c) || c == 553 || baseline[string(r.step.Command)] && !mailboxOrPolicy(r.Reply.Enhanced) {
+				rejected = append(rejected, r.Name)
+			}
+		}
+	}
+	switch {
+	case bracketsAccepted:
+		return SyntaxVerdict{Verdict: SyntaxLenient, Deciding: accepted, Reason: "a path without angle brackets was accepted (RFC 5321 §4.1.2 requires them)"}
+	case len(accepted) > 0:
+		return SyntaxVerdict{Verdict: SyntaxMixed, Deciding: accepted, Reason: "angle brackets are required, but other forms RFC 5321 forbids were accepted"}
+	case len(rejected) > 0:
+		return SyntaxVerdict{Verdict: SyntaxStrict, Deciding: rejected, Reason: "every form RFC 5321 forbids that was tried was rejected"}
+	}
+	return SyntaxVerdict{Verdict: SyntaxUnknown, Deciding: []string{}, Reason: "no forbidden form drew a conclusive reply"}
+}
+
+// mailboxOrPolicy tells whether an enhanced code blames the mailbox or
+// policy rather than syntax (RFC 3463: X.1.1 no such mailbox, X.1.2 bad
+// domain, X.7.1 not authorized, e.g. relaying denied).
+func mailboxOrPolicy(enhanced string) bool {
+	_, sd, ok := strings.Cut(enhanced, ".")
+	return ok && (sd == "1.1" || sd == "1.2" || sd == "7.1")
+}
+
+// judgeCatchAll compares RCPT of a real mailbox with RCPT of a random one:
+// true when both are accepted, false when the random one is refused.
+// A 2yz at RCPT is not proof of delivery (RFC 5321 §3.3, §7.3), but a
+// server that takes a random name takes everything.
+func judgeCatchAll(results []StepResult) *bool {
+	real, random := 0, 0
+	for _, r := range results {
+		switch r.step.Role {
+		case RoleRcptBaseline:
+			real = r.code()
+		case RoleRcptRandom:
+			random = r.code()
+		}
+	}
+	if real/100 != 2 {
+		return nil
+	}
+	switch random / 100 {
+	case 2:
+		t := true
+		return &t
+	case 5:
+		if isSyntaxCode(random) {
+			return nil
+		}
+		f := false
+		return &f
+	}
+	return nil
+}
+
+// judgePostmaster: true when every postmaster RCPT was accepted, false when
+// one was refused (RFC 5321 §4.5.1 says it must be), nil when none ran.
+func judgePostmaster(results []StepResult) *bool {
+	var v *bool
+	for _, r := range results {
+		if r.step.Role != RolePostmaster {
+			continue
+		}
+		switch r.Outcome {
+		case Accepted:
+			if v == nil {
+				t := true
+				v = &t
+			}
+		case Rejected:
+			f := false
+			return &f
+		}
+	}
+	return v
+}
+
+// The answers about one address the user asked to verify.
+const (
+	AddressExists  = "exists"
+	AddressMissing = "does-not-exist"
+	AddressUnknown = "unknown"
+)
+
+// JudgeAddress says what a reply to VRFY (or RCPT) of one address tells,
+// given the server's policy from the comparison: a 252 proves nothing by
+// itself, but on a server that leaks (252 for real mailboxes, 550 for
+// unknown ones) it is as good as a yes.
+func JudgeAddress(policy *PolicyVerdict, code int) (answer, reason string) {
+	p := PolicyUnknown
+	if policy != nil {
+		p = policy.Policy
+	}
+	switch {
+	case code == 0:
+		return AddressUnknown, "no reply"
+	case code == 250 || code == 251:
+		return AddressExists, fmt.Sprintf("%d: the server confirms the mailbox", code)
+	case code/100 == 4:
+		return AddressUnknown, fmt.Sprintf("%d: a temporary answer; try again later", code)
+	case code == 252 && p == PolicyLeaks && policy.RealCode == 252:
+		return AddressExists, fmt.Sprintf("252, the answer this server gives real mailboxes (a random one got %d)", policy.RandomCode)
+	case code == 252:
+		return AddressUnknown, "252: the server will not confirm or deny the mailbox (RFC 5321 §3.5.3)"
+	case (code == 550 || code == 551 || code == 553) && (p == PolicyLeaks || p == PolicyReveals):
+		return AddressMissing, fmt.Sprintf("%d, the answer this server gives mailboxes that do not exist", code)
+	case code == 500 || code == 502:
+		return AddressUnknown, fmt.Sprintf("%d: VRFY is turned off on this server", code)
+	case code == 501:
+		return AddressUnknown, "501: the server did not accept the argument's form"
+	case code == 530:
+		return AddressUnknown, "530: the server answers only after authentication"
+	case code/100 == 5:
+		return AddressUnknown, fmt.Sprintf("%d: refused, but this server refuses real and random mailboxes alike", code)
+	}
+	return AddressUnknown, fmt.Sprintf("%d: not a reply that tells", code)
+}

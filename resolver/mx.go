@@ -1,0 +1,404 @@
+package resolver
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Kinds of Result: how the domain tells senders where its mail goes.
+const (
+	KindExplicit = "explicit" // MX records (RFC 5321 §5.1)
+	KindImplicit = "implicit" // no MX, but the domain has an address: MX 0 to itself
+	KindNull     = "null"     // MX 0 . : no mail accepted (RFC 7505)
+	KindNone     = "none"     // NXDOMAIN, or NODATA for MX and addresses
+	KindLiteral  = "literal"  // an address literal: no DNS involved
+)
+
+// Result is where mail for a domain goes, with what DNS said on the way.
+type Result struct {
+	Domain string `json:"domain"` // A-label form, no trailing dot
+	Input  string `json:"input"`  // as given
+	Kind   string `json:"kind"`
+	// Code names the Finding: explicit, implicit, null, nxdomain, nodata
+	// or literal.
+	Code  string `json:"code"`
+	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
+	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
+	// Server is the server whose answer to the MX query was used.
+	Server string `json:"server,omitempty"`
+	// CNAMEs are the aliases followed from the domain, in order.
+	CNAMEs []string `json:"cnames,omitempty"`
+	TTL    uint32   `json:"ttl"` // of the MX records
+	Hosts  []Host   `json:"hosts"`
+	// TruncatedHosts counts MX records beyond the hosts limit, not
+	// resolved.
+	TruncatedHosts int      `json:"truncated_hosts"`
+	Warnings       []string `json:"warnings"`
+	Queries        []Query  `json:"queries"`
+	Finding        Finding  `json:"finding"`
+}
+
+// Host is one mail host: an MX target, or the domain itself for an
+// implicit MX.
+type Host struct {
+	Name       string `json:"host"` // no trailing dot
+	Preference uint16 `json:"preference"`
+	Implicit   bool   `json:"implicit"`
+	TTL        uint32 `json:"ttl"` // of the MX record
+	// CNAMEs are aliases followed from the host name (an MX target should
+	// have none: RFC 2181 §10.3).
+	CNAMEs    []string  `json:"cnames,omitempty"`
+	Addresses []Address `json:"addresses"`
+	// TruncatedAddresses counts addresses beyond the per-host limit.
+	TruncatedAddresses int      `json:"truncated_addresses"`
+	Warnings           []string `json:"warnings"`
+	// Error is set when DNS could not answer for the host's addresses.
+	Error string `json:"error,omitempty"`
+	// ErrorKind is the Finding code of Error.
+	ErrorKind string `json:"error_kind,omitempty"`
+}
+
+// Address is one address of a host.
+type Address struct {
+	IP  netip.Addr `json:"ip"`
+	TTL uint32     `json:"ttl"`
+	// PTR is the reverse lookup, when asked for (CheckPTR).
+	PTR *PTR `json:"ptr,omitempty"`
+}
+
+// Usable reports whether any host has an address to deliver to.
+func (r *Result) Usable() bool {
+	for _, h := range r.Hosts {
+		if len(h.Addresses) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// DNSFailed reports whether some host's addresses could not be looked up
+// because DNS did not answer (as opposed to the host having none).
+func (r *Result) DNSFailed() bool {
+	for _, h := range r.Hosts {
+		if h.Error != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// DeliveryOrder is the order a sending MTA tries the hosts: by preference,
+// random among equal preferences (RFC 5321 §5.1). rng may be nil.
+func (r *Result) DeliveryOrder(rng *rand.Rand) []Host {
+	hosts := slices.Clone(r.Hosts)
+	shuffle := rand.Shuffle
+	if rng != nil {
+		shuffle = rng.Shuffle
+	}
+	for i := 0; i < len(hosts); {
+		j := i
+		for j < len(hosts) && hosts[j].Preference == hosts[i].Preference {
+			j++
+		}
+		group := hosts[i:j]
+		shuffle(len(group), func(a, b int) { group[a], group[b] = group[b], group[a] })
+		i = j
+	}
+	return hosts
+}
+
+// LookupMX finds where mail for domain goes (RFC 5321 §5.1): its MX hosts
+// in preference order, each with its A and AAAA addresses, or the domain
+// itself when it has no MX but an address, or the null MX (RFC 7505).
+// NXDOMAIN and NODATA are Results of kind "none". The error, an *Error,
+// is only for DNS not answering: every server timed out, failed or
+// refused, or CNAMEs loop; the partial Result still lists the queries.
+func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err error) {
+	res = Result{Input: domain, Hosts: []Host{}, Warnings: []string{}, Queries: []Query{}}
+	d, err := ParseDomain(domain)
+	if err != nil {
+		return res, &Error{Kind: "input", Cause: err.Error()}
+	}
+	if d.Literal.IsValid() {
+		res.Domain, res.Kind, res.Code = domain, KindLiteral, "literal"
+		res.Hosts = []Host{{Name: domain, Addresses: []Address{{IP: d.Literal}}, Warnings: []string{}}}
+		res.Finding = Explain(res.Code)
+		return res, nil
+	}
+	res.Domain = d.Name
+	l := c.newLookup()
+	defer func() { res.Queries = l.snapshot() }()
+
+	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
+	res.CNAMEs = mx.chain
+	if err != nil {
+		return res, err
+	}
+	res.Rcode, res.AD, res.Server, res.TTL = rcodeName(mx.rcode), mx.ad, mx.server, minTTL(mx.rrs)
+	switch {
+	case mx.rcode == dns.RcodeNameError:
+		res.Kind, res.Code = KindNone, "nxdomain"
+	case len(mx.rrs) == 0:
+		err = c.implicitMX(ctx, l, &res, mx)
+	default:
+		err = c.explicitMX(ctx, l, &res, mx.rrs)
+	}
+	res.Finding = Explain(res.Code)
+	return res, err
+}
+
+// implicitMX handles a domain with no MX records: if it has an address it
+// is its own mail host at preference 0 (RFC 5321 §5.1), else NODATA.
+func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrsetAnswer) error {
+	final := res.Domain
+	if n := len(mx.chain); n > 0 {
+		final = mx.chain[n-1]
+	}
+	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
+	if err := c.resolveHost(ctx, l, &h, final); err != nil {
+		return err
+	}
+	if len(h.Addresses) == 0 {
+		if h.Error != "" {
+			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
+		}
+		res.Kind, res.Code = KindNone, "nodata"
+		return nil
+	}
+	h.Warnings = slices.DeleteFunc(h.Warnings, func(w string) bool { return strings.Contains(w, "MX target") })
+	res.Kind, res.Code = KindImplicit, "implicit"
+	res.Hosts = []Host{h}
+	return nil
+}
+
+// explicitMX handles an MX RRset: the null MX, sorting, the host limit,
+// then every host's addresses.
+func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []dns.RR) error {
+	var hosts []Host
+	nulls := 0
+	seen := map[string]int{}
+	for _, rr := range rrs {
+		mx, ok := rr.(*dns.MX)
+		if !ok {
+			continue
+		}
+		name := strings.ToLower(strings.TrimSuffix(mx.Mx, "."))
+		if name == "" {
+			nulls++
+			if mx.Preference != 0 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("null MX record with preference %d; RFC 7505 §3 specifies preference 0", mx.Preference))
+			}
+			continue
+		}
+		if i, dup := seen[name]; dup {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("MX target %s appears more than once; only preference %d counts", name, min(hosts[i].Preference, mx.Preference)))
+			hosts[i].Preference = min(hosts[i].Preference, mx.Preference)
+			continue
+		}
+		seen[name] = len(hosts)
+		hosts = append(hosts, Host{Name: name, Preference: mx.Preference, TTL: mx.Hdr.Ttl, Warnings: []string{}, Addresses: []Address{}})
+	}
+	if nulls > 0 && len(hosts) == 0 {
+		res.Kind, res.Code = KindNull, "null"
+		return nil
+	}
+	res.Kind, res.Code = KindExplicit, "explicit"
+	if nulls > 0 {
+		res.Warnings = append(res.Warnings, "null MX (MX 0 .) published together with other MX records: a misconfiguration (RFC 7505 §3); senders ignore the null MX and use the other hosts")
+	}
+	slices.SortStableFunc(hosts, func(a, b Host) int {
+		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Name, b.Name))
+	})
+	if max := c.maxHosts(); len(hosts) > max {
+		res.TruncatedHosts = len(hosts) - max
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d MX records; only the first %d by preference were resolved, %d left out", len(hosts), max, res.TruncatedHosts))
+		hosts = hosts[:max]
+	}
+	for i := range hosts {
+		if ipAsName(hosts[i].Name) {
+			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is an IP address written as a name; RFC 5321 §5.1 requires a host name, and senders look it up as a name")
+		}
+	}
+	sem := make(chan struct{}, parallelQueries/2)
+	var wg sync.WaitGroup
+	for i := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+			}
+			c.resolveHost(ctx, l, &hosts[i], hosts[i].Name)
+		}()
+	}
+	wg.Wait()
+	res.Hosts = hosts
+	if !res.Usable() && !res.DNSFailed() {
+		res.Warnings = append(res.Warnings, "no MX host has an address: mail to this domain cannot be delivered")
+	}
+	return nil
+}
+
+// resolveHost looks up A and AAAA for name concurrently into h. A lookup
+// DNS could not answer is recorded in h.Error; the returned error is only
+// for a context that ended.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) error {
+	types := []uint16{dns.TypeA, dns.TypeAAAA}
+	answers := make([]rrsetAnswer, len(types))
+	errs := make([]error, len(types))
+	var wg sync.WaitGroup
+	for i, t := range types {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i], errs[i] = l.resolve(ctx, name, t)
+		}()
+	}
+	wg.Wait()
+	nx := true
+	for i, a := range answers {
+		if errs[i] != nil {
+			e := errs[i].(*Error)
+			if h.Error == "" {
+				h.Error, h.ErrorKind = e.Error(), e.Kind
+			}
+			h.Warnings = append(h.Warnings, fmt.Sprintf("%s lookup failed: %s", dns.TypeToString[types[i]], Explain(e.Kind).Meaning))
+			nx = false
+			continue
+		}
+		if len(a.chain) > len(h.CNAMEs) {
+			h.CNAMEs = a.chain
+		}
+		if a.rcode != dns.RcodeNameError {
+			nx = false
+		}
+		for _, rr := range a.rrs {
+			ip := rrIP(rr)
+			if !ip.IsValid() {
+				continue
+			}
+			if len(h.Addresses) >= c.maxAddresses() {
+				h.TruncatedAddresses++
+				continue
+			}
+			h.Addresses = append(h.Addresses, Address{IP: ip, TTL: rr.Header().Ttl})
+		}
+	}
+	if h.Addresses == nil {
+		h.Addresses = []Address{}
+	}
+	if len(h.CNAMEs) > 0 {
+		h.Warnings = append(h.Warnings, fmt.Sprintf("MX target is an alias (CNAME) for %s; RFC 2181 §10.3 and RFC 5321 §5.1 forbid that, some senders refuse it; followed here", h.CNAMEs[len(h.CNAMEs)-1]))
+	}
+	if h.TruncatedAddresses > 0 {
+		h.Warnings = append(h.Warnings, fmt.Sprintf("%d addresses; only %d kept", len(h.Addresses)+h.TruncatedAddresses, len(h.Addresses)))
+	}
+	if len(h.Addresses) == 0 && h.Error == "" {
+		what := "has no A or AAAA record"
+		if nx {
+			what = "does not exist (NXDOMAIN)"
+		}
+		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
+	}
+	return ctx.Err()
+}
+
+func (c *Client) maxHosts() int {
+	if c.MaxHosts > 0 {
+		return c.MaxHosts
+	}
+	return DefaultMaxHosts
+}
+
+func (c *Client) maxAddresses() int {
+	if c.MaxAddresses > 0 {
+		return c.MaxAddresses
+	}
+	return DefaultMaxAddresses
+}
+
+func minTTL(rrs []dns.RR) uint32 {
+	var ttl uint32
+	for i, rr := range rrs {
+		if t := rr.Header().Ttl; i == 0 || t < ttl {
+			ttl = t
+		}
+	}
+	return ttl
+}
+
+// rrsetAnswer is the records of one type at the end of a CNAME chain.
+type rrsetAnswer struct {
+	rrs    []dns.RR // of the asked type, owned by the final name
+	chain  []string // CNAME targets followed, no trailing dots
+	rcode  int
+	ad     bool
+	server string
+}
+
+// resolve asks for name/qtype and follows CNAMEs, in the answer or by
+// asking again, up to MaxCNAMEChain with loop detection (RFC 1034 §3.6.2).
+func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
+	var out rrsetAnswer
+	cur := strings.ToLower(dns.Fqdn(name))
+	seen := map[string]bool{cur: true}
+	asked := map[string]bool{}
+	for {
+		asked[cur] = true
+		a, err := l.exchange(ctx, cur, qtype)
+		if err != nil {
+			return out, err
+		}
+		out.rcode, out.ad, out.server = a.msg.Rcode, a.msg.AuthenticatedData, a.server
+		for {
+			var rrs []dns.RR
+			next := ""
+			for _, rr := range a.msg.Answer {
+				if !strings.EqualFold(rr.Header().Name, cur) {
+					continue
+				}
+				if rr.Header().Rrtype == qtype {
+					rrs = append(rrs, rr)
+				} else if c, ok := rr.(*dns.CNAME); ok && next == "" {
+					next = strings.ToLower(dns.Fqdn(c.Target))
+				}
+			}
+			if len(rrs) > 0 {
+				out.rrs = rrs
+				return out, nil
+			}
+			if next == "" {
+				break
+			}
+			if seen[next] {
+				return out, &Error{Kind: "cname-loop", Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Cause: "CNAME loop through " + strings.TrimSuffix(next, ".")}
+			}
+			if len(out.chain) >= MaxCNAMEChain {
+				return out, &Error{Kind: "cname-chain-too-long", Name: strings.TrimSuffix(name, "."), Type: dns.TypeToString[qtype], Cause: fmt.Sprintf("more than %d CNAMEs", MaxCNAMEChain)}
+			}
+			seen[next] = true
+			out.chain = append(out.chain, strings.TrimSuffix(next, "."))
+			cur = next
+		}
+		if asked[cur] {
+			return out, nil // the answer for cur itself: NODATA or NXDOMAIN
+		}
+		// the chain left the answer (another zone): ask for its end
+	}
+}
+
+func (l *lookup) snapshot() []Query {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.queries)
+}
