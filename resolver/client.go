@@ -43,6 +43,9 @@ const (
 type Client struct {
 	// Servers are "host:port" addresses, tried in order.
 	Servers []string
+	// Timeout, when non-zero, bounds a whole LookupMX or CheckPTR, on top
+	// of the context's own deadline.
+	Timeout time.Duration
 	// QueryTimeout bounds one attempt at one server (DefaultQueryTimeout
 	// when zero); the context deadline bounds everything.
 	QueryTimeout time.Duration
@@ -109,6 +112,14 @@ func ServerAddr(s string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// withTimeout applies c.Timeout to ctx.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Timeout > 0 {
+		return context.WithTimeout(ctx, c.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
 func (c *Client) queryTimeout() time.Duration {
 	if c.QueryTimeout > 0 {
 		return c.QueryTimeout
@@ -144,6 +155,7 @@ type Error struct {
 	Cause string // per-server detail
 }
 
+// Error says what was asked and how each server failed.
 func (e *Error) Error() string {
 	if e.Name == "" {
 		return e.Cause
@@ -203,7 +215,10 @@ func (l *lookup) markFailed(server string) {
 }
 
 // exchange asks every server in turn for name/qtype until one gives an
-// answer (NOERROR or NXDOMAIN).
+// answer (NOERROR or NXDOMAIN). The first round gives each server at most
+// QueryTimeout, so a dead server is passed over quickly; when every server
+// only timed out and time is left, a second round gives them what remains,
+// for slow servers and lost packets.
 func (l *lookup) exchange(ctx context.Context, name string, qtype uint16) (answer, error) {
 	tname := dns.TypeToString[qtype]
 	if l.c.ConfigErr != nil {
@@ -212,22 +227,36 @@ func (l *lookup) exchange(ctx context.Context, name string, qtype uint16) (answe
 	if len(l.c.Servers) == 0 {
 		return answer{}, &Error{Kind: "config", Cause: "no DNS server to ask"}
 	}
-	servers := l.serverOrder()
 	var causes []string
 	kind := ""
-	for i, server := range servers {
-		if err := ctx.Err(); err != nil {
-			kind = ctxKind(err)
-			causes = append(causes, "out of time before asking "+server)
+	for round := range 2 {
+		servers := l.serverOrder()
+		onlyTimeouts := true
+		for i, server := range servers {
+			if err := ctx.Err(); err != nil {
+				kind = ctxKind(err)
+				causes = append(causes, "out of time before asking "+server)
+				onlyTimeouts = false
+				break
+			}
+			limit := l.c.queryTimeout()
+			if round > 0 {
+				limit = 0
+			}
+			msg, k, cause := l.ask(ctx, server, name, qtype, len(servers)-i, limit)
+			if msg != nil {
+				return answer{msg: msg, server: server}, nil
+			}
+			kind = k
+			causes = append(causes, server+": "+cause)
+			l.markFailed(server)
+			if k != "timeout" {
+				onlyTimeouts = false
+			}
+		}
+		if _, ok := ctx.Deadline(); !onlyTimeouts || !ok || ctx.Err() != nil {
 			break
 		}
-		msg, k, cause := l.ask(ctx, server, name, qtype, len(servers)-i)
-		if msg != nil {
-			return answer{msg: msg, server: server}, nil
-		}
-		kind = k
-		causes = append(causes, server+": "+cause)
-		l.markFailed(server)
 	}
 	return answer{}, &Error{Kind: kind, Name: strings.TrimSuffix(name, "."), Type: tname, Cause: "no server answered (" + strings.Join(causes, "; ") + ")"}
 }
@@ -241,14 +270,18 @@ func ctxKind(err error) string {
 
 // ask queries one server over UDP, and again over TCP when the UDP answer
 // is truncated. It returns the message to use, or the failure kind.
-func (l *lookup) ask(ctx context.Context, server, name string, qtype uint16, serversLeft int) (*dns.Msg, string, string) {
-	// Leave time for the servers after this one: a dead first server
-	// must not eat the whole budget.
-	d := l.c.queryTimeout()
+//
+// The attempt gets at most limit (none when 0), and leaves an equal share
+// of the time for the servers after it: a dead first server must not eat
+// the whole budget.
+func (l *lookup) ask(ctx context.Context, server, name string, qtype uint16, serversLeft int, limit time.Duration) (*dns.Msg, string, string) {
+	d := limit
 	if dl, ok := ctx.Deadline(); ok {
-		if share := time.Until(dl) / time.Duration(serversLeft); share < d {
+		if share := time.Until(dl) / time.Duration(serversLeft); d == 0 || share < d {
 			d = share
 		}
+	} else if d == 0 {
+		d = l.c.queryTimeout()
 	}
 	actx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()

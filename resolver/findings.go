@@ -13,6 +13,8 @@ type Finding struct {
 var findings = []Finding{
 	{"explicit", "The domain publishes MX records; senders try the hosts in order of preference, lowest first, picking at random among equal preferences.",
 		"Nothing to fix. Every MX host should have an A or AAAA record and accept mail for the domain.", []string{"RFC 5321 §5.1"}},
+	{"no-address", "The domain publishes MX records, but none of the MX hosts has an A or AAAA record, so there is nowhere to deliver. Senders bounce the mail (often 5.4.4, unable to route) or defer it.",
+		"Give the MX hosts addresses, or point the MX records at hosts that have them. An MX target must be a host name with an address, not an alias or an IP address.", []string{"RFC 5321 §5.1", "RFC 3463 §3.5"}},
 	{"implicit", "The domain has no MX records but has an address, so senders deliver to the domain's own address as if it had MX 0 pointing at itself.",
 		"Fine if that host runs a mail server. Otherwise publish MX records, or a null MX (MX 0 .) if the domain takes no mail.", []string{"RFC 5321 §5.1"}},
 	{"null", "The domain publishes a null MX: it accepts no mail at all. Senders bounce at once, typically with 556 5.1.10 (recipient domain has a null MX), and receivers may refuse it as a sender domain (550 5.7.27).",

@@ -61,8 +61,9 @@ func TestMisbehavingDNS(t *testing.T) {
 			r, err := c.LookupMX(ctx, tc.domain)
 			elapsed := time.Since(start)
 			t.Logf("%s: %v (%s), %d queries", tc.name, elapsed.Round(time.Millisecond), errOr(err, r.Kind), len(r.Queries))
-			// Ending on time is the behaviour under test, not a speed target.
-			if elapsed > budget+500*time.Millisecond {
+			// Ending on time is the behaviour under test, not a speed
+			// target: the slack only absorbs a loaded machine.
+			if elapsed > budget+2*time.Second {
 				t.Errorf("took %v, budget %v", elapsed, budget)
 			}
 			if len(r.Queries) == 0 {
@@ -133,5 +134,60 @@ func TestCanceledContext(t *testing.T) {
 	var e *resolver.Error
 	if !errors.As(err, &e) || e.Kind != "canceled" {
 		t.Fatalf("error %v, want canceled", err)
+	}
+}
+
+// TestClientTimeout checks that Client.Timeout bounds a lookup whose
+// context has no deadline.
+func TestClientTimeout(t *testing.T) {
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Silent: true})
+	c := resolver.New([]string{s.Addr()})
+	c.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := c.LookupMX(context.Background(), "explicit.mx.test")
+	var e *resolver.Error
+	if !errors.As(err, &e) || e.Kind != "timeout" {
+		t.Fatalf("error %v, want timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v with Timeout 300ms", d)
+	}
+}
+
+// TestAddressLookupFailures: the MX answer is fine but address lookups
+// fail; the host carries the error and, with no address anywhere, so
+// does the lookup of an implicit MX.
+func TestAddressLookupFailures(t *testing.T) {
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Rcode: dns.RcodeServerFailure, Types: []uint16{dns.TypeA, dns.TypeAAAA}})
+	c := resolver.New([]string{s.Addr()})
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	r, err := c.LookupMX(ctx, "explicit.mx.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Usable() || !r.DNSFailed() || r.Hosts[0].ErrorKind != "servfail" {
+		t.Errorf("usable %v, DNS failed %v, host error %q", r.Usable(), r.DNSFailed(), r.Hosts[0].ErrorKind)
+	}
+	_, err = c.LookupMX(ctx, "implicit.mx.test")
+	var e *resolver.Error
+	if !errors.As(err, &e) || e.Kind != "servfail" {
+		t.Errorf("implicit MX with failing address lookups: %v, want a servfail Error", err)
+	}
+}
+
+// TestSlowServerWithinBudget: a server slower than the per-query limit
+// (2s) is asked again with the time left, and its answer is used.
+func TestSlowServerWithinBudget(t *testing.T) {
+	t.Parallel()
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{Delay: 2500 * time.Millisecond, Types: []uint16{dns.TypeMX}})
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	r, err := resolver.New([]string{s.Addr()}).LookupMX(ctx, "explicit.mx.test")
+	if err != nil {
+		t.Fatalf("LookupMX: %v", err)
+	}
+	if !r.Usable() || r.Queries[0].Outcome != "timeout" || r.Queries[1].Outcome != "answer" {
+		t.Errorf("usable %v, queries %+v", r.Usable(), r.Queries[:2])
 	}
 }

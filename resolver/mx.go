@@ -3,6 +3,7 @@ package resolver
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -20,6 +21,9 @@ const (
 	KindNull     = "null"     // MX 0 . : no mail accepted (RFC 7505)
 	KindNone     = "none"     // NXDOMAIN, or NODATA for MX and addresses
 	KindLiteral  = "literal"  // an address literal: no DNS involved
+	// KindUnresolved is set when LookupMX returns an error: DNS did not
+	// answer, so nothing is known.
+	KindUnresolved = "unresolved"
 )
 
 // Result is where mail for a domain goes, with what DNS said on the way.
@@ -27,8 +31,9 @@ type Result struct {
 	Domain string `json:"domain"` // A-label form, no trailing dot
 	Input  string `json:"input"`  // as given
 	Kind   string `json:"kind"`
-	// Code names the Finding: explicit, implicit, null, nxdomain, nodata
-	// or literal.
+	// Code names the Finding: explicit, no-address (MX records whose
+	// hosts have no address), implicit, null, nxdomain, nodata or literal;
+	// when Kind is unresolved, the Error's Kind.
 	Code  string `json:"code"`
 	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
 	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
@@ -125,6 +130,7 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 	res = Result{Input: domain, Hosts: []Host{}, Warnings: []string{}, Queries: []Query{}}
 	d, err := ParseDomain(domain)
 	if err != nil {
+		res.Kind, res.Code, res.Finding = KindUnresolved, "input", Explain("input")
 		return res, &Error{Kind: "input", Cause: err.Error()}
 	}
 	if d.Literal.IsValid() {
@@ -134,9 +140,17 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 		return res, nil
 	}
 	res.Domain = d.Name
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	l := c.newLookup()
 	defer func() { res.Queries = l.snapshot() }()
 
+	defer func() {
+		var e *Error
+		if errors.As(err, &e) {
+			res.Kind, res.Code, res.Finding = KindUnresolved, e.Kind, e.Finding()
+		}
+	}()
 	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
 	res.CNAMEs = mx.chain
 	if err != nil {
@@ -163,9 +177,7 @@ func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrse
 		final = mx.chain[n-1]
 	}
 	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
-	if err := c.resolveHost(ctx, l, &h, final); err != nil {
-		return err
-	}
+	c.resolveHost(ctx, l, &h, final)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" {
 			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
@@ -223,8 +235,11 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 		hosts = hosts[:max]
 	}
 	for i := range hosts {
-		if ipAsName(hosts[i].Name) {
+		switch {
+		case ipAsName(hosts[i].Name):
 			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is an IP address written as a name; RFC 5321 §5.1 requires a host name, and senders look it up as a name")
+		case !isHostName(hosts[i].Name):
+			hosts[i].Warnings = append(hosts[i].Warnings, "MX target is not a valid host name (letters, digits and hyphens only, RFC 5321 §2.3.5); senders may refuse it")
 		}
 	}
 	sem := make(chan struct{}, parallelQueries/2)
@@ -244,15 +259,15 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	wg.Wait()
 	res.Hosts = hosts
 	if !res.Usable() && !res.DNSFailed() {
+		res.Code = "no-address"
 		res.Warnings = append(res.Warnings, "no MX host has an address: mail to this domain cannot be delivered")
 	}
 	return nil
 }
 
 // resolveHost looks up A and AAAA for name concurrently into h. A lookup
-// DNS could not answer is recorded in h.Error; the returned error is only
-// for a context that ended.
-func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) error {
+// DNS could not answer is recorded in h.Error and h.ErrorKind.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) {
 	types := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]rrsetAnswer, len(types))
 	errs := make([]error, len(types))
@@ -310,7 +325,6 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 		}
 		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
 	}
-	return ctx.Err()
 }
 
 func (c *Client) maxHosts() int {

@@ -104,10 +104,10 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "chain10.mx.test", errKind: "cname-chain-too-long"},
-	{domain: "iptarget.mx.test", kind: "explicit", code: "explicit", hosts: []string{"127.0.0.1"},
+	{domain: "iptarget.mx.test", kind: "explicit", code: "no-address", hosts: []string{"127.0.0.1"},
 		hostWarn: map[string]string{"127.0.0.1": "IP address written as a name"},
 		warnings: []string{"no MX host has an address"}},
-	{domain: "noaddr.mx.test", kind: "explicit", code: "explicit",
+	{domain: "noaddr.mx.test", kind: "explicit", code: "no-address",
 		hosts:    []string{"missing.noaddr.mx.test", "empty.noaddr.mx.test"},
 		warnings: []string{"no MX host has an address"},
 		hostWarn: map[string]string{"missing.noaddr.mx.test": "does not exist (NXDOMAIN)", "empty.noaddr.mx.test": "has no A or AAAA"}},
@@ -186,6 +186,9 @@ func runMXCases(t *testing.T, addr string) {
 				}
 				if e.Finding().Meaning == "" {
 					t.Errorf("no explanation for %s", e.Kind)
+				}
+				if r.Kind != "unresolved" || r.Code != tc.errKind || r.Finding.Code != tc.errKind || len(r.Queries) == 0 {
+					t.Errorf("partial result: kind %q code %q finding %q, %d queries", r.Kind, r.Code, r.Finding.Code, len(r.Queries))
 				}
 				return
 			}
@@ -361,7 +364,7 @@ func TestParseDomain(t *testing.T) {
 			t.Errorf("ParseDomain(%q) = %v, %v; want literal %s", in, d.Literal, err, want)
 		}
 	}
-	bad := []string{"", ".", "..", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
+	bad := []string{"", ".", "..", "192.0.2.1", "::1", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
 		"[300.1.1.1]", "under_score.example", "-lead.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
 	for _, in := range bad {
 		if d, err := resolver.ParseDomain(in); err == nil {
@@ -392,7 +395,7 @@ func TestFindingsComplete(t *testing.T) {
 			t.Errorf("finding %+v is incomplete", f)
 		}
 	}
-	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input"} {
+	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address"} {
 		if resolver.Explain(code).Meaning == "" {
 			t.Errorf("no finding for %s", code)
 		}

@@ -45,6 +45,13 @@ func ParseDomain(s string) (Domain, error) {
 	if name == "" || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
 		return d, fmt.Errorf("%q has an empty label", s)
 	}
+	if ip, err := netip.ParseAddr(name); err == nil {
+		lit := "[" + name + "]"
+		if ip.Is6() {
+			lit = "[IPv6:" + name + "]"
+		}
+		return d, fmt.Errorf("%q is an IP address, not a domain; write it as the address literal %s", s, lit)
+	}
 	ascii, err := idna.Lookup.ToASCII(name)
 	if err != nil {
 		return d, fmt.Errorf("%q is not a valid domain name: %v", s, err)
@@ -95,4 +102,20 @@ func parseLiteral(s string) (netip.Addr, error) {
 func ipAsName(name string) bool {
 	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
 	return err == nil
+}
+
+// isHostName reports whether name is made of LDH labels (RFC 1123 §2.1,
+// RFC 5321 §2.3.5): what an MX target must be.
+func isHostName(name string) bool {
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -32,6 +32,8 @@ type PTR struct {
 // checks each name forward, filling Address.PTR and appending the queries
 // to r.Queries.
 func (c *Client) CheckPTR(ctx context.Context, r *Result) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
 	l := c.newLookup()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, parallelQueries)

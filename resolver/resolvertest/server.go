@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,14 @@ type Behavior struct {
 	Truncate bool
 	// NoTCP serves UDP only: TCP connections to the port are refused.
 	NoTCP bool
+	// Types, when set, limits Rcode, Delay, Malformed and Truncate to
+	// queries of these types; others are answered from the zone.
+	Types []uint16
+}
+
+// applies reports whether the misbehaviour applies to a query of qtype.
+func (b Behavior) applies(qtype uint16) bool {
+	return len(b.Types) == 0 || slices.Contains(b.Types, qtype)
 }
 
 // Server is an authoritative DNS server on 127.0.0.1, UDP and TCP on the
@@ -62,20 +71,11 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listenPair(!b.NoTCP)
 	if err != nil {
 		return nil, err
 	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
 	s := &Server{addr: pc.LocalAddr().String(), zone: z, behavior: b, stop: make(chan struct{})}
-	var l net.Listener
-	if !b.NoTCP {
-		l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			pc.Close()
-			return nil, fmt.Errorf("resolvertest: TCP on the UDP port %d: %w", port, err)
-		}
-	}
 	if b.Silent {
 		s.serveSilent(pc, l)
 		return s, nil
@@ -99,6 +99,30 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// listenPair binds UDP on a port the kernel picks and, when withTCP, TCP
+// on the same port. The port can be taken for TCP by someone else, so it
+// tries again with a new one a few times.
+func listenPair(withTCP bool) (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		if !withTCP {
+			return pc, nil, nil
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("resolvertest: no port free for both UDP and TCP: %w", lastErr)
 }
 
 func (s *Server) startServer(srv *dns.Server) {
@@ -170,7 +194,7 @@ func StartBehavior(t testing.TB, zone string, b Behavior) *Server {
 	t.Helper()
 	s, err := NewServerBehavior(zone, b)
 	if err != nil {
-		t.Fatalf("resolvertest: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -199,6 +223,9 @@ func (s *Server) Close() error {
 // ServeDNS answers one query according to the server's behaviour.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	b := s.behavior
+	if len(req.Question) == 1 && !b.applies(req.Question[0].Qtype) {
+		b = Behavior{}
+	}
 	if b.Delay > 0 {
 		select {
 		case <-time.After(b.Delay):

@@ -44,7 +44,7 @@ func ParseZone(text string) (*Zone, error) {
 		}
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("resolvertest: zone: %w", err)
+		return nil, fmt.Errorf("resolvertest: %w", err)
 	}
 	return z, nil
 }
