@@ -1,5 +1,11 @@
 package explain
 
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
 // Found is one SMTP reply found in free text (a transcript, a bounce, an MTA
 // log line).
 type Found struct {
@@ -8,9 +14,592 @@ type Found struct {
 	Enhanced   string  // enhanced status code, if any
 	Text       string  // the reply's text after the codes
 	Context    Command // the command it answered, when the text tells
+	// Inferred is set when the text gave only an enhanced status code
+	// (a DSN "Status: 5.1.1" or Sendmail's "dsn=5.1.1" with no SMTP reply
+	// beside it): Code is then the class's generic code (250, 450 or 550),
+	// not one a server sent.
+	Inferred bool
 }
 
-// FindReplies finds every SMTP reply in text, in order.
+// Limits on the work FindReplies does, so that any input is handled in time
+// linear in its size.
+const (
+	// MaxFindInput is how much of the text FindReplies examines; the rest
+	// is ignored. A megabyte holds thousands of log lines or a large bounce.
+	MaxFindInput = 1 << 20
+	// maxFound caps the number of replies reported.
+	maxFound = 10000
+	// maxFold is how many continuation lines one reply may span.
+	maxFold = 50
+)
+
+// replyAt matches a basic code, optionally followed by an enhanced code
+// (RFC 5321 §4.2 Reply-code: first digit 2-5, second 0-5; RFC 3463 §2),
+// at the start of the string.
+var replyAt = regexp.MustCompile(`^([2-5][0-5][0-9])(?:([- ])\s*([245]\.[0-9]{1,3}\.[0-9]{1,3}))?(?:[- ]|$)`)
+
+// replyPair finds a basic code followed by an enhanced code anywhere in a
+// line ("... 550 5.1.1 ..."): the pair is distinctive enough to need no
+// introducer. The class digits must agree, checked in code.
+var replyPair = regexp.MustCompile(`(?:^|[^\w.:/-])([2-5][0-5][0-9])[- ]([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[\s,;:]|$)`)
+
+// introducer finds the phrases after which MTAs and NDRs quote a reply, so
+// that a bare code there ("said: 550 Unknown user") is taken as a reply.
+var introducer = regexp.MustCompile(`(?i)(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
+
+// eximAfter is Exim's "SMTP error from remote mail server after RCPT
+// TO:<a@b>:" (also "remote mailer", "pipelined", "end of data",
+// "initial connection"); the reply follows, on the same line or the next.
+var eximAfter = regexp.MustCompile(`(?i)SMTP error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)?:(?:\s+|$)`)
+
+// postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
+// RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
+var postfixReject = regexp.MustCompile(`(?i)\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([A-Z-]+) from [^ ]*\]: `)
+
+// inReplyTo is how Postfix names the command a remote reply answered.
+var inReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to ([^)]{1,40}?)(?: command)?\)`)
+
+// sendmailRuleset names the command Sendmail's check rulesets answer.
+var sendmailRuleset = regexp.MustCompile(`ruleset=check_(rcpt|mail|relay|data|eoh|eom|vrfy|expn|etrn|helo)`)
+
+// dsnOnly finds an enhanced code given without an SMTP reply: the DSN
+// "Status:" field (RFC 3464 §2.3.4) and Sendmail's "dsn=" log field.
+var dsnOnly = regexp.MustCompile(`(?i)(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
+
+// Transcript markers: what tools print before a server or client line
+// (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
+// "S:"/"C:" in RFCs and many tools).
+var (
+	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|server:|<)\s*`)
+	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|client:)\s*`)
+	// timestampLead is a leading time stamp some transcripts carry.
+	timestampLead = regexp.MustCompile(`^\s*(?:\[?[0-9][0-9:.\-/T+Z]*[0-9Z]\]?\s+){1,2}`)
+)
+
+// line is one physical line of the input: its offsets and text.
+type line struct {
+	start, end int // end excludes the line break
+	s          string
+}
+
+func splitLines(text string) []line {
+	var out []line
+	for start := 0; start <= len(text); {
+		i := strings.IndexByte(text[start:], '\n')
+		end := len(text)
+		if i >= 0 {
+			end = start + i
+		}
+		e := end
+		if e > start && text[e-1] == '\r' {
+			e--
+		}
+		out = append(out, line{start: start, end: e, s: text[start:e]})
+		if i < 0 {
+			break
+		}
+		start = end + 1
+	}
+	return out
+}
+
+// FindReplies finds every SMTP reply in text, in order: lines of an SMTP
+// transcript (bare, or marked "S:", "<<<", "<-" as tools print them, with
+// a multi-line reply collapsed into one Found), replies quoted in bounces
+// (DSN Diagnostic-Code and Status fields, Exchange and Outlook NDR text)
+// and in Postfix, Exim and Sendmail logs. Context is set when the text
+// says which command drew the reply: the last client command of a
+// transcript, Postfix's "(in reply to RCPT TO command)", Exim's "after
+// MAIL FROM:<…>", Sendmail's "ruleset=check_rcpt".
+//
+// Only the first MaxFindInput bytes are examined and at most 10000
+// replies reported; the work is linear in the input examined. A number
+// counts as a reply code only where a reply can stand: at the start of a
+// transcript line, after a phrase that introduces a reply ("said:",
+// "reply=", "smtp;"…), or directly followed by an enhanced code of the
+// same class. Time stamps, PIDs, ports, IP octets and sizes do not match.
 func FindReplies(text string) []Found {
-	return nil
+	if len(text) > MaxFindInput {
+		text = text[:MaxFindInput]
+	}
+	lines := splitLines(text)
+	f := finder{text: text, lines: lines, lastCmd: Unknown}
+	f.hasClient = f.anyClientLine()
+	for f.i = 0; f.i < len(lines) && len(f.out) < maxFound; {
+		f.scanLine()
+	}
+	return f.out
+}
+
+type finder struct {
+	text      string
+	lines     []line
+	i         int // the current line
+	out       []Found
+	hasClient bool    // the text has client command lines: it is a transcript
+	lastCmd   Command // the last client command seen
+	seenCmd   bool
+}
+
+func (f *finder) anyClientLine() bool {
+	for _, ln := range f.lines {
+		if _, ok := clientCommand(ln.s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// clientCommand tells whether s is a line a client sent, and which command.
+func clientCommand(s string) (Command, bool) {
+	if loc := clientMark.FindStringIndex(s); loc != nil {
+		return CommandOf(s[loc[1]:]), true
+	}
+	if ts := timestampLead.FindStringIndex(s); ts != nil {
+		if loc := clientMark.FindStringIndex(s[ts[1]:]); loc != nil {
+			return CommandOf(s[ts[1]+loc[1]:]), true
+		}
+	}
+	// A bare upper-case verb line, as in a pasted raw transcript.
+	fields := strings.Fields(s)
+	if len(fields) == 0 || len(s) > 600 || s[0] == ' ' || s[0] == '\t' {
+		return "", false
+	}
+	verb := fields[0]
+	switch {
+	case strings.HasPrefix(verb, "MAIL") && strings.HasPrefix(strings.ToUpper(s), "MAIL FROM:"),
+		strings.HasPrefix(verb, "RCPT") && strings.HasPrefix(strings.ToUpper(s), "RCPT TO:"):
+		return CommandOf(s), true
+	case verb == "EHLO" || verb == "HELO" || verb == "LHLO" || verb == "VRFY" || verb == "EXPN" || verb == "AUTH" || verb == "BDAT":
+		if len(fields) <= 3 {
+			return CommandOf(s), true
+		}
+	case verb == "DATA" || verb == "QUIT" || verb == "RSET" || verb == "NOOP" || verb == "STARTTLS" || verb == "HELP":
+		if len(fields) == 1 {
+			return CommandOf(s), true
+		}
+	}
+	return "", false
+}
+
+// scanLine looks for replies on the current line and advances f.i past
+// every line it used.
+func (f *finder) scanLine() {
+	ln := f.lines[f.i]
+	if cmd, ok := clientCommand(ln.s); ok {
+		f.lastCmd, f.seenCmd = cmd, true
+		f.i++
+		return
+	}
+	if f.lineStartReply(ln) {
+		return
+	}
+	f.inLineReplies(ln)
+	f.i++
+}
+
+// lineStartReply handles a transcript line that begins with a reply code,
+// possibly after a server marker or time stamp, and collapses the
+// continuation lines of a multi-line reply (RFC 5321 §4.2.1).
+func (f *finder) lineStartReply(ln line) bool {
+	off, marked := serverOffset(ln.s)
+	m := replyAt.FindStringSubmatchIndex(ln.s[off:])
+	if m == nil {
+		return false
+	}
+	codeStr := ln.s[off+m[2] : off+m[3]]
+	code, _ := strconv.Atoi(codeStr)
+	enh := ""
+	if m[6] >= 0 {
+		enh = ln.s[off+m[6] : off+m[7]]
+		if enh[0] != codeStr[0] {
+			enh = "" // class mismatch: keep it in the text, report no enhanced code
+		}
+	}
+	// A bare unmarked line needs letters in its text or an enhanced code,
+	// so that a line holding only a number is not taken for a reply.
+	if !marked && enh == "" {
+		rest := ln.s[off+3:]
+		if strings.IndexFunc(rest, isLetter) < 0 {
+			return false
+		}
+	}
+	start := ln.start + off
+	var parts []string
+	last := f.i
+	cont := len(ln.s) > off+3 && ln.s[off+3] == '-'
+	parts = append(parts, replyBody(ln.s[off:], codeStr, enh))
+	for cont && last+1 < len(f.lines) && last+1-f.i <= maxFold {
+		next := f.lines[last+1]
+		noff, _ := serverOffset(next.s)
+		rest := next.s[noff:]
+		if !strings.HasPrefix(rest, codeStr) || (len(rest) > 3 && rest[3] != '-' && rest[3] != ' ') {
+			break
+		}
+		last++
+		parts = append(parts, replyBody(rest, codeStr, enh))
+		cont = len(rest) > 3 && rest[3] == '-'
+	}
+	end := f.lines[last].end
+	// In a transcript a reply answers the last client command; one before
+	// any command is the greeting (RFC 5321 §3.1).
+	ctx := Unknown
+	switch {
+	case f.seenCmd:
+		ctx = f.lastCmd
+	case f.hasClient || marked:
+		ctx = Greeting
+	}
+	body := cleanText(strings.Join(parts, " "), codeStr, enh)
+	if enh == "" {
+		enh = trailingEnhancedOf(body, codeStr)
+	}
+	f.add(Found{Start: start, End: end, Code: code, Enhanced: enh, Text: body, Context: ctx})
+	f.i = last + 1
+	return true
+}
+
+// serverOffset returns where the reply starts on a transcript line, after
+// any server marker or time stamp, and whether a marker was there.
+func serverOffset(s string) (int, bool) {
+	off := 0
+	if ts := timestampLead.FindStringIndex(s); ts != nil {
+		if loc := serverMark.FindStringIndex(s[ts[1]:]); loc != nil && loc[1] > 0 {
+			return ts[1] + loc[1], true
+		}
+	}
+	if loc := serverMark.FindStringIndex(s); loc != nil && loc[1] > 0 && strings.TrimSpace(s[:loc[1]]) != "" {
+		return loc[1], true
+	}
+	return off, false
+}
+
+// replyBody strips the codes from one reply line.
+func replyBody(s, code, enh string) string {
+	s = s[len(code):]
+	if len(s) > 0 && (s[0] == '-' || s[0] == ' ') {
+		s = s[1:]
+	}
+	if enh != "" {
+		t := strings.TrimLeft(s, " ")
+		if strings.HasPrefix(t, enh) {
+			s = t[len(enh):]
+		}
+	}
+	return s
+}
+
+func isLetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') }
+
+// inLineReplies finds replies quoted inside a line: after an introducer,
+// Exim's "after CMD:", Postfix's "reject: CMD from …:", or as a code and
+// enhanced-code pair.
+func (f *finder) inLineReplies(ln line) {
+	pos, found := 0, false
+	for pos < len(ln.s) && len(f.out) < maxFound {
+		at, ctx, ok := f.nextCandidate(ln.s, pos)
+		if !ok {
+			break
+		}
+		// The reply may continue on the next lines: Exim puts it on the
+		// line after "after RCPT TO:<…>:", Postfix bounces wrap it.
+		next, used := f.replyFrom(ln, at, ctx)
+		if !used {
+			pos = at + 1
+			continue
+		}
+		pos, found = next, true
+		if f.i >= len(f.lines) || f.lines[f.i].start != ln.start {
+			return // the reply spanned later lines; f.i already moved
+		}
+	}
+	if !found {
+		f.dsnOnlyReply(ln)
+	}
+}
+
+// nextCandidate finds, from pos, the next place a reply code may start on s
+// and the context the surrounding words give it.
+func (f *finder) nextCandidate(s string, pos int) (at int, ctx Command, ok bool) {
+	best := -1
+	ctx = Unknown
+	consider := func(i int, c Command) {
+		if i >= pos && (best < 0 || i < best) {
+			best, ctx = i, c
+		}
+	}
+	rest := s[pos:]
+	if m := introducer.FindStringIndex(rest); m != nil {
+		c := Unknown
+		if strings.Contains(strings.ToLower(rest[m[0]:m[1]]), "refused to talk") {
+			c = Greeting
+		}
+		consider(pos+m[1], c)
+	}
+	if m := eximAfter.FindStringSubmatchIndex(rest); m != nil {
+		consider(pos+m[1], contextFromPhrase(rest[m[2]:m[3]]))
+	}
+	if m := postfixReject.FindStringSubmatchIndex(rest); m != nil {
+		consider(pos+m[1], contextFromPhrase(rest[m[2]:m[3]]))
+	}
+	if m := replyPair.FindStringSubmatchIndex(rest); m != nil {
+		consider(pos+m[2], Unknown)
+	}
+	if best < 0 {
+		return 0, Unknown, false
+	}
+	if ctx == Unknown {
+		if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
+			ctx = contextFromPhrase(m[1])
+		}
+	}
+	return best, ctx, true
+}
+
+// replyFrom reads a reply starting at byte at of line ln (or, when the line
+// ends there, at the start of the next indented line). It reports where
+// scanning of ln resumes, and whether a reply was found.
+func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
+	s := ln.s[at:]
+	lineIdx := f.i
+	base := ln.start + at
+	if strings.TrimSpace(s) == "" && f.i+1 < len(f.lines) {
+		// Exim bounce: the reply is on the next, indented line.
+		nl := f.lines[f.i+1]
+		t := strings.TrimLeft(nl.s, " \t")
+		if len(t) == len(nl.s) {
+			return 0, false
+		}
+		lineIdx = f.i + 1
+		base = nl.start + len(nl.s) - len(t)
+		s = t
+	}
+	m := replyAt.FindStringSubmatchIndex(s)
+	if m == nil {
+		return 0, false
+	}
+	codeStr := s[m[2]:m[3]]
+	code, _ := strconv.Atoi(codeStr)
+	enh := ""
+	if m[6] >= 0 {
+		enh = s[m[6]:m[7]]
+		if enh[0] != codeStr[0] {
+			enh = ""
+		}
+	}
+	// Gather the body: the rest of this line, then indented continuation
+	// lines while the reply is visibly unfinished.
+	pieces := []span{{s, base, base + len(s)}}
+	lastLine := lineIdx
+	joined := s
+	for n := 0; n < maxFold && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at]+joined, f.lines[lastLine+1].s); n++ {
+		lastLine++
+		nl := f.lines[lastLine]
+		pieces = append(pieces, span{nl.s, nl.start, nl.end})
+		joined += "\n" + nl.s
+	}
+	// Cut trailers and find where the reply ends.
+	body := joined
+	cut := len(body)
+	if loc := inReplyTo.FindStringSubmatchIndex(body); loc != nil {
+		ctx = contextFromPhrase(body[loc[2]:loc[3]])
+		cut = loc[0]
+	}
+	if i := strings.Index(body[:cut], "; from=<"); i >= 0 {
+		cut = i
+	}
+	if i := strings.LastIndex(body[:cut], "'"); i >= 0 && strings.Contains(strings.ToLower(ln.s[:at]), "returned '") {
+		cut = i
+	}
+	body = body[:cut]
+	body = strings.TrimRight(body, " \t\r\n")
+	body = trimUnbalanced(body)
+	// Map the cut back to an absolute offset.
+	endAbs := absOffset(pieces, len(body))
+	text := cleanText(replyBody(body, codeStr, enh), codeStr, enh)
+	if enh == "" {
+		enh = trailingEnhancedOf(text, codeStr)
+	}
+	f.add(Found{Start: base, End: endAbs, Code: code, Enhanced: enh, Text: text, Context: ctx})
+	if lastLine != f.i {
+		f.i = lastLine + 1
+		return 0, true
+	}
+	return at + len(body), true
+}
+
+// span is a piece of a reply quoted over several lines, with its absolute
+// offsets in the input.
+type span struct {
+	text     string
+	from, to int
+}
+
+// absOffset maps an offset in joined (pieces' texts joined by "\n") back to
+// an absolute offset in the input.
+func absOffset(pieces []span, n int) int {
+	for _, p := range pieces {
+		if n <= len(p.text) {
+			return p.from + n
+		}
+		n -= len(p.text) + 1
+	}
+	last := pieces[len(pieces)-1]
+	return last.to
+}
+
+// wantsContinuation tells whether a reply quoted so far in joined (with
+// the words before it on its first line) goes on
+// in next: next is indented, is not a new reply or header field, and the
+// reply has not ended (Postfix's "(in reply to …)" ends it).
+func wantsContinuation(joined, next string) bool {
+	if next == "" || (next[0] != ' ' && next[0] != '\t') {
+		return false
+	}
+	t := strings.TrimSpace(next)
+	if t == "" || inReplyTo.MatchString(joined) {
+		return false
+	}
+	if _, ok := clientCommand(next); ok {
+		return false
+	}
+	if loc := serverMark.FindStringIndex(next); loc != nil && strings.TrimSpace(next[:loc[1]]) != "" {
+		return false
+	}
+	// A Postfix bounce wraps until "(in reply to"; a folded DSN field
+	// continues while indented. Both are indented text.
+	return strings.Contains(strings.ToLower(joined), "said:") || strings.Contains(joined, "in reply") ||
+		folded(joined)
+}
+
+// folded reports whether joined is a DSN header field whose value may be
+// folded onto indented lines (RFC 5322 §2.2.3).
+func folded(joined string) bool {
+	l := strings.ToLower(strings.TrimSpace(joined))
+	return strings.HasPrefix(l, "diagnostic-code:") || strings.Contains(l, "smtp;")
+}
+
+// trimUnbalanced drops closing parentheses that close something opened
+// before the reply ("status=bounced (host … said: 550 …)").
+func trimUnbalanced(s string) string {
+	for {
+		switch {
+		case strings.HasSuffix(s, ")") && strings.Count(s, ")") > strings.Count(s, "("):
+		case strings.HasSuffix(s, ">") && strings.Count(s, ">") > strings.Count(s, "<"):
+		default:
+			return s
+		}
+		s = strings.TrimRight(s[:len(s)-1], " ")
+	}
+}
+
+// dsnOnlyReply reports a "Status: 5.1.1" or "dsn=5.1.1" that stands without
+// a reply in its paragraph (RFC 3464 §2.3.4).
+func (f *finder) dsnOnlyReply(ln line) {
+	m := dsnOnly.FindStringSubmatchIndex(ln.s)
+	if m == nil {
+		return
+	}
+	// A DSN's Status field repeats the code of the Diagnostic-Code in the
+	// same recipient block; only a Status with no reply beside it counts.
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ln.s)), "status:") && f.replyNearby() {
+		return
+	}
+	class := ln.s[m[2]:m[3]]
+	enh := ln.s[m[2]:m[7]]
+	code := map[string]int{"2": 250, "4": 450, "5": 550}[class]
+	text := ""
+	if i := strings.Index(ln.s, "stat="); i >= 0 {
+		text = strings.TrimSpace(ln.s[i+len("stat="):])
+	}
+	f.add(Found{Start: ln.start + m[2], End: ln.start + m[7], Code: code, Enhanced: enh, Text: text, Context: Unknown, Inferred: true})
+}
+
+// replyNearby tells whether the paragraph around the current line (up to a
+// blank line, at most maxFold lines each way) holds a reply code.
+func (f *finder) replyNearby() bool {
+	has := func(s string) bool {
+		return replyPair.MatchString(s) || introducer.MatchString(s) && replyAfterIntroducer(s)
+	}
+	if has(f.lines[f.i].s) {
+		return true
+	}
+	for d := -1; d <= 1; d += 2 {
+		for j, n := f.i+d, 0; j >= 0 && j < len(f.lines) && n < maxFold; j, n = j+d, n+1 {
+			s := f.lines[j].s
+			if strings.TrimSpace(s) == "" {
+				break
+			}
+			if has(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func replyAfterIntroducer(s string) bool {
+	m := introducer.FindStringIndex(s)
+	return m != nil && replyAt.MatchString(s[m[1]:])
+}
+
+// contextFromPhrase maps the words MTAs use for a command ("RCPT TO",
+// "end of data", "MAIL", "initial connection", "check_rcpt") to a Command.
+func contextFromPhrase(p string) Command {
+	p = strings.ToLower(strings.TrimSpace(p))
+	switch {
+	case strings.HasPrefix(p, "end of data"), strings.HasPrefix(p, "end-of-message"), strings.HasPrefix(p, "end of message"),
+		p == "eom", p == "eoh", p == "data", strings.HasPrefix(p, "data "):
+		return DATA
+	case strings.HasPrefix(p, "initial connection"), strings.HasPrefix(p, "connect"), strings.HasPrefix(p, "greeting"),
+		strings.HasPrefix(p, "banner"), p == "relay":
+		return Greeting
+	case strings.HasPrefix(p, "rcpt"):
+		return RCPT
+	case strings.HasPrefix(p, "mail"):
+		return MAIL
+	}
+	if c, ok := ParseCommand(strings.Fields(p + " x")[0]); ok {
+		return c
+	}
+	return Unknown
+}
+
+// continuationInText matches the code prefixes a relay leaves inside a
+// folded multi-line reply; they are removed from Found.Text.
+var continuationInText = regexp.MustCompile(`(?:^|\s)([2-5][0-5][0-9])[- ](?:([245]\.[0-9]{1,3}\.[0-9]{1,3})\s+)?`)
+
+// cleanText collapses white space and removes the repeated "550-5.1.1"
+// prefixes of a folded multi-line reply with the same codes.
+func cleanText(s, code, enh string) string {
+	s = continuationInText.ReplaceAllStringFunc(s, func(m string) string {
+		t := strings.TrimSpace(m)
+		if !strings.HasPrefix(t, code) {
+			return m
+		}
+		if (enh != "" && strings.Contains(t, enh)) || (enh == "" && len(t) == 4 && t[3] == '-') {
+			return " "
+		}
+		return m
+	})
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// trailingEnhancedOf returns qmail's trailing "(#5.7.1)" when its class
+// agrees with the basic code.
+func trailingEnhancedOf(text, code string) string {
+	if m := trailingEnhanced.FindStringSubmatch(text); m != nil && m[1][0] == code[0] {
+		return m[1]
+	}
+	return ""
+}
+
+func (f *finder) add(x Found) {
+	if x.Code < 200 || x.Code > 599 || x.End < x.Start {
+		return
+	}
+	if n := len(f.out); n > 0 && x.Start < f.out[n-1].End {
+		return // overlaps the previous reply
+	}
+	f.out = append(f.out, x)
 }
