@@ -1,7 +1,370 @@
 package main
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/resolver"
+)
+
+const whyExamples = `  smtpprobe why --server mx.example.net 'MAIL FROM: <jörg@exämple.com> BODY=8BITMIME'
+                                   # the exact line your software sent; the server's MX hosts
+  smtpprobe why --server 192.0.2.25:587 'RCPT TO:user@example.com'
+                                   # one host; a well-formed MAIL FROM goes first
+  smtpprobe why --server example.net --as rcpt 'user@example.net'
+                                   # just an address, sent as RCPT TO:<user@example.net>
+  printf 'MAIL FROM:\t<a@example.com>\n' | smtpprobe why --server example.net -
+                                   # the line from standard input, byte for byte
+  smtpprobe why --json --server example.net 'MAIL FROM:a@example.com'
+`
+
+// whyDefaultPort is the port dialled when --server names no port: the
+// MX port of RFC 5321 §4.5.4.
+const whyDefaultPort = 25
+
+// whyDNSTimeout bounds the MX resolution of --server.
+const whyDNSTimeout = 30 * time.Second
 
 func runWhy(ctx context.Context, args []string, e *env) int {
-	return usageError(e, "why", "not built yet")
+	fs := newFlagSet("why", "smtpprobe why --server SERVER [flags] LINE|-", whyExamples)
+	server := fs.String("server", "", "the server: a domain (its MX hosts are tried in order), host:port, or an IP address")
+	as := fs.String("as", "", "treat LINE as an address and send it as mail (MAIL FROM:<…>) or rcpt (RCPT TO:<…>)")
+	from := fs.String("from", "", "sender for the MAIL FROM sent before a RCPT TO line (default postmaster@ the HELO name)")
+	helo := fs.String("helo", "", "EHLO name to announce (default localhost)")
+	port := fs.Int("port", whyDefaultPort, "port for MX hosts and for a --server given without one")
+	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
+	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
+	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for each reply")
+	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
+	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
+	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
+	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
+	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	mode, err := parseColorMode(*color)
+	if err != nil {
+		return usageError(e, "why", err.Error())
+	}
+	tm, err := probe.ParseTLSMode(*tlsMode)
+	if err != nil {
+		return usageError(e, "why", "--tls: "+err.Error())
+	}
+	switch {
+	case *server == "":
+		return usageError(e, "why", "--server is required: a domain, host:port or IP address")
+	case fs.NArg() != 1:
+		return usageError(e, "why", fmt.Sprintf("takes exactly one LINE (quote it, or give - to read it from standard input), got %d arguments", fs.NArg()))
+	case *port < 1 || *port > 65535:
+		return usageError(e, "why", fmt.Sprintf("--port must be 1 to 65535, not %d", *port))
+	case *timeout <= 0:
+		return usageError(e, "why", "--timeout must be positive")
+	case *maxAttempts < 1:
+		return usageError(e, "why", "--max-attempts must be at least 1")
+	case *perConn < 1:
+		return usageError(e, "why", "--per-connection must be at least 1")
+	}
+	line := fs.Arg(0)
+	if line == "-" {
+		if line, err = readWhyLine(e.stdin); err != nil {
+			return usageError(e, "why", err.Error())
+		}
+	}
+	if line, err = whyLine(line, *as); err != nil {
+		return usageError(e, "why", err.Error())
+	}
+	if err := probe.CheckWhyLine(line); err != nil {
+		return usageError(e, "why", escapeUntrusted(err.Error()))
+	}
+	for _, s := range []struct{ name, v string }{{"--from", *from}, {"--helo", *helo}} {
+		if i := strings.IndexAny(s.v, "\r\n\x00 <>"); i >= 0 {
+			return usageError(e, "why", fmt.Sprintf("%s has a space, bracket, CR, LF or NUL at byte %d", s.name, i+1))
+		}
+	}
+
+	opts := probe.WhyOptions{
+		Line:          line,
+		Server:        *server,
+		From:          *from,
+		MaxAttempts:   *maxAttempts,
+		PerConnection: *perConn,
+		Session:       probe.Config{HELO: *helo, TLS: tm, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
+	}
+	rep := &probe.WhyReport{SchemaVersion: 1, Line: line, Server: *server, Attempts: []probe.WhyAttempt{}}
+	hosts, kind, err := whyHosts(ctx, *server, *port, *dnsServers)
+	switch {
+	case kind == "usage":
+		return usageError(e, "why", escapeUntrusted(err.Error()))
+	case err != nil:
+		rep.Conclusion = probe.WhyConclusion{Kind: kind, Summary: err.Error()}
+	default:
+		opts.Hosts = hosts
+		r, werr := probe.Why(ctx, opts)
+		var le *probe.LineError
+		if errors.As(werr, &le) {
+			return usageError(e, "why", escapeUntrusted(werr.Error()))
+		}
+		rep = r
+	}
+	code := whyExitCode(rep.Conclusion)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(e.stderr, "smtpprobe why: writing JSON: %v\n", err)
+			return exitUsage
+		}
+		return code
+	}
+	writeWhy(e.stdout, rep, useColor(mode, e.stdout, e.getenv))
+	return code
+}
+
+// whyExitCode: 0 when the line was accepted, as sent or repaired; 1 when
+// no repair made it acceptable (the likely cause is reported) or the
+// domain has no mail host; 3 when DNS could not answer; 4 when no host
+// could be reached.
+func whyExitCode(c probe.WhyConclusion) int {
+	switch {
+	case c.Found():
+		return exitOK
+	case c.Kind == probe.WhyDNSError:
+		return exitDNS
+	case c.Kind == probe.WhyNoConnection:
+		return exitConnection
+	}
+	return exitCheck
+}
+
+// readWhyLine reads the line from standard input: exactly one line, its
+// LF or CRLF ending removed and nothing else touched.
+func readWhyLine(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("no standard input to read the line from")
+	}
+	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("reading standard input: %v", err)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", errors.New("standard input holds no line")
+	}
+	return s, nil
+}
+
+// whyLine builds the command line: LINE as given, or with --as the
+// address wrapped in the command and its angle brackets.
+func whyLine(arg, as string) (string, error) {
+	switch strings.ToLower(as) {
+	case "":
+		return arg, nil
+	case "mail", "rcpt":
+	default:
+		return "", fmt.Errorf("--as must be mail or rcpt, not %q", as)
+	}
+	path := arg
+	if !strings.HasPrefix(path, "<") {
+		path = "<" + path + ">"
+	}
+	if strings.EqualFold(as, "mail") {
+		return "MAIL FROM:" + path, nil
+	}
+	if arg == "" {
+		return "", errors.New("--as rcpt needs an address")
+	}
+	return "RCPT TO:" + path, nil
+}
+
+// whyHosts turns --server into the hosts to try: an IP address or
+// host:port directly; a bare name as a mail domain, by its MX hosts
+// (RFC 5321 §5.1; a host name without MX records falls back to its own
+// address, so a bare host name works too). kind is "usage" for a bad
+// --server, else the conclusion kind of the failure.
+func whyHosts(ctx context.Context, server string, port int, dnsServers []string) ([]probe.WhyHost, string, error) {
+	if i := strings.IndexAny(server, "\r\n\x00 \t"); i >= 0 {
+		return nil, "usage", fmt.Errorf("--server has white space, CR, LF or NUL at byte %d", i+1)
+	}
+	if host, p, err := net.SplitHostPort(server); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, "usage", fmt.Errorf("--server %q: bad port %q", server, p)
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "IPv6:"), ".")
+		if host == "" {
+			return nil, "usage", fmt.Errorf("--server %q names no host", server)
+		}
+		return []probe.WhyHost{{Addr: net.JoinHostPort(host, p), Name: hostName(host)}}, "", nil
+	}
+	bare := strings.TrimSuffix(strings.TrimPrefix(server, "["), "]")
+	if ip, err := netip.ParseAddr(bare); err == nil {
+		return []probe.WhyHost{{Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))}}, "", nil
+	}
+	for _, s := range dnsServers {
+		if _, err := resolver.ServerAddr(s); err != nil {
+			return nil, "usage", fmt.Errorf("--dns: %v", err)
+		}
+	}
+	if _, err := resolver.ParseDomain(server); err != nil {
+		return nil, "usage", fmt.Errorf("--server: %v", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, whyDNSTimeout)
+	defer cancel()
+	res, err := resolver.New(dnsServers).LookupMX(lctx, server)
+	if err != nil {
+		var re *resolver.Error
+		if errors.As(err, &re) && re.Kind == "input" {
+			return nil, "usage", err
+		}
+		return nil, probe.WhyDNSError, fmt.Errorf("DNS could not answer for %s: %v", server, err)
+	}
+	var hosts []probe.WhyHost
+	for _, h := range res.DeliveryOrder(nil) {
+		for _, a := range h.Addresses {
+			hosts = append(hosts, probe.WhyHost{Addr: net.JoinHostPort(a.IP.String(), strconv.Itoa(port)), Name: h.Name})
+		}
+	}
+	if len(hosts) == 0 {
+		what := res.Finding.Meaning
+		if what == "" {
+			what = res.Code
+		}
+		return nil, probe.WhyNoMailHost, fmt.Errorf("%s has no mail host to try (%s); nothing was sent", server, what)
+	}
+	return hosts, "", nil
+}
+
+// hostName is the name for TLS of a host given as host:port: the name
+// itself, nothing for an IP address.
+func hostName(host string) string {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ""
+	}
+	return host
+}
+
+// whyReply renders a reply on one line, server text escaped.
+func whyReply(r *probe.Reply, color bool) string {
+	if r == nil {
+		return "(no reply)"
+	}
+	s := strconv.Itoa(r.Code)
+	if t := r.Text(); t != "" {
+		s += " " + t
+	}
+	return paint(color, r.Code, escapeUntrusted(s))
+}
+
+// writeWhy prints the diagnosis: what was sent where, every attempt, the
+// two replies side by side, and the conclusion in plain words.
+func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
+	esc := escapeUntrusted
+	c := rep.Conclusion
+	fmt.Fprintf(w, "Line:      %s\n", esc(rep.Line))
+	where := esc(rep.Server)
+	if rep.Host != nil {
+		h := esc(rep.Host.Addr)
+		if rep.Host.Name != "" && rep.Host.Name != rep.Server {
+			h += " (" + esc(rep.Host.Name) + ")"
+		}
+		if h != where {
+			where += " → " + h
+		}
+	}
+	fmt.Fprintf(w, "Server:    %s\n", where)
+	for _, he := range rep.HostErrors {
+		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
+	}
+	if rep.Prelude != "" {
+		fmt.Fprintf(w, "Sent first: %s\n", esc(rep.Prelude))
+	}
+	if len(rep.Attempts) > 0 {
+		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
+		width := 0
+		for _, a := range rep.Attempts {
+			width = max(width, len(esc(a.Line)))
+		}
+		width = min(width, 60)
+		for _, a := range rep.Attempts {
+			reply := whyReply(a.Reply, color)
+			switch {
+			case a.Outcome == "prelude-rejected":
+				reply = "MAIL FROM refused: " + whyReply(a.PreludeReply, color)
+			case a.Reply == nil && a.Error != "":
+				reply = "(no reply: " + esc(a.Error) + ")"
+			}
+			tag := ""
+			if len(a.Repairs) > 0 {
+				var names []string
+				for _, r := range a.Repairs {
+					names = append(names, r.Name)
+				}
+				tag = "  [" + strings.Join(names, " + ") + "]"
+			} else if a.N == 1 {
+				tag = "  [as given]"
+			}
+			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, esc(a.Line), reply, tag)
+		}
+	}
+	fmt.Fprintln(w)
+	switch c.Kind {
+	case probe.WhyRepaired:
+		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
+		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
+		if c.Strict != "" {
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+		}
+	case probe.WhySyntaxFixed:
+		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(w, "Then:      %s\n", whyReply(lastReplyTo(rep, c.Fixed), color))
+		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
+	case probe.WhyAcceptedAsSent:
+		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
+		if c.Strict != "" {
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+		}
+	default:
+		if c.Original != nil {
+			fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", esc(c.Summary))
+	if c.Explanation != "" && !c.Found() {
+		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
+	}
+	for _, f := range rep.Findings {
+		fmt.Fprintf(w, "Note: %s (%s)\n", esc(f.Detail), esc(f.Ref))
+	}
+	for _, wn := range c.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
+	}
+}
+
+// lastReplyTo is the reply to the attempt that sent line.
+func lastReplyTo(rep *probe.WhyReport, line string) *probe.Reply {
+	for i := len(rep.Attempts) - 1; i >= 0; i-- {
+		if rep.Attempts[i].Line == line && rep.Attempts[i].Reply != nil {
+			return rep.Attempts[i].Reply
+		}
+	}
+	return nil
+}
+
+func pluralWord(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
+)
+
+// runWhyCLI runs `smtpprobe why args...` with stdin and returns the exit
+// code, stdout and stderr.
+func runWhyCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code := runEnv(context.Background(), append([]string{"why"}, args...), e)
+	return code, out.String(), errb.String()
+}
+
+func startProfile(t *testing.T, name string) *probetest.ProfileServer {
+	t.Helper()
+	p, ok := probetest.ProfileByName(name)
+	if !ok {
+		t.Fatalf("no profile %q", name)
+	}
+	return probetest.StartProfile(t, p)
+}
+
+func TestWhyCLIRepaired(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, errOut := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:a@b")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{
+		"Line:      MAIL FROM:a@b",
+		"Rejected:  501 5.1.7 Bad sender address syntax",
+		"Accepted:  250 2.1.0 Ok",
+		"Send:      MAIL FROM:<a@b>",
+		"[add-angle-brackets]",
+		"RFC 5321 §4.1.2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if errOut != "" {
+		t.Errorf("stderr: %q", errOut)
+	}
+}
+
+func TestWhyCLIAcceptedLenient(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "MAIL FROM: <a@b>")
+	if code != exitOK || !strings.Contains(out, "Accepted:  250") || !strings.Contains(out, "lenient") || strings.Contains(out, "Rejected:") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestWhyCLIOtherCauseExitsOne(t *testing.T) {
+	p, _ := probetest.ProfileByName("postfix-strict")
+	p.RcptReply = "554 5.7.1 <x@y>: Relay access denied"
+	s := probetest.StartProfile(t, p)
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--as", "rcpt", "x@y")
+	if code != exitCheck {
+		t.Errorf("exit %d, want %d", code, exitCheck)
+	}
+	for _, want := range []string{"Line:      RCPT TO:<x@y>", "Sent first: MAIL FROM:<postmaster@localhost>", "Rejected:  554 5.7.1", "relay"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestWhyCLIJSON(t *testing.T) {
+	s := startProfile(t, "rfc-literal")
+	code, out, _ := runWhyCLI(t, "", "--json", "--server", s.Addr(), "--tls", "none", "MAIL FROM: <a@b>")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if doc["schema_version"] != float64(1) || doc["command"] != "mail" || doc["line"] != "MAIL FROM: <a@b>" {
+		t.Errorf("header fields: %v", doc)
+	}
+	attempts, _ := doc["attempts"].([]any)
+	if len(attempts) != 2 {
+		t.Fatalf("attempts: %v", doc["attempts"])
+	}
+	a2 := attempts[1].(map[string]any)
+	if a2["line"] != "MAIL FROM:<a@b>" || a2["outcome"] != "accepted" || a2["connection"] != float64(1) {
+		t.Errorf("attempt 2: %v", a2)
+	}
+	c := doc["conclusion"].(map[string]any)
+	if c["kind"] != "repaired" || c["fixed_line"] != "MAIL FROM:<a@b>" {
+		t.Errorf("conclusion: %v", c)
+	}
+	rs := c["repairs"].([]any)
+	r := rs[0].(map[string]any)
+	if r["name"] != "remove-space-after-colon" || r["ref"] != "RFC 5321 §3.3, §4.1.1.2" || r["rule"] == "" || r["change"] == "" {
+		t.Errorf("repair: %v", r)
+	}
+	orig := c["original"].(map[string]any)
+	acc := c["accepted"].(map[string]any)
+	if orig["code"] != float64(501) || acc["code"] != float64(250) {
+		t.Errorf("replies side by side: %v / %v", orig, acc)
+	}
+	for _, key := range []string{"host", "extensions", "connections"} {
+		if _, ok := doc[key]; !ok {
+			t.Errorf("no %q in %v", key, doc)
+		}
+	}
+}
+
+// TestWhyCLIRefusesCRLFNUL: a line that cannot be one command is refused
+// before any connection, naming the byte.
+func TestWhyCLIRefusesCRLFNUL(t *testing.T) {
+	s := startProfile(t, "lenient")
+	for _, tc := range []struct{ stdin, arg, pos string }{
+		{"", "MAIL FROM:<a@b>\rRSET", "byte 16"},
+		{"", "MAIL FROM:<a\n@b>", "byte 13"},
+		{"", "MAIL FROM:<a\x00@b>", "byte 13"},
+		{"MAIL FROM:<a@b>\r\nDATA\r\n", "-", "byte 16"},
+	} {
+		code, out, errOut := runWhyCLI(t, tc.stdin, "--server", s.Addr(), tc.arg)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, tc.pos) {
+			t.Errorf("%q: exit %d, stderr %q", tc.arg, code, errOut)
+		}
+		if strings.ContainsAny(errOut[:len(errOut)-1], "\r\x00") {
+			t.Errorf("stderr carries the raw control byte: %q", errOut)
+		}
+	}
+	if n := s.Connections(); n != 0 {
+		t.Errorf("%d connections made for refused lines", n)
+	}
+}
+
+func TestWhyCLIStdin(t *testing.T) {
+	s := startProfile(t, "rfc-literal")
+	code, out, _ := runWhyCLI(t, "MAIL FROM:<a@b>\t\r\n", "--json", "--server", s.Addr(), "--tls", "none", "-")
+	var doc struct {
+		Line       string `json:"line"`
+		Conclusion struct {
+			Kind  string `json:"kind"`
+			Fixed string `json:"fixed_line"`
+		} `json:"conclusion"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitOK || doc.Line != "MAIL FROM:<a@b>\t" || doc.Conclusion.Fixed != "MAIL FROM:<a@b>" {
+		t.Errorf("exit %d, %+v", code, doc)
+	}
+}
+
+func TestWhyCLIUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1"},
+		{"--server", "127.0.0.1:1", "MAIL", "FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--as", "vrfy", "a@b"},
+		{"--server", "127.0.0.1:99999", "MAIL FROM:<a@b>"},
+		{"--server", "bad host", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "HELO x"},
+		{"--server", "127.0.0.1:1", "--tls", "sometimes", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--from", "a b@c", "RCPT TO:<a@b>"},
+		{"--server", "127.0.0.1:1", "--max-attempts", "0", "MAIL FROM:<a@b>"},
+		{"--bogus"},
+	} {
+		code, out, errOut := runWhyCLI(t, "", args...)
+		if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "smtpprobe why: ") || strings.Count(errOut, "\n") != 2 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	code, out, _ := runWhyCLI(t, "", "--help")
+	if code != exitOK || !strings.Contains(out, "--server") || !strings.Contains(out, "Examples:") {
+		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+}
+
+func TestWhyCLINoConnectionExitsFour(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	code, out, _ := runWhyCLI(t, "", "--server", addr, "--tls", "none", "MAIL FROM:<a@b>")
+	if code != exitConnection || !strings.Contains(out, "connection-refused") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestWhyCLIEscapesServerText: a hostile reply text reaches the terminal
+// only as visible escapes.
+func TestWhyCLIEscapesServerText(t *testing.T) {
+	p, _ := probetest.ProfileByName("lenient")
+	p.MailReply = "550 5.7.1 \x1b]0;owned\x07 \x1b[2J refused"
+	s := probetest.StartProfile(t, p)
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:<a@b>")
+	if code != exitCheck {
+		t.Errorf("exit %d", code)
+	}
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("raw control bytes in output: %q", out)
+	}
+	if !strings.Contains(out, `\x1b]0;owned\x07`) {
+		t.Errorf("escaped text missing:\n%s", out)
+	}
+}
+
+const whyZone = `$ORIGIN why.test.
+@      300 IN SOA ns.why.test. admin.why.test. 1 3600 600 86400 60
+@      300 IN NS  ns.why.test.
+ns     300 IN A   127.0.0.1
+mail   300 IN MX  10 mx1.why.test.
+mx1    300 IN A   127.0.0.1
+nomail 300 IN MX  0 .
+`
+
+// TestWhyCLIResolvesMX: a bare --server name is a mail domain; its MX
+// host is dialled on --port.
+func TestWhyCLIResolvesMX(t *testing.T) {
+	dnsSrv := resolvertest.Start(t, whyZone)
+	s := startProfile(t, "postfix-strict")
+	_, port, _ := net.SplitHostPort(s.Addr())
+	code, out, errOut := runWhyCLI(t, "", "--json", "--server", "mail.why.test", "--dns", dnsSrv.Addr(), "--port", port, "--tls", "none", "MAIL FROM:a@b")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	var doc struct {
+		Server string `json:"server"`
+		Host   struct {
+			Addr string `json:"addr"`
+			Name string `json:"name"`
+		} `json:"host"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Server != "mail.why.test" || doc.Host.Addr != "127.0.0.1:"+port || doc.Host.Name != "mx1.why.test" {
+		t.Errorf("%+v", doc)
+	}
+
+	// A null MX: nothing to try, exit 1, nothing sent.
+	code, out, _ = runWhyCLI(t, "", "--server", "nomail.why.test", "--dns", dnsSrv.Addr(), "--port", port, "MAIL FROM:a@b")
+	if code != exitCheck || !strings.Contains(out, "no mail host") {
+		t.Errorf("null MX: exit %d\n%s", code, out)
+	}
+	if n := s.Connections(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+func TestWhyCLIDNSFailureExitsThree(t *testing.T) {
+	dnsSrv := resolvertest.StartBehavior(t, whyZone, resolvertest.Behavior{Rcode: dns.RcodeServerFailure})
+	code, out, _ := runWhyCLI(t, "", "--json", "--server", "mail.why.test", "--dns", dnsSrv.Addr(), "MAIL FROM:<a@b>")
+	if code != exitDNS {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	var doc struct {
+		SchemaVersion int `json:"schema_version"`
+		Conclusion    struct {
+			Kind string `json:"kind"`
+		} `json:"conclusion"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.SchemaVersion != 1 || doc.Conclusion.Kind != "dns-error" {
+		t.Errorf("%v %+v\n%s", err, doc, out)
+	}
+}
+
+func TestWhyExitCodesMatchHelp(t *testing.T) {
+	// The exit codes why uses are the ones `smtpprobe help exit-codes` lists.
+	for _, c := range []int{exitOK, exitCheck, exitUsage, exitDNS, exitConnection} {
+		if !strings.Contains(exitCodesHelp, "\n  "+strconv.Itoa(c)+"  ") {
+			t.Errorf("exit code %d is not in the help", c)
+		}
+	}
+}
+
+func TestWhyCLINotesLimits(t *testing.T) {
+	s := startProfile(t, "lenient")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--as", "mail", strings.Repeat("x", 65)+"@b")
+	if code != exitOK || !strings.Contains(out, "Note: the local part is 65 octets") || !strings.Contains(out, "(RFC 5321 §4.5.3.1.1)") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,639 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+)
+
+// Defaults of WhyOptions.
+const (
+	// DefaultWhyAttempts bounds the lines sent for one diagnosis, the
+	// original included: enough for every single repair of a badly broken
+	// line and the first combinations, few enough not to look like abuse.
+	DefaultWhyAttempts = 24
+	// DefaultWhyPerConnection is how many refused lines one connection
+	// takes before why reconnects. go-smtp hangs up after the fourth
+	// error and Exim after more than smtp_max_synprot_errors (3) syntax
+	// errors; Postfix slows down after 10 (smtpd_soft_error_limit) and
+	// hangs up at 20 (smtpd_hard_error_limit). Three stays under all.
+	DefaultWhyPerConnection = 3
+	// DefaultWhyCombination is the largest number of repairs combined.
+	DefaultWhyCombination = 3
+)
+
+// WhyOptions says which line to diagnose and how to reach the server.
+type WhyOptions struct {
+	Line  string    // the exact MAIL FROM or RCPT TO line the client sent
+	Hosts []WhyHost // tried in order; the first that answers is diagnosed
+	// Server is what the user named (a domain or host[:port]), for the report.
+	Server string
+	// Session is the template for every connection; Addr is set per host.
+	Session Config
+	// From is the reverse-path of the well-formed MAIL FROM sent before a
+	// RCPT TO line, without brackets; default postmaster@ the HELO name.
+	From string
+
+	MaxAttempts   int // lines sent in all, the original included; default DefaultWhyAttempts
+	PerConnection int // refused lines per connection before reconnecting; default DefaultWhyPerConnection
+	MaxRepairs    int // largest combination of repairs; default DefaultWhyCombination
+}
+
+// WhyHost is one server to try: the address dialled and the name it is
+// known by (the MX host name, for TLS SNI; empty to use Addr's host).
+type WhyHost struct {
+	Addr string `json:"addr"`
+	Name string `json:"name,omitempty"`
+}
+
+// WhyReport is the result of a diagnosis: every attempt and the
+// conclusion. It is the --json document of `smtpprobe why`.
+type WhyReport struct {
+	SchemaVersion int           `json:"schema_version"`
+	Line          string        `json:"line"`
+	Command       string        `json:"command"` // "mail" or "rcpt"
+	Server        string        `json:"server,omitempty"`
+	Host          *WhyHost      `json:"host,omitempty"` // the host diagnosed
+	HostErrors    []WhyHostErr  `json:"host_errors,omitempty"`
+	Prelude       string        `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
+	Extensions    *Extensions   `json:"extensions,omitempty"`
+	Findings      []LineFinding `json:"findings,omitempty"` // limits no repair may mend
+	Connections   int           `json:"connections"`
+	Attempts      []WhyAttempt  `json:"attempts"`
+	Conclusion    WhyConclusion `json:"conclusion"`
+}
+
+// WhyHostErr is a host that could not be diagnosed, and why.
+type WhyHostErr struct {
+	Host   string `json:"host"`
+	Status string `json:"status"` // outcome word, see Status
+	Error  string `json:"error"`
+}
+
+// WhyAttempt is one line sent and the server's answer.
+type WhyAttempt struct {
+	N            int      `json:"n"`          // 1-based
+	Connection   int      `json:"connection"` // 1-based number of the connection it was sent on
+	Line         string   `json:"line"`
+	Repairs      []Repair `json:"repairs"`           // empty for the line as given
+	Prelude      string   `json:"prelude,omitempty"` // the MAIL FROM sent first, for a RCPT line
+	PreludeReply *Reply   `json:"prelude_reply,omitempty"`
+	Reply        *Reply   `json:"reply,omitempty"` // nil when no reply came
+	// Outcome is "accepted" (2xx), "rejected" (5xx), "deferred" (4xx),
+	// "prelude-rejected" (the MAIL FROM before a RCPT was refused) or
+	// "no-reply" (the connection failed; Error says how).
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Conclusion kinds of WhyConclusion.
+const (
+	WhyAcceptedAsSent  = "accepted-as-sent" // the line was accepted unchanged
+	WhyRepaired        = "repaired"         // a repair turned rejection into acceptance
+	WhyOtherCause      = "other-cause"      // no repair helped; the reply names another cause
+	WhySyntaxFixed     = "syntax-fixed"     // a repair got past the syntax check, then another cause refused it
+	WhyNoRepair        = "no-repair"        // no repair helped and the cause is not recognised
+	WhyPreludeRejected = "prelude-rejected" // the MAIL FROM before a RCPT line was refused
+	WhyIncomplete      = "incomplete"       // the server stopped answering before a conclusion
+	WhyNoConnection    = "no-connection"    // no host could be reached
+	WhyNoMailHost      = "no-mail-host"     // the domain has no host to try (NXDOMAIN, null MX, no address)
+	WhyDNSError        = "dns-error"        // DNS could not answer for the server's domain
+)
+
+// WhyConclusion is what the attempts show, in plain words and as data.
+type WhyConclusion struct {
+	Kind     string   `json:"kind"`
+	Summary  string   `json:"summary"`            // plain words; quotes no server text
+	Original *Reply   `json:"original,omitempty"` // the reply to the line as given
+	Accepted *Reply   `json:"accepted,omitempty"` // the reply that accepted the repaired line
+	Fixed    string   `json:"fixed_line,omitempty"`
+	Repairs  []Repair `json:"repairs,omitempty"` // the smallest set of repairs that worked
+	// Cause is the likely different cause when no repair helped, or when
+	// a repair got past the syntax check: "policy", "relay-denied",
+	// "auth-required", "unknown-domain", "unknown-mailbox",
+	// "non-ascii-unsupported", "unsupported-parameter", "message-too-big", "temporary",
+	// "syntax", "server-closing" or "unknown".
+	Cause       string   `json:"cause,omitempty"`
+	CauseDetail string   `json:"cause_detail,omitempty"`
+	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
+	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches left in the accepted line, which this server tolerates
+	Strict      string   `json:"strict_line,omitempty"` // the accepted line with those breaches mended, to the letter of RFC 5321
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// Found reports whether the diagnosis ended in acceptance: as sent or
+// after a repair.
+func (c WhyConclusion) Found() bool { return c.Kind == WhyAcceptedAsSent || c.Kind == WhyRepaired }
+
+// ErrNoHost is returned by Why when no host could be connected to; the
+// report still lists each host's failure.
+var ErrNoHost = errors.New("no host could be reached")
+
+// Why sends the line to the first host that answers, exactly as given,
+// and when it is refused tries repaired lines, smallest change first,
+// until one is accepted or the attempts run out. It never sends DATA;
+// it sends RSET between attempts, spreads attempts over several
+// connections to stay under servers' error limits, and ends each
+// connection with QUIT.
+//
+// A line that cannot be a MAIL FROM or RCPT TO command, or contains CR,
+// LF or NUL, is refused with a *LineError before anything is sent.
+func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
+	l, err := parseEnvelopeLine(o.Line)
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultWhyAttempts
+	}
+	if o.PerConnection <= 0 {
+		o.PerConnection = DefaultWhyPerConnection
+	}
+	if o.MaxRepairs <= 0 {
+		o.MaxRepairs = DefaultWhyCombination
+	}
+	if o.From == "" {
+		o.From = "postmaster@" + o.Session.withDefaults().HELO
+	}
+	rep := &WhyReport{SchemaVersion: 1, Line: o.Line, Command: "mail", Server: o.Server, Attempts: []WhyAttempt{}}
+	if !l.isMail() {
+		rep.Command = "rcpt"
+		rep.Prelude = "MAIL FROM:<" + o.From + ">"
+	}
+	rep.Findings = LineFindings(o.Line)
+
+	w := &whyRun{o: o, rep: rep}
+	defer w.hangUp(ctx)
+	if !w.connectFirst(ctx) {
+		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
+		return rep, ErrNoHost
+	}
+	w.diagnose(ctx, l)
+	return rep, nil
+}
+
+// whyRun is the state of one diagnosis.
+type whyRun struct {
+	o       WhyOptions
+	rep     *WhyReport
+	sess    *Session
+	refused int  // refused lines on the current connection
+	dirty   bool // the current connection has had an attempt since its EHLO or last RSET
+}
+
+// connectFirst connects to the first host that answers.
+func (w *whyRun) connectFirst(ctx context.Context) bool {
+	for _, h := range w.o.Hosts {
+		s, err := Dial(ctx, w.config(h))
+		if err != nil {
+			if s != nil {
+				s.Close()
+			}
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
+			if ctx.Err() != nil {
+				return false
+			}
+			continue
+		}
+		w.rep.Host = &h
+		w.use(s)
+		ext := s.Extensions()
+		w.rep.Extensions = &ext
+		return true
+	}
+	return false
+}
+
+func (w *whyRun) config(h WhyHost) Config {
+	cfg := w.o.Session
+	cfg.Addr = h.Addr
+	if h.Name != "" && cfg.ServerName == "" {
+		cfg.ServerName = h.Name
+	}
+	return cfg
+}
+
+func (w *whyRun) use(s *Session) {
+	w.sess = s
+	w.refused, w.dirty = 0, false
+	w.rep.Connections++
+}
+
+// connection returns a usable session, reconnecting to the same host when
+// the last one is gone or has taken its share of refusals.
+func (w *whyRun) connection(ctx context.Context) (*Session, error) {
+	if w.sess != nil && !w.sess.Closed() && w.refused < w.o.PerConnection {
+		return w.sess, nil
+	}
+	w.hangUp(ctx)
+	s, err := Dial(ctx, w.config(*w.rep.Host))
+	if err != nil {
+		if s != nil {
+			s.Close()
+		}
+		return nil, err
+	}
+	w.use(s)
+	return s, nil
+}
+
+// hangUp ends the current connection politely when it is still open.
+func (w *whyRun) hangUp(ctx context.Context) {
+	if w.sess == nil {
+		return
+	}
+	if !w.sess.Closed() {
+		w.sess.Quit(ctx)
+	}
+	w.sess.Close()
+	w.sess = nil
+}
+
+// try sends one candidate (the original has no repairs) and records the
+// attempt. A connection that fails before a reply, or a 421, is not the
+// server's verdict on the line: the line is sent once more on a fresh
+// connection.
+func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs []Repair) WhyAttempt {
+	var a WhyAttempt
+	for round := 0; round < 2; round++ {
+		a = w.tryOnce(ctx, line, prelude, repairs)
+		if a.Outcome != "no-reply" && (a.Reply == nil || a.Reply.Code != 421) {
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	a.N = len(w.rep.Attempts) + 1
+	if a.Repairs == nil {
+		a.Repairs = []Repair{}
+	}
+	w.rep.Attempts = append(w.rep.Attempts, a)
+	return a
+}
+
+func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, repairs []Repair) WhyAttempt {
+	a := WhyAttempt{Line: line, Repairs: repairs}
+	s, err := w.clean(ctx)
+	if err != nil {
+		a.Outcome, a.Error = "no-reply", err.Error()
+		return a
+	}
+	a.Connection = w.rep.Connections
+	if w.rep.Command == "rcpt" {
+		a.Prelude = strings.Join(append([]string{w.rep.Prelude}, prelude...), " ")
+		r, err := s.Cmd(ctx, a.Prelude)
+		if err != nil {
+			a.Outcome, a.Error = "no-reply", err.Error()
+			return a
+		}
+		a.PreludeReply = &r
+		if r.Code/100 != 2 {
+			w.refused++
+			a.Outcome = "prelude-rejected"
+			if r.Code == 421 {
+				a.Outcome = "no-reply"
+			}
+			return a
+		}
+	}
+	r, err := s.Cmd(ctx, line)
+	if err != nil && !r.Valid() {
+		a.Outcome, a.Error = "no-reply", err.Error()
+		return a
+	}
+	a.Reply = &r
+	switch r.Code / 100 {
+	case 2:
+		a.Outcome = "accepted"
+	case 4:
+		a.Outcome = "deferred"
+		w.refused++
+	default:
+		a.Outcome = "rejected"
+		w.refused++
+	}
+	return a
+}
+
+// clean returns a session with no transaction open: a fresh one, or the
+// current one after RSET (RFC 5321 §4.1.1.5), so every attempt starts as
+// the first did. A server that does not take the RSET cleanly (a stray
+// reply left by a hang-up, say) is left for a fresh connection.
+func (w *whyRun) clean(ctx context.Context) (*Session, error) {
+	s, err := w.connection(ctx)
+	if err != nil || !w.dirty {
+		w.dirty = err == nil
+		return s, err
+	}
+	if r, err := s.Cmd(ctx, "RSET"); err == nil && r.Code/100 == 2 {
+		return s, nil
+	}
+	w.hangUp(ctx)
+	s, err = w.connection(ctx)
+	w.dirty = err == nil
+	return s, err
+}
+
+// diagnose sends the original line, then the repairs, and concludes.
+func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
+	c := &w.rep.Conclusion
+	first := w.try(ctx, w.o.Line, nil, nil)
+	switch {
+	case first.Outcome == "prelude-rejected":
+		w.concludePrelude(first)
+		return
+	case first.Reply == nil:
+		c.Kind = WhyIncomplete
+		c.Summary = "The server did not answer the line; nothing can be concluded."
+		return
+	}
+	c.Original = first.Reply
+	c.Explanation = explainReply(*first.Reply, w.rep.Command)
+	if first.Reply.Code == 421 {
+		c.Kind = WhyIncomplete
+		c.Cause, c.CauseDetail = likelyCause(*first.Reply, w.rep.Command, RepairContext{})
+		c.Summary = "The server closed the connection instead of answering the line, twice; nothing can be concluded. " + capitalize(c.CauseDetail)
+		return
+	}
+	if first.Outcome == "accepted" {
+		w.concludeAccepted()
+		return
+	}
+	rc := w.repairContext()
+	cands, _ := RepairCandidates(w.o.Line, rc, w.o.MaxRepairs, 0)
+	cands = keepHonest(cands, rc, *first.Reply, w.o.MaxAttempts-1)
+	var progress *WhyAttempt // first repair that got past the syntax check
+	for _, cand := range cands {
+		if ctx.Err() != nil {
+			break
+		}
+		a := w.try(ctx, cand.Line, cand.PreludeParams, cand.Repairs)
+		if a.Outcome == "no-reply" && a.Reply == nil {
+			c.Kind = WhyIncomplete
+			c.Summary = "The server stopped answering after " + plural(len(w.rep.Attempts), "attempt") + "; no repair was found before that."
+			w.addCause(first)
+			return
+		}
+		if a.Outcome == "accepted" {
+			c.Kind = WhyRepaired
+			c.Accepted, c.Fixed, c.Repairs = a.Reply, cand.Line, cand.Repairs
+			c.Summary = repairedSummary(cand)
+			if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
+				c.Strict = StrictLine(cand.Line)
+				c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
+			}
+			return
+		}
+		if progress == nil && a.Reply != nil && isSyntaxReply(*first.Reply) && !isSyntaxReply(*a.Reply) && a.Reply.Code != 421 {
+			aa := a
+			progress = &aa
+		}
+	}
+	if progress != nil {
+		c.Kind = WhySyntaxFixed
+		c.Repairs = progress.Repairs
+		c.Fixed = progress.Line
+		cause, detail := likelyCause(*progress.Reply, w.rep.Command, rc)
+		c.Cause, c.CauseDetail = cause, detail
+		c.Summary = fmt.Sprintf("%s gets the line past the server's syntax check, but the server then refuses it for another reason: %s",
+			capitalize(changesPhrase(progress.Repairs)), detail)
+		c.Explanation = explainReply(*progress.Reply, w.rep.Command)
+		return
+	}
+	w.addCause(first)
+	tried := "No repair applies: the line's syntax is already what RFC 5321 asks for"
+	if n := len(w.rep.Attempts) - 1; n > 0 {
+		tried = fmt.Sprintf("No repair made the server accept the line (%s tried)", plural(n, "repaired line"))
+	}
+	if c.Cause == "syntax" || c.Cause == "unknown" {
+		c.Kind = WhyNoRepair
+		c.Summary = tried + ". " + capitalize(c.CauseDetail)
+	} else {
+		c.Kind = WhyOtherCause
+		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
+	}
+}
+
+func (w *whyRun) addCause(first WhyAttempt) {
+	c := &w.rep.Conclusion
+	rc := w.repairContext()
+	c.Cause, c.CauseDetail = likelyCause(*first.Reply, w.rep.Command, rc)
+	if c.Cause == "message-too-big" && w.rep.Extensions != nil {
+		if n, ok := w.rep.Extensions.Size(); ok && n > 0 {
+			c.CauseDetail += fmt.Sprintf(" The server's limit (EHLO SIZE) is %d octets; leaving SIZE= out only moves the refusal to the end of DATA.", n)
+		}
+	}
+	if c.Cause != "non-ascii-unsupported" && !isASCII(w.o.Line) && !rc.SMTPUTF8 {
+		c.Warnings = append(c.Warnings, "the line is not ASCII and the server does not advertise SMTPUTF8 (RFC 6531 §3.2): a local part that is not ASCII cannot reach this server in any form")
+	}
+}
+
+// keepHonest drops candidates that would only hide the refusal: dropping
+// a parameter the server advertised, when the refusal is not about syntax
+// (a SIZE over the limit refused with 552 is refused again after DATA
+// without it). At most limit candidates are kept.
+func keepHonest(cands []Candidate, rc RepairContext, original Reply, limit int) []Candidate {
+	var out []Candidate
+	for _, c := range cands {
+		hides := false
+		for _, r := range c.Repairs {
+			if name, ok := strings.CutPrefix(r.Name, "drop-parameter-"); ok && !isSyntaxReply(original) {
+				if _, advertised := rc.advertises(name); advertised {
+					hides = true
+				}
+			}
+		}
+		if !hides {
+			out = append(out, c)
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// repairContext is what the repairs may know of the server: its EHLO.
+func (w *whyRun) repairContext() RepairContext {
+	if w.rep.Extensions == nil {
+		return RepairContext{}
+	}
+	return RepairContext{SMTPUTF8: w.rep.Extensions.Has("SMTPUTF8"), Advertised: w.rep.Extensions.Keywords()}
+}
+
+func (w *whyRun) concludeAccepted() {
+	c := &w.rep.Conclusion
+	c.Kind = WhyAcceptedAsSent
+	c.Accepted = c.Original
+	c.Violations = Violations(w.o.Line)
+	if len(c.Violations) == 0 {
+		c.Summary = "The server accepted the line as sent: its syntax is not the problem with this server. A later refusal (at RCPT, or after DATA) has another cause."
+		if w.rep.Command == "rcpt" {
+			c.Summary = "The server accepted the line as sent. Acceptance at RCPT does not prove the mailbox exists: a server may accept now and bounce later (RFC 5321 §3.3, §7.3)."
+		}
+	} else {
+		c.Strict = StrictLine(w.o.Line)
+		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
+	}
+}
+
+func (w *whyRun) concludePrelude(a WhyAttempt) {
+	c := &w.rep.Conclusion
+	c.Kind = WhyPreludeRejected
+	c.Original = a.PreludeReply
+	cause, detail := likelyCause(*a.PreludeReply, "mail", RepairContext{})
+	c.Cause, c.CauseDetail = cause, detail
+	c.Explanation = explainReply(*a.PreludeReply, "mail")
+	c.Summary = "The server refused the well-formed MAIL FROM sent before the RCPT TO line, so the RCPT TO line could not be tested; " + detail + " Try another --from."
+}
+
+func violationsPhrase(vs []Repair) string {
+	var what []string
+	for _, v := range vs {
+		what = append(what, v.Change+" ("+v.Ref+")")
+	}
+	return strings.Join(what, "; ")
+}
+
+func repairedSummary(c Candidate) string {
+	var rules []string
+	seen := map[string]bool{}
+	for _, r := range c.Repairs {
+		if rule := r.Rule + " (" + r.Ref + ")"; !seen[rule] {
+			seen[rule] = true
+			rules = append(rules, rule)
+		}
+	}
+	return fmt.Sprintf("Accepted once you %s. Why: %s. Fix the line in your client's template or configuration.",
+		changesPhrase(c.Repairs), strings.Join(rules, "; "))
+}
+
+// changesPhrase joins the repairs' changes: "remove the space after
+// `FROM:` and put the address in angle brackets".
+func changesPhrase(rs []Repair) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, r.Change)
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// explainReply is the knowledge base's one-line note on a reply to the
+// command the line is.
+func explainReply(r Reply, command string) string {
+	cmd := explain.MAIL
+	if command == "rcpt" {
+		cmd = explain.RCPT
+	}
+	return explain.Explain(r.Code, r.Enhanced, r.Text(), cmd).Brief()
+}
+
+// isSyntaxReply tells whether a reply refuses the form of the command:
+// 500/501 (RFC 5321 §4.2.1, x0z), 555 (parameters, §4.1.1.11), or an
+// enhanced code about syntax: X.5.2 and X.5.4 (commands), X.1.3 and X.1.7
+// (address syntax), X.6.7 (non-ASCII, RFC 6531 §3.5).
+func isSyntaxReply(r Reply) bool {
+	switch r.Code {
+	case 500, 501, 555:
+		return true
+	}
+	_, sub, _ := splitEnhanced(r.Enhanced)
+	switch sub {
+	case "5.2", "5.4", "1.3", "1.7", "6.7":
+		return true
+	}
+	return false
+}
+
+// splitEnhanced cuts "5.1.7" into class "5" and "1.7" (subject.detail).
+func splitEnhanced(e string) (class, subjectDetail string, ok bool) {
+	class, rest, ok := strings.Cut(e, ".")
+	return class, rest, ok
+}
+
+// causeRule is one row of the table that reads a likely cause from a
+// reply: by enhanced code (subject.detail), basic code and, for RCPT or
+// MAIL only, the command.
+type causeRule struct {
+	enhanced string // subject.detail prefix, e.g. "7." for every X.7.Z; "" matches any
+	codes    []int  // basic codes; nil matches any
+	command  string // "mail", "rcpt" or "" for both
+	cause    string
+	detail   string
+}
+
+// causeRules, first match wins.
+var causeRules = []causeRule{
+	{"", []int{421}, "", "server-closing", "the server is closing the connection (421, RFC 5321 §3.8); try again later."},
+	{"", []int{530}, "", "auth-required", "the server requires authentication before it takes this command (530, RFC 4954 §6); log in first, or use the submission port."},
+	{"7.0", []int{530, 550, 553, 554}, "", "auth-required", "the server refuses unauthenticated clients (X.7.0); authenticate first."},
+	{"1.8", nil, "", "unknown-domain", "the server does not find the sender's domain in DNS (X.1.8, RFC 3463): publish an MX or address record for it, or use another sender domain."},
+	{"1.2", nil, "rcpt", "unknown-domain", "the recipient's domain does not exist or does not receive mail (X.1.2, RFC 3463)."},
+	{"1.1", nil, "rcpt", "unknown-mailbox", "the server has no such mailbox (X.1.1); the syntax is fine, the address is not."},
+	{"", []int{550}, "rcpt", "unknown-mailbox", "the server refuses the recipient (550); usually no such mailbox, sometimes policy."},
+	{"6.7", nil, "", "non-ascii-unsupported", "the server refuses an address that is not ASCII (X.6.7, RFC 6531 §3.5)."},
+	{"7.1", []int{554, 550}, "rcpt", "relay-denied", "the server does not relay for you: it does not receive mail for that domain and you are not authorised to send through it (554 5.7.1). Send to the domain's own MX, or authenticate to your own server."},
+	{"7.", []int{550, 553, 554}, "", "policy", "a policy refuses the line (X.7.Z, RFC 3463 security or policy status): the syntax passed; ask the server's administrator or check the sender's reputation and authentication."},
+	{"", []int{555}, "", "unsupported-parameter", "the server does not support a parameter on the line (555, RFC 5321 §4.1.1.11)."},
+	{"3.4", []int{552}, "mail", "message-too-big", "the size declared with SIZE= is over the server's limit (552 X.3.4, RFC 1870 §6.1); the message must be smaller, or go another way."},
+	{"", []int{500, 501, 553}, "", "syntax", "the server refuses the line's syntax and none of the repairs tried satisfied it."},
+	{"", []int{450, 451, 452}, "", "temporary", "the refusal is temporary (4yz): greylisting, a lookup failure or a full queue; send again later."},
+}
+
+// likelyCause reads a reply for the cause of a refusal that no repair of
+// the syntax could fix.
+func likelyCause(r Reply, command string, rc RepairContext) (cause, detail string) {
+	_, sd, _ := splitEnhanced(r.Enhanced)
+	for _, c := range causeRules {
+		if c.command != "" && c.command != command {
+			continue
+		}
+		if c.enhanced != "" && !strings.HasPrefix(sd, c.enhanced) {
+			continue
+		}
+		if c.codes != nil && !containsInt(c.codes, r.Code) {
+			continue
+		}
+		if c.cause == "non-ascii-unsupported" && !rc.SMTPUTF8 {
+			return c.cause, c.detail + " It does not advertise SMTPUTF8, so a local part that is not ASCII cannot reach it in any form; a domain can, as its A-label."
+		}
+		return c.cause, c.detail
+	}
+	if r.Code/100 == 4 {
+		return "temporary", "the refusal is temporary (4yz); send again later."
+	}
+	return "unknown", "the reply names no cause that can be read from its codes; read the server's text and the explanation below."
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
