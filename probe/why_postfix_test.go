@@ -2,8 +2,6 @@ package probe_test
 
 import (
 	"context"
-	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,26 +9,8 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
-// The Postfix lab (.ci/services/postfix.sh): 127.0.0.1:2525 runs with
-// strict_rfc821_envelopes = yes, 127.0.0.1:2526 with the default (no).
-const (
-	postfixStrict  = "127.0.0.1:2525"
-	postfixLenient = "127.0.0.1:2526"
-)
-
-// needPostfix skips when the lab is not running, and fails under CI=true,
-// where .ci/run must have started it.
-func needPostfix(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Postfix lab at %s is not running (CI=true; .ci/services/postfix.sh starts it): %v", addr, err)
-		}
-		t.Skipf("Postfix lab not running at %s; start it with scripts/lab up", addr)
-	}
-	c.Close()
-}
+// postfixStrict, postfixLenient and needPostfix are shared with
+// postfix_integration_test.go.
 
 func whyPostfix(t *testing.T, addr, line string) *probe.WhyReport {
 	t.Helper()
