@@ -53,7 +53,8 @@ type runner struct {
 	dirty       bool // MAIL or RCPT sent since the last RSET, accepted or not
 	errorLimit  *int // errors before the server dropped us, when it did
 	firstErr    error
-	mailRefused int // code of a refused set-up MAIL FROM: transactions cannot open
+	mailRefused int  // code of a refused set-up MAIL FROM: transactions cannot open
+	stalled     bool // a reply did not come in time: a tarpit is not worth a retry
 }
 
 // runResult is what a run over one host yields.
@@ -92,6 +93,9 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 		results, err := r.runStep(ctx, s)
 		res.Steps = append(res.Steps, results...)
+		if err == nil && r.stalled {
+			err = errors.New("the server stopped answering within the reply deadline")
+		}
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
 			for _, rest := range steps[i+1:] {
@@ -142,6 +146,7 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		if (s.State == Idle || s.State == InMail && !r.inTx) && r.dirty {
 			reply, err := r.conn.Cmd(ctx, "RSET")
 			r.count(reply)
+			r.stalled = r.stalled || Status(err) == StatusIOTimeout
 			if err != nil || reply.Code == 421 {
 				dropped = true
 			} else {
@@ -180,12 +185,12 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 				}
 				return append(out, res), nil
 			}
-			if attempt > 0 || ctx.Err() != nil {
+			if attempt > 0 || ctx.Err() != nil || r.stalled {
 				return append(out, res), nil
 			}
 		}
 		r.learnDrop()
-		if attempt > 0 {
+		if attempt > 0 || r.stalled {
 			return out, nil
 		}
 	}
@@ -201,6 +206,7 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, step: s}
 	start := time.Now()
 	reply, err := r.conn.Cmd(ctx, line)
+	r.stalled = r.stalled || Status(err) == StatusIOTimeout
 	res.RTTMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
 	r.count(reply)
 	if reply.Code != 0 || len(reply.Lines) > 0 {
