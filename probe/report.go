@@ -65,7 +65,7 @@ type HostReport struct {
 	Connections int              `json:"connections"`     // sessions the suite needed
 	Steps       []StepResult     `json:"steps"`           // in the order sent
 	Verdicts    *Verdicts        `json:"verdicts"`        // null when the host could not be probed
-	Transcript  []TranscriptLine `json:"-"`               // every byte, for -v
+	Transcript  []TranscriptLine `json:"transcript"`      // every byte, up to any fault
 }
 
 // Report is the whole probe, the document `smtpprobe probe --json` prints.

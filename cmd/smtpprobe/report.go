@@ -136,6 +136,9 @@ func writeHost(p *printer, h *probe.HostReport) {
 	}
 	writeConnection(p, h)
 	if h.Verdicts == nil {
+		if p.o.verbose {
+			writeTranscript(p, h) // what came before the fault
+		}
 		return
 	}
 	writeVRFY(p, h)
