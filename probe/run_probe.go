@@ -25,6 +25,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
 	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
 
