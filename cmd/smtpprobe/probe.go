@@ -92,6 +92,10 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
+// maxDuration bounds --timeout and --max-time: a day is already far more
+// than any probe needs, so a larger value is a typo.
+const maxDuration = 24 * time.Hour
+
 // options turns the flags and a parsed target into probe.Options.
 func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
@@ -121,11 +125,14 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if f.port != 0 && (f.port < 1 || f.port > 65535) {
 		return o, fmt.Errorf("--port %d is not from 1 to 65535", f.port)
 	}
-	if f.timeout <= 0 {
-		return o, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+	if f.timeout <= 0 || f.timeout > maxDuration {
+		return o, fmt.Errorf("--timeout must be positive and at most %s, not %s", maxDuration, f.timeout)
 	}
-	if f.maxTime <= 0 {
-		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	if f.maxTime <= 0 || f.maxTime > maxDuration {
+		return o, fmt.Errorf("--max-time must be positive and at most %s, not %s", maxDuration, f.maxTime)
+	}
+	if f.tlsVerify && f.tls == "none" {
+		return o, errors.New("--tls-verify has no certificate to check with --tls none")
 	}
 	return o, o.Check()
 }
