@@ -216,6 +216,15 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
+	seen := map[Deviation]bool{}
+	for _, s := range sessions {
+		for _, d := range s.Deviations() {
+			if !seen[d] {
+				seen[d] = true
+				h.Deviations = append(h.Deviations, d)
+			}
+		}
+	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
 			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})
