@@ -118,8 +118,8 @@ func hostileCases() []hostileCase {
 		{name: "greeting-2500", serve: scripted(probetest.Send("2500 mx.hostile.test\r\n"), stall),
 			status: "protocol-error", exit: exitConnection, kept: "2500 mx.hostile.test"},
 		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees"},
-		{name: "unsolicited-lines", serve: ruled(hostileBanner, unsolicited), status: "ok", exit: exitOK, kept: "a reply to nothing"},
-		{name: "reply-before-command", serve: ruled(hostileBanner+"250 early bird\r\n", lenientRules), status: "ok", exit: exitOK, kept: "250 early bird"},
+		{name: "unsolicited-lines", serve: ruled(hostileBanner, unsolicited), status: "ok", exit: exitOK, kept: "a reply to nothing", check: hasDeviation("unsolicited-data")},
+		{name: "reply-before-command", serve: ruled(hostileBanner+"250 early bird\r\n", lenientRules), status: "ok", exit: exitOK, kept: "250 early bird", check: hasDeviation("unsolicited-data")},
 		{name: "close-after-banner", serve: scripted(probetest.Send(hostileBanner), probetest.Close()),
 			status: "closed-by-server", exit: exitConnection, kept: "220 mx.hostile.test"},
 		{name: "reset-mid-reply", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250-PIPE"), probetest.Reset()),
@@ -142,7 +142,12 @@ func hostileCases() []hostileCase {
 			status: "tls-unavailable", exit: exitConnection, kept: "454 4.7.0 TLS not available"},
 		{name: "starttls-220-then-plain-text", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250 STARTTLS\r\n"),
 			probetest.Expect("STARTTLS"), probetest.Send("220 2.0.0 go ahead\r\n"), probetest.AwaitBytes(), probetest.Send("250 I still speak plain text\r\n"), stall),
-			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead",
+			check: func(t *testing.T, doc map[string]any) {
+				if e := fmt.Sprint(firstHost(doc)["error"]); !strings.Contains(e, "plain text") {
+					t.Errorf("error %q does not say the server answered in plain text", e)
+				}
+			}},
 		{name: "tls-handshake-fails", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250 STARTTLS\r\n"),
 			probetest.Expect("STARTTLS"), probetest.Send("220 2.0.0 go ahead\r\n"), probetest.AwaitBytes(), probetest.Send("\x15\x03\x03\x00\x02\x02\x28"), stall),
 			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
@@ -165,7 +170,22 @@ func hostileCases() []hostileCase {
 				if strings.Contains(fmt.Sprint(h["ehlo"]), "SMUGGLED") || strings.Contains(fmt.Sprint(h["extensions"]), "SMUGGLED") {
 					t.Errorf("injected plain text was read as the reply to EHLO: %v", h["ehlo"])
 				}
+				if !strings.Contains(fmt.Sprint(h["deviations"]), "starttls-plaintext-injection") {
+					t.Errorf("hosts[0].deviations lacks the STARTTLS injection: %v", h["deviations"])
+				}
+				if !strings.Contains(fmt.Sprint(h["transcript"]), "discarded 28 plain-text bytes") {
+					t.Errorf("the transcript does not say the injected bytes were discarded: %v", h["transcript"])
+				}
 			}},
+	}
+}
+
+// hasDeviation checks hosts[0].deviations for a kind.
+func hasDeviation(kind string) func(t *testing.T, doc map[string]any) {
+	return func(t *testing.T, doc map[string]any) {
+		if d := fmt.Sprint(firstHost(doc)["deviations"]); !strings.Contains(d, "kind:"+kind) {
+			t.Errorf("hosts[0].deviations lacks %s: %s", kind, d)
+		}
 	}
 }
 
@@ -605,4 +625,44 @@ func TestHostileServe(t *testing.T) {
 		return
 	}
 	t.Fatalf("no hostile case %q", name)
+}
+
+// TestHostileOtherSubcommands runs vrfy and why, which share the session
+// layer but print their own documents, against a few of the servers.
+func TestHostileOtherSubcommands(t *testing.T) {
+	pick := map[string]bool{"silent-after-accept": true, "endless-250-dash": true, "terminal-escapes": true,
+		"421-to-everything": true, "code-999": true, "starttls-220-then-plain-text": true}
+	for _, tc := range hostileCases() {
+		if !pick[tc.name] {
+			continue
+		}
+		for _, sub := range [][]string{
+			{"vrfy", "--timeout", hostileTimeout, "--server", "TARGET", "alice@x.test"},
+			{"vrfy", "--timeout", hostileTimeout, "--json", "--server", "TARGET", "alice@x.test"},
+			{"why", "--timeout", hostileTimeout, "--server", "TARGET", "MAIL FROM:<a@x.test>"},
+			{"why", "--timeout", hostileTimeout, "--json", "--server", "TARGET", "MAIL FROM:<a@x.test>"},
+		} {
+			name := tc.name + "/" + strings.Join(sub[:len(sub)-4], " ")
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				skipKnownGap(t, name)
+				target := tc.serve(t)
+				args := append([]string(nil), sub...)
+				args[len(args)-2] = target
+				out, errs, code := runHostile(t, args...)
+				if n := rawControl(out); n != 0 {
+					t.Errorf("%d raw control bytes on stdout:\n%s", n, clip(out))
+				}
+				if n := rawControl([]byte(errs)); n != 0 {
+					t.Errorf("%d raw control bytes on stderr: %q", n, errs)
+				}
+				if code == exitUsage {
+					t.Errorf("exit 2 (usage) for a server fault: %s", errs)
+				}
+				if tc.exit == exitConnection && code != exitConnection {
+					t.Errorf("exit %d; a host that could not be probed is exit 4", code)
+				}
+			})
+		}
+	}
 }

@@ -115,6 +115,8 @@ var knownGaps = map[string]string{
 	"mx unknown flag with ESC":      flagsGap,
 	"explain unknown flag with ESC": flagsGap,
 
+	"terminal-escapes/why --timeout 3s --json": "why.go encodes its JSON with encoding/json, which leaves DEL and C1 controls (U+009B, an 8-bit CSI) raw; write it through jsonSafe as probe.go does",
+
 	"why --timeout 25h":     "why.go accepts a --timeout above 24h; bound it as probe does (maxDuration)",
 	"why --timeout 100000h": "as why --timeout 25h",
 }
