@@ -131,7 +131,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		doc.Addresses = append(doc.Addresses, answers...)
 	}
 	if f.json {
-		writeJSON(e.stdout, doc)
+		writeJSON(jsonSafe{e.stdout}, doc)
 	} else {
 		color := useColor(cm, e.stdout, e.getenv)
 		for _, a := range doc.Addresses {
