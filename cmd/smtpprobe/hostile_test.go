@@ -642,7 +642,7 @@ func TestHostileOtherSubcommands(t *testing.T) {
 			{"why", "--timeout", hostileTimeout, "--server", "TARGET", "MAIL FROM:<a@x.test>"},
 			{"why", "--timeout", hostileTimeout, "--json", "--server", "TARGET", "MAIL FROM:<a@x.test>"},
 		} {
-			name := tc.name + "/" + strings.Join(sub[:len(sub)-4], " ")
+			name := tc.name + "/" + strings.Join(sub[:len(sub)-3], " ")
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				skipKnownGap(t, name)
