@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Options are everything a probe run takes; the CLI fills them from flags.
@@ -129,6 +130,9 @@ func ASCIIAddress(what, addr string) (string, error) { return asciiForm(what, ad
 func asciiForm(what, v string, kind byte) (string, error) {
 	if isASCII(v) {
 		return v, nil
+	}
+	if !utf8.ValidString(v) {
+		return v, fmt.Errorf("%s %q is not valid UTF-8", what, v)
 	}
 	local, domain := "", v
 	if i := strings.LastIndexByte(v, '@'); kind == 'a' && i < 0 {
