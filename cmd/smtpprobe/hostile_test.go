@@ -597,20 +597,31 @@ func wrongNameCert(t testing.TB) tls.Certificate {
 }
 
 // TestHostileServe serves one case for scripts/hostile-table, which runs
-// the built binary against it: HOSTILE_CASE names the case, and the
-// target is written to HOSTILE_TARGET_FILE; the server stops when that
-// file is removed (or after five minutes).
+// the built binary against it: HOSTILE_CASE names the case, and a line
+// "target, flags, status, exit, kept" separated by US (0x1f) is written to
+// HOSTILE_TARGET_FILE; the server stops when that file is removed (or
+// after five minutes). HOSTILE_CASE=list writes the case names instead.
 func TestHostileServe(t *testing.T) {
 	name, file := os.Getenv("HOSTILE_CASE"), os.Getenv("HOSTILE_TARGET_FILE")
 	if name == "" || file == "" {
 		t.Skip("serves a case for scripts/hostile-table; set HOSTILE_CASE and HOSTILE_TARGET_FILE")
+	}
+	if name == "list" {
+		var names []string
+		for _, tc := range hostileCases() {
+			names = append(names, tc.name)
+		}
+		if err := os.WriteFile(file, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	for _, tc := range hostileCases() {
 		if tc.name != name {
 			continue
 		}
 		target := tc.serve(t)
-		line := target + "\t" + strings.Join(tc.args, " ") + "\t" + tc.status + "\t" + fmt.Sprint(tc.exit) + "\t" + escapeUntrusted(tc.kept) + "\n"
+		line := strings.Join([]string{target, strings.Join(tc.args, " "), tc.status, fmt.Sprint(tc.exit), escapeUntrusted(tc.kept)}, "\x1f") + "\n"
 		if err := os.WriteFile(file+".tmp", []byte(line), 0o644); err != nil {
 			t.Fatal(err)
 		}
