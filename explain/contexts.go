@@ -331,6 +331,28 @@ var contextNotes = map[contextKey]contextNote{
 		Fix:     "Run STARTTLS and EHLO, then AUTH with your account, then MAIL FROM. If you meant to deliver to an MX, you are talking to a submission server instead.",
 		Refs:    []string{"RFC 4954 §6", "RFC 3207 §4"},
 	},
+	{500, MAIL}: {
+		Brief:   "MAIL line not understood as a command: a space before the colon, a misspelled FROM, or a line too long",
+		Meaning: "The server did not recognise the line as MAIL FROM at all. Servers such as Exim match the literal \"MAIL FROM:\", so \"MAIL FROM :<a@example.com>\" or \"MAIL FRM:\" is an unknown command to them; the line may also exceed 512 octets or hold 8-bit bytes.",
+		When:    "After MAIL with a space before the colon, a typo in FROM, a line over the length limit, or non-ASCII without SMTPUTF8.",
+		Fix:     "Send exactly MAIL FROM:<user@example.com>, nothing between FROM and the colon, the whole line within 512 octets including CRLF.",
+		Refs:    []string{"RFC 5321 §4.1.1.2", "RFC 5321 §3.3", "RFC 5321 §4.5.3.1.4"},
+	},
+	{500, RCPT}: {
+		Brief:   "RCPT line not understood as a command: a space before the colon, a misspelled TO, or a line too long",
+		Meaning: "The server did not recognise the line as RCPT TO: a space before the colon or a typo in TO makes it an unknown command to servers that match the literal \"RCPT TO:\"; the line may also be too long or hold 8-bit bytes.",
+		When:    "After RCPT with a space before the colon, a typo, an over-long line, or non-ASCII without SMTPUTF8.",
+		Fix:     "Send exactly RCPT TO:<user@example.com>, one recipient per line, within 512 octets including CRLF.",
+		Refs:    []string{"RFC 5321 §4.1.1.3", "RFC 5321 §3.3", "RFC 5321 §4.5.3.1.4"},
+	},
+	{554, MAIL}: {
+		Brief:   "sender refused by policy (often your IP or the sender's domain is blocked)",
+		Meaning: "The server refuses the transaction at MAIL FROM for a policy reason: the sender address or domain is on a block list, or the client IP is refused and the server says so at the first transaction command.",
+		When:    "After MAIL FROM from a blocked sender, domain or IP.",
+		Fix:     "Read the text for the rule or block list; get delisted, or send from an address and server the receiver accepts.",
+		Actor:   ActorSenderAdmin,
+		Refs:    []string{"RFC 5321 §3.3", "RFC 5321 §4.2.3"},
+	},
 	{421, MAIL}: {Brief: "the server closes the session: nothing was accepted; retry later", Refs: []string{"RFC 5321 §3.8"}},
 
 	// --- RCPT TO (RFC 5321 §3.3, §4.1.1.3) ---

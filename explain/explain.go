@@ -100,14 +100,20 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.Actor = firstNonEmpty(note.Actor, e.Actor)
 		e.Refs = appendUnique(append([]string(nil), note.Refs...), e.Refs...)
 	}
+	e.Recognized = Recognize(code, enhanced, text)
 	if st := e.EnhancedStatus; st != nil {
 		e.Refs = appendUnique(e.Refs, st.Refs...)
-		e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)...)
-	}
-	e.Recognized = Recognize(code, enhanced, text)
-	if r := e.Recognized; r != nil && r.IANAMeaning != "" && e.EnhancedStatus != nil {
-		e.Warnings = append(e.Warnings, fmt.Sprintf("%s uses %s for its own meaning, not the IANA registry's (%s); the %s reading applies",
-			r.Source, enhanced, e.EnhancedStatus.Title, r.Source))
+		if r := e.Recognized; r != nil && r.IANAMeaning != "" {
+			// The provider's own code: the registry's pairing of basic
+			// codes does not apply to it.
+			e.Warnings = append(e.Warnings, fmt.Sprintf("%s uses %s for its own meaning, not the IANA registry's (%s); the %s reading applies",
+				r.Source, enhanced, st.Title, r.Source))
+			if class := code / 100; class != st.Class {
+				e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)[0])
+			}
+		} else {
+			e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)...)
+		}
 	}
 	return e
 }
@@ -169,7 +175,8 @@ func (e Explanation) Brief() string {
 	s := e.Summary
 	if r := e.Recognized; r != nil && r.Reason != "" {
 		s = r.Source + ": " + r.Reason
-	} else if st := e.EnhancedStatus; st != nil && e.Code != 0 && st.Level == "detail" && !strings.HasSuffix(st.Code, ".0.0") {
+	} else if st := e.EnhancedStatus; st != nil && e.Code != 0 && st.Level == "detail" && !strings.HasSuffix(st.Code, ".0") {
+		// An X.Y.0 detail is "other or undefined": it adds nothing here.
 		s += "; " + st.Code + " " + strings.ToLower(st.Title[:1]) + st.Title[1:]
 	}
 	refs := e.Refs
@@ -223,7 +230,7 @@ func consistencyWarnings(code int, st EnhancedStatus) []string {
 		return w
 	}
 	if allowed, checkable := associatedAllows(st.Associated, code); checkable && !allowed {
-		w = append(w, fmt.Sprintf("IANA associates %s with basic code %s, not %d", registryKey(st.Code), st.Associated, code))
+		w = append(w, fmt.Sprintf("the IANA registry pairs %s with %s; %d is not among them", registryKey(st.Code), st.Associated, code))
 	}
 	if ec, ok := enhancedCodes[subjectDetail(st.Code)]; ok && ec.Deprecated != "" {
 		w = append(w, st.Code+": "+ec.Deprecated)

@@ -29,6 +29,9 @@ func TestContextChangesTheReading(t *testing.T) {
 		{502, "", VRFY, []string{"disabled", "252"}, "when", []string{"disable_vrfy_command"}},
 		{552, "", RCPT, []string{"452", "temporary"}, "meaning", []string{"RFC 821", "452"}},
 		{552, "", MAIL, []string{"size"}, "when", []string{"SIZE="}},
+		{500, "", MAIL, []string{"space before the colon"}, "meaning", []string{"MAIL FROM :<a@example.com>"}},
+		{500, "", RCPT, []string{"space before the colon"}, "fix", []string{"RCPT TO:<user@example.com>"}},
+		{554, "", MAIL, []string{"sender refused by policy"}, "fix", []string{"delisted"}},
 		{550, "", MAIL, []string{"sender refused"}, "fix", []string{"authenticate"}},
 		{550, "", RCPT, []string{"no such mailbox", "relaying denied"}, "fix", []string{"Relay denied"}},
 		{553, "", MAIL, []string{"sender address not allowed"}, "when", []string{"submission"}},
@@ -128,12 +131,12 @@ func TestWarnings(t *testing.T) {
 		enhanced string
 		want     []string // one substring per expected warning
 	}{
-		{250, "5.1.1", []string{"class mismatch", "IANA associates X.1.1 with basic code 451, 550, not 250"}},
+		{250, "5.1.1", []string{"class mismatch", "the IANA registry pairs X.1.1 with 451, 550; 250 is not among them"}},
 		{550, "4.2.0", []string{"class mismatch"}},
 		{550, "5.7.606", []string{"not in the IANA registry", "Security or Policy Status"}},
 		{550, "5.9.1", []string{"subject is undefined"}},
 		{250, "5.1.1", []string{"RFC 3463 §2"}},
-		{550, "5.1.3", []string{"not 550"}},
+		{550, "5.1.3", []string{"550 is not among them"}},
 		{550, "5.6.10", []string{"deprecates"}},
 		{354, "2.0.0", []string{"should carry no enhanced code"}},
 		{259, "", []string{"not a registered reply code"}},

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -31,6 +32,9 @@ const (
 	maxFound = 10000
 	// maxFold is how many continuation lines one reply may span.
 	maxFold = 50
+	// maxReplyText is how long a reply quoted over several lines may grow
+	// before no more lines are joined to it.
+	maxReplyText = 8 << 10
 )
 
 // replyAt matches a basic code, optionally followed by an enhanced code
@@ -50,14 +54,14 @@ var introducer = regexp.MustCompile(`(?i)(?:\bsaid:|\breject=|\breply=|\breturne
 // eximAfter is Exim's "SMTP error from remote mail server after RCPT
 // TO:<a@b>:" (also "remote mailer", "pipelined", "end of data",
 // "initial connection"); the reply follows, on the same line or the next.
-var eximAfter = regexp.MustCompile(`(?i)SMTP error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)?:(?:\s+|$)`)
+var eximAfter = regexp.MustCompile(`(?i)SMTP error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
 var postfixReject = regexp.MustCompile(`(?i)\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([A-Z-]+) from [^ ]*\]: `)
 
 // inReplyTo is how Postfix names the command a remote reply answered.
-var inReplyTo = regexp.MustCompile(`(?i)\s*\(in reply to ([^)]{1,40}?)(?: command)?\)`)
+var inReplyTo = regexp.MustCompile(`(?i)\s*\(in\s+reply\s+to\s+([^)]{1,40}?)(?:\s+command)?\)`)
 
 // sendmailRuleset names the command Sendmail's check rulesets answer.
 var sendmailRuleset = regexp.MustCompile(`ruleset=check_(rcpt|mail|relay|data|eoh|eom|vrfy|expn|etrn|helo)`)
@@ -70,7 +74,7 @@ var dsnOnly = regexp.MustCompile(`(?i)(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3}
 // (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
 // "S:"/"C:" in RFCs and many tools).
 var (
-	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|server:|<)\s*`)
+	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|server:)\s*`)
 	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|client:)\s*`)
 	// timestampLead is a leading time stamp some transcripts carry.
 	timestampLead = regexp.MustCompile(`^\s*(?:\[?[0-9][0-9:.\-/T+Z]*[0-9Z]\]?\s+){1,2}`)
@@ -139,6 +143,8 @@ type finder struct {
 	hasClient bool    // the text has client command lines: it is a transcript
 	lastCmd   Command // the last client command seen
 	seenCmd   bool
+	inData    bool   // a 354 was seen: client lines are message content
+	hasReply  []int8 // per line: 1 holds a reply, -1 does not, 0 not yet known
 }
 
 func (f *finder) anyClientLine() bool {
@@ -182,12 +188,27 @@ func clientCommand(s string) (Command, bool) {
 	return "", false
 }
 
+// dataLine strips the client marker from a transcript line.
+func dataLine(s string) string {
+	if loc := clientMark.FindStringIndex(s); loc != nil {
+		return s[loc[1]:]
+	}
+	return s
+}
+
 // scanLine looks for replies on the current line and advances f.i past
 // every line it used.
 func (f *finder) scanLine() {
 	ln := f.lines[f.i]
 	if cmd, ok := clientCommand(ln.s); ok {
-		f.lastCmd, f.seenCmd = cmd, true
+		// Between a 354 and the lone dot, client lines are message
+		// content: the next reply still answers DATA (RFC 5321 §4.1.1.4).
+		switch {
+		case f.inData && strings.TrimSpace(dataLine(ln.s)) == ".":
+			f.inData = false
+		case !f.inData:
+			f.lastCmd, f.seenCmd = cmd, true
+		}
 		f.i++
 		return
 	}
@@ -255,6 +276,7 @@ func (f *finder) lineStartReply(ln line) bool {
 		enh = trailingEnhancedOf(body, codeStr)
 	}
 	f.add(Found{Start: start, End: end, Code: code, Enhanced: enh, Text: body, Context: ctx})
+	f.inData = code == 354 && f.seenCmd
 	f.i = last + 1
 	return true
 }
@@ -293,67 +315,72 @@ func isLetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 
 
 // inLineReplies finds replies quoted inside a line: after an introducer,
 // Exim's "after CMD:", Postfix's "reject: CMD from …:", or as a code and
-// enhanced-code pair.
+// enhanced-code pair. Candidates are gathered in one pass per pattern and
+// tried in order, so a line costs time linear in its length.
 func (f *finder) inLineReplies(ln line) {
 	pos, found := 0, false
-	for pos < len(ln.s) && len(f.out) < maxFound {
-		at, ctx, ok := f.nextCandidate(ln.s, pos)
-		if !ok {
-			break
-		}
-		// The reply may continue on the next lines: Exim puts it on the
-		// line after "after RCPT TO:<…>:", Postfix bounces wrap it.
-		next, used := f.replyFrom(ln, at, ctx)
-		if !used {
-			pos = at + 1
+	for _, c := range candidates(ln.s) {
+		if c.at < pos {
 			continue
 		}
-		pos, found = next, true
+		if len(f.out) >= maxFound {
+			break
+		}
+		next, used := f.replyFrom(ln, c.at, c.ctx)
+		if !used {
+			continue
+		}
+		found = true
 		if f.i >= len(f.lines) || f.lines[f.i].start != ln.start {
 			return // the reply spanned later lines; f.i already moved
 		}
+		pos = next
 	}
 	if !found {
 		f.dsnOnlyReply(ln)
 	}
 }
 
-// nextCandidate finds, from pos, the next place a reply code may start on s
-// and the context the surrounding words give it.
-func (f *finder) nextCandidate(s string, pos int) (at int, ctx Command, ok bool) {
-	best := -1
-	ctx = Unknown
-	consider := func(i int, c Command) {
-		if i >= pos && (best < 0 || i < best) {
-			best, ctx = i, c
-		}
-	}
-	rest := s[pos:]
-	if m := introducer.FindStringIndex(rest); m != nil {
+// candidate is a place on a line where a reply code may start, with the
+// context the words before it give.
+type candidate struct {
+	at  int
+	ctx Command
+}
+
+// candidates lists, in order of position, where a reply may start on s.
+func candidates(s string) []candidate {
+	var out []candidate
+	for _, m := range introducer.FindAllStringIndex(s, -1) {
 		c := Unknown
-		if strings.Contains(strings.ToLower(rest[m[0]:m[1]]), "refused to talk") {
+		if strings.Contains(strings.ToLower(s[m[0]:m[1]]), "refused to talk") {
 			c = Greeting
 		}
-		consider(pos+m[1], c)
+		out = append(out, candidate{m[1], c})
 	}
-	if m := eximAfter.FindStringSubmatchIndex(rest); m != nil {
-		consider(pos+m[1], contextFromPhrase(rest[m[2]:m[3]]))
+	for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
+		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
 	}
-	if m := postfixReject.FindStringSubmatchIndex(rest); m != nil {
-		consider(pos+m[1], contextFromPhrase(rest[m[2]:m[3]]))
+	for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
+		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
 	}
-	if m := replyPair.FindStringSubmatchIndex(rest); m != nil {
-		consider(pos+m[2], Unknown)
+	for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
+		out = append(out, candidate{m[2], Unknown})
 	}
-	if best < 0 {
-		return 0, Unknown, false
+	if len(out) == 0 {
+		return nil
 	}
-	if ctx == Unknown {
-		if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
-			ctx = contextFromPhrase(m[1])
+	if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
+		ctx := contextFromPhrase(m[1])
+		for i := range out {
+			if out[i].ctx == Unknown {
+				out[i].ctx = ctx
+			}
 		}
 	}
-	return best, ctx, true
+	// Stable: at one position the earlier pattern's context wins.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].at < out[j].at })
+	return out
 }
 
 // replyFrom reads a reply starting at byte at of line ln (or, when the line
@@ -392,7 +419,7 @@ func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
 	pieces := []span{{s, base, base + len(s)}}
 	lastLine := lineIdx
 	joined := s
-	for n := 0; n < maxFold && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at]+joined, f.lines[lastLine+1].s); n++ {
+	for n := 0; n < maxFold && len(joined) < maxReplyText && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at]+joined, f.lines[lastLine+1].s); n++ {
 		lastLine++
 		nl := f.lines[lastLine]
 		pieces = append(pieces, span{nl.s, nl.start, nl.end})
@@ -482,10 +509,14 @@ func folded(joined string) bool {
 // trimUnbalanced drops closing parentheses that close something opened
 // before the reply ("status=bounced (host … said: 550 …)").
 func trimUnbalanced(s string) string {
+	extraParen := strings.Count(s, ")") - strings.Count(s, "(")
+	extraAngle := strings.Count(s, ">") - strings.Count(s, "<")
 	for {
 		switch {
-		case strings.HasSuffix(s, ")") && strings.Count(s, ")") > strings.Count(s, "("):
-		case strings.HasSuffix(s, ">") && strings.Count(s, ">") > strings.Count(s, "<"):
+		case extraParen > 0 && strings.HasSuffix(s, ")"):
+			extraParen--
+		case extraAngle > 0 && strings.HasSuffix(s, ">"):
+			extraAngle--
 		default:
 			return s
 		}
@@ -506,6 +537,9 @@ func (f *finder) dsnOnlyReply(ln line) {
 		return
 	}
 	class := ln.s[m[2]:m[3]]
+	if class == "2" {
+		return // a success needs no explaining, and no reply was quoted
+	}
 	enh := ln.s[m[2]:m[7]]
 	code := map[string]int{"2": 250, "4": 450, "5": 550}[class]
 	text := ""
@@ -518,19 +552,27 @@ func (f *finder) dsnOnlyReply(ln line) {
 // replyNearby tells whether the paragraph around the current line (up to a
 // blank line, at most maxFold lines each way) holds a reply code.
 func (f *finder) replyNearby() bool {
-	has := func(s string) bool {
-		return replyPair.MatchString(s) || introducer.MatchString(s) && replyAfterIntroducer(s)
+	if f.hasReply == nil {
+		f.hasReply = make([]int8, len(f.lines))
 	}
-	if has(f.lines[f.i].s) {
+	has := func(j int) bool {
+		if f.hasReply[j] == 0 {
+			f.hasReply[j] = -1
+			if s := f.lines[j].s; replyPair.MatchString(s) || replyAfterIntroducer(s) {
+				f.hasReply[j] = 1
+			}
+		}
+		return f.hasReply[j] == 1
+	}
+	if has(f.i) {
 		return true
 	}
 	for d := -1; d <= 1; d += 2 {
 		for j, n := f.i+d, 0; j >= 0 && j < len(f.lines) && n < maxFold; j, n = j+d, n+1 {
-			s := f.lines[j].s
-			if strings.TrimSpace(s) == "" {
+			if strings.TrimSpace(f.lines[j].s) == "" {
 				break
 			}
-			if has(s) {
+			if has(j) {
 				return true
 			}
 		}
@@ -539,8 +581,12 @@ func (f *finder) replyNearby() bool {
 }
 
 func replyAfterIntroducer(s string) bool {
-	m := introducer.FindStringIndex(s)
-	return m != nil && replyAt.MatchString(s[m[1]:])
+	for _, m := range introducer.FindAllStringIndex(s, -1) {
+		if replyAt.MatchString(s[m[1]:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // contextFromPhrase maps the words MTAs use for a command ("RCPT TO",

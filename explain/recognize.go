@@ -317,7 +317,7 @@ var trailingEnhanced = regexp.MustCompile(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
 // maxRecognizeText bounds the text examined: a reply line is at most 512
 // octets (RFC 5321 §4.5.3.1.5) and a folded multi-line reply a few
 // kilobytes; anything after this is not looked at.
-const maxRecognizeText = 16 << 10
+const maxRecognizeText = 4 << 10
 
 // Recognize returns what is known about a reply from its code, enhanced
 // code and text, or nil when no recognizer matches. Matching is on the

@@ -21,16 +21,17 @@ type Repair struct {
 // advertised, so that no repair adds something the server never offered.
 type RepairContext struct {
 	SMTPUTF8 bool // the server advertised SMTPUTF8 in its EHLO reply (RFC 6531 §3.1)
-	// Advertised holds the EHLO keywords the server offered, upper case;
-	// nil when unknown. It tells a parameter the server never offered from
+	// Advertised holds the EHLO keywords the server offered; nil when
+	// unknown. It tells a parameter the server never offered from
 	// one it offered but refuses with this value.
 	Advertised []string
 }
 
 // paramExtension is the EHLO keyword that allows each MAIL or RCPT
 // parameter: RFC 6152 (BODY), RFC 1870 (SIZE), RFC 6531 (SMTPUTF8),
-// RFC 3461 (DSN), RFC 4954 (AUTH), RFC 8689 (REQUIRETLS), RFC 3030
-// (BODY=BINARYMIME), RFC 6710 (MT-PRIORITY).
+// RFC 3461 (DSN), RFC 4954 (AUTH), RFC 8689 (REQUIRETLS), RFC 6710
+// (MT-PRIORITY). BODY=BINARYMIME needs BINARYMIME too (RFC 3030); the
+// value is the server's to judge.
 var paramExtension = map[string]string{
 	"BODY": "8BITMIME", "SIZE": "SIZE", "SMTPUTF8": "SMTPUTF8",
 	"RET": "DSN", "ENVID": "DSN", "NOTIFY": "DSN", "ORCPT": "DSN",
@@ -80,43 +81,320 @@ type repairStep struct {
 	apply func(envelopeLine) (envelopeLine, bool)
 }
 
-// repairRow is one row of the repair table: from a parsed line, the steps
-// it offers (none when it does not apply, several for "drop each
-// parameter").
-type repairRow func(l envelopeLine, rc RepairContext) []repairStep
+// repairDef is one row of the repair table: a named repair, the rule
+// behind it, and the edit. Most repairs apply once to a line; one with
+// targets (drop-parameter) applies once per target, as separate repairs.
+type repairDef struct {
+	name string // kebab-case; a repair with targets appends "-" and the target's name
+	rule string
+	ref  string
+	// change says in plain words what the repair changes in this line,
+	// for this target ("" when it has none).
+	change func(l envelopeLine, target string) string
+	// edit makes the change; ok is false when it does not apply. It gets a
+	// copy of the line to change.
+	edit func(l envelopeLine, target string, rc RepairContext) (envelopeLine, bool)
+	// targets lists what the repair applies to one at a time; nil applies
+	// it once.
+	targets func(l envelopeLine) []string
+	// ruleFor, when set, words the rule for a target and what the server
+	// advertised.
+	ruleFor func(target string, rc RepairContext) string
+}
 
 // repairTable lists every repair in order of preference: the cheapest,
 // most common template mistakes first. A new repair is one more row.
-var repairTable = []repairRow{
-	rowRemoveSpaceAfterColon,
-	rowRemoveSpaceBeforeColon,
-	rowAddColon,
-	rowAddBrackets,
-	rowBalanceBrackets,
-	rowRemoveStrayBrackets,
-	rowUpperCaseVerb,
-	rowSingleSpaceAfterVerb,
-	rowRemoveTrailingSpace,
-	rowRemoveTrailingDot,
-	rowUnquoteLocalPart,
-	rowQuoteLocalPart,
-	rowAddSMTPUTF8,
-	rowDomainToALabel,
-	rowDropParameter,
+var repairTable = []repairDef{
+	{
+		name: "remove-space-after-colon",
+		rule: "RFC 5321 allows no space on either side of the colon after FROM or TO; the path must follow the colon directly",
+		ref:  "RFC 5321 §3.3, §4.1.1.2",
+		change: func(l envelopeLine, _ string) string {
+			return fmt.Sprintf("remove the space after `%s:`", strings.ToUpper(l.keyword))
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			if !l.colon || l.postColon == "" {
+				return l, false
+			}
+			l.postColon = ""
+			return l, true
+		},
+	},
+	{
+		name: "remove-space-before-colon",
+		rule: "RFC 5321 allows no space on either side of the colon after FROM or TO; many servers do not even recognise the command otherwise",
+		ref:  "RFC 5321 §3.3, §4.1.1.2",
+		change: func(l envelopeLine, _ string) string {
+			return fmt.Sprintf("remove the space between `%s` and the colon", strings.ToUpper(l.keyword))
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			if !l.colon || l.preColon == "" {
+				return l, false
+			}
+			l.preColon = ""
+			return l, true
+		},
+	},
+	{
+		name: "add-colon",
+		rule: "the command is literally \"MAIL FROM:\" or \"RCPT TO:\" followed by the path",
+		ref:  "RFC 5321 §4.1.1.2, §4.1.1.3",
+		change: func(l envelopeLine, _ string) string {
+			return fmt.Sprintf("write `%s:` with its colon, directly followed by the path", strings.ToUpper(l.keyword))
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			if l.colon {
+				return l, false
+			}
+			l.colon, l.preColon, l.postColon = true, "", ""
+			return l, true
+		},
+	},
+	{
+		name: "add-angle-brackets",
+		rule: "a reverse-path or forward-path is always written in angle brackets; a bare address is an RFC 822 habit that strict servers refuse",
+		ref:  "RFC 5321 §4.1.2",
+		change: func(l envelopeLine, _ string) string {
+			return "put the address in angle brackets: `<" + l.path + ">`"
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			if l.path == "" || strings.ContainsAny(l.path, "<>") {
+				return l, false
+			}
+			l.path = "<" + l.path + ">"
+			return l, true
+		},
+	},
+	{
+		name:   "balance-angle-brackets",
+		rule:   "the path is \"<\" mailbox \">\": both brackets or none at all",
+		ref:    "RFC 5321 §4.1.2",
+		change: fixed("close the angle brackets around the address"),
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			opens, closes := strings.Count(l.path, "<"), strings.Count(l.path, ">")
+			switch {
+			case opens == 1 && closes == 0 && strings.HasPrefix(l.path, "<"):
+				l.path += ">"
+			case opens == 0 && closes == 1 && strings.HasSuffix(l.path, ">"):
+				l.path = "<" + l.path
+			default:
+				return l, false
+			}
+			return l, true
+		},
+	},
+	{
+		name:   "remove-stray-brackets",
+		rule:   "the path is exactly one \"<\" mailbox \">\"; brackets inside or doubled are not part of any address",
+		ref:    "RFC 5321 §4.1.2",
+		change: fixed("keep one pair of angle brackets around the address and remove the others"),
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			opens, closes := strings.Count(l.path, "<"), strings.Count(l.path, ">")
+			if opens+closes < 2 || (opens == 1 && closes == 1 && strings.HasPrefix(l.path, "<") && strings.HasSuffix(l.path, ">")) {
+				return l, false
+			}
+			l.path = "<" + strings.NewReplacer("<", "", ">", "").Replace(l.path) + ">"
+			return l, true
+		},
+	},
+	{
+		name: "upper-case-verb",
+		rule: "verbs and keywords are case-insensitive, so a server that needs upper case is at fault; upper case is still what every client sends",
+		ref:  "RFC 5321 §2.4",
+		change: func(l envelopeLine, _ string) string {
+			return "write the verb as `" + strings.ToUpper(l.verb) + " " + strings.ToUpper(l.keyword) + ":` in upper case"
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			l.verb, l.keyword = strings.ToUpper(l.verb), strings.ToUpper(l.keyword)
+			return l, true
+		},
+	},
+	{
+		name: "single-space-after-verb",
+		rule: "the grammar has one SP between the verb and FROM or TO",
+		ref:  "RFC 5321 §4.1.1.2, §4.1.1.3",
+		change: func(l envelopeLine, _ string) string {
+			return fmt.Sprintf("put exactly one space between `%s` and `%s`", strings.ToUpper(l.verb), strings.ToUpper(l.keyword))
+		},
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			l.verbGap = " "
+			return l, true
+		},
+	},
+	{
+		name:   "remove-trailing-space",
+		rule:   "servers SHOULD tolerate trailing white space, but not all do; the grammar ends the command at CRLF",
+		ref:    "RFC 5321 §4.1.1",
+		change: fixed("remove the white space at the end of the line"),
+		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+			l.trailing = ""
+			return l, true
+		},
+	},
+	{
+		name:   "remove-trailing-dot",
+		rule:   "a domain in a path is a sequence of labels separated by dots; the root's trailing dot of DNS notation is not allowed",
+		ref:    "RFC 5321 §4.1.2",
+		change: fixed("remove the dot at the end of the domain"),
+		edit: editMailbox(func(p pathParts) (pathParts, bool) {
+			if !strings.HasSuffix(p.domain, ".") || strings.HasPrefix(p.domain, "[") {
+				return p, false
+			}
+			p.domain = strings.TrimRight(p.domain, ".")
+			return p, p.domain != ""
+		}),
+	},
+	{
+		name:   "unquote-local-part",
+		rule:   "senders SHOULD use the minimum quoting; a local part that is a valid dot-string is sent unquoted",
+		ref:    "RFC 5321 §4.1.2",
+		change: fixed("remove the quotes around the local part, which does not need them"),
+		edit: editMailbox(func(p pathParts) (pathParts, bool) {
+			if !isQuoted(p.local) || !isDotString(unquote(p.local)) {
+				return p, false
+			}
+			p.local = unquote(p.local)
+			return p, true
+		}),
+	},
+	{
+		name:   "quote-local-part",
+		rule:   "a local part that is not a dot-string (spaces, special characters, leading, trailing or doubled dots) must be a quoted string",
+		ref:    "RFC 5321 §4.1.2",
+		change: fixed("put the local part in double quotes"),
+		edit: editMailbox(func(p pathParts) (pathParts, bool) {
+			if p.local == "" || isQuoted(p.local) || isDotString(p.local) {
+				return p, false
+			}
+			p.local = quote(p.local)
+			return p, true
+		}),
+	},
+	{
+		name:   "add-smtputf8",
+		rule:   "an address that is not ASCII may only be sent in a transaction whose MAIL FROM carries the SMTPUTF8 parameter, to a server that advertised it",
+		ref:    "RFC 6531 §3.2, §3.4",
+		change: fixed("declare SMTPUTF8 on MAIL FROM (the address is not ASCII)"),
+		edit: func(l envelopeLine, _ string, rc RepairContext) (envelopeLine, bool) {
+			if !rc.SMTPUTF8 || isASCII(l.path) {
+				return l, false // never offered to a server that did not advertise it
+			}
+			if l.isMail() {
+				if l.hasParam("SMTPUTF8") {
+					return l, false
+				}
+				l.params = append(l.params, "SMTPUTF8")
+				l.paramGaps = append(l.paramGaps, " ")
+				return l, true
+			}
+			for _, p := range l.prelude {
+				if strings.EqualFold(p, "SMTPUTF8") {
+					return l, false
+				}
+			}
+			l.prelude = append(l.prelude, "SMTPUTF8")
+			return l, true
+		},
+	},
+	{
+		name: "domain-to-a-label",
+		rule: "without SMTPUTF8 a domain must be ASCII; an internationalised domain is sent as its A-label (xn--…), which names the same domain",
+		ref:  "RFC 5321 §2.3.5; RFC 5890 §2.3.2.1",
+		change: func(l envelopeLine, _ string) string {
+			a, _ := toALabel(splitPath(l.path).domain)
+			return "write the domain in its ASCII form (A-label) `" + a + "`"
+		},
+		edit: editMailbox(func(p pathParts) (pathParts, bool) {
+			if isASCII(p.domain) {
+				return p, false
+			}
+			a, err := toALabel(p.domain)
+			if err != nil {
+				return p, false
+			}
+			p.domain = a
+			return p, true
+		}),
+	},
+	{
+		// One repair per ESMTP parameter on the line.
+		name:    "drop-parameter",
+		ref:     "RFC 5321 §4.1.1.3, §4.1.1.11",
+		targets: func(l envelopeLine) []string { return l.params },
+		change: func(_ envelopeLine, param string) string {
+			return "drop the parameter `" + param + "`"
+		},
+		edit: func(l envelopeLine, param string, _ RepairContext) (envelopeLine, bool) {
+			for i, p := range l.params {
+				if p == param {
+					l.params = append(l.params[:i], l.params[i+1:]...)
+					l.paramGaps = append(l.paramGaps[:i], l.paramGaps[i+1:]...)
+					return l, true
+				}
+			}
+			return l, false
+		},
+		ruleFor: func(param string, rc RepairContext) string {
+			name, _, _ := strings.Cut(param, "=")
+			if ext, ok := rc.advertises(name); ok {
+				return "the server advertised " + ext + ", so the parameter itself is allowed, but it refuses it as sent: check its value (a SIZE over the server's limit, a BODY or AUTH value it does not know)"
+			}
+			return "a client must not send a MAIL or RCPT parameter the server did not advertise in EHLO; one it does not recognise or cannot implement is refused with 555"
+		},
+	},
 }
 
-// single wraps a repair that yields one step, applicable when edit says so.
-func single(r Repair, edit func(envelopeLine) (envelopeLine, bool)) func(envelopeLine, RepairContext) []repairStep {
-	return func(l envelopeLine, _ RepairContext) []repairStep {
-		if _, ok := changed(l, edit); !ok {
-			return nil
+// fixed is a change description that does not depend on the line.
+func fixed(s string) func(envelopeLine, string) string {
+	return func(envelopeLine, string) string { return s }
+}
+
+// editMailbox adapts an edit of the mailbox's local part or domain to an
+// edit of the line; it does not apply when the path holds no mailbox.
+func editMailbox(f func(pathParts) (pathParts, bool)) func(envelopeLine, string, RepairContext) (envelopeLine, bool) {
+	return func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
+		p := splitPath(l.path)
+		if !p.ok {
+			return l, false
 		}
-		return []repairStep{{Repair: r, apply: func(l envelopeLine) (envelopeLine, bool) { return changed(l, edit) }}}
+		p, ok := f(p)
+		if !ok {
+			return l, false
+		}
+		l.path = p.String()
+		return l, true
 	}
 }
 
-// changed runs edit and reports ok only when it applied and the line (or
-// its prelude) actually differs.
+// steps makes the row concrete for one line: one step per target (or one
+// step), each only if it applies and changes something.
+func (d repairDef) steps(l envelopeLine, rc RepairContext) []repairStep {
+	targets := []string{""}
+	if d.targets != nil {
+		targets = d.targets(l)
+	}
+	var out []repairStep
+	for _, target := range targets {
+		r := Repair{Name: d.name, Change: d.change(l, target), Rule: d.rule, Ref: d.ref}
+		if target != "" {
+			name, _, _ := strings.Cut(target, "=")
+			r.Name += "-" + strings.ToLower(name)
+		}
+		if d.ruleFor != nil {
+			r.Rule = d.ruleFor(target, rc)
+		}
+		apply := func(l envelopeLine) (envelopeLine, bool) {
+			return changed(l, func(c envelopeLine) (envelopeLine, bool) { return d.edit(c, target, rc) })
+		}
+		if _, ok := apply(l); ok {
+			out = append(out, repairStep{Repair: r, apply: apply})
+		}
+	}
+	return out
+}
+
+// changed runs edit on a copy and reports ok only when it applied and the
+// line (or its prelude) actually differs.
 func changed(l envelopeLine, edit func(envelopeLine) (envelopeLine, bool)) (envelopeLine, bool) {
 	n, ok := edit(l.clone())
 	if !ok || (n.String() == l.String() && strings.Join(n.prelude, " ") == strings.Join(l.prelude, " ")) {
@@ -125,304 +403,12 @@ func changed(l envelopeLine, edit func(envelopeLine) (envelopeLine, bool)) (enve
 	return n, true
 }
 
-func rowRemoveSpaceAfterColon(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "remove-space-after-colon",
-		Change: fmt.Sprintf("remove the space after `%s:`", strings.ToUpper(l.keyword)),
-		Rule:   "RFC 5321 allows no space on either side of the colon after FROM or TO; the path must follow the colon directly",
-		Ref:    "RFC 5321 §3.3, §4.1.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if !l.colon || l.postColon == "" {
-			return l, false
-		}
-		l.postColon = ""
-		return l, true
-	})(l, rc)
-}
-
-func rowRemoveSpaceBeforeColon(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "remove-space-before-colon",
-		Change: fmt.Sprintf("remove the space between `%s` and the colon", strings.ToUpper(l.keyword)),
-		Rule:   "RFC 5321 allows no space on either side of the colon after FROM or TO; many servers do not even recognise the command otherwise",
-		Ref:    "RFC 5321 §3.3, §4.1.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if !l.colon || l.preColon == "" {
-			return l, false
-		}
-		l.preColon = ""
-		return l, true
-	})(l, rc)
-}
-
-func rowAddColon(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "add-colon",
-		Change: fmt.Sprintf("write `%s:` with its colon, directly followed by the path", strings.ToUpper(l.keyword)),
-		Rule:   "the command is literally \"MAIL FROM:\" or \"RCPT TO:\" followed by the path",
-		Ref:    "RFC 5321 §4.1.1.2, §4.1.1.3",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if l.colon {
-			return l, false
-		}
-		l.colon, l.preColon, l.postColon = true, "", ""
-		return l, true
-	})(l, rc)
-}
-
-func rowAddBrackets(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "add-angle-brackets",
-		Change: "put the address in angle brackets: `<" + l.path + ">`",
-		Rule:   "a reverse-path or forward-path is always written in angle brackets; a bare address is an RFC 822 habit that strict servers refuse",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if l.path == "" || strings.ContainsAny(l.path, "<>") {
-			return l, false
-		}
-		l.path = "<" + l.path + ">"
-		return l, true
-	})(l, rc)
-}
-
-func rowBalanceBrackets(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "balance-angle-brackets",
-		Change: "close the angle brackets around the address",
-		Rule:   "the path is \"<\" mailbox \">\": both brackets or none at all",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		opens, closes := strings.Count(l.path, "<"), strings.Count(l.path, ">")
-		switch {
-		case opens == 1 && closes == 0 && strings.HasPrefix(l.path, "<"):
-			l.path += ">"
-		case opens == 0 && closes == 1 && strings.HasSuffix(l.path, ">"):
-			l.path = "<" + l.path
-		default:
-			return l, false
-		}
-		return l, true
-	})(l, rc)
-}
-
-func rowRemoveStrayBrackets(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "remove-stray-brackets",
-		Change: "keep one pair of angle brackets around the address and remove the others",
-		Rule:   "the path is exactly one \"<\" mailbox \">\"; brackets inside or doubled are not part of any address",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		opens, closes := strings.Count(l.path, "<"), strings.Count(l.path, ">")
-		if opens+closes < 2 || (opens == 1 && closes == 1 && strings.HasPrefix(l.path, "<") && strings.HasSuffix(l.path, ">")) {
-			return l, false
-		}
-		inner := strings.NewReplacer("<", "", ">", "").Replace(l.path)
-		l.path = "<" + inner + ">"
-		return l, true
-	})(l, rc)
-}
-
-func rowUpperCaseVerb(l envelopeLine, rc RepairContext) []repairStep {
-	want := strings.ToUpper(l.verb) + " " + strings.ToUpper(l.keyword)
-	return single(Repair{
-		Name:   "upper-case-verb",
-		Change: "write the verb as `" + want + ":` in upper case",
-		Rule:   "verbs and keywords are case-insensitive, so a server that needs upper case is at fault; upper case is still what every client sends",
-		Ref:    "RFC 5321 §2.4",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if l.verb == strings.ToUpper(l.verb) && l.keyword == strings.ToUpper(l.keyword) {
-			return l, false
-		}
-		l.verb, l.keyword = strings.ToUpper(l.verb), strings.ToUpper(l.keyword)
-		return l, true
-	})(l, rc)
-}
-
-func rowSingleSpaceAfterVerb(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "single-space-after-verb",
-		Change: fmt.Sprintf("put exactly one space between `%s` and `%s`", strings.ToUpper(l.verb), strings.ToUpper(l.keyword)),
-		Rule:   "the grammar has one SP between the verb and FROM or TO",
-		Ref:    "RFC 5321 §4.1.1.2, §4.1.1.3",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if l.verbGap == " " {
-			return l, false
-		}
-		l.verbGap = " "
-		return l, true
-	})(l, rc)
-}
-
-func rowRemoveTrailingSpace(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "remove-trailing-space",
-		Change: "remove the white space at the end of the line",
-		Rule:   "servers SHOULD tolerate trailing white space, but not all do; the grammar ends the command at CRLF",
-		Ref:    "RFC 5321 §4.1.1",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		if l.trailing == "" {
-			return l, false
-		}
-		l.trailing = ""
-		return l, true
-	})(l, rc)
-}
-
-func rowRemoveTrailingDot(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "remove-trailing-dot",
-		Change: "remove the dot at the end of the domain",
-		Rule:   "a domain in a path is a sequence of labels separated by dots; the root's trailing dot of DNS notation is not allowed",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		p := splitPath(l.path)
-		if !p.ok || !strings.HasSuffix(p.domain, ".") || strings.HasPrefix(p.domain, "[") {
-			return l, false
-		}
-		p.domain = strings.TrimRight(p.domain, ".")
-		if p.domain == "" {
-			return l, false
-		}
-		l.path = p.String()
-		return l, true
-	})(l, rc)
-}
-
-func rowUnquoteLocalPart(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "unquote-local-part",
-		Change: "remove the quotes around the local part, which does not need them",
-		Rule:   "senders SHOULD use the minimum quoting; a local part that is a valid dot-string is sent unquoted",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		p := splitPath(l.path)
-		if !p.ok || !isQuoted(p.local) {
-			return l, false
-		}
-		inner := unquote(p.local)
-		if !isDotString(inner) {
-			return l, false
-		}
-		p.local = inner
-		l.path = p.String()
-		return l, true
-	})(l, rc)
-}
-
-func rowQuoteLocalPart(l envelopeLine, rc RepairContext) []repairStep {
-	return single(Repair{
-		Name:   "quote-local-part",
-		Change: "put the local part in double quotes",
-		Rule:   "a local part that is not a dot-string (spaces, special characters, leading, trailing or doubled dots) must be a quoted string",
-		Ref:    "RFC 5321 §4.1.2",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		p := splitPath(l.path)
-		if !p.ok || p.local == "" || isQuoted(p.local) || isDotString(p.local) {
-			return l, false
-		}
-		p.local = quote(p.local)
-		l.path = p.String()
-		return l, true
-	})(l, rc)
-}
-
-func rowAddSMTPUTF8(l envelopeLine, rc RepairContext) []repairStep {
-	if !rc.SMTPUTF8 {
-		return nil
-	}
-	r := Repair{
-		Name:   "add-smtputf8",
-		Change: "declare SMTPUTF8 on MAIL FROM (the address is not ASCII)",
-		Rule:   "an address that is not ASCII may only be sent in a transaction whose MAIL FROM carries the SMTPUTF8 parameter, to a server that advertised it",
-		Ref:    "RFC 6531 §3.2, §3.4",
-	}
-	return single(r, func(l envelopeLine) (envelopeLine, bool) {
-		if isASCII(l.path) {
-			return l, false
-		}
-		if l.isMail() {
-			if l.hasParam("SMTPUTF8") {
-				return l, false
-			}
-			l.params = append(l.params, "SMTPUTF8")
-			l.paramGaps = append(l.paramGaps, " ")
-			return l, true
-		}
-		for _, p := range l.prelude {
-			if strings.EqualFold(p, "SMTPUTF8") {
-				return l, false
-			}
-		}
-		l.prelude = append(l.prelude, "SMTPUTF8")
-		return l, true
-	})(l, rc)
-}
-
-func rowDomainToALabel(l envelopeLine, rc RepairContext) []repairStep {
-	p := splitPath(l.path)
-	alabel := ""
-	if p.ok && !isASCII(p.domain) {
-		alabel, _ = toALabel(p.domain)
-	}
-	return single(Repair{
-		Name:   "domain-to-a-label",
-		Change: "write the domain in its ASCII form (A-label) `" + alabel + "`",
-		Rule:   "without SMTPUTF8 a domain must be ASCII; an internationalised domain is sent as its A-label (xn--…), which names the same domain",
-		Ref:    "RFC 5321 §2.3.5; RFC 5890 §2.3.2.1",
-	}, func(l envelopeLine) (envelopeLine, bool) {
-		p := splitPath(l.path)
-		if !p.ok || isASCII(p.domain) {
-			return l, false
-		}
-		a, err := toALabel(p.domain)
-		if err != nil {
-			return l, false
-		}
-		p.domain = a
-		l.path = p.String()
-		return l, true
-	})(l, rc)
-}
-
-// rowDropParameter offers one repair per ESMTP parameter on the line. Its
-// rule depends on whether the server offered the parameter's extension.
-func rowDropParameter(l envelopeLine, rc RepairContext) []repairStep {
-	var steps []repairStep
-	for _, param := range l.params {
-		name, _, _ := strings.Cut(param, "=")
-		rule := "a client must not send a MAIL or RCPT parameter the server did not advertise in EHLO; one it does not recognise or cannot implement is refused with 555"
-		if ext, ok := rc.advertises(name); ok {
-			rule = "the server advertised " + ext + ", so the parameter itself is allowed, but it refuses it as sent: check its value (a SIZE over the server's limit, a BODY or AUTH value it does not know)"
-		}
-		steps = append(steps, repairStep{
-			Repair: Repair{
-				Name:   "drop-parameter-" + strings.ToLower(name),
-				Change: "drop the parameter `" + param + "`",
-				Rule:   rule,
-				Ref:    "RFC 5321 §4.1.1.3, §4.1.1.11",
-			},
-			apply: func(l envelopeLine) (envelopeLine, bool) {
-				for i, p := range l.params {
-					if p == param {
-						l = l.clone()
-						l.params = append(l.params[:i], l.params[i+1:]...)
-						l.paramGaps = append(l.paramGaps[:i], l.paramGaps[i+1:]...)
-						return l, true
-					}
-				}
-				return l, false
-			},
-		})
-	}
-	return steps
-}
-
 // singleSteps lists every repair that applies to the parsed line, in table
 // order.
 func singleSteps(l envelopeLine, rc RepairContext) []repairStep {
 	var steps []repairStep
-	for _, row := range repairTable {
-		steps = append(steps, row(l, rc)...)
+	for _, d := range repairTable {
+		steps = append(steps, d.steps(l, rc)...)
 	}
 	return steps
 }
@@ -577,8 +563,8 @@ func StrictLine(line string) string {
 	if err != nil {
 		return line
 	}
-	for _, row := range repairTable {
-		for _, st := range row(l, RepairContext{}) {
+	for _, d := range repairTable {
+		for _, st := range d.steps(l, RepairContext{}) {
 			if serverDependent(st.Name) {
 				continue
 			}

@@ -75,6 +75,15 @@ func TestParseEnvelopeLineRefuses(t *testing.T) {
 // TestSingleRepairs checks, for one malformed line each, which single
 // repairs apply, in order, and what the first one yields.
 func TestSingleRepairs(t *testing.T) {
+	covered := map[string]bool{}
+	defer func() {
+		// Every row of the table has a case here.
+		for _, d := range repairTable {
+			if !covered[d.name] {
+				t.Errorf("repair %s has no case in this table", d.name)
+			}
+		}
+	}()
 	for _, tc := range []struct {
 		line      string
 		rc        RepairContext
@@ -105,6 +114,12 @@ func TestSingleRepairs(t *testing.T) {
 		{"MAIL FROM:<@r1,@r2:u@d.>", RepairContext{}, []string{"remove-trailing-dot"}, "MAIL FROM:<@r1,@r2:u@d>"},
 		{"MAIL FROM: <Jörg@Exämple.com> BODY=8BITMIME", RepairContext{}, []string{"remove-space-after-colon", "domain-to-a-label", "drop-parameter-body"}, "MAIL FROM:<Jörg@Exämple.com> BODY=8BITMIME"},
 	} {
+		for _, n := range tc.names {
+			if strings.HasPrefix(n, "drop-parameter-") {
+				n = "drop-parameter"
+			}
+			covered[n] = true
+		}
 		c, err := RepairCandidates(tc.line, tc.rc, 1, 0)
 		if err != nil {
 			t.Errorf("%q: %v", tc.line, err)
@@ -275,5 +290,21 @@ func TestDropParameterRuleFollowsEHLO(t *testing.T) {
 	}
 	if !strings.Contains(c[1].Repairs[0].Rule, "did not advertise") {
 		t.Errorf("FOO was not: %s", c[1].Repairs[0].Rule)
+	}
+}
+
+func TestRepairTableRows(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range repairTable {
+		if d.name == "" || d.ref == "" || d.change == nil || d.edit == nil || (d.rule == "" && d.ruleFor == nil) {
+			t.Errorf("row %q lacks a name, reference, description, edit or rule", d.name)
+		}
+		if seen[d.name] {
+			t.Errorf("row %q twice", d.name)
+		}
+		seen[d.name] = true
+		if !strings.HasPrefix(d.ref, "RFC ") {
+			t.Errorf("row %q: reference %q cites no RFC", d.name, d.ref)
+		}
 	}
 }

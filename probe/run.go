@@ -37,6 +37,11 @@ type dialFunc func(ctx context.Context) (stepConn, connCaps, error)
 // after 3 syntax errors by default, smtp_max_synprot_errors).
 const DefaultErrorBudget = 8
 
+// giveUpAfter is how many steps in a row may end without a reply, each
+// after a reconnect, before the runner stops probing the host: a server
+// that stalls would otherwise cost two reply timeouts per step.
+const giveUpAfter = 2
+
 // runner executes a plan over one host's connections, lock-step: RSET
 // between transactions, QUIT at the end, never DATA or BDAT.
 type runner struct {
@@ -52,9 +57,7 @@ type runner struct {
 	inTx        bool // a MAIL FROM was accepted and no RSET since
 	dirty       bool // MAIL or RCPT sent since the last RSET, accepted or not
 	errorLimit  *int // errors before the server dropped us, when it did
-	firstErr    error
 	mailRefused int  // code of a refused set-up MAIL FROM: transactions cannot open
-	stalled     bool // a reply did not come in time: a tarpit is not worth a retry
 }
 
 // runResult is what a run over one host yields.
@@ -81,6 +84,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		return res
 	}
 	res.FirstCaps = r.caps
+	silent := 0 // steps in a row that drew no reply even on a new connection
 	for i := 0; i < len(steps); i++ {
 		s := steps[i]
 		if err := ctx.Err(); err != nil {
@@ -93,8 +97,13 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 		results, err := r.runStep(ctx, s)
 		res.Steps = append(res.Steps, results...)
-		if err == nil && r.stalled {
-			err = errors.New("the server stopped answering within the reply deadline")
+		if n := len(results); n > 0 && results[n-1].Outcome == NoReply {
+			silent++
+		} else {
+			silent = 0
+		}
+		if err == nil && silent >= giveUpAfter {
+			err = fmt.Errorf("the server stopped answering (%d steps in a row without a reply, each tried on a new connection)", silent)
 		}
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
@@ -105,7 +114,9 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 	}
 	if r.conn != nil && !r.conn.Closed() {
-		r.conn.Quit(ctx)
+		// QUIT even when the run's budget is spent: the session's own
+		// short QUIT deadline bounds it (RFC 5321 §4.1.1.10).
+		r.conn.Quit(context.WithoutCancel(ctx))
 	}
 	if r.conn != nil {
 		r.conn.Close()
@@ -136,7 +147,7 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 	for attempt := 0; ; attempt++ {
 		if r.conn == nil || r.conn.Closed() || r.errs >= r.budget {
 			if err := r.reconnect(ctx); err != nil {
-				return out, err
+				return append(out, skipped(s, r.conns, "not sent: "+err.Error())), err
 			}
 		}
 		dropped := false
@@ -146,7 +157,6 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		if (s.State == Idle || s.State == InMail && !r.inTx) && r.dirty {
 			reply, err := r.conn.Cmd(ctx, "RSET")
 			r.count(reply)
-			r.stalled = r.stalled || Status(err) == StatusIOTimeout
 			if err != nil || reply.Code == 421 {
 				dropped = true
 			} else {
@@ -185,13 +195,15 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 				}
 				return append(out, res), nil
 			}
-			if attempt > 0 || ctx.Err() != nil || r.stalled {
+			if attempt > 0 || ctx.Err() != nil {
 				return append(out, res), nil
 			}
 		}
 		r.learnDrop()
-		if attempt > 0 || r.stalled {
-			return out, nil
+		if attempt > 0 {
+			res := skipped(s, r.conns, "no reply: the server dropped the connection twice before this step could be sent")
+			res.Outcome = NoReply
+			return append(out, res), nil
 		}
 	}
 }
@@ -206,7 +218,6 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, step: s}
 	start := time.Now()
 	reply, err := r.conn.Cmd(ctx, line)
-	r.stalled = r.stalled || Status(err) == StatusIOTimeout
 	res.RTTMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
 	r.count(reply)
 	if reply.Code != 0 || len(reply.Lines) > 0 {
@@ -237,7 +248,7 @@ func (r *runner) learnDrop() {
 		if r.errorLimit == nil || limit < *r.errorLimit {
 			r.errorLimit = &limit
 		}
-		if b := limit - 1; b >= 1 && b < r.budget {
+		if b := max(1, limit-1); b < r.budget {
 			r.budget = b
 		}
 	}
@@ -251,7 +262,7 @@ func (r *runner) learnDrop() {
 func (r *runner) reconnect(ctx context.Context) error {
 	if r.conn != nil {
 		if !r.conn.Closed() {
-			r.conn.Quit(ctx)
+			r.conn.Quit(context.WithoutCancel(ctx))
 		}
 		r.conn.Close()
 		r.conn = nil
@@ -269,9 +280,6 @@ func (r *runner) connect(ctx context.Context) error {
 		if c != nil {
 			c.Close()
 		}
-		if r.firstErr == nil {
-			r.firstErr = err
-		}
 		return err
 	}
 	if c == nil {
@@ -282,6 +290,7 @@ func (r *runner) connect(ctx context.Context) error {
 }
 
 func skipped(s Step, conn int, why string) StepResult {
-	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: s.Line,
+	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")
+	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
 		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, step: s}
 }

@@ -251,3 +251,46 @@ func TestRunnerCanceled(t *testing.T) {
 		t.Errorf("%d dials after cancel", n)
 	}
 }
+
+func TestRunnerServerDroppingAfterEveryError(t *testing.T) {
+	srv := &cannedServer{answer: strictAnswer, hardLimit: 1}
+	r := &runner{dial: srv.dial, from: "p@client.test"}
+	steps := Plan(PlanInput{Domain: "lab.test", From: "p@client.test", Suites: []string{"vrfy"}})
+	res := r.run(context.Background(), steps)
+	if res.ErrorLimit == nil || *res.ErrorLimit != 1 {
+		t.Errorf("error_limit = %v; want 1", res.ErrorLimit)
+	}
+	for _, s := range res.Steps {
+		if s.Reply == nil || s.Reply.Code == 421 {
+			t.Errorf("%s: %+v (%s)", s.Name, s.Reply, s.Verdict)
+		}
+	}
+	if r.budget != 1 {
+		t.Errorf("budget %d after a limit of 1", r.budget)
+	}
+}
+
+func TestRunnerGivesUpOnAStepAfterTwoDrops(t *testing.T) {
+	// A server that closes at the first command: each step gets one retry,
+	// then a no-reply result; the run ends within the connection bound.
+	srv := &cannedServer{answer: strictAnswer}
+	dial := func(ctx context.Context) (stepConn, connCaps, error) {
+		c, caps, err := srv.dial(ctx)
+		c.(*cannedConn).closed = true
+		return c, caps, err
+	}
+	r := &runner{dial: dial, from: "p@client.test"}
+	steps := Plan(PlanInput{Domain: "lab.test", From: "p@client.test", Suites: []string{"vrfy"}})
+	res := r.run(context.Background(), steps)
+	if len(res.Steps) != len(steps) {
+		t.Fatalf("%d results for %d steps", len(res.Steps), len(steps))
+	}
+	for _, s := range res.Steps {
+		if s.Outcome != NoReply && s.Outcome != Skipped {
+			t.Errorf("%s: %s", s.Name, s.Outcome)
+		}
+	}
+	if res.Connections > len(steps)+4 {
+		t.Errorf("%d connections; the bound is %d", res.Connections, len(steps)+4)
+	}
+}

@@ -82,6 +82,9 @@ func (o *Options) Check() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("--port %d is not from 1 to 65535", o.Port)
 	}
+	if o.Port != 0 && o.Target.Port != 0 && o.Port != o.Target.Port {
+		return fmt.Errorf("--port %d contradicts the port in the target (%d)", o.Port, o.Target.Port)
+	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout must be positive")
 	}

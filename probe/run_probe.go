@@ -237,7 +237,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 		}
 		return h
 	}
-	o.progress("%s: %d steps over %d connections", name, countSent(res.Steps), res.Connections)
+	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
 	v := Summarize(res.Steps)
 	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil

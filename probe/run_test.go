@@ -22,8 +22,9 @@ type ruleServer struct {
 	l        net.Listener
 	ehlo     []string // EHLO keywords after the greeting line
 	answer   func(line string, tx bool) string
-	limit    int  // drop after this many error replies (0: never)
-	silent   bool // drop without a 421
+	limit    int    // drop after this many error replies (0: never)
+	silent   bool   // drop without a 421
+	sequence string // reply to commands out of order; "503 5.5.1 ..." when empty
 	errs     chan error
 	mu       sync.Mutex
 	sessions [][]string
@@ -103,10 +104,11 @@ func (s *ruleServer) serve(c net.Conn) {
 			return
 		case verb == "RSET":
 			tx, reply = false, "250 2.0.0 ok"
-		case strings.HasPrefix(verb, "RCPT") && !tx:
-			reply = "503 5.5.1 need MAIL first"
-		case strings.HasPrefix(verb, "MAIL") && tx:
-			reply = "503 5.5.1 nested MAIL"
+		case strings.HasPrefix(verb, "RCPT") && !tx, strings.HasPrefix(verb, "MAIL") && tx:
+			reply = s.sequence
+			if reply == "" {
+				reply = "503 5.5.1 bad sequence of commands"
+			}
 		default:
 			reply = s.answer(line, tx)
 		}
@@ -471,4 +473,52 @@ func TestRunConnectionRefused(t *testing.T) {
 	if len(rep.Hosts) != 1 || rep.Hosts[0].Status != probe.StatusConnectionRefused || rep.Hosts[0].Verdicts != nil || rep.Verdicts != nil {
 		t.Errorf("hosts: %+v", rep.Hosts)
 	}
+}
+
+func TestRun502ForBadSequence(t *testing.T) {
+	// RFC 5321 §3.3 requires 503 for RCPT before MAIL; 502 (not
+	// implemented) is a refusal with the wrong code.
+	srv := startRuleServer(t, &ruleServer{answer: strictRules, sequence: "502 5.5.1 command not implemented"})
+	steps := stepsByName(runRule(t, srv, "syntax").Hosts[0])
+	for _, name := range []string{"rcpt-before-mail", "mail-twice"} {
+		s := steps[name]
+		if s.Reply == nil || s.Reply.Code != 502 || s.Conformance != probe.WrongCode || !strings.Contains(s.Verdict, "asks for 503") {
+			t.Errorf("%s: %+v %s %q", name, s.Reply, s.Conformance, s.Verdict)
+		}
+	}
+	srv = startRuleServer(t, &ruleServer{answer: strictRules})
+	if s := stepsByName(runRule(t, srv, "syntax").Hosts[0])["rcpt-before-mail"]; s.Conformance != probe.Conforms {
+		t.Errorf("503: %s %q", s.Conformance, s.Verdict)
+	}
+}
+
+func TestRunServerStopsAnswering(t *testing.T) {
+	// Greets, answers EHLO, then stalls: every session the same. The run
+	// must end after a couple of reply timeouts, not one pair per step.
+	script := []probetest.Step{probetest.Send("220 s ESMTP\r\n"), probetest.Expect("EHLO client.test"), probetest.Send("250 s\r\n"),
+		probetest.Stall(10 * time.Second)}
+	srv := probetest.NewScripted(t, script...)
+	target, _ := probe.ParseTarget(srv.Addr())
+	start := time.Now()
+	rep, err := probe.Run(context.Background(), probe.Options{Target: target, HELO: "client.test", TLS: "none", Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rep.Hosts[0]
+	noReply, skipped := 0, 0
+	for _, s := range h.Steps {
+		switch s.Outcome {
+		case probe.NoReply:
+			noReply++
+		case probe.Skipped:
+			skipped++
+		}
+	}
+	if noReply != 2 || skipped != len(h.Steps)-2 {
+		t.Errorf("%d no-reply and %d skipped of %d steps; want 2 and the rest", noReply, skipped, len(h.Steps))
+	}
+	if h.Connections > 5 {
+		t.Errorf("%d connections to a stalled server", h.Connections)
+	}
+	t.Logf("gave up after %v", time.Since(start).Round(time.Millisecond))
 }

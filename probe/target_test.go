@@ -76,3 +76,24 @@ func TestCheckLine(t *testing.T) {
 		t.Errorf("CheckLine = %v", err)
 	}
 }
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"example.com", "a@b.test", "[::1]:25", "[IPv6:::1]", "host:2525", "a@[127.0.0.1]", "@", "[", "a\r\nb", "bücher.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n") {
+				t.Errorf("error of more than one line: %q", err)
+			}
+			return
+		}
+		if strings.ContainsAny(s, "\r\n\x00") {
+			t.Errorf("accepted %q with CR, LF or NUL", s)
+		}
+		if tg.Port < 0 || tg.Port > 65535 || tg.Kind == "" || (tg.Host == "" && tg.Domain == "") {
+			t.Errorf("ParseTarget(%q) = %+v", s, tg)
+		}
+	})
+}

@@ -24,10 +24,11 @@ type Conformance string
 
 // The conformance judgments of a step.
 const (
-	Conforms    Conformance = "conforms" // what the RFC asks
-	Lenient     Conformance = "lenient"  // accepted what the RFC forbids
-	TooStrict   Conformance = "strict"   // rejected what the RFC says must be accepted
-	Policy      Conformance = "policy"   // rejected for policy, which the RFC allows
+	Conforms    Conformance = "conforms"   // what the RFC asks
+	Lenient     Conformance = "lenient"    // accepted what the RFC forbids
+	TooStrict   Conformance = "strict"     // rejected what the RFC says must be accepted
+	Policy      Conformance = "policy"     // rejected for policy, which the RFC allows
+	WrongCode   Conformance = "wrong-code" // refused, but not with the code the RFC requires
 	Transient   Conformance = "transient"
 	Informative Conformance = "info" // judged by comparison, or the RFC allows either
 	NotJudged   Conformance = "not-judged"
@@ -86,6 +87,9 @@ func JudgeStep(s Step, code int) (Outcome, Conformance, string) {
 	case ExpectReject:
 		if o == Accepted {
 			return o, Lenient, fmt.Sprintf("lenient: accepted %s, which %s does not allow", what, s.Ref)
+		}
+		if s.Exact && len(s.Codes) > 0 && code != s.Codes[0] {
+			return o, WrongCode, fmt.Sprintf("wrong code: rejected %s with %d, but %s asks for %d", what, code, s.Ref, s.Codes[0])
 		}
 		if len(s.Codes) > 0 && !slices.Contains(s.Codes, code) {
 			return o, Conforms, fmt.Sprintf("ok: rejected %s with %d (%s names %s)", what, code, s.Ref, codeList(s.Codes))
@@ -386,15 +390,17 @@ func judgePostmaster(results []StepResult) *bool {
 
 // The answers about one address the user asked to verify.
 const (
-	AddressExists  = "exists"
-	AddressMissing = "does-not-exist"
-	AddressUnknown = "unknown"
+	AddressExists       = "exists"        // 250/251: the server confirms it
+	AddressLikelyExists = "likely-exists" // 252 where unknown mailboxes get 550: not a confirmation, but telling
+	AddressMissing      = "does-not-exist"
+	AddressUnknown      = "unknown"
 )
 
 // JudgeAddress says what a reply to VRFY (or RCPT) of one address tells,
 // given the server's policy from the comparison: a 252 proves nothing by
 // itself, but on a server that leaks (252 for real mailboxes, 550 for
-// unknown ones) it is as good as a yes.
+// unknown ones) it tells the two apart, so the answer is "likely-exists",
+// never "exists": 252 is not a confirmation (RFC 5321 §3.5.3).
 func JudgeAddress(policy *PolicyVerdict, code int) (answer, reason string) {
 	p := PolicyUnknown
 	if policy != nil {
@@ -408,7 +414,7 @@ func JudgeAddress(policy *PolicyVerdict, code int) (answer, reason string) {
 	case code/100 == 4:
 		return AddressUnknown, fmt.Sprintf("%d: a temporary answer; try again later", code)
 	case code == 252 && p == PolicyLeaks && policy.RealCode == 252:
-		return AddressExists, fmt.Sprintf("252, the answer this server gives real mailboxes (a random one got %d)", policy.RandomCode)
+		return AddressLikelyExists, fmt.Sprintf("252 confirms nothing, but this server answers 252 for real mailboxes and %d for a random one", policy.RandomCode)
 	case code == 252:
 		return AddressUnknown, "252: the server will not confirm or deny the mailbox (RFC 5321 §3.5.3)"
 	case (code == 550 || code == 551 || code == 553) && (p == PolicyLeaks || p == PolicyReveals):

@@ -366,6 +366,9 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	rc := w.repairContext()
 	cands, _ := RepairCandidates(w.o.Line, rc, w.o.MaxRepairs, 0)
 	cands = keepHonest(cands, rc, *first.Reply, w.o.MaxAttempts-1)
+	if w.o.MaxAttempts <= 1 {
+		cands = nil // the original was the only line allowed
+	}
 	var progress *WhyAttempt // first repair that got past the syntax check
 	for _, cand := range cands {
 		if ctx.Err() != nil {

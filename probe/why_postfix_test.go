@@ -2,6 +2,8 @@ package probe_test
 
 import (
 	"context"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +11,26 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
-// postfixStrict, postfixLenient and needPostfix are shared with
-// postfix_integration_test.go.
+// The Postfix lab (.ci/services/postfix.sh): 127.0.0.1:2525 runs with
+// strict_rfc821_envelopes = yes, 127.0.0.1:2526 with the default (no).
+const (
+	whyPostfixStrict  = "127.0.0.1:2525"
+	whyPostfixLenient = "127.0.0.1:2526"
+)
+
+// needWhyPostfix skips when the lab is not running, and fails under CI=true,
+// where .ci/run must have started it.
+func needWhyPostfix(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Postfix lab at %s is not running (CI=true; .ci/services/postfix.sh starts it): %v", addr, err)
+		}
+		t.Skipf("Postfix lab not running at %s; start it with scripts/lab up", addr)
+	}
+	c.Close()
+}
 
 func whyPostfix(t *testing.T, addr, line string) *probe.WhyReport {
 	t.Helper()
@@ -36,9 +56,9 @@ func whyPostfix(t *testing.T, addr, line string) *probe.WhyReport {
 // tokenizer skips the space, so the line is accepted. why must say so,
 // and still name the space as the breach that stricter servers refuse.
 func TestWhyPostfixSpaceAfterColon(t *testing.T) {
-	needPostfix(t, postfixStrict)
+	needWhyPostfix(t, whyPostfixStrict)
 	for _, line := range []string{"MAIL FROM: <a@b>", "RCPT TO: <alice@lab.test>"} {
-		rep := whyPostfix(t, postfixStrict, line)
+		rep := whyPostfix(t, whyPostfixStrict, line)
 		c := rep.Conclusion
 		if c.Kind != probe.WhyAcceptedAsSent || c.Original == nil || c.Original.Code/100 != 2 {
 			t.Fatalf("%q: %s, original %+v", line, c.Kind, c.Original)
@@ -61,7 +81,7 @@ func TestWhyPostfixSpaceAfterColon(t *testing.T) {
 // TestWhyPostfixBrackets: without angle brackets strict Postfix answers
 // 501 5.1.7 (sender) or 501 5.1.3 (recipient), and the brackets fix it.
 func TestWhyPostfixBrackets(t *testing.T) {
-	needPostfix(t, postfixStrict)
+	needWhyPostfix(t, whyPostfixStrict)
 	for _, tc := range []struct{ line, enhanced, fixed string }{
 		{"MAIL FROM:a@b", "5.1.7", "MAIL FROM:<a@b>"},
 		{"RCPT TO:alice@lab.test", "5.1.3", "RCPT TO:<alice@lab.test>"},
@@ -69,9 +89,9 @@ func TestWhyPostfixBrackets(t *testing.T) {
 		// first and does not help, so the smallest fix is the brackets.
 		{"mail from: a@b", "5.1.7", "mail from: <a@b>"},
 	} {
-		c := whyPostfix(t, postfixStrict, tc.line).Conclusion
-		if c.Kind != probe.WhyRepaired || repairNames(c.Repairs) != "add-angle-brackets" || c.Fixed != tc.fixed {
-			t.Errorf("%q: %s %q %q", tc.line, c.Kind, repairNames(c.Repairs), c.Fixed)
+		c := whyPostfix(t, whyPostfixStrict, tc.line).Conclusion
+		if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != "add-angle-brackets" || c.Fixed != tc.fixed {
+			t.Errorf("%q: %s %q %q", tc.line, c.Kind, whyRepairNames(c.Repairs), c.Fixed)
 			continue
 		}
 		if c.Original.Code != 501 || c.Original.Enhanced != tc.enhanced || c.Accepted.Code != 250 {
@@ -83,15 +103,15 @@ func TestWhyPostfixBrackets(t *testing.T) {
 		}
 	}
 	// The lenient instance takes the bare address, and why warns.
-	needPostfix(t, postfixLenient)
-	c := whyPostfix(t, postfixLenient, "MAIL FROM:a@b").Conclusion
+	needWhyPostfix(t, whyPostfixLenient)
+	c := whyPostfix(t, whyPostfixLenient, "MAIL FROM:a@b").Conclusion
 	if c.Kind != probe.WhyAcceptedAsSent || len(c.Violations) != 1 || c.Violations[0].Name != "add-angle-brackets" {
 		t.Errorf("lenient: %s %+v", c.Kind, c.Violations)
 	}
 }
 
 func TestWhyPostfixOtherRepairs(t *testing.T) {
-	needPostfix(t, postfixStrict)
+	needWhyPostfix(t, whyPostfixStrict)
 	for _, tc := range []struct{ line, code, repairs, fixed string }{
 		{"MAIL FROM :<a@b>", "501 5.5.4", "remove-space-before-colon", "MAIL FROM:<a@b>"},
 		{"MAIL FROM:<a@b> FOO=BAR", "555 5.5.4", "drop-parameter-foo", "MAIL FROM:<a@b>"},
@@ -99,26 +119,26 @@ func TestWhyPostfixOtherRepairs(t *testing.T) {
 		// Postfix advertises SMTPUTF8; a U-label domain needs it declared.
 		{"MAIL FROM:<a@exämple.com>", "501 5.1.7", "add-smtputf8", "MAIL FROM:<a@exämple.com> SMTPUTF8"},
 	} {
-		c := whyPostfix(t, postfixStrict, tc.line).Conclusion
-		if c.Kind != probe.WhyRepaired || repairNames(c.Repairs) != tc.repairs || c.Fixed != tc.fixed {
-			t.Errorf("%q: %s %q %q", tc.line, c.Kind, repairNames(c.Repairs), c.Fixed)
+		c := whyPostfix(t, whyPostfixStrict, tc.line).Conclusion
+		if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != tc.repairs || c.Fixed != tc.fixed {
+			t.Errorf("%q: %s %q %q", tc.line, c.Kind, whyRepairNames(c.Repairs), c.Fixed)
 			continue
 		}
-		if got := c.Original.Text(); !strings.HasPrefix(got, tc.code[4:]) || c.Original.Code != atoi(tc.code[:3]) {
+		if got := c.Original.Text(); !strings.HasPrefix(got, tc.code[4:]) || c.Original.Code != whyAtoi(tc.code[:3]) {
 			t.Errorf("%q: original reply %d %s, want %s", tc.line, c.Original.Code, got, tc.code)
 		}
 	}
 }
 
 func TestWhyPostfixOtherCauses(t *testing.T) {
-	needPostfix(t, postfixStrict)
+	needWhyPostfix(t, whyPostfixStrict)
 	for _, tc := range []struct{ line, cause string }{
 		{"RCPT TO:<nobody@lab.test>", "unknown-mailbox"},
 		{"RCPT TO:<someone@example.net>", "relay-denied"},
 		// SIZE is advertised: dropping it would only hide the refusal.
 		{"MAIL FROM:<a@b> SIZE=999999999", "message-too-big"},
 	} {
-		c := whyPostfix(t, postfixStrict, tc.line).Conclusion
+		c := whyPostfix(t, whyPostfixStrict, tc.line).Conclusion
 		if c.Kind != probe.WhyOtherCause || c.Cause != tc.cause {
 			t.Errorf("%q: %s/%s, want %s/%s", tc.line, c.Kind, c.Cause, probe.WhyOtherCause, tc.cause)
 		}
@@ -129,18 +149,18 @@ func TestWhyPostfixOtherCauses(t *testing.T) {
 // once, so several refusals come before the acceptance: they must be
 // spread over connections and each connection closed with QUIT.
 func TestWhyPostfixSpreadsErrors(t *testing.T) {
-	needPostfix(t, postfixStrict)
-	rep := whyPostfix(t, postfixStrict, "MAIL FROM:<a@b> FOO=1 BAR=2")
+	needWhyPostfix(t, whyPostfixStrict)
+	rep := whyPostfix(t, whyPostfixStrict, "MAIL FROM:<a@b> FOO=1 BAR=2")
 	c := rep.Conclusion
-	if c.Kind != probe.WhyRepaired || repairNames(c.Repairs) != "drop-parameter-foo+drop-parameter-bar" || c.Fixed != "MAIL FROM:<a@b>" {
-		t.Fatalf("%s %q %q", c.Kind, repairNames(c.Repairs), c.Fixed)
+	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != "drop-parameter-foo+drop-parameter-bar" || c.Fixed != "MAIL FROM:<a@b>" {
+		t.Fatalf("%s %q %q", c.Kind, whyRepairNames(c.Repairs), c.Fixed)
 	}
 	if len(rep.Attempts) != 4 || rep.Connections != 2 || rep.Attempts[3].Connection != 2 {
 		t.Errorf("%d attempts over %d connections", len(rep.Attempts), rep.Connections)
 	}
 }
 
-func atoi(s string) int {
+func whyAtoi(s string) int {
 	n := 0
 	for _, c := range s {
 		n = n*10 + int(c-'0')

@@ -12,7 +12,7 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
-func profile(t *testing.T, name string) probetest.Profile {
+func whyProfile(t *testing.T, name string) probetest.Profile {
 	t.Helper()
 	p, ok := probetest.ProfileByName(name)
 	if !ok {
@@ -29,7 +29,7 @@ func whyOpts(addr, line string) probe.WhyOptions {
 	}
 }
 
-func repairNames(rs []probe.Repair) string {
+func whyRepairNames(rs []probe.Repair) string {
 	var n []string
 	for _, r := range rs {
 		n = append(n, r.Name)
@@ -37,10 +37,10 @@ func repairNames(rs []probe.Repair) string {
 	return strings.Join(n, "+")
 }
 
-// checkSessionRules asserts what every diagnosis must do on the wire:
+// checkWhySessionRules asserts what every diagnosis must do on the wire:
 // never DATA, RSET between attempts on one connection, QUIT at the end of
 // each connection the server did not close itself.
-func checkSessionRules(t *testing.T, s *probetest.ProfileServer) {
+func checkWhySessionRules(t *testing.T, s *probetest.ProfileServer) {
 	t.Helper()
 	if err := s.Err(); err != nil {
 		t.Errorf("server side: %v", err)
@@ -111,14 +111,14 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 		{"rfc-literal", "mail from: a@b", probe.WhyRepaired, "remove-space-after-colon+add-angle-brackets+upper-case-verb", "MAIL FROM:<a@b>"},
 	} {
 		t.Run(tc.profile+"/"+tc.line, func(t *testing.T) {
-			s := probetest.StartProfile(t, profile(t, tc.profile))
+			s := probetest.StartProfile(t, whyProfile(t, tc.profile))
 			rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), tc.line))
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := rep.Conclusion
-			if c.Kind != tc.kind || repairNames(c.Repairs) != tc.repairs || c.Fixed != tc.fixed {
-				t.Fatalf("conclusion %s %q %q, want %s %q %q\n%s", c.Kind, repairNames(c.Repairs), c.Fixed, tc.kind, tc.repairs, tc.fixed, c.Summary)
+			if c.Kind != tc.kind || whyRepairNames(c.Repairs) != tc.repairs || c.Fixed != tc.fixed {
+				t.Fatalf("conclusion %s %q %q, want %s %q %q\n%s", c.Kind, whyRepairNames(c.Repairs), c.Fixed, tc.kind, tc.repairs, tc.fixed, c.Summary)
 			}
 			if rep.Attempts[0].Line != tc.line || len(rep.Attempts[0].Repairs) != 0 {
 				t.Errorf("the first attempt must be the line as given: %+v", rep.Attempts[0])
@@ -132,13 +132,13 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 					t.Errorf("summary does not cite the rule: %s", c.Summary)
 				}
 			}
-			checkSessionRules(t, s)
+			checkWhySessionRules(t, s)
 		})
 	}
 }
 
 func TestWhyAcceptedButLenient(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "postfix-strict"))
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM: <a@b>"))
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestWhyAcceptedButLenient(t *testing.T) {
 		t.Errorf("an accepted line needs no repairs: %d attempts", len(rep.Attempts))
 	}
 
-	s2 := probetest.StartProfile(t, profile(t, "postfix-strict"))
+	s2 := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	rep, _ = probe.Why(context.Background(), whyOpts(s2.Addr(), "MAIL FROM:<a@b>"))
 	if c := rep.Conclusion; c.Kind != probe.WhyAcceptedAsSent || len(c.Violations) != 0 || strings.Contains(c.Summary, "lenient") {
 		t.Errorf("a well-formed line: %+v", c)
@@ -162,7 +162,7 @@ func TestWhyAcceptedButLenient(t *testing.T) {
 }
 
 func TestWhyOtherCauses(t *testing.T) {
-	base := profile(t, "postfix-strict")
+	base := whyProfile(t, "postfix-strict")
 	for _, tc := range []struct {
 		name, mail, rcpt, line string
 		kind, cause            string
@@ -191,13 +191,13 @@ func TestWhyOtherCauses(t *testing.T) {
 			if c.CauseDetail == "" || c.Summary == "" || c.Found() {
 				t.Errorf("conclusion %+v", c)
 			}
-			checkSessionRules(t, s)
+			checkWhySessionRules(t, s)
 		})
 	}
 }
 
 func TestWhyNonASCIIWithoutSMTPUTF8(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "ascii-only"))
+	s := probetest.StartProfile(t, whyProfile(t, "ascii-only"))
 	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<jörg@exämple.com>"))
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestWhyNonASCIIWithoutSMTPUTF8(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 	// The A-label was tried, and nothing added SMTPUTF8: it was not advertised.
-	if len(rep.Attempts) != 2 || repairNames(rep.Attempts[1].Repairs) != "domain-to-a-label" {
+	if len(rep.Attempts) != 2 || whyRepairNames(rep.Attempts[1].Repairs) != "domain-to-a-label" {
 		t.Errorf("attempts %+v", rep.Attempts)
 	}
 	for _, l := range s.Lines() {
@@ -221,7 +221,7 @@ func TestWhyNonASCIIWithoutSMTPUTF8(t *testing.T) {
 // connection takes more refusals than PerConnection, and a server that
 // hangs up on its own does not derail the diagnosis.
 func TestWhySpreadsAttemptsOverConnections(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "rfc-literal"))
+	s := probetest.StartProfile(t, whyProfile(t, "rfc-literal"))
 	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "mail from: a@b"))
 	if err != nil {
 		t.Fatal(err)
@@ -254,13 +254,13 @@ func TestWhySpreadsAttemptsOverConnections(t *testing.T) {
 			t.Errorf("connection %s ended with %q, not QUIT", n, l)
 		}
 	}
-	checkSessionRules(t, s)
+	checkWhySessionRules(t, s)
 }
 
 func TestWhySurvivesServerDrops(t *testing.T) {
 	for _, name := range []string{"rfc-literal", "exim"} {
 		t.Run(name, func(t *testing.T) {
-			p := profile(t, name)
+			p := whyProfile(t, name)
 			p.DropAfter = 2 // hang up after two errors: sooner than why expects
 			s := probetest.StartProfile(t, p)
 			line := "mail from: a@b"
@@ -274,21 +274,21 @@ func TestWhySurvivesServerDrops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Conclusion.Kind != probe.WhyRepaired || repairNames(rep.Conclusion.Repairs) != want {
-				t.Fatalf("%s %q: %s", rep.Conclusion.Kind, repairNames(rep.Conclusion.Repairs), rep.Conclusion.Summary)
+			if rep.Conclusion.Kind != probe.WhyRepaired || whyRepairNames(rep.Conclusion.Repairs) != want {
+				t.Fatalf("%s %q: %s", rep.Conclusion.Kind, whyRepairNames(rep.Conclusion.Repairs), rep.Conclusion.Summary)
 			}
 			for _, a := range rep.Attempts {
 				if a.Reply == nil {
 					t.Errorf("attempt %d has no reply: %+v", a.N, a)
 				}
 			}
-			checkSessionRules(t, s)
+			checkWhySessionRules(t, s)
 		})
 	}
 }
 
 func TestWhyBoundsAttempts(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "rfc-literal"))
+	s := probetest.StartProfile(t, whyProfile(t, "rfc-literal"))
 	o := whyOpts(s.Addr(), "mail from: a@b BODY=8BITMIME SIZE=1")
 	o.MaxAttempts = 5
 	rep, err := probe.Why(context.Background(), o)
@@ -298,19 +298,24 @@ func TestWhyBoundsAttempts(t *testing.T) {
 	if len(rep.Attempts) != 5 || rep.Conclusion.Found() {
 		t.Errorf("%d attempts, conclusion %s", len(rep.Attempts), rep.Conclusion.Kind)
 	}
+	o.MaxAttempts = 1
+	rep, err = probe.Why(context.Background(), o)
+	if err != nil || len(rep.Attempts) != 1 {
+		t.Errorf("--max-attempts 1: %d attempts, %v", len(rep.Attempts), err)
+	}
 	mails := 0
 	for _, l := range s.Lines() {
 		if strings.Contains(strings.ToUpper(l), " MAIL ") {
 			mails++
 		}
 	}
-	if mails != 5 {
-		t.Errorf("server saw %d MAIL lines, want 5", mails)
+	if mails != 6 {
+		t.Errorf("server saw %d MAIL lines, want 5 + 1", mails)
 	}
 }
 
 func TestWhyRefusesBadLinesBeforeConnecting(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "lenient"))
+	s := probetest.StartProfile(t, whyProfile(t, "lenient"))
 	for _, line := range []string{"MAIL FROM:<a@b>\r\nDATA", "MAIL FROM:<a\x00@b>", "EHLO x", "RCPT FROM:<a@b>"} {
 		_, err := probe.Why(context.Background(), whyOpts(s.Addr(), line))
 		var le *probe.LineError
@@ -330,7 +335,7 @@ func TestWhyTriesHostsInOrder(t *testing.T) {
 	}
 	deadAddr := dead.Addr().String()
 	dead.Close()
-	s := probetest.StartProfile(t, profile(t, "postfix-strict"))
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	o := whyOpts(s.Addr(), "MAIL FROM:a@b")
 	o.Hosts = []probe.WhyHost{{Addr: deadAddr}, {Addr: s.Addr()}}
 	rep, err := probe.Why(context.Background(), o)
@@ -352,7 +357,7 @@ func TestWhyTriesHostsInOrder(t *testing.T) {
 }
 
 func TestWhyRCPTPrelude(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "postfix-strict"))
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	o := whyOpts(s.Addr(), "RCPT TO:x@y")
 	o.From = "sender@client.test"
 	rep, err := probe.Why(context.Background(), o)
@@ -379,7 +384,7 @@ func TestWhyRCPTPrelude(t *testing.T) {
 // tries once more on a fresh connection, then gives up without blaming
 // the line.
 func TestWhy421IsNotAVerdict(t *testing.T) {
-	p := profile(t, "lenient")
+	p := whyProfile(t, "lenient")
 	p.MailReply = "421 4.3.2 Service shutting down"
 	s := probetest.StartProfile(t, p)
 	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:a@b"))
@@ -393,13 +398,13 @@ func TestWhy421IsNotAVerdict(t *testing.T) {
 	if s.Connections() != 2 || len(rep.Attempts) != 1 {
 		t.Errorf("%d connections, %d attempts", s.Connections(), len(rep.Attempts))
 	}
-	checkSessionRules(t, s)
+	checkWhySessionRules(t, s)
 }
 
 // TestWhyReportsLimitsItWillNotRepair: an over-long local part is reported
 // with its limit, never shortened.
 func TestWhyReportsLimitsItWillNotRepair(t *testing.T) {
-	p := profile(t, "lenient")
+	p := whyProfile(t, "lenient")
 	p.MailReply = "553 5.1.7 Local part too long"
 	s := probetest.StartProfile(t, p)
 	local := strings.Repeat("l", 70)
@@ -424,7 +429,7 @@ func TestWhyReportsLimitsItWillNotRepair(t *testing.T) {
 // itself, the conclusion still points out that the server cannot take a
 // non-ASCII local part at all.
 func TestWhyWarnsNonASCIIWithoutSMTPUTF8(t *testing.T) {
-	s := probetest.StartProfile(t, profile(t, "exim"))
+	s := probetest.StartProfile(t, whyProfile(t, "exim"))
 	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<jörg@b.example>"))
 	if err != nil {
 		t.Fatal(err)

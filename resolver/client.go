@@ -149,7 +149,7 @@ type Query struct {
 // Error is DNS failing to answer: every server timed out, failed, refused
 // or answered garbage, or the names form a loop.
 type Error struct {
-	Kind  string // a Finding code: timeout, servfail, refused, malformed, truncated-no-tcp, network, cname-loop, cname-chain-too-long, canceled, config
+	Kind  string // a Finding code: timeout, servfail, refused, malformed, truncated-no-tcp, network, rcode, cname-loop, cname-chain-too-long, canceled, config, input
 	Name  string
 	Type  string
 	Cause string // per-server detail
@@ -324,6 +324,11 @@ func (l *lookup) ask(ctx context.Context, server, name string, qtype uint16, ser
 func (l *lookup) once(actx, ctx context.Context, server, transport string, m *dns.Msg) (*dns.Msg, string, string) {
 	q := Query{Name: m.Question[0].Name, Type: dns.TypeToString[m.Question[0].Qtype], Server: server, Transport: transport}
 	c := &dns.Client{Net: transport, UDPSize: ednsUDPSize}
+	if dl, ok := actx.Deadline(); ok {
+		// miekg/dns caps reads at 2s unless told otherwise; the context
+		// decides here.
+		c.Timeout = max(time.Until(dl), time.Millisecond)
+	}
 	start := time.Now()
 	resp, _, err := c.ExchangeContext(actx, m, server)
 	q.RTT = time.Since(start)

@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -189,5 +190,39 @@ func TestSlowServerWithinBudget(t *testing.T) {
 	}
 	if !r.Usable() || r.Queries[0].Outcome != "timeout" || r.Queries[1].Outcome != "answer" {
 		t.Errorf("usable %v, queries %+v", r.Usable(), r.Queries[:2])
+	}
+}
+
+func TestADBit(t *testing.T) {
+	s := resolvertest.StartBehavior(t, zoneText(t), resolvertest.Behavior{AD: true})
+	r, err := resolver.New([]string{s.Addr()}).LookupMX(context.Background(), "explicit.mx.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.AD || !r.Queries[0].AD {
+		t.Errorf("AD %v, first query AD %v", r.AD, r.Queries[0].AD)
+	}
+	plain := resolvertest.Start(t, zoneText(t))
+	if r, _ := resolver.New([]string{plain.Addr()}).LookupMX(context.Background(), "explicit.mx.test"); r.AD {
+		t.Errorf("AD set without the server setting it")
+	}
+}
+
+// TestNewFromResolvConf reads the system's servers without asking them.
+func TestNewFromResolvConf(t *testing.T) {
+	if _, err := os.Stat("/etc/resolv.conf"); err != nil {
+		t.Skip("no /etc/resolv.conf")
+	}
+	c := resolver.New(nil)
+	if c.ConfigErr != nil {
+		t.Skipf("resolv.conf unusable here: %v", c.ConfigErr)
+	}
+	for _, s := range c.Servers {
+		if got, err := resolver.ServerAddr(s); err != nil || got != s {
+			t.Errorf("server %q from resolv.conf: %q, %v", s, got, err)
+		}
+	}
+	if len(c.Servers) == 0 {
+		t.Error("no servers and no ConfigErr")
 	}
 }

@@ -229,10 +229,10 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	slices.SortStableFunc(hosts, func(a, b Host) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Name, b.Name))
 	})
-	if max := c.maxHosts(); len(hosts) > max {
-		res.TruncatedHosts = len(hosts) - max
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d MX records; only the first %d by preference were resolved, %d left out", len(hosts), max, res.TruncatedHosts))
-		hosts = hosts[:max]
+	if limit := c.maxHosts(); len(hosts) > limit {
+		res.TruncatedHosts = len(hosts) - limit
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d MX records; only the first %d by preference were resolved, %d left out", len(hosts), limit, res.TruncatedHosts))
+		hosts = hosts[:limit]
 	}
 	for i := range hosts {
 		switch {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/idna"
@@ -28,6 +29,9 @@ func ParseDomain(s string) (Domain, error) {
 	if s == "" {
 		return d, fmt.Errorf("empty domain")
 	}
+	if !utf8.ValidString(s) {
+		return d, fmt.Errorf("domain is not valid UTF-8")
+	}
 	for i, r := range s {
 		if r < 0x20 || r == 0x7f || r == ' ' {
 			return d, fmt.Errorf("domain contains %q at byte %d", r, i)
@@ -42,7 +46,7 @@ func ParseDomain(s string) (Domain, error) {
 		return d, nil
 	}
 	name := strings.TrimSuffix(s, ".")
-	if name == "" || strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+	if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
 		return d, fmt.Errorf("%q has an empty label", s)
 	}
 	if ip, err := netip.ParseAddr(name); err == nil {

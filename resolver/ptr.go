@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 const (
 	maxPTRAddresses = 64 // addresses reverse-resolved per Result
 	maxPTRNames     = 4  // PTR names forward-checked per address
+	maxPTRKept      = 16 // PTR names kept per address
 )
 
 // PTR is the reverse DNS of an address and its forward confirmation
@@ -76,9 +78,12 @@ func (l *lookup) checkPTR(ctx context.Context, ip netip.Addr) *PTR {
 	}
 	p.Rcode = rcodeName(ans.rcode)
 	for _, rr := range ans.rrs {
-		if ptr, ok := rr.(*dns.PTR); ok {
+		if ptr, ok := rr.(*dns.PTR); ok && len(p.Names) < maxPTRKept {
 			p.Names = append(p.Names, strings.ToLower(strings.TrimSuffix(ptr.Ptr, ".")))
 		}
+	}
+	if len(ans.rrs) > maxPTRKept {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d PTR records; only %d kept", len(ans.rrs), maxPTRKept))
 	}
 	if len(p.Names) == 0 {
 		p.Warnings = append(p.Warnings, "no PTR record: many receivers refuse or score down mail from an address without reverse DNS")

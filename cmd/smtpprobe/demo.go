@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 // demoDomain is the demo's mail domain. ".test" is reserved (RFC 2606 §2),
@@ -38,12 +39,13 @@ var demoPolicy = probetest.Policy{
 	MaxMessageBytes: 10 << 20,
 }
 
-// demoLab is the demo's small internet: SMTP servers behind the demo MX
-// hosts, all on one port.
+// demoLab is the demo's small internet: an authoritative DNS server for
+// demoDomain and SMTP servers behind its MX hosts, all on one port.
 type demoLab struct {
 	port    int
 	hosts   []demoLabHost
-	dnsAddr string // "127.0.0.1:PORT" of the demo's DNS server
+	dns     *resolvertest.Server // authoritative for demoDomain
+	dnsAddr string               // where the probe asks: dns.Addr(), unless a test interposes
 }
 
 // demoLabHost is one MX host of the lab and the server answering for it.
@@ -59,8 +61,9 @@ type demoLabHost struct {
 type listenFunc func(network, addr string) (net.Listener, error)
 
 // startDemoLab starts one policy server per demo MX host, all on the same
-// port. Where the extra loopback addresses cannot be bound (macOS has only
-// 127.0.0.1 by default) every host points at one server on 127.0.0.1.
+// port, then a DNS server for the zone that names them. Where the extra
+// loopback addresses cannot be bound (macOS has only 127.0.0.1 by default)
+// every host points at one server on 127.0.0.1.
 func startDemoLab(listen listenFunc) (*demoLab, error) {
 	ips := make([]string, len(demoMX))
 	for i, h := range demoMX {
@@ -98,6 +101,12 @@ func startDemoLab(listen listenFunc) (*demoLab, error) {
 		host.server = s
 		lab.hosts = append(lab.hosts, host)
 	}
+	dns, err := resolvertest.NewServer(lab.zone())
+	if err != nil {
+		lab.Close()
+		return nil, fmt.Errorf("demo: DNS server: %w", err)
+	}
+	lab.dns, lab.dnsAddr = dns, dns.Addr()
 	return lab, nil
 }
 
@@ -166,6 +175,9 @@ func (l *demoLab) servers() []*probetest.PolicyServer {
 // Close stops every server of the lab and waits for them.
 func (l *demoLab) Close() error {
 	var errs []error
+	if l.dns != nil {
+		errs = append(errs, l.dns.Close())
+	}
 	for _, s := range l.servers() {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -208,7 +220,9 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 	if *verbose {
 		output = append(output, "-v")
 	}
-	output = append(output, "--color", *color)
+	if fs.Changed("color") {
+		output = append(output, "--color", *color)
+	}
 	return lab.run(ctx, output, e)
 }
 

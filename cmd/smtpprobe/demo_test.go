@@ -13,7 +13,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-func startTestLab(t *testing.T, listen listenFunc) *demoLab {
+func startDemoTestLab(t *testing.T, listen listenFunc) *demoLab {
 	t.Helper()
 	lab, err := startDemoLab(listen)
 	if err != nil {
@@ -24,7 +24,7 @@ func startTestLab(t *testing.T, listen listenFunc) *demoLab {
 }
 
 // banner dials addr and returns the server's first line.
-func banner(t *testing.T, addr string) string {
+func demoBanner(t *testing.T, addr string) string {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -41,7 +41,7 @@ func banner(t *testing.T, addr string) string {
 }
 
 func TestDemoLabSamePort(t *testing.T) {
-	lab := startTestLab(t, net.Listen)
+	lab := startDemoTestLab(t, net.Listen)
 	if len(lab.hosts) != 2 || len(lab.servers()) != 2 {
 		t.Fatalf("lab has %d hosts, %d servers; want 2 and 2", len(lab.hosts), len(lab.servers()))
 	}
@@ -50,7 +50,7 @@ func TestDemoLabSamePort(t *testing.T) {
 			t.Errorf("host %s on %s, want %s", h.name, h.ip, demoMX[i].ip)
 		}
 		addr := net.JoinHostPort(h.ip, fmt.Sprint(lab.port))
-		if got, want := banner(t, addr), "220 "+h.name+" ESMTP Service Ready"; got != want {
+		if got, want := demoBanner(t, addr), "220 "+h.name+" ESMTP Service Ready"; got != want {
 			t.Errorf("banner at %s = %q, want %q", addr, got, want)
 		}
 	}
@@ -75,7 +75,7 @@ func onlyLocalhost(network, addr string) (net.Listener, error) {
 }
 
 func TestDemoLabFallsBackToLocalhost(t *testing.T) {
-	lab := startTestLab(t, onlyLocalhost)
+	lab := startDemoTestLab(t, onlyLocalhost)
 	if len(lab.hosts) != 2 || len(lab.servers()) != 1 {
 		t.Fatalf("lab has %d hosts, %d servers; want 2 and 1", len(lab.hosts), len(lab.servers()))
 	}
@@ -85,7 +85,7 @@ func TestDemoLabFallsBackToLocalhost(t *testing.T) {
 		}
 	}
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(lab.port))
-	if got := banner(t, addr); got != "220 mx1.demo.test ESMTP Service Ready" {
+	if got := demoBanner(t, addr); got != "220 mx1.demo.test ESMTP Service Ready" {
 		t.Errorf("banner = %q", got)
 	}
 }

@@ -361,6 +361,9 @@ type annotatedReply struct {
 	Start int    `json:"start"`
 	End   int    `json:"end"`
 	Reply string `json:"reply"` // the reply as it appeared in the input
+	// Inferred is set when the input held only an enhanced status code
+	// (a DSN Status: field, a dsn= log field); code is then 0.
+	Inferred bool `json:"inferred,omitempty"`
 	explain.Explanation
 	Brief string `json:"brief"`
 }
@@ -388,6 +391,9 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 		return usageError(e, "explain", fmt.Sprintf("input larger than %d MiB", maxExplainInput>>20))
 	}
 	text := string(data)
+	if len(text) > explain.MaxFindInput {
+		fmt.Fprintf(e.stderr, "smtpprobe explain: only the first %d KiB of the input are searched for replies\n", explain.MaxFindInput>>10)
+	}
 	found := findReplies(text)
 	sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
 	lineStarts := []int{0}
@@ -413,12 +419,18 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 		if f.Context == "" {
 			f.Context = cmd
 		}
-		x := explain.Explain(f.Code, f.Enhanced, f.Text, f.Context)
+		code := f.Code
+		if f.Inferred {
+			// Only an enhanced code was in the text; the basic code was
+			// made up from its class, so explain the enhanced code alone.
+			code = 0
+		}
+		x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
 		raw := ""
 		if f.Start >= 0 && f.End <= len(text) && f.Start <= f.End {
 			raw = text[f.Start:f.End]
 		}
-		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Explanation: x, Brief: x.Brief()})
+		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()})
 	}
 	if len(found) == 0 {
 		if out.json {
@@ -449,7 +461,7 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 func (o *explainOutput) annotate(r annotatedReply) {
 	label := o.codeLabel(r.Explanation)
 	ctx := ""
-	if r.Context != "" {
+	if r.Context != "" && r.Context != explain.Unknown {
 		ctx = " after " + strings.ToUpper(string(r.Context))
 	}
 	lines := wrapText(r.Brief, o.width-6)
@@ -477,10 +489,12 @@ func fixFor(x explain.Explanation) string {
 	if r := x.Recognized; r != nil && r.Fix != "" {
 		return r.Fix
 	}
-	// X.0.0 and the protocol subject X.5.Z are vaguer than the reading of
-	// the basic code after its command.
-	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class &&
-		!strings.HasSuffix(st.Code, ".0.0") && !strings.HasPrefix(st.Code[1:], ".5.") {
+	// An X.Y.0 detail and the protocol subject X.5.Z are vaguer than the
+	// reading of the basic code after its command.
+	// A success needs no fix whatever its detail says, and for a transient
+	// failure the basic code's "retry" reading is the first thing to do.
+	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class && x.Class == 5 &&
+		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.") {
 		return st.Fix
 	}
 	return x.Fix

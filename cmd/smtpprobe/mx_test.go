@@ -260,3 +260,20 @@ bad\027[31m\013name A 127.0.0.1
 		}
 	}
 }
+
+// TestMXSecondServer: with two --dns servers, the first answering
+// SERVFAIL, the second's answer is used and shown; an AD bit is shown.
+func TestMXSecondServer(t *testing.T) {
+	zone := mxZone(t)
+	bad := resolvertest.StartBehavior(t, zone, resolvertest.Behavior{Rcode: dns.RcodeServerFailure})
+	good := resolvertest.StartBehavior(t, zone, resolvertest.Behavior{AD: true})
+	code, out, _ := runMXCmd(t, "--dns", bad.Addr(), "--dns", good.Addr(), "explicit.mx.test")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"rcode NOERROR from " + good.Addr() + ", DNSSEC-validated (AD) yes", bad.Addr() + "/udp  SERVFAIL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.color, "color", "auto", "colour reply codes: auto, always or never (NO_COLOR is honoured)")
-	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated)")
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
 // failOnNames are the --fail-on conditions; see failOnMatches.
@@ -240,7 +240,7 @@ func givenAddressRejected(r *probe.Report) string {
 //	permanent      a 5yz to a line the server should take: the well-formed
 //	               MAIL FROM and RCPT TO, and every address the user gave
 //	transient      a 4yz to any of those
-//	nonconforming  any step judged lenient or strict against RFC 5321
+//	nonconforming  any step judged lenient, strict or wrong-code against RFC 5321
 //	vrfy-leak      VRFY reveals or leaks which mailboxes exist
 //	catch-all      the server accepts a random mailbox
 //	any            any of the above
@@ -268,7 +268,7 @@ func failOnMatches(r *probe.Report, conds []string) string {
 					return fmt.Sprintf("transient: %s answered %q with %d", h.Host, s.Sent, s.Reply.Code)
 				}
 			}
-			if has("nonconforming") && !s.Setup && (s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict) {
+			if has("nonconforming") && !s.Setup && (s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode) {
 				return fmt.Sprintf("nonconforming: %s: %s", h.Host, s.Verdict)
 			}
 		}

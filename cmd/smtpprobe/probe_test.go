@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
@@ -129,6 +130,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--fail-on", "sometimes", srv.addr()}, "--fail-on: unknown condition"},
 		{[]string{"probe", "--color", "pink", srv.addr()}, "--color must be"},
 		{[]string{"probe", "--timeout", "0s", srv.addr()}, "--timeout must be positive"},
+		{[]string{"probe", "--port", "25", srv.addr()}, "contradicts the port in the target"},
 		{[]string{"probe", "--helo", "evil\r\nMAIL FROM:<x>", srv.addr()}, "--helo has a carriage return (CR) at position 5"},
 		{[]string{"probe", "--from", "a@b\nRCPT TO:<c@d>", srv.addr()}, "--from has a line feed (LF) at position 4"},
 		{[]string{"probe", "--rcpt", "ok@x.test", "--rcpt", "a\x00b", srv.addr()}, "--rcpt #2 has a NUL byte at position 2"},
@@ -221,7 +223,7 @@ func TestProbeEscapesServerText(t *testing.T) {
 		return "250 2.1.0 ok " + evil
 	})
 	for _, args := range [][]string{
-		{"probe", "--tls", "none", "-v", "--color", "never", srv.addr()},
+		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "\x1b[2J@cli.test", srv.addr()},
 		{"probe", "--tls", "none", "--json", srv.addr()},
 		{"vrfy", "--tls", "none", "--server", srv.addr(), "alice@cli.test"},
 	} {
@@ -267,7 +269,7 @@ func TestVRFYCommand(t *testing.T) {
 		t.Errorf("exit %d (%s); want 1 for an address that does not exist", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
 		t.Errorf("vrfy output:\n%s", out)
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
@@ -406,5 +408,55 @@ func TestProbeDNSExitCodes(t *testing.T) {
 	out, errs, code := runCLI(t, "probe", "--dns", null.Addr(), "null.test")
 	if code != exitCheck || !strings.Contains(out, "null MX") {
 		t.Errorf("null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
+	}
+	out, errs, code = runCLI(t, "vrfy", "--dns", null.Addr(), "alice@null.test")
+	if code != exitCheck || !strings.Contains(errs, "null MX") || !strings.Contains(out, "alice@null.test: unknown") {
+		t.Errorf("vrfy at a null MX: exit %d, stdout %q, stderr %q; want 1", code, out, errs)
+	}
+}
+
+func TestProbeDomainTarget(t *testing.T) {
+	srv := probetest.StartPolicy(t, probetest.Policy{Domain: "policy.test", Hostname: "mx1.policy.test", Mailboxes: []string{"alice"}})
+	dns := resolvertest.Start(t, `$ORIGIN policy.test.
+@      300 SOA  ns.policy.test. hostmaster.policy.test. 1 3600 600 86400 60
+@      300 MX   10 mx1
+@      300 MX   20 mx2
+mx1    300 A    127.0.0.1
+mx2    300 A    127.0.0.1
+`)
+	args := []string{"probe", "--dns", dns.Addr(), "--port", portOf(srv.Addr()), "--helo", "client.test", "alice@policy.test"}
+	out, errs, code := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"mx          explicit (NOERROR)", "  10  mx1.policy.test  127.0.0.1", "  20  mx2.policy.test  127.0.0.1",
+		"Host mx1.policy.test [127.0.0.1:", "TLS 1.3", "certificate CN=mx1.policy.test", "vrfy_policy         hides", "starttls            offered", "Capabilities (EHLO over TLS)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Host mx2.policy.test") {
+		t.Error("probed the second MX host without --all-mx")
+	}
+	out, _, code = runCLI(t, append(args, "--all-mx", "--suite", "vrfy")...)
+	if code != exitOK || !strings.Contains(out, "Host mx2.policy.test") {
+		t.Errorf("--all-mx: exit %d, no second host:\n%s", code, out)
+	}
+	if !strings.Contains(errs, "resolving the MX hosts of policy.test") {
+		t.Errorf("no progress on stderr: %q", errs)
+	}
+	if srv.DataSeen() {
+		t.Error("DATA was sent")
+	}
+}
+
+func TestProbeRefusingGreeting(t *testing.T) {
+	srv := startSMTP(t, "554 5.7.1 no SMTP service here", lenient)
+	out, errs, code := runCLI(t, "probe", "--tls", "none", srv.addr())
+	if code != exitConnection || !strings.Contains(errs, "every connection failed") {
+		t.Errorf("exit %d, stderr %q; want 4", code, errs)
+	}
+	if !strings.Contains(out, "banner      554 5.7.1 no SMTP service here") || !strings.Contains(out, "status      no-smtp-service") {
+		t.Errorf("report does not show the refusing greeting:\n%s", out)
 	}
 }

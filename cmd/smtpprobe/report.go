@@ -177,7 +177,7 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	width = min(width, 40)
 	for _, s := range steps {
 		sent := escapeUntrusted(s.Sent)
-		p.line(fmt.Sprintf("  %-*s  %s", width, sent, replyOrSkip(p, s)))
+		p.wrap(fmt.Sprintf("  %-*s  ", width, sent), replyOrSkip(p, s))
 		if p.o.verbose && s.Annotation != "" {
 			p.wrap("      ", escapeUntrusted(s.Annotation))
 		}
@@ -189,11 +189,16 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	if v.EXPNPolicy != nil {
 		p.wrap("  expn_policy "+v.EXPNPolicy.Policy+": ", v.EXPNPolicy.Reason)
 	}
+	for _, s := range steps {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode {
+			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
+		}
+	}
 }
 
 func replyOrSkip(p *printer, s probe.StepResult) string {
 	if s.Outcome == probe.Skipped {
-		return "(" + s.Verdict + ")"
+		return "(" + escapeUntrusted(s.Verdict) + ")"
 	}
 	return p.reply(s.Reply)
 }
@@ -223,11 +228,11 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		sentW = max(sentW, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
 	}
 	sentW = min(sentW, 48)
-	p.line(fmt.Sprintf("  %-*s  %-*s  %-8s  %s", nameW, "case", sentW, "sent", "verdict", "reply"))
+	p.line(fmt.Sprintf("  %-*s  %-*s  %-10s  %s", nameW, "case", sentW, "sent", "verdict", "reply"))
 	for _, s := range steps {
 		sent := truncate(escapeUntrusted(s.Sent), sentW)
 		rep := replyOrSkip(p, s)
-		row := fmt.Sprintf("  %-*s  %-*s  %-8s  ", nameW, s.Name, sentW, sent, verdictWord(s))
+		row := fmt.Sprintf("  %-*s  %-*s  %-10s  ", nameW, s.Name, sentW, sent, verdictWord(s))
 		if p.o.width > 0 {
 			// keep the row on one line; the reply text is what gives way
 			room := p.o.width - utf8.RuneCountInString(row)
@@ -246,14 +251,14 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	// refuses for policy.
 	var notes []probe.StepResult
 	for _, s := range steps {
-		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.Policy || p.o.verbose {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || p.o.verbose {
 			notes = append(notes, s)
 		}
 	}
 	if len(notes) > 0 {
 		p.line("")
 		for _, s := range notes {
-			p.wrap("  "+s.Name+": ", s.Verdict)
+			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
 			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.verbose) {
 				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
 			}

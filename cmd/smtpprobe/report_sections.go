@@ -70,7 +70,11 @@ func writeConnection(p *printer, h *probe.HostReport) {
 		p.line("  tls         none: the session was not encrypted")
 	}
 	if kws := h.Extensions.List(); len(kws) > 0 {
-		p.section("Capabilities")
+		if h.TLS != nil {
+			p.section("Capabilities (EHLO over TLS)")
+		} else {
+			p.section("Capabilities")
+		}
 		for _, e := range kws {
 			s := escapeUntrusted(e.Keyword)
 			if len(e.Params) > 0 {

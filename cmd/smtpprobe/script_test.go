@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 // The end-to-end tests run the real binary (this test binary, re-executed
@@ -26,6 +29,11 @@ import (
 //	smtplog NAME                writes the command lines NAME received to stdout
 //	rawserver NAME FILE         a scripted raw TCP server; sets $NAME_ADDR, $NAME_PORT
 //	rawcheck NAME               fails if the raw server NAME met a script failure
+//	dnsserver NAME FILE [refused|servfail|silent]
+//	                            an authoritative DNS server for the zone in FILE
+//	                            (UDP and TCP); sets $NAME_ADDR, $NAME_PORT
+//	status N CMD [ARGS...]      exec CMD and require exit status N (0 to 255);
+//	                            stdout and stderr are kept for the next checks
 //
 // A rawserver FILE has one step a line, run afresh for every connection:
 //
@@ -65,6 +73,8 @@ func TestScript(t *testing.T) {
 			"smtplog":      cmdSMTPLog,
 			"rawserver":    cmdRawServer,
 			"rawcheck":     cmdRawCheck,
+			"dnsserver":    cmdDNSServer,
+			"status":       cmdStatus,
 		},
 	})
 }
@@ -75,9 +85,13 @@ type scriptServersKey struct{}
 type scriptServers struct {
 	policy map[string]*probetest.PolicyServer
 	raw    map[string]*rawServer
+	dns    []*resolvertest.Server
 }
 
 func (s *scriptServers) close() {
+	for _, d := range s.dns {
+		d.Close()
+	}
 	for _, p := range s.policy {
 		p.Close()
 	}
@@ -180,6 +194,53 @@ func cmdRawCheck(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if err := s.Err(); err != nil {
 		ts.Fatalf("raw server %s: %v", args[0], err)
+	}
+}
+
+func cmdDNSServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: dnsserver NAME FILE [refused|servfail|silent]")
+	}
+	var b resolvertest.Behavior
+	if len(args) == 3 {
+		switch args[2] {
+		case "refused":
+			b.Rcode = dns.RcodeRefused
+		case "servfail":
+			b.Rcode = dns.RcodeServerFailure
+		case "silent":
+			b.Silent = true
+		default:
+			ts.Fatalf("dnsserver: unknown behaviour %q", args[2])
+		}
+	}
+	s, err := resolvertest.NewServerBehavior(ts.ReadFile(args[1]), b)
+	if err != nil {
+		ts.Fatalf("dnsserver: %v", err)
+	}
+	servers := serversOf(ts)
+	servers.dns = append(servers.dns, s)
+	publishAddr(ts, args[0], s.Addr())
+}
+
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N CMD [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil || want < 0 || want > 255 {
+		ts.Fatalf("status: bad exit status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("status: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
 }
 

@@ -17,7 +17,7 @@ const vrfyExamples = `  smtpprobe vrfy alice@example.com                      # 
 // vrfyAnswer is one address's line of `smtpprobe vrfy`.
 type vrfyAnswer struct {
 	Address string       `json:"address"`
-	Answer  string       `json:"answer"` // exists, does-not-exist, unknown
+	Answer  string       `json:"answer"` // exists, likely-exists, does-not-exist, unknown
 	Reason  string       `json:"reason"`
 	Host    string       `json:"host,omitempty"`
 	Sent    string       `json:"sent,omitempty"`
@@ -98,7 +98,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	defer cancel()
 	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
 	code := exitOK
-	connFailed, ran := 0, 0
+	ran, noHost := 0, 0
 	for _, g := range groups {
 		opts, err := f.options(g.target)
 		if err != nil {
@@ -120,12 +120,15 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			doc.Reports = append(doc.Reports, report)
 		}
 		answers, probed := vrfyAnswers(report, g.addrs)
-		if probed {
+		switch {
+		case probed:
 			ran++
-		} else {
-			connFailed++
-			if err != nil {
-				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+		case err != nil:
+			fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
+		case report != nil && len(report.Hosts) == 0:
+			noHost++ // a null MX, or no MX and no address
+			for _, w := range report.Warnings {
+				fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(w))
 			}
 		}
 		doc.Addresses = append(doc.Addresses, answers...)
@@ -136,19 +139,22 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		color := useColor(cm, e.stdout, e.getenv)
 		for _, a := range doc.Addresses {
 			p := &printer{w: e.stdout, o: reportOptions{color: color, width: terminalWidth(e.stdout)}}
+			where := ""
+			if a.Host != "" {
+				where = escapeUntrusted(a.Host) + ": "
+			}
 			rep := ""
 			if a.Reply != nil {
-				rep = " [" + p.reply(a.Reply) + "]"
+				rep = " [" + where + p.reply(a.Reply) + "]"
 			}
-			host := ""
-			if a.Host != "" {
-				host = " at " + escapeUntrusted(a.Host)
-			}
-			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s%s", a.Reason, host, rep))
+			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
 		}
 	}
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe vrfy: no server could be asked")
+		if noHost > 0 {
+			return exitCheck
+		}
 		return exitConnection
 	}
 	for _, a := range doc.Addresses {
@@ -162,7 +168,6 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			code = exitCheck
 		}
 	}
-	_ = connFailed
 	return code
 }
 

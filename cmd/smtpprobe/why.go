@@ -340,7 +340,13 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 			fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		}
 	}
-	fmt.Fprintf(w, "\n%s\n", esc(c.Summary))
+	// On a terminal the paragraph is folded to its width; elsewhere it is
+	// one line, for grep.
+	summary := esc(c.Summary)
+	if width := terminalWidth(w); width > 0 {
+		summary = strings.Join(wrapText(summary, min(width-1, 100)), "\n")
+	}
+	fmt.Fprintf(w, "\n%s\n", summary)
 	if c.Explanation != "" && !c.Found() {
 		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
 	}

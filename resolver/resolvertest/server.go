@@ -33,6 +33,9 @@ type Behavior struct {
 	Truncate bool
 	// NoTCP serves UDP only: TCP connections to the port are refused.
 	NoTCP bool
+	// AD sets the authenticated-data bit on answers, as a validating
+	// resolver does for DNSSEC-signed data (RFC 4035 §3.2.3).
+	AD bool
 	// Types, when set, limits Rcode, Delay, Malformed and Truncate to
 	// queries of these types; others are answered from the zone.
 	Types []uint16
@@ -254,6 +257,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	m := s.zone.Answer(req)
+	m.AuthenticatedData = s.behavior.AD
 	if udp {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
