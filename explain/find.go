@@ -14,7 +14,7 @@ type Found struct {
 	Code       int     // basic reply code
 	Enhanced   string  // enhanced status code, if any
 	Text       string  // the reply's text after the codes
-	Context    Command // the command it answered, when the text tells
+	Context    Command // the command it answered, when the text tells; "" when it does not
 	// Inferred is set when the text gave only an enhanced status code
 	// (a DSN "Status: 5.1.1" or Sendmail's "dsn=5.1.1" with no SMTP reply
 	// beside it): Code is then the class's generic code (250, 450 or 550),
@@ -49,16 +49,19 @@ var replyPair = regexp.MustCompile(`(?:^|[^\w.:/-])([2-5][0-5][0-9])[- ]([245]\.
 
 // introducer finds the phrases after which MTAs and NDRs quote a reply, so
 // that a bare code there ("said: 550 Unknown user") is taken as a reply.
-var introducer = regexp.MustCompile(`(?i)(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
+//
+// This and the patterns below without (?i) are matched against
+// asciiLower(line).
+var introducer = regexp.MustCompile(`(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
 
 // eximAfter is Exim's "SMTP error from remote mail server after RCPT
 // TO:<a@b>:" (also "remote mailer", "pipelined", "end of data",
 // "initial connection"); the reply follows, on the same line or the next.
-var eximAfter = regexp.MustCompile(`(?i)SMTP error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
+var eximAfter = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
-var postfixReject = regexp.MustCompile(`(?i)\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([A-Z-]+) from [^ ]*\]: `)
+var postfixReject = regexp.MustCompile(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
 
 // inReplyTo is how Postfix names the command a remote reply answered.
 var inReplyTo = regexp.MustCompile(`(?i)\s*\(in\s+reply\s+to\s+([^)]{1,40}?)(?:\s+command)?\)`)
@@ -68,14 +71,15 @@ var sendmailRuleset = regexp.MustCompile(`ruleset=check_(rcpt|mail|relay|data|eo
 
 // dsnOnly finds an enhanced code given without an SMTP reply: the DSN
 // "Status:" field (RFC 3464 §2.3.4) and Sendmail's "dsn=" log field.
-var dsnOnly = regexp.MustCompile(`(?i)(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
+var dsnOnly = regexp.MustCompile(`(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
 
 // Transcript markers: what tools print before a server or client line
 // (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
-// "S:"/"C:" in RFCs and many tools).
+// "S:"/"C:" in RFCs and many tools; PHPMailer "SERVER -> CLIENT:"; curl
+// "< " and "> ").
 var (
-	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|server:)\s*`)
-	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|client:)\s*`)
+	serverMark = regexp.MustCompile(`^\s*(?:<\*\*|<~\*|<~|<-|<<<|S:|\[S\]|(?i:server -> client:)|(?i:server:)|<\s)\s*`)
+	clientMark = regexp.MustCompile(`^\s*(?:\*\*>|~>|->|>>>|C:|\[C\]|(?i:client -> server:)|(?i:client:)|>\s)\s*`)
 	// timestampLead is a leading time stamp some transcripts carry.
 	timestampLead = regexp.MustCompile(`^\s*(?:\[?[0-9][0-9:.\-/T+Z]*[0-9Z]\]?\s+){1,2}`)
 )
@@ -108,13 +112,17 @@ func splitLines(text string) []line {
 }
 
 // FindReplies finds every SMTP reply in text, in order: lines of an SMTP
-// transcript (bare, or marked "S:", "<<<", "<-" as tools print them, with
-// a multi-line reply collapsed into one Found), replies quoted in bounces
-// (DSN Diagnostic-Code and Status fields, Exchange and Outlook NDR text)
-// and in Postfix, Exim and Sendmail logs. Context is set when the text
-// says which command drew the reply: the last client command of a
-// transcript, Postfix's "(in reply to RCPT TO command)", Exim's "after
-// MAIL FROM:<…>", Sendmail's "ruleset=check_rcpt".
+// transcript (bare, or marked as swaks, curl, PHPMailer, Sendmail DSNs and
+// RFCs print them: "<-", "<**", "< ", "SERVER -> CLIENT:", "<<<", "S:"),
+// with a multi-line reply collapsed into one Found; replies quoted in
+// bounces (DSN Diagnostic-Code, folded over several lines; Exchange and
+// Outlook NDR text) and in Postfix, Exim and Sendmail logs and Python
+// smtplib errors. Context is set when the text says which command drew
+// the reply: the last client command of a transcript, Postfix's "(in
+// reply to RCPT TO command)" and "reject: RCPT from", Exim's "after MAIL
+// FROM:<…>", Sendmail's "ruleset=check_rcpt", smtplib's exception name.
+// A DSN "Status:" or Sendmail "dsn=" failure with no reply beside it is
+// reported with Inferred set.
 //
 // Only the first MaxFindInput bytes are examined and at most 10000
 // replies reported; the work is linear in the input examined. A number
@@ -127,7 +135,7 @@ func FindReplies(text string) []Found {
 		text = text[:MaxFindInput]
 	}
 	lines := splitLines(text)
-	f := finder{text: text, lines: lines, lastCmd: Unknown}
+	f := finder{text: text, lines: lines}
 	f.hasClient = f.anyClientLine()
 	for f.i = 0; f.i < len(lines) && len(f.out) < maxFound; {
 		f.scanLine()
@@ -158,12 +166,25 @@ func (f *finder) anyClientLine() bool {
 
 // clientCommand tells whether s is a line a client sent, and which command.
 func clientCommand(s string) (Command, bool) {
-	if loc := clientMark.FindStringIndex(s); loc != nil {
-		return CommandOf(s[loc[1]:]), true
+	marked := func(s string) (Command, bool) {
+		loc := clientMark.FindStringIndex(s)
+		if loc == nil {
+			return "", false
+		}
+		cmd := CommandOf(s[loc[1]:])
+		// "> " also quotes mail text; it marks a client line only
+		// before a verb.
+		if cmd == Unknown && strings.TrimSpace(s[:loc[1]]) == ">" {
+			return "", false
+		}
+		return cmd, true
+	}
+	if cmd, ok := marked(s); ok {
+		return cmd, true
 	}
 	if ts := timestampLead.FindStringIndex(s); ts != nil {
-		if loc := clientMark.FindStringIndex(s[ts[1]:]); loc != nil {
-			return CommandOf(s[ts[1]+loc[1]:]), true
+		if cmd, ok := marked(s[ts[1]:]); ok {
+			return cmd, true
 		}
 	}
 	// A bare upper-case verb line, as in a pasted raw transcript.
@@ -215,8 +236,9 @@ func (f *finder) scanLine() {
 	if f.lineStartReply(ln) {
 		return
 	}
-	f.inLineReplies(ln)
-	f.i++
+	if !f.inLineReplies(ln) {
+		f.i++
+	}
 }
 
 // lineStartReply handles a transcript line that begins with a reply code,
@@ -264,7 +286,7 @@ func (f *finder) lineStartReply(ln line) bool {
 	end := f.lines[last].end
 	// In a transcript a reply answers the last client command; one before
 	// any command is the greeting (RFC 5321 §3.1).
-	ctx := Unknown
+	var ctx Command
 	switch {
 	case f.seenCmd:
 		ctx = f.lastCmd
@@ -311,13 +333,71 @@ func replyBody(s, code, enh string) string {
 	return s
 }
 
+// introducerWords are the literal words introducer needs, lower-case.
+var introducerWords = []string{"said:", "reject=", "reply=", "returned", "smtp;", "reported error:", "refused to talk", "deferred:"}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPairShape tells whether s holds "ddd d." or "ddd-d.", the start of a
+// basic code followed by an enhanced code, which replyPair needs.
+func hasPairShape(s string) bool {
+	for i := strings.IndexByte(s, '.'); i >= 0; {
+		if i >= 5 && (s[i-2] == ' ' || s[i-2] == '-') && isDigit(s[i-1]) && isDigit(s[i-3]) && isDigit(s[i-4]) && isDigit(s[i-5]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// hasCodeDigits tells whether s holds three digits that could be a reply
+// code (RFC 5321 §4.2: 2-5, 0-5, 0-9).
+func hasCodeDigits(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] >= '2' && s[i] <= '5' && s[i+1] >= '0' && s[i+1] <= '5' && s[i+2] >= '0' && s[i+2] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
 func isLetter(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') }
 
 // inLineReplies finds replies quoted inside a line: after an introducer,
 // Exim's "after CMD:", Postfix's "reject: CMD from …:", or as a code and
 // enhanced-code pair. Candidates are gathered in one pass per pattern and
-// tried in order, so a line costs time linear in its length.
-func (f *finder) inLineReplies(ln line) {
+// tried in order, so a line costs time linear in its length. It reports
+// whether it moved f.i past the line itself (a reply spanning lines).
+func (f *finder) inLineReplies(ln line) (moved bool) {
 	pos, found := 0, false
 	for _, c := range candidates(ln.s) {
 		if c.at < pos {
@@ -326,46 +406,99 @@ func (f *finder) inLineReplies(ln line) {
 		if len(f.out) >= maxFound {
 			break
 		}
-		next, used := f.replyFrom(ln, c.at, c.ctx)
+		var next int
+		var used bool
+		if c.python {
+			next, used = f.pythonReply(ln, c.at, c.ctx)
+		} else {
+			next, used = f.replyFrom(ln, c.at, c.ctx)
+		}
 		if !used {
 			continue
 		}
 		found = true
 		if f.i >= len(f.lines) || f.lines[f.i].start != ln.start {
-			return // the reply spanned later lines; f.i already moved
+			return true // the reply spanned later lines; f.i already moved
 		}
 		pos = next
 	}
 	if !found {
 		f.dsnOnlyReply(ln)
 	}
+	return false
 }
 
 // candidate is a place on a line where a reply code may start, with the
 // context the words before it give.
 type candidate struct {
-	at  int
-	ctx Command
+	at     int
+	ctx    Command
+	python bool // the code opens a Python smtplib tuple: (550, b'5.1.1 …')
+}
+
+// pythonTuple is how Python's smtplib exceptions show a reply:
+// SMTPRecipientsRefused: {'a@b': (550, b'5.1.1 <a@b>: …')}.
+var pythonTuple = regexp.MustCompile(`\(([2-5][0-5][0-9]), b?['"]`)
+
+// pythonContext maps smtplib's exception names to the command that drew
+// the reply.
+var pythonContext = []struct {
+	name string
+	cmd  Command
+}{
+	{"smtpsenderrefused", MAIL}, {"smtprecipientsrefused", RCPT}, {"smtpdataerror", DATA},
+	{"smtpauthenticationerror", AUTH}, {"smtpheloerror", EHLO}, {"smtpconnecterror", Greeting},
+	{"smtpnotsupportederror", Unknown},
 }
 
 // candidates lists, in order of position, where a reply may start on s.
 func candidates(s string) []candidate {
+	// Every reply has a code: on this line, or on the next when this one
+	// ends in "…:" (Exim's "after RCPT TO:<a@b>:"). Most log lines have
+	// neither and cost one byte scan.
+	if !hasCodeDigits(s) && !strings.HasSuffix(strings.TrimRight(s, " \t"), ":") {
+		return nil
+	}
+	s = asciiLower(s)
 	var out []candidate
-	for _, m := range introducer.FindAllStringIndex(s, -1) {
-		c := Unknown
-		if strings.Contains(strings.ToLower(s[m[0]:m[1]]), "refused to talk") {
-			c = Greeting
+	// Each pattern runs only when the words it needs are on the line:
+	// strings.Contains is far cheaper than a regexp scan.
+	if containsAny(s, introducerWords) {
+		for _, m := range introducer.FindAllStringIndex(s, -1) {
+			var c Command
+			if strings.Contains(s[m[0]:m[1]], "refused to talk") {
+				c = Greeting
+			}
+			out = append(out, candidate{at: m[1], ctx: c})
 		}
-		out = append(out, candidate{m[1], c})
 	}
-	for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+	if strings.Contains(s, "smtp error from remote") {
+		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
 	}
-	for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[1], contextFromPhrase(s[m[2]:m[3]])})
+	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
+		for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
 	}
-	for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
-		out = append(out, candidate{m[2], Unknown})
+	if hasPairShape(s) {
+		for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
+			if s[m[2]] == s[m[4]] { // RFC 3463 §3: the classes agree
+				out = append(out, candidate{at: m[2]})
+			}
+		}
+	}
+	if strings.Contains(s, ", b'") || strings.Contains(s, `, b"`) || strings.Contains(s, ", '") {
+		for _, m := range pythonTuple.FindAllStringSubmatchIndex(s, -1) {
+			var ctx Command
+			for _, p := range pythonContext {
+				if strings.Contains(s[:m[0]], p.name) {
+					ctx = p.cmd
+				}
+			}
+			out = append(out, candidate{at: m[2], ctx: ctx, python: true})
+		}
 	}
 	if len(out) == 0 {
 		return nil
@@ -373,7 +506,7 @@ func candidates(s string) []candidate {
 	if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
 		ctx := contextFromPhrase(m[1])
 		for i := range out {
-			if out[i].ctx == Unknown {
+			if out[i].ctx == "" {
 				out[i].ctx = ctx
 			}
 		}
@@ -462,6 +595,51 @@ type span struct {
 	from, to int
 }
 
+// pythonReply reads "550, b'5.1.1 text'" at byte at of ln: the code, the
+// quoted reply (with its escaped line breaks), up to the closing quote.
+func (f *finder) pythonReply(ln line, at int, ctx Command) (next int, ok bool) {
+	s := ln.s[at:]
+	code, err := strconv.Atoi(s[:3])
+	if err != nil {
+		return 0, false
+	}
+	q := strings.IndexAny(s, `'"`)
+	if q < 0 {
+		return 0, false
+	}
+	quote := s[q]
+	body := s[q+1:]
+	end := -1
+	for i := 0; i < len(body); i++ {
+		if body[i] == '\\' {
+			i++
+			continue
+		}
+		if body[i] == quote {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		return 0, false
+	}
+	raw := strings.NewReplacer(`\r\n`, " ", `\n`, " ", `\r`, " ", `\t`, " ").Replace(body[:end])
+	enh := ""
+	if m := leadingEnhanced.FindStringSubmatch(raw); m != nil && m[1][0] == s[0] {
+		enh = m[1]
+		raw = raw[len(m[0]):]
+	}
+	text := cleanText(raw, s[:3], enh)
+	if enh != "" {
+		text = strings.Join(strings.Fields(strings.ReplaceAll(" "+text+" ", " "+enh+" ", " ")), " ")
+	}
+	f.add(Found{Start: ln.start + at, End: ln.start + at + q + 1 + end, Code: code, Enhanced: enh, Text: text, Context: ctx})
+	return at + q + 1 + end, true
+}
+
+// leadingEnhanced matches an enhanced code at the start of a text.
+var leadingEnhanced = regexp.MustCompile(`^\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:\s+|$)`)
+
 // absOffset maps an offset in joined (pieces' texts joined by "\n") back to
 // an absolute offset in the input.
 func absOffset(pieces []span, n int) int {
@@ -527,7 +705,10 @@ func trimUnbalanced(s string) string {
 // dsnOnlyReply reports a "Status: 5.1.1" or "dsn=5.1.1" that stands without
 // a reply in its paragraph (RFC 3464 §2.3.4).
 func (f *finder) dsnOnlyReply(ln line) {
-	m := dsnOnly.FindStringSubmatchIndex(ln.s)
+	if !strings.Contains(ln.s, "dsn=") && !strings.HasPrefix(strings.ToLower(strings.TrimLeft(ln.s, " \t")), "status:") {
+		return
+	}
+	m := dsnOnly.FindStringSubmatchIndex(asciiLower(ln.s))
 	if m == nil {
 		return
 	}
@@ -546,7 +727,7 @@ func (f *finder) dsnOnlyReply(ln line) {
 	if i := strings.Index(ln.s, "stat="); i >= 0 {
 		text = strings.TrimSpace(ln.s[i+len("stat="):])
 	}
-	f.add(Found{Start: ln.start + m[2], End: ln.start + m[7], Code: code, Enhanced: enh, Text: text, Context: Unknown, Inferred: true})
+	f.add(Found{Start: ln.start + m[2], End: ln.start + m[7], Code: code, Enhanced: enh, Text: text, Inferred: true})
 }
 
 // replyNearby tells whether the paragraph around the current line (up to a
@@ -558,7 +739,7 @@ func (f *finder) replyNearby() bool {
 	has := func(j int) bool {
 		if f.hasReply[j] == 0 {
 			f.hasReply[j] = -1
-			if s := f.lines[j].s; replyPair.MatchString(s) || replyAfterIntroducer(s) {
+			if s := f.lines[j].s; (hasPairShape(s) && replyPair.MatchString(s)) || replyAfterIntroducer(s) {
 				f.hasReply[j] = 1
 			}
 		}
@@ -581,6 +762,10 @@ func (f *finder) replyNearby() bool {
 }
 
 func replyAfterIntroducer(s string) bool {
+	s = asciiLower(s)
+	if !containsAny(s, introducerWords) {
+		return false
+	}
 	for _, m := range introducer.FindAllStringIndex(s, -1) {
 		if replyAt.MatchString(s[m[1]:]) {
 			return true

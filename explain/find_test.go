@@ -7,6 +7,10 @@ import (
 	"testing"
 )
 
+// none is the Context of a reply whose text does not say which command
+// drew it.
+const none Command = ""
+
 // want is one expected reply: codes, context, and a piece of its text.
 type want struct {
 	code     int
@@ -50,17 +54,17 @@ var logSamples = []struct {
 		{550, "", RCPT, "Unrouteable address"},
 	}},
 	{"sendmail-maillog.txt", []want{
-		{550, "5.1.1", Unknown, "User unknown"}, // from dsn=5.1.1, stat=User unknown
-		{421, "4.7.0", Unknown, "Too many bad recipients"},
+		{550, "5.1.1", none, "User unknown"}, // from dsn=5.1.1, stat=User unknown
+		{421, "4.7.0", none, "Too many bad recipients"},
 		{550, "5.7.1", RCPT, "Relaying denied"},
 		{553, "5.1.8", MAIL, "Domain of sender address"},
 	}},
 	{"dsn-bounce.eml", []want{
 		{550, "5.1.1", RCPT, "does not exist. Please try double-checking"},
 		{552, "5.2.2", RCPT, "Mailbox full"},
-		{550, "5.1.1", Unknown, "unnecessary spaces. Learn more at https://support.google.com"},
-		{552, "5.2.2", Unknown, "Recipient address rejected: Mailbox full"},
-		{550, "5.4.4", Unknown, ""}, // Status: 5.4.4 with no SMTP reply beside it
+		{550, "5.1.1", none, "unnecessary spaces. Learn more at https://support.google.com"},
+		{552, "5.2.2", none, "Recipient address rejected: Mailbox full"},
+		{550, "5.4.4", none, ""}, // Status: 5.4.4 with no SMTP reply beside it
 	}},
 	{"swaks-transcript.txt", []want{
 		{220, "", Greeting, "ESMTP Postfix"},
@@ -75,9 +79,9 @@ var logSamples = []struct {
 		{221, "2.0.0", QUIT, "Bye"},
 	}},
 	{"outlook-ndr.txt", []want{
-		{550, "5.1.10", Unknown, "RESOLVER.ADR.RecipientNotFound"},
-		{550, "5.1.1", Unknown, "RESOLVER.ADR.ExRecipNotFound; not found"},
-		{550, "5.7.606", Unknown, "banned sending IP"},
+		{550, "5.1.10", none, "RESOLVER.ADR.RecipientNotFound"},
+		{550, "5.1.1", none, "RESOLVER.ADR.ExRecipNotFound; not found"},
+		{550, "5.7.606", none, "banned sending IP"},
 	}},
 	{"no-replies.txt", nil},
 }
@@ -166,7 +170,7 @@ func TestFindRepliesLines(t *testing.T) {
 		want       []want
 	}{
 		{"issue example", `status=bounced (host mx.example.net[192.0.2.7] said: 550 5.1.1 <a@example.net>: Recipient address rejected: User unknown ...)`,
-			[]want{{550, "5.1.1", Unknown, "User unknown ..."}}},
+			[]want{{550, "5.1.1", none, "User unknown ..."}}},
 		{"in reply to MAIL FROM", `said: 553 5.7.1 <a@b>: Sender address rejected: not logged in (in reply to MAIL FROM command)`,
 			[]want{{553, "5.7.1", MAIL, "not logged in"}}},
 		{"in reply to end of DATA", `said: 554 5.7.1 rejected (in reply to end of DATA command)`,
@@ -175,14 +179,20 @@ func TestFindRepliesLines(t *testing.T) {
 			[]want{{501, "5.5.2", EHLO, "bad hostname"}}},
 		{"said without enhanced code", `host mx[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)`,
 			[]want{{550, "", RCPT, "Unknown user"}}},
+		{"in reply to an unknown command", `said: 500 5.5.2 Error: command not recognized (in reply to XYZZY command)`,
+			[]want{{500, "5.5.2", Unknown, "command not recognized"}}},
 		{"exim after MAIL FROM", `SMTP error from remote mail server after MAIL FROM:<a@b> SIZE=1234: 550 5.7.1 go away`,
 			[]want{{550, "5.7.1", MAIL, "go away"}}},
 		{"exim bounce on next line", "    SMTP error from remote mail server after RCPT TO:<a@b>:\n    550 5.1.1 <a@b>: no such user\n",
 			[]want{{550, "5.1.1", RCPT, "no such user"}}},
+		{"exim bounce, then another reply", "    SMTP error from remote mail server after RCPT TO:<a@b>:\n    550 5.1.1 first\n550 5.1.1 second\n",
+			[]want{{550, "5.1.1", RCPT, "first"}, {550, "5.1.1", none, "second"}}},
+		{"postfix bounce wrapped, then a transcript line", "<a@b>: host mx[192.0.2.1] said: 550 5.1.1\n    no such user (in reply to RCPT TO command)\n<<< 451 4.3.0 later\n",
+			[]want{{550, "5.1.1", RCPT, "no such user"}, {451, "4.3.0", Greeting, "later"}}},
 		{"sendmail reply=", `4ASB: to=<a@b>, reply=451 4.3.0 Temporary lookup failure, stat=Deferred`,
-			[]want{{451, "4.3.0", Unknown, "Temporary lookup failure"}}},
+			[]want{{451, "4.3.0", none, "Temporary lookup failure"}}},
 		{"sendmail dsn only", `to=<a@b>, dsn=5.1.1, stat=User unknown`,
-			[]want{{550, "5.1.1", Unknown, "User unknown"}}},
+			[]want{{550, "5.1.1", none, "User unknown"}}},
 		{"postfix smtpd END-OF-MESSAGE", `NOQUEUE: reject: END-OF-MESSAGE from x[192.0.2.1]: 550 5.7.1 spam; from=<a@b> to=<c@d>`,
 			[]want{{550, "5.7.1", DATA, "spam"}}},
 		{"postfix smtpd CONNECT", `reject: CONNECT from x[192.0.2.1]: 554 5.7.1 <x[192.0.2.1]>: Client host rejected: Access denied; proto=SMTP`,
@@ -195,20 +205,30 @@ func TestFindRepliesLines(t *testing.T) {
 			[]want{{550, "5.1.1", RCPT, "User unknown"}, {550, "5.1.1", RCPT, "User unknown"}}},
 		{"raw transcript", "220 mx ESMTP\nEHLO me\n250-mx\n250 HELP\nMAIL FROM:<a@b>\n250 2.1.0 Ok\nRCPT TO:<c@d>\n550-5.1.1 no\n550 5.1.1 such user\n",
 			[]want{{220, "", Greeting, "ESMTP"}, {250, "", EHLO, "mx HELP"}, {250, "2.1.0", MAIL, "Ok"}, {550, "5.1.1", RCPT, "no such user"}}},
+		{"PHPMailer debug", "2026-11-28 12:00:00 SERVER -> CLIENT: 220 mx.example.net ESMTP\n2026-11-28 12:00:00 CLIENT -> SERVER: EHLO web01\n2026-11-28 12:00:00 SERVER -> CLIENT: 250-mx.example.net\n2026-11-28 12:00:00 SERVER -> CLIENT: 250 8BITMIME\n2026-11-28 12:00:01 CLIENT -> SERVER: MAIL FROM:<www-data@web01>\n2026-11-28 12:00:01 SERVER -> CLIENT: 553 5.7.1 <www-data@web01>: Sender address rejected: not logged in\n",
+			[]want{{220, "", Greeting, "ESMTP"}, {250, "", EHLO, "8BITMIME"}, {553, "5.7.1", MAIL, "not logged in"}}},
+		{"curl verbose", "< 220 mx ESMTP\n> EHLO me\n< 250 mx\n> RCPT TO:<a@b>\n< 550 5.1.1 no\n",
+			[]want{{220, "", Greeting, "ESMTP"}, {250, "", EHLO, "mx"}, {550, "5.1.1", RCPT, "no"}}},
+		{"quoted mail text is not a transcript", "> Hello, see below\n> thanks\n550 5.1.1 no such user\n",
+			[]want{{550, "5.1.1", none, "no such user"}}},
+		{"python smtplib", `smtplib.SMTPRecipientsRefused: {'nobody@example.net': (550, b'5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in local recipient table')}`,
+			[]want{{550, "5.1.1", RCPT, "User unknown in local recipient table"}}},
+		{"python smtplib multi-line", `smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted. For more information, go to\n5.7.8  https://support.google.com/mail/?p=BadCredentials a1sm123 - gsmtp')`,
+			[]want{{535, "5.7.8", AUTH, "not accepted. For more information, go to https://support.google.com"}}},
 		{"bare reply line", "550 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org\n",
-			[]want{{550, "5.7.1", Unknown, "blocked using"}}},
+			[]want{{550, "5.7.1", none, "blocked using"}}},
 		{"multi-line without enhanced code", "<- 250-first\n<- 250-second\n<- 250 third\n",
 			[]want{{250, "", Greeting, "first second third"}}},
 		{"qmail trailing code", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\n",
-			[]want{{553, "5.7.1", Unknown, "rcpthosts"}}},
+			[]want{{553, "5.7.1", none, "rcpthosts"}}},
 		{"class mismatch kept out of Enhanced", "250 5.1.1 odd\n",
-			[]want{{250, "", Unknown, "5.1.1 odd"}}},
+			[]want{{250, "", none, "5.1.1 odd"}}},
 		{"DSN status with no diagnostic", "Action: failed\nStatus: 4.4.1\nDiagnostic-Code: X-Postfix; connect timed out\n",
-			[]want{{450, "4.4.1", Unknown, ""}}},
+			[]want{{450, "4.4.1", none, ""}}},
 		{"Exchange 2010 NDR", "Remote Server returned '< #5.1.1 smtp;550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found>'",
-			[]want{{550, "5.1.1", Unknown, "not found"}}},
+			[]want{{550, "5.1.1", none, "not found"}}},
 		{"two replies on one line", "first 550 5.1.1 no such user; then 451 4.3.0 try later",
-			[]want{{550, "5.1.1", Unknown, "no such user; then 451 4.3.0 try later"}}},
+			[]want{{550, "5.1.1", none, "no such user; then 451 4.3.0 try later"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := FindReplies(c.text)
@@ -241,6 +261,7 @@ func TestFindRepliesNoFalsePositives(t *testing.T) {
 		"uptime 452 days, load 2.50 4.21 5.50",
 		"pid=421 port=25 elapsed=550ms",
 		"the IP 203.0.113.250 and 250.1.1.1",
+		"build 250 5.1.1 of the tool",
 		"Subject: 550 ways to cook",
 		"",
 		"\x00\xff\xfe",
@@ -285,7 +306,7 @@ func TestFindThenRecognize(t *testing.T) {
 		}
 		sources = append(sources, r.Source)
 	}
-	want := []string{"Spamhaus", "Postfix", "Postfix", "Postfix", "Postfix", "Gmail", "Gmail", "Postfix", "-", "Yahoo", "Microsoft 365"}
+	want := []string{"Spamhaus", "Postfix", "Postfix", "Postfix", "Postfix", "Gmail", "Gmail", "Postfix", "Greylisting", "Yahoo", "Microsoft 365"}
 	if strings.Join(sources, ",") != strings.Join(want, ",") {
 		t.Errorf("sources = %v, want %v", sources, want)
 	}

@@ -25,6 +25,9 @@ func FuzzFindReplies(f *testing.F) {
 		"Status: 5.1.1\n",
 		"dsn=4.4.1, stat=Deferred: 421 4.4.1 x",
 		"553 sorry (#5.7.1)",
+		"SERVER -> CLIENT: 220 x\nCLIENT -> SERVER: EHLO y\n",
+		"< 250 ok\n> RCPT TO:<a@b>\n< 550 no\n",
+		`SMTPRecipientsRefused: {'a@b': (550, b'5.1.1 x\n5.1.1 y')}`,
 	} {
 		f.Add(s)
 	}

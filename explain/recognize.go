@@ -45,14 +45,16 @@ type recognizer struct {
 	// iana is the registry's meaning of the enhanced code when the source
 	// uses a registered code for something else.
 	iana string
-	// template marks an MTA's stock wording for reporting someone else's
-	// verdict (a DNS blocklist hit). A more specific row for the list itself
-	// wins, and this row's source is reported as Via.
+	// template marks a wording that only carries someone else's verdict
+	// (an MTA's stock text for a DNS blocklist hit, Yahoo's [BLnn]) or only
+	// says who is speaking (a provider's "- gsmtp" mark). Any row naming
+	// the verdict itself wins, and the best template's source is Via.
 	template bool
 }
 
 // compiled is a recognizer ready to match.
 type compiled struct {
+	id    int // index in recognizers
 	row   recognizer
 	codes []codePattern
 	enh   []enhancedPattern
@@ -112,6 +114,29 @@ var recognizerTables = [][]recognizer{
 
 var recognizers = mustCompileRecognizers(recognizerTables)
 
+// recognizersByClass holds, for each reply class 2-5, the rows that can
+// match it (their codes include the class, or they set no code); index 0
+// holds the rows for a code outside the grammar. Matching walks only one.
+var recognizersByClass = bucketByClass(recognizers)
+
+func bucketByClass(rows []compiled) (b [6][]compiled) {
+	for _, c := range rows {
+		for class := 2; class <= 5; class++ {
+			ok := len(c.codes) == 0
+			for _, p := range c.codes {
+				ok = ok || p.class == class
+			}
+			if ok {
+				b[class] = append(b[class], c)
+			}
+		}
+		if len(c.codes) == 0 {
+			b[0] = append(b[0], c)
+		}
+	}
+	return b
+}
+
 func mustCompileRecognizers(tables [][]recognizer) []compiled {
 	out, err := compileRecognizers(tables)
 	if err != nil {
@@ -130,6 +155,7 @@ func compileRecognizers(tables [][]recognizer) ([]compiled, error) {
 			if err != nil {
 				return nil, fmt.Errorf("recognizer %s %q %q: %w", r.source, r.codes, r.words, err)
 			}
+			c.id = len(out)
 			out = append(out, c)
 		}
 	}
@@ -322,9 +348,12 @@ const maxRecognizeText = 4 << 10
 // Recognize returns what is known about a reply from its code, enhanced
 // code and text, or nil when no recognizer matches. Matching is on the
 // reply's shape: the basic code, the enhanced code, and the stable words of
-// the text, case-insensitively. When several rows match, the most specific
-// wins (see specificity). When enhanced is empty and the text carries a
-// trailing qmail-style "(#5.7.1)", that code is used.
+// the text, case-insensitively. When several rows match, a row naming the
+// source of a verdict beats an MTA's stock wording for reporting it (which
+// becomes Via), and otherwise the most specific row wins (see
+// specificity). When enhanced is empty and the text carries a trailing
+// qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB of text
+// are examined.
 func Recognize(code int, enhanced, text string) *Recognition {
 	best, via := recognize(code, enhanced, text)
 	if best == nil {
@@ -337,7 +366,7 @@ func Recognize(code int, enhanced, text string) *Recognition {
 		Ref:         best.row.ref,
 		IANAMeaning: best.row.iana,
 	}
-	if via != nil && via != best && via.row.source != best.row.source {
+	if via != nil && via.id != best.id && via.row.source != best.row.source {
 		r.Via = via.row.source
 	}
 	return r
@@ -350,11 +379,19 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 	}
 	enh, hasEnh := parseEnhanced(enhanced)
 	if !hasEnh {
-		if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
+		// A caller may leave the enhanced code in the text ("5.1.1 <a>:
+		// …"), or the server put it last, qmail-style ("(#5.7.1)").
+		if m := leadingEnhanced.FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
+			enh, hasEnh = parseEnhanced(m[1])
+		} else if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}
-	return bestOf(recognizers, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	rows := recognizersByClass[0]
+	if code >= 200 && code <= 599 {
+		rows = recognizersByClass[code/100]
+	}
+	return bestOf(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
 }
 
 // bestOf picks the winning row of rows for a reply whose text is already
@@ -389,4 +426,18 @@ func foldContinuations(text string) string {
 		text = continuationPrefix.ReplaceAllString(text, " ")
 	}
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// RecognizerSources lists the sources the recognizers know, in table
+// order, each once: for documentation and "what does this tool know" output.
+func RecognizerSources() []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, c := range recognizers {
+		if !seen[c.row.source] {
+			seen[c.row.source] = true
+			out = append(out, c.row.source)
+		}
+	}
+	return out
 }

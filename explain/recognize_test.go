@@ -58,15 +58,15 @@ func TestRecognizeCases(t *testing.T) {
 // TestEveryRowHasAPositiveCase checks that each table row wins for at least
 // one case: a row no case reaches is either dead or shadowed by another.
 func TestEveryRowHasAPositiveCase(t *testing.T) {
-	won := make(map[*compiled]bool)
+	won := make(map[int]bool)
 	for _, c := range allRecognizeCases() {
 		if best, _ := recognize(c.code, c.enh, c.text); best != nil {
-			won[best] = true
+			won[best.id] = true
 		}
 	}
 	for i := range recognizers {
 		c := &recognizers[i]
-		if !won[c] {
+		if !won[c.id] {
 			t.Errorf("row %d (%s %q %q %q) wins for no case", i, c.row.source, c.row.codes, c.row.enhanced, c.row.words)
 		}
 	}
@@ -95,6 +95,11 @@ func TestRecognizeNearMisses(t *testing.T) {
 		{450, "4.7.1", "Client host rejected: cannot find your reverse hostname, [192.0.2.1]", srcGmail, ""},
 		{550, "5.7.606", "Access denied", srcGmail, ""},
 		{421, "4.7.0", "Too many concurrent SMTP connections; please try again later.", srcGmail, ""},
+		{550, "5.1.1", "User unknown", srcSendmail, ""},
+		{550, "5.1.1", "<a@b>: unknown user", srcExim, ""},
+		{550, "5.7.1", "Access denied", srcSendmail, ""},
+		{451, "", "Temporary failure, please try again later", srcOpenSMTPD, ""},
+		{535, "5.7.8", "Authentication credentials invalid", srcPostfix, ""},
 	} {
 		r := Recognize(c.code, c.enh, c.text)
 		switch {
@@ -246,6 +251,10 @@ func TestRecognizeVia(t *testing.T) {
 	if r == nil || r.Source != srcSpamhaus || r.Via != srcSendmail {
 		t.Errorf("Spamhaus via Sendmail: %+v", r)
 	}
+	r = Recognize(553, "5.7.1", "[BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]")
+	if r == nil || r.Source != srcSpamhaus || r.Via != srcYahoo || !strings.Contains(r.Reason, "XBL") {
+		t.Errorf("Spamhaus XBL via Yahoo: %+v", r)
+	}
 	r = Recognize(553, "", "http://www.spamhaus.org/query/bl?ip=192.0.2.1")
 	if r == nil || r.Source != srcSpamhaus || r.Via != "" {
 		t.Errorf("Spamhaus URL only: %+v", r)
@@ -268,6 +277,17 @@ func TestRecognizeFoldedMultiline(t *testing.T) {
 	}
 }
 
+func TestRecognizeEnhancedLeftInText(t *testing.T) {
+	r := Recognize(550, "", "5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table")
+	if r == nil || r.Source != srcPostfix {
+		t.Errorf("enhanced code left at the start of the text: %+v", r)
+	}
+	// A class that disagrees with the basic code is not taken.
+	if r := Recognize(250, "", "5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table"); r != nil {
+		t.Errorf("class mismatch recognised: %+v", r)
+	}
+}
+
 func TestRecognizeOddInput(t *testing.T) {
 	for _, c := range []struct {
 		code      int
@@ -278,8 +298,11 @@ func TestRecognizeOddInput(t *testing.T) {
 	} {
 		_ = Recognize(c.code, c.enh, c.text) // must not panic
 	}
-	if r := Recognize(0, "", "zen.spamhaus.org"); r == nil {
-		t.Error("a row without a code constraint should still match text alone")
+	if r := Recognize(0, "", "mx.google.com at your service - gsmtp"); r == nil || r.Source != srcGmail {
+		t.Errorf("a row without a code constraint should still match text alone: %+v", r)
+	}
+	if r := Recognize(250, "", "OK, checked against zen.spamhaus.org"); r != nil {
+		t.Errorf("a blocklist named in a success reply is not a listing: %+v", r)
 	}
 }
 
@@ -296,4 +319,13 @@ func ExampleRecognize() {
 	r := Recognize(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/pbl/query/PBL123")
 	fmt.Println(r.Source, "via", r.Via)
 	// Output: Spamhaus via Postfix
+}
+
+func TestRecognizerSources(t *testing.T) {
+	got := strings.Join(RecognizerSources(), ",")
+	for _, want := range []string{"Gmail", "Microsoft 365", "Microsoft Exchange", "Outlook.com", "Yahoo", "Spamhaus", "Barracuda", "SpamCop", "Postfix", "Exim", "Sendmail", "OpenSMTPD", "qmail"} {
+		if !strings.Contains(","+got+",", ","+want+",") {
+			t.Errorf("RecognizerSources() = %s, missing %s", got, want)
+		}
+	}
 }

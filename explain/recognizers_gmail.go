@@ -273,7 +273,7 @@ var gmailRecognizers = []recognizer{
 		reason: "Gmail could not parse the command.",
 		fix:    "Check the exact bytes sent: angle brackets, no space after the colon, CRLF line endings.",
 		ref:    refGmailSMTP},
-	{source: srcGmail, words: `\bgsmtp\b`,
+	{source: srcGmail, words: `\bgsmtp\b`, template: true,
 		reason: "The reply comes from Google's mail servers (Gmail ends every reply with \"gsmtp\"), but its wording is not one this table knows.",
 		fix:    "Look the enhanced code up on Google's SMTP error page; the link in the text usually names the exact article.",
 		ref:    refGmailSMTP},

@@ -77,7 +77,7 @@ var microsoftRecognizers = []recognizer{
 		reason: "The recipient tenant blocks the sending IP in its own connection filter.",
 		fix:    "Ask the recipient's admin to remove the IP from their connection filter block list.",
 		ref:    refM365NDR},
-	{source: srcM365, codes: "550 5xx", enhanced: "5.7.515", words: `authentication level|authentication`,
+	{source: srcOutlook, codes: "550 5xx", enhanced: "5.7.515", words: `authentication level|authentication`,
 		reason: "Microsoft's bulk-sender rule: the sending domain does not meet the required SPF/DKIM/DMARC authentication.",
 		fix:    "Publish SPF, sign with DKIM and publish DMARC for the sending domain, all passing and aligned.",
 		ref:    refOutlook},
@@ -253,7 +253,7 @@ var microsoftRecognizers = []recognizer{
 		ref:    refExchNDR},
 
 	// Anything else that carries Microsoft's marks.
-	{source: srcM365, words: `protection\.outlook\.com|\.outlook\.com\]|\(AS\d{3,}\)`,
+	{source: srcM365, words: `protection\.outlook\.com|\.outlook\.com\]|\(AS\d{3,}\)`, template: true,
 		reason: "The reply comes from Microsoft's mail servers (Exchange Online Protection), but its wording is not one this table knows.",
 		fix:    "Look the enhanced code up in Microsoft's NDR reference; the (ASnnnn) tag identifies the rule.",
 		ref:    refM365NDR},

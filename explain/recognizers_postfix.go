@@ -65,6 +65,10 @@ var postfixRecognizers = []recognizer{
 		reason: "The MAIL FROM domain has no MX, A or AAAA record, so replies and bounces could not reach it (reject_unknown_sender_domain).",
 		fix:    "Send with a MAIL FROM domain that exists in public DNS (publish an MX or A record for it); check for a typo or an internal-only domain.",
 		ref:    postconf("reject_unknown_sender_domain")},
+	{source: srcPostfix, codes: "4xx 5xx", enhanced: "x.1.7 x.1.8 x.1.0 x.1.1", words: `sender address rejected && undeliverable address|unverified address`,
+		reason: "Postfix's sender address verification (reject_unverified_sender) probed the MAIL FROM address and its server would not accept mail for it (or the probe is still pending).",
+		fix:    "Send from an address that really receives mail; the text after \"undeliverable address:\" says what the sender's server answered.",
+		ref:    postconf("reject_unverified_sender")},
 	{source: srcPostfix, codes: "4xx 5xx", enhanced: "x.5.2", words: `sender address rejected && need fully-qualified address`,
 		reason: "The MAIL FROM address lacks a domain or the domain is not fully qualified (reject_non_fqdn_sender).",
 		fix:    "Set the sender to <user@domain.tld> (in Postfix: myorigin / masquerading; in scripts: the envelope sender option).",
@@ -136,7 +140,16 @@ var postfixRecognizers = []recognizer{
 		fix:    "The receiving site's admin must read their mail log and fix main.cf.",
 		ref:    refPostconf},
 
-	// Connection-level.
+	// Connection-level, including postscreen, the zombie blocker in front
+	// of smtpd.
+	{source: srcPostfix, codes: "450 4xx", enhanced: "4.3.2", words: `service currently unavailable`,
+		reason: "Postfix postscreen refuses the client for now: it has just passed or failed postscreen's after-greeting tests (pipelining, non-SMTP commands, bare newlines), which only count on a later connection.",
+		fix:    "Nothing to do for a real MTA: it retries and gets in. A client that pipelines before EHLO advertises PIPELINING or sends bare LF keeps failing.",
+		ref:    "https://www.postfix.org/POSTSCREEN_README.html"},
+	{source: srcPostfix, codes: "550 5xx", enhanced: "5.5.1", words: `^protocol error$`,
+		reason: "Postfix postscreen caught a protocol violation (for example a command sent before the greeting) and refuses the client.",
+		fix:    "Wait for the 220 greeting and each reply before sending.",
+		ref:    "https://www.postfix.org/POSTSCREEN_README.html"},
 	{source: srcPostfix, codes: "421", enhanced: "4.7.0", words: `too many connections from`,
 		reason: "This client has more simultaneous connections than smtpd_client_connection_count_limit allows (or connects too fast).",
 		fix:    "Lower the sender's concurrency to this destination.",
@@ -164,7 +177,7 @@ var postfixRecognizers = []recognizer{
 	{source: srcPostfix, codes: "554", enhanced: "5.5.0", words: `smtp protocol synchronization`,
 		reason: "The client talked before the greeting or pipelined without PIPELINING; Postfix (postscreen or smtpd) treats it as spamware.",
 		fix:    "Wait for the 220 greeting and for each reply.",
-		ref:    postconf("smtpd_reject_unlisted_sender")},
+		ref:    postconf("smtpd_forbid_unauth_pipelining")},
 	{source: srcPostfix, codes: "221", enhanced: "2.7.0", words: `i can break rules, too`,
 		reason: "The client sent a non-SMTP command (an HTTP request, or one listed in smtpd_forbidden_commands) and Postfix hangs up.",
 		fix:    "Do not point web clients or proxies at port 25.",
@@ -183,7 +196,7 @@ var postfixRecognizers = []recognizer{
 		ref:    "RFC 3207 §4.2"},
 
 	// Commands and syntax.
-	{source: srcPostfix, codes: "500", enhanced: "5.5.2", words: `command not recognized`,
+	{source: srcPostfix, codes: "500", enhanced: "5.5.2", words: `error: command not recognized`,
 		reason: "Postfix does not know this verb.",
 		fix:    "Check the command spelling; use only commands listed in EHLO.",
 		ref:    "RFC 5321 §4.2.4"},
@@ -267,7 +280,7 @@ var postfixRecognizers = []recognizer{
 		reason: "A plaintext AUTH mechanism (PLAIN, LOGIN) is only allowed after STARTTLS here.",
 		fix:    "STARTTLS first, then AUTH.",
 		ref:    postconf("smtpd_tls_auth_only")},
-	{source: srcPostfix, codes: "535", enhanced: "5.7.8", words: `authentication failed`,
+	{source: srcPostfix, codes: "535", enhanced: "5.7.8", words: `error: authentication failed`,
 		reason: "The username or password was wrong (Postfix's SASL back end said no).",
 		fix:    "Check the credentials and the mechanism; the text after \"authentication failed:\" gives the back end's reason.",
 		ref:    "RFC 4954 §6"},
@@ -281,7 +294,7 @@ var postfixRecognizers = []recognizer{
 		ref:    "RFC 4954 §4"},
 
 	// Limits and content.
-	{source: srcPostfix, codes: "452", enhanced: "4.5.3", words: `too many recipients`,
+	{source: srcPostfix, codes: "452", enhanced: "4.5.3", words: `error: too many recipients`,
 		reason: "The transaction reached smtpd_recipient_limit; the other recipients are still accepted.",
 		fix:    "Send the remaining recipients in another transaction; 452 is temporary (RFC 5321 §4.5.3.1.10).",
 		ref:    postconf("smtpd_recipient_limit")},
@@ -314,6 +327,30 @@ var postfixRecognizers = []recognizer{
 		fix:    "Use BDAT only when EHLO lists CHUNKING, as BDAT <size> [LAST] (RFC 3030 §2).",
 		ref:    "RFC 3030 §2"},
 
+	// Greylisting: postgrey and policy daemons answer with a Postfix reject.
+	{source: "Greylisting", codes: "4xx", words: `greylist`,
+		reason: "The receiver greylists: it refuses mail from an unknown sender/IP/recipient triplet for a few minutes and accepts it when the sender retries.",
+		fix:    "Nothing to fix: a real MTA retries and gets through (usually within 5-15 minutes). Only a sender that never retries loses the mail.",
+		ref:    "https://www.postfix.org/SMTPD_POLICY_README.html#greylist"},
+
+	// Greetings that name the software (smtpd_banner and friends).
+	{source: srcPostfix, codes: "220", words: `\besmtp postfix\b`,
+		reason: "The greeting of a Postfix server (its default smtpd_banner names it).",
+		fix:    "Nothing to fix: go on with EHLO. (Admins who prefer not to name the software can change smtpd_banner.)",
+		ref:    postconf("smtpd_banner")},
+	{source: srcExim, codes: "220", words: `\besmtp exim\b`,
+		reason: "The greeting of an Exim server (smtp_banner names it and its version).",
+		fix:    "Nothing to fix: go on with EHLO. (Admins can change smtp_banner.)",
+		ref:    refEximSMTP},
+	{source: srcSendmail, codes: "220", words: `\besmtp sendmail\b`,
+		reason: "The greeting of a Sendmail server (SmtpGreetingMessage names it and its version).",
+		fix:    "Nothing to fix: go on with EHLO. (Admins can change confSMTP_LOGIN_MSG.)",
+		ref:    refSendmail},
+	{source: srcExchange, codes: "220", words: `microsoft esmtp mail service`,
+		reason: "The greeting of a Microsoft Exchange (or Exchange Online) receive connector.",
+		fix:    "Nothing to fix: go on with EHLO.",
+		ref:    refExchNDR},
+
 	// Success wordings worth reading.
 	{source: srcPostfix, codes: "250", enhanced: "2.0.0", words: `ok: (\d+ bytes )?queued as`,
 		reason: "Postfix accepted the message into its queue; the ID after \"queued as\" finds it in the server's mail log.",
@@ -323,8 +360,8 @@ var postfixRecognizers = []recognizer{
 		reason: "Postfix is ready for the message text.",
 		fix:    "Send the message, then a line with a single dot.",
 		ref:    "RFC 5321 §4.1.1.4"},
-	{source: srcPostfix, codes: "220", enhanced: "2.0.0", words: `ready to start tls`,
-		reason: "The server is ready for the TLS handshake (Postfix and Sendmail wording).",
+	{source: "Postfix, Sendmail or OpenSMTPD", codes: "220", enhanced: "2.0.0", words: `^ready to start tls$`,
+		reason: "The server is ready for the TLS handshake; Postfix, Sendmail and OpenSMTPD all use these words.",
 		fix:    "Start TLS now, then send EHLO again (RFC 3207 §4.2).",
 		ref:    "RFC 3207 §4"},
 	{source: srcPostfix, codes: "250 458 459 500", words: `queuing started|unable to queue messages|syntax: etrn|: service unavailable$`,
