@@ -308,3 +308,14 @@ func TestRepairTableRows(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRepairCandidates(b *testing.B) {
+	line := "mail  from : <<jörg smith@exämple.com.> BODY=8BITMIME SIZE=100 SMTPUTF8 "
+	rc := RepairContext{SMTPUTF8: true, Advertised: []string{"SIZE", "8BITMIME", "SMTPUTF8"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RepairCandidates(line, rc, DefaultWhyCombination, DefaultWhyAttempts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -87,6 +87,8 @@ type WhyAttempt struct {
 	// "no-reply" (the connection failed; Error says how).
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
+
+	preludeParams []string // what the repairs added to the prelude
 }
 
 // Conclusion kinds of WhyConclusion.
@@ -105,12 +107,18 @@ const (
 
 // WhyConclusion is what the attempts show, in plain words and as data.
 type WhyConclusion struct {
-	Kind     string   `json:"kind"`
-	Summary  string   `json:"summary"`            // plain words; quotes no server text
-	Original *Reply   `json:"original,omitempty"` // the reply to the line as given
-	Accepted *Reply   `json:"accepted,omitempty"` // the reply that accepted the repaired line
-	Fixed    string   `json:"fixed_line,omitempty"`
-	Repairs  []Repair `json:"repairs,omitempty"` // the smallest set of repairs that worked
+	Kind     string `json:"kind"`
+	Summary  string `json:"summary"`            // plain words; quotes no server text
+	Original *Reply `json:"original,omitempty"` // the reply to the line as given
+	Accepted *Reply `json:"accepted,omitempty"` // the reply that accepted the repaired line
+	Fixed    string `json:"fixed_line,omitempty"`
+	// FixedPrelude is the MAIL FROM the fixed RCPT TO line needs, when a
+	// repair changed it (SMTPUTF8 is declared on MAIL FROM).
+	FixedPrelude string `json:"fixed_prelude,omitempty"`
+	// RepairedReply is the reply to the repaired line when the repair got
+	// it past the syntax check but the server still refused it.
+	RepairedReply *Reply   `json:"repaired_reply,omitempty"`
+	Repairs       []Repair `json:"repairs,omitempty"` // the smallest set of repairs that worked
 	// Cause is the likely different cause when no repair helped, or when
 	// a repair got past the syntax check: "policy", "relay-denied",
 	// "auth-required", "unknown-domain", "unknown-mailbox",
@@ -374,6 +382,9 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		if ctx.Err() != nil {
 			break
 		}
+		if progress != nil && len(cand.Repairs) > len(progress.Repairs) {
+			break // larger combinations only pile more changes on a line already past the syntax check
+		}
 		a := w.try(ctx, cand.Line, cand.PreludeParams, cand.Repairs)
 		if a.Outcome == "no-reply" && a.Reply == nil {
 			c.Kind = WhyIncomplete
@@ -384,6 +395,7 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		if a.Outcome == "accepted" {
 			c.Kind = WhyRepaired
 			c.Accepted, c.Fixed, c.Repairs = a.Reply, cand.Line, cand.Repairs
+			c.FixedPrelude = w.fixedPrelude(cand.PreludeParams)
 			c.Summary = repairedSummary(cand)
 			if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
 				c.Strict = StrictLine(cand.Line)
@@ -393,6 +405,7 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		}
 		if progress == nil && a.Reply != nil && isSyntaxReply(*first.Reply) && !isSyntaxReply(*a.Reply) && a.Reply.Code != 421 {
 			aa := a
+			aa.preludeParams = cand.PreludeParams
 			progress = &aa
 		}
 	}
@@ -400,6 +413,8 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		c.Kind = WhySyntaxFixed
 		c.Repairs = progress.Repairs
 		c.Fixed = progress.Line
+		c.FixedPrelude = w.fixedPrelude(progress.preludeParams)
+		c.RepairedReply = progress.Reply
 		cause, detail := likelyCause(*progress.Reply, w.rep.Command, rc)
 		c.Cause, c.CauseDetail = cause, detail
 		c.Summary = fmt.Sprintf("%s gets the line past the server's syntax check, but the server then refuses it for another reason: %s",
@@ -433,6 +448,15 @@ func (w *whyRun) addCause(first WhyAttempt) {
 	if c.Cause != "non-ascii-unsupported" && !isASCII(w.o.Line) && !rc.SMTPUTF8 {
 		c.Warnings = append(c.Warnings, "the line is not ASCII and the server does not advertise SMTPUTF8 (RFC 6531 §3.2): a local part that is not ASCII cannot reach this server in any form")
 	}
+}
+
+// fixedPrelude is the MAIL FROM line a repaired RCPT line needs, when the
+// repairs added parameters to it; "" otherwise.
+func (w *whyRun) fixedPrelude(params []string) string {
+	if len(params) == 0 || w.rep.Command != "rcpt" {
+		return ""
+	}
+	return strings.Join(append([]string{w.rep.Prelude}, params...), " ")
 }
 
 // keepHonest drops candidates that would only hide the refusal: dropping

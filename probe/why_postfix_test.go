@@ -167,3 +167,21 @@ func whyAtoi(s string) int {
 	}
 	return n
 }
+
+// TestWhyPostfixSMTPUTF8OnPrelude: a U-label recipient domain is a syntax
+// error to Postfix until the MAIL FROM declares SMTPUTF8; then the real
+// reason shows: Postfix does not relay there.
+func TestWhyPostfixSMTPUTF8OnPrelude(t *testing.T) {
+	needWhyPostfix(t, whyPostfixStrict)
+	rep := whyPostfix(t, whyPostfixStrict, "RCPT TO:<x@exämple.com>")
+	c := rep.Conclusion
+	if c.Original == nil || c.Original.Code != 501 || c.Original.Enhanced != "5.1.3" {
+		t.Fatalf("original %+v", c.Original)
+	}
+	if c.Kind != probe.WhySyntaxFixed || c.Cause != "relay-denied" || whyRepairNames(c.Repairs) != "add-smtputf8" {
+		t.Errorf("%s/%s %q", c.Kind, c.Cause, whyRepairNames(c.Repairs))
+	}
+	if c.FixedPrelude != "MAIL FROM:<postmaster@client.lab.test> SMTPUTF8" || c.RepairedReply == nil || c.RepairedReply.Code != 554 {
+		t.Errorf("prelude %q, reply %+v", c.FixedPrelude, c.RepairedReply)
+	}
+}

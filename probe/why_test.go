@@ -191,6 +191,9 @@ func TestWhyOtherCauses(t *testing.T) {
 			if c.CauseDetail == "" || c.Summary == "" || c.Found() {
 				t.Errorf("conclusion %+v", c)
 			}
+			if tc.kind == probe.WhySyntaxFixed && (c.RepairedReply == nil || c.RepairedReply.Code != 550 || c.Fixed != "MAIL FROM:<a@b>") {
+				t.Errorf("the reply to the repaired line: %+v", c.RepairedReply)
+			}
 			checkWhySessionRules(t, s)
 		})
 	}
@@ -440,5 +443,37 @@ func TestWhyWarnsNonASCIIWithoutSMTPUTF8(t *testing.T) {
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "SMTPUTF8") {
 		t.Errorf("warnings %q", c.Warnings)
+	}
+}
+
+// TestWhyRCPTRepairNeedsItsPrelude: a RCPT line fixed by SMTPUTF8 needs
+// it on the MAIL FROM before it, and the conclusion says so; once a repair
+// gets past the syntax check no larger combination is tried.
+func TestWhyRCPTRepairNeedsItsPrelude(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "RCPT TO:<b@exämple.com>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyRepaired || c.FixedPrelude != "MAIL FROM:<postmaster@client.test> SMTPUTF8" {
+		t.Errorf("%s, prelude %q", c.Kind, c.FixedPrelude)
+	}
+
+	p := whyProfile(t, "postfix-strict")
+	p.RcptReply = "554 5.7.1 <b@exämple.com>: Relay access denied"
+	s = probetest.StartProfile(t, p)
+	rep, err = probe.Why(context.Background(), whyOpts(s.Addr(), "RCPT TO:<b@exämple.com>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = rep.Conclusion
+	if c.Kind != probe.WhySyntaxFixed || c.Cause != "relay-denied" || c.FixedPrelude == "" {
+		t.Errorf("%s/%s, prelude %q", c.Kind, c.Cause, c.FixedPrelude)
+	}
+	for _, a := range rep.Attempts {
+		if len(a.Repairs) > 1 {
+			t.Errorf("attempt %d tried a combination after a single repair got past the syntax check", a.N)
+		}
 	}
 }

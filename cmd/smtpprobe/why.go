@@ -44,7 +44,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	port := fs.Int("port", whyDefaultPort, "port for MX hosts and for a --server given without one")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
-	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for each reply")
+	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for connecting and for each reply")
 	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
@@ -315,6 +315,9 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 				tag = "  [as given]"
 			}
 			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, esc(a.Line), reply, tag)
+			if a.Prelude != "" && a.Prelude != rep.Prelude {
+				fmt.Fprintf(w, "      after %s\n", esc(a.Prelude))
+			}
 		}
 	}
 	fmt.Fprintln(w)
@@ -322,14 +325,14 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	case probe.WhyRepaired:
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
-		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
+		writeSend(w, c)
 		if c.Strict != "" {
 			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
 		}
 	case probe.WhySyntaxFixed:
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(w, "Then:      %s\n", whyReply(lastReplyTo(rep, c.Fixed), color))
-		fmt.Fprintf(w, "Send:      %s\n", esc(c.Fixed))
+		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
+		writeSend(w, c)
 	case probe.WhyAcceptedAsSent:
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
 		if c.Strict != "" {
@@ -358,14 +361,15 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	}
 }
 
-// lastReplyTo is the reply to the attempt that sent line.
-func lastReplyTo(rep *probe.WhyReport, line string) *probe.Reply {
-	for i := len(rep.Attempts) - 1; i >= 0; i-- {
-		if rep.Attempts[i].Line == line && rep.Attempts[i].Reply != nil {
-			return rep.Attempts[i].Reply
-		}
+// writeSend prints the line to send, after the MAIL FROM it needs when a
+// repair changed that.
+func writeSend(w io.Writer, c probe.WhyConclusion) {
+	if c.FixedPrelude != "" {
+		fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.FixedPrelude))
+		fmt.Fprintf(w, "     then  %s\n", escapeUntrusted(c.Fixed))
+		return
 	}
-	return nil
+	fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.Fixed))
 }
 
 func pluralWord(n int, what string) string {

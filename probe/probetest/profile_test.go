@@ -193,6 +193,7 @@ func TestProfileServerCloseDoesNotWaitForIdleClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewProfileServer(l, p)
+	t.Cleanup(func() { s.Close() }) // a second Close is harmless
 	c := dialProfile(t, s.Addr())
 	c.cmd("EHLO idle.test")
 	done := make(chan struct{})
