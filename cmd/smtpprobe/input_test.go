@@ -117,6 +117,8 @@ var knownGaps = map[string]string{
 
 	"terminal-escapes/why --timeout 3s --json": "why.go encodes its JSON with encoding/json, which leaves DEL and C1 controls (U+009B, an 8-bit CSI) raw; write it through jsonSafe as probe.go does",
 
+	"explain --json": "explain.go writeJSON leaves DEL and C1 controls from log text raw; fold jsonSafe (probe.go) into writeJSON so every JSON writer escapes them",
+
 	"why --timeout 25h":     "why.go accepts a --timeout above 24h; bound it as probe does (maxDuration)",
 	"why --timeout 100000h": "as why --timeout 25h",
 }
@@ -357,4 +359,31 @@ func isASCIIString(s string) bool {
 		}
 	}
 	return true
+}
+
+// TestInputExplainLogEscapes feeds explain a log whose reply text carries
+// terminal sequences, as a server can put them there: the text and JSON
+// outputs must not pass them on raw.
+func TestInputExplainLogEscapes(t *testing.T) {
+	log := "S: 220 mx.test ESMTP\r\nC: RCPT TO:<a@b>\r\nS: 550 5.1.1 " + terminalAttack + "\r\n" +
+		"Nov 28 12:00:00 mx postfix/smtp[1]: to=<a@b>, status=bounced (host mx said: 550 5.7.1 " + terminalAttack + " (in reply to RCPT TO command))\n"
+	for _, args := range [][]string{{"explain", "-"}, {"explain", "--json", "-"}, {"explain", "550 5.1.1 " + terminalAttack}} {
+		name := strings.Join(args[:len(args)-1], " ")
+		if args[len(args)-1] != "-" {
+			name += " LINE"
+		}
+		t.Run(name, func(t *testing.T) {
+			skipKnownGap(t, name)
+			out, errs, code := runInput(t, log, args...)
+			if code == exitUsage {
+				t.Fatalf("exit 2: %s", errs)
+			}
+			if n := rawControl([]byte(out)); n != 0 {
+				t.Errorf("%d raw control bytes on stdout", n)
+			}
+			if n := rawControl([]byte(errs)); n != 0 {
+				t.Errorf("%d raw control bytes on stderr: %q", n, errs)
+			}
+		})
+	}
 }
