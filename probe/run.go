@@ -228,7 +228,7 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code)
+	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
 	return res, err
 }
 

@@ -283,6 +283,36 @@ func TestVRFYCommand(t *testing.T) {
 	}
 }
 
+// A server that answers 250 to every VRFY, random names included, confirms
+// nothing (RFC 5321 §3.5.3): no address may be reported as existing.
+func TestVRFYServerAnswering250ToAll(t *testing.T) {
+	yes := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if strings.HasPrefix(line, "VRFY ") {
+			return "250 2.1.5 <" + strings.Trim(strings.TrimPrefix(line, "VRFY "), "<>") + ">"
+		}
+		return lenient(line)
+	})
+	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--server", yes.addr(), "alice@cli.test", "zz-nobody@cli.test")
+	if code != exitOK {
+		t.Errorf("exit %d (%s)", code, errs)
+	}
+	if strings.Contains(out, "exists") || strings.Count(out, ": unknown") != 2 || !strings.Contains(out, "tells nothing") {
+		t.Errorf("a server answering 250 to every VRFY must not confirm anything:\n%s", out)
+	}
+	out, _, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "--json", yes.addr())
+	var rep struct {
+		Verdicts struct {
+			VRFYPolicy struct{ Policy string } `json:"vrfy_policy"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdicts.VRFYPolicy.Policy != "accepts-all" {
+		t.Errorf("vrfy_policy = %q; want accepts-all", rep.Verdicts.VRFYPolicy.Policy)
+	}
+}
+
 // normalize removes what changes from run to run: ports, timings, the
 // random mailbox.
 func normalize(s string) string {
