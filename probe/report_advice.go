@@ -110,7 +110,16 @@ var adviceRules = []adviceRule{
 			return ok && s.Conformance == TooStrict
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return fmt.Sprintf("a source route in MAIL FROM drew %s; RFC 5321 §4.1.2 says it must be accepted and ignored. Old gateways still send them", codeText(st["mail-source-route"]))
+			return fmt.Sprintf("a source route in MAIL FROM drew %s; RFC 5321 §4.1.2 and Appendix C say it must be accepted and the route ignored. Old gateways still send them", codeText(st["mail-source-route"]))
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			s, ok := rejectedWith(st, "rcpt-source-route")
+			return ok && s.Conformance == TooStrict
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("a source route in RCPT TO drew %s; RFC 5321 §4.1.1.3 and Appendix C say it must be accepted and the route ignored", codeText(st["rcpt-source-route"]))
 		},
 	},
 	{
