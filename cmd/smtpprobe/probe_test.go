@@ -136,6 +136,17 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--rcpt", "ok@x.test", "--rcpt", "a\x00b", srv.addr()}, "--rcpt #2 has a NUL byte at position 2"},
 		{[]string{"probe", "--vrfy", "x\ny", srv.addr()}, "--vrfy #1 has a line feed"},
 		{[]string{"probe", srv.addr() + "\r\nQUIT"}, "carriage return"},
+		{[]string{"probe", "--from", "x@lab.test> SIZE=999999999", srv.addr()}, `--from "x@lab.test> SIZE=999999999" is not a mailbox`},
+		{[]string{"probe", "--user", "al ice", srv.addr()}, `--user "al ice" is not a local part`},
+		{[]string{"probe", "--user", "alice@lab.test", srv.addr()}, "without @domain"},
+		{[]string{"probe", "--rcpt", "<<alice@lab.test>>", srv.addr()}, "--rcpt #1"},
+		{[]string{"probe", "--vrfy", "bob", srv.addr()}, `--vrfy #1 "bob" is not a mailbox`},
+		{[]string{"probe", "--domain", "lab.test> x", srv.addr()}, "is not a mail domain"},
+		{[]string{"probe", "--suite", "", srv.addr()}, "empty suite"},
+		{[]string{"probe", "--suite", "vrfy,", srv.addr()}, "empty suite"},
+		{[]string{"probe", "--max-time", "9999999h", srv.addr()}, "too large (max 24h)"},
+		{[]string{"probe", "--timeout", "25h", srv.addr()}, "too large (max 24h)"},
+		{[]string{"vrfy", "--server", srv.addr(), "al ice@x.test"}, "white space"},
 		{[]string{"vrfy"}, "at least one ADDRESS"},
 		{[]string{"vrfy", "alice"}, "not an address"},
 		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
@@ -223,7 +234,7 @@ func TestProbeEscapesServerText(t *testing.T) {
 		return "250 2.1.0 ok " + evil
 	})
 	for _, args := range [][]string{
-		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "\x1b[2J@cli.test", srv.addr()},
+		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "x@cli.test", srv.addr()},
 		{"probe", "--tls", "none", "--json", srv.addr()},
 		{"vrfy", "--tls", "none", "--server", srv.addr(), "alice@cli.test"},
 	} {
