@@ -105,8 +105,9 @@ type Step struct {
 	Needs   Need
 	Role    Role
 	Form    Form
-	Setup   bool // housekeeping the runner added (RSET, MAIL before RCPT), not a probe case
-	Exact   bool // the RFC requires Codes[0] itself: another 5yz is a wrong code, not just another wording
+	Setup   bool   // housekeeping the runner added (RSET, MAIL before RCPT), not a probe case
+	Exact   bool   // the RFC requires Codes[0] itself: another 5yz is a wrong code, not just another wording
+	Address string // the address the user asked about, for RoleVRFYAddress and RoleRcptAddress steps
 }
 
 // vrfySteps are the VRFY and EXPN cases: the same mailbox in every
@@ -219,7 +220,7 @@ func Plan(in PlanInput) []Step {
 		}
 		for i, a := range in.VRFY {
 			steps = append(steps, Step{Name: fmt.Sprintf("vrfy-given-%d", i+1), Suite: "vrfy", Case: "VRFY of " + a,
-				Command: explain.VRFY, Line: "VRFY " + escapeBraces(a), Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3", Role: RoleVRFYAddress, Form: FormAddress})
+				Command: explain.VRFY, Line: "VRFY " + escapeBraces(a), Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3", Role: RoleVRFYAddress, Form: FormAddress, Address: a})
 		}
 	}
 	if want("syntax") {
@@ -229,7 +230,7 @@ func Plan(in PlanInput) []Step {
 		}
 		for i, a := range in.RCPT {
 			steps = append(steps, Step{Name: fmt.Sprintf("rcpt-given-%d", i+1), Suite: "syntax", Case: "RCPT TO " + a,
-				Command: explain.RCPT, Line: "RCPT TO:<" + escapeBraces(a) + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress})
+				Command: explain.RCPT, Line: "RCPT TO:<" + escapeBraces(a) + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a})
 		}
 	}
 	r := templateReplacer(in)

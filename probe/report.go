@@ -25,9 +25,10 @@ type StepResult struct {
 	Verdict     string          `json:"verdict"` // one sentence: outcome and whether RFC 5321 asks for it
 	Expect      Expect          `json:"expect"`
 	Ref         string          `json:"ref"`
-	Connection  int             `json:"connection"`      // 1-based: which connection carried it
-	Setup       bool            `json:"setup,omitempty"` // housekeeping, not a probe case
-	Error       string          `json:"error,omitempty"` // transport error, if any
+	Connection  int             `json:"connection"`        // 1-based: which connection carried it
+	Setup       bool            `json:"setup,omitempty"`   // housekeeping, not a probe case
+	Error       string          `json:"error,omitempty"`   // transport error, if any
+	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
 
 	step Step
 }

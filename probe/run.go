@@ -215,7 +215,7 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 		line = strings.ReplaceAll(line, "{size_over}", strconv.FormatInt(r.caps.Size+1, 10))
 	}
 	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
-		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, step: s}
+		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, Address: s.Address, step: s}
 	start := time.Now()
 	reply, err := r.conn.Cmd(ctx, line)
 	res.RTTMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
@@ -292,5 +292,5 @@ func (r *runner) connect(ctx context.Context) error {
 func skipped(s Step, conn int, why string) StepResult {
 	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")
 	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
-		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, step: s}
+		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, Address: s.Address, step: s}
 }

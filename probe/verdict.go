@@ -332,6 +332,20 @@ func Summarize(results []StepResult) Verdicts {
 	return v
 }
 
+// VRFYPolicyForForm judges the VRFY policy on one argument form only: an
+// address asked about in that form is judged by what the server does with
+// that form, which may differ from the form the summary was decided on
+// (RFC 5321 §3.5.3 leaves the forms a server parses to it).
+func VRFYPolicyForForm(steps []StepResult, form Form) PolicyVerdict {
+	var pairs []formPair
+	for _, p := range pairsOf(steps, RoleVRFYReal, RoleVRFYRandom) {
+		if p.form == form {
+			pairs = append(pairs, p)
+		}
+	}
+	return JudgePolicy(pairs)
+}
+
 func pairsOf(results []StepResult, realRole, randomRole Role) []formPair {
 	var pairs []formPair
 	index := map[Form]int{}

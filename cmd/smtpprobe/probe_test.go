@@ -147,6 +147,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--max-time", "9999999h", srv.addr()}, "too large (max 24h)"},
 		{[]string{"probe", "--timeout", "25h", srv.addr()}, "too large (max 24h)"},
 		{[]string{"vrfy", "--server", srv.addr(), "al ice@x.test"}, "white space"},
+		{[]string{"vrfy", "--server", srv.addr(), "a..b@x.test"}, "is not a mailbox"},
 		{[]string{"vrfy"}, "at least one ADDRESS"},
 		{[]string{"vrfy", "alice"}, "not an address"},
 		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
@@ -291,6 +292,39 @@ func TestVRFYCommand(t *testing.T) {
 	}
 	if code != exitOK || doc.SchemaVersion != 1 || len(doc.Addresses) != 1 || doc.Addresses[0].Answer != "unknown" || doc.Addresses[0].Policy != "hides" {
 		t.Errorf("vrfy --json on a server that answers 252 to all: exit %d, %+v", code, doc.Addresses)
+	}
+}
+
+// An address is judged by what the server does with the form it was sent
+// in: here "VRFY user" leaks (252 vs 550) but "VRFY user@domain" answers
+// 252 to everything, so a 252 to a given address tells nothing.
+func TestVRFYJudgesTheFormSent(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		arg, ok := strings.CutPrefix(line, "VRFY ")
+		switch {
+		case !ok:
+			return lenient(line)
+		case strings.Contains(arg, "@"):
+			return "252 2.0.0 Cannot VRFY user"
+		case arg == "postmaster" || arg == "alice":
+			return "252 2.0.0 " + arg
+		}
+		return "550 5.1.1 User unknown"
+	})
+	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--json", "--server", srv.addr(), "<zz-nobody@cli.test>")
+	var doc vrfyDocument
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v (%s)\n%s", err, errs, out)
+	}
+	if code != exitOK || len(doc.Addresses) != 1 {
+		t.Fatalf("exit %d, %+v", code, doc.Addresses)
+	}
+	a := doc.Addresses[0]
+	if a.Answer != "unknown" || a.Policy != "hides" || a.Sent != "VRFY zz-nobody@cli.test" {
+		t.Errorf("answer %+v; want unknown under the user@domain form's policy (hides), sent without brackets", a)
+	}
+	if doc.Reports[0].Verdicts.VRFYPolicy.Policy != "leaks" {
+		t.Errorf("summary vrfy_policy = %s; want leaks (decided on the bare user form)", doc.Reports[0].Verdicts.VRFYPolicy.Policy)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -22,7 +23,7 @@ type vrfyAnswer struct {
 	Host    string       `json:"host,omitempty"`
 	Sent    string       `json:"sent,omitempty"`
 	Reply   *probe.Reply `json:"reply"`
-	Policy  string       `json:"vrfy_policy,omitempty"`
+	Policy  string       `json:"vrfy_policy,omitempty"` // the policy for the argument form the address was sent in
 }
 
 // vrfyDocument is the JSON of `smtpprobe vrfy --json`.
@@ -69,12 +70,18 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	for _, a := range fs.Args() {
+		if len(a) >= 2 && a[0] == '<' && a[len(a)-1] == '>' {
+			a = a[1 : len(a)-1] // <user@domain> is the same address
+		}
 		t, err := probe.ParseTarget(a)
 		if err != nil {
 			return usageError(e, "vrfy", err.Error())
 		}
 		if t.Kind != probe.TargetAddress {
 			return usageError(e, "vrfy", fmt.Sprintf("%q is not an address (want user@domain)", a))
+		}
+		if _, err := probe.CheckMailboxArg("address", a); err != nil {
+			return usageError(e, "vrfy", err.Error())
 		}
 		key, target := t.Domain, probe.Target{Input: t.Domain, Kind: probe.TargetDomain, Domain: t.Domain}
 		if t.Host != "" {
@@ -106,7 +113,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			opts.Domain = domain
 		}
 		opts.Suites = []string{"vrfy"}
-		opts.VRFY = g.addrs
+		opts.VRFY = slices.Clone(g.addrs) // Run strips any <> in place
 		opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
 		report, err := probe.Run(ctx, opts)
 		if errors.Is(err, probe.ErrDNS) {
@@ -116,7 +123,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		if report != nil {
 			doc.Reports = append(doc.Reports, report)
 		}
-		answers, probed := vrfyAnswers(report, g.addrs)
+		answers, probed := vrfyAnswers(report, g.addrs, opts.VRFY)
 		switch {
 		case probed:
 			ran++
@@ -170,7 +177,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 
 // vrfyAnswers reads each address's answer out of a report: the reply to
 // its VRFY, judged against the policy the comparison found.
-func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
+func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]vrfyAnswer, bool) {
 	var host *probe.HostReport
 	if r != nil {
 		for i := range r.Hosts {
@@ -181,7 +188,7 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 		}
 	}
 	var out []vrfyAnswer
-	for _, a := range addrs {
+	for i, a := range addrs {
 		ans := vrfyAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
 		if host != nil {
 			ans.Host = host.Host
@@ -190,14 +197,19 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 				ans.Policy = host.Verdicts.VRFYPolicy.Policy
 			}
 			for _, s := range host.Steps {
-				if s.Step().Role == probe.RoleVRFYAddress && s.Sent == "VRFY "+a {
-					ans.Sent, ans.Reply = s.Sent, s.Reply
-					code := 0
-					if s.Reply != nil {
-						code = s.Reply.Code
-					}
-					ans.Answer, ans.Reason = probe.JudgeAddress(host.Verdicts.VRFYPolicy, code)
+				if s.Step().Role != probe.RoleVRFYAddress || s.Address != sent[i] {
+					continue
 				}
+				ans.Sent, ans.Reply = s.Sent, s.Reply
+				code := 0
+				if s.Reply != nil {
+					code = s.Reply.Code
+				}
+				// Judge by the form this address was sent in, not the
+				// form the summary verdict was decided on.
+				policy := probe.VRFYPolicyForForm(host.Steps, s.Step().Form)
+				ans.Policy = policy.Policy
+				ans.Answer, ans.Reason = probe.JudgeAddress(&policy, code)
 			}
 		}
 		out = append(out, ans)
