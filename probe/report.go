@@ -31,6 +31,7 @@ type StepResult struct {
 	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
 
 	step Step
+	cut  bool // not sent because the run ended: the verdicts that need it are unknown
 }
 
 // code is the reply code, 0 when there was no reply.
@@ -66,6 +67,7 @@ type HostReport struct {
 	Connections int              `json:"connections"`     // sessions the suite needed
 	Steps       []StepResult     `json:"steps"`           // in the order sent
 	Verdicts    *Verdicts        `json:"verdicts"`        // null when the host could not be probed
+	Incomplete  bool             `json:"incomplete"`      // the run ended before every step was sent
 	Transcript  []TranscriptLine `json:"-"`               // every byte, for -v
 }
 
@@ -77,5 +79,11 @@ type Report struct {
 	MX            *MXResult    `json:"mx"`       // null unless the target was a domain or address
 	Hosts         []HostReport `json:"hosts"`    // probed in order
 	Verdicts      *Verdicts    `json:"verdicts"` // of the first host probed successfully
-	Warnings      []string     `json:"warnings,omitempty"`
+	// Incomplete is true when the run ended before it was done: its time
+	// budget ran out or it was interrupted; IncompleteReason says which
+	// ("budget-spent" or "interrupted"). What was seen is reported; the
+	// verdicts that needed the missing steps are unknown or null.
+	Incomplete       bool     `json:"incomplete"`
+	IncompleteReason string   `json:"incomplete_reason,omitempty"`
+	Warnings         []string `json:"warnings,omitempty"`
 }

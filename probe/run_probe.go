@@ -50,6 +50,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
 		}
 		res, err := c.LookupMX(ctx, o.Target.Domain)
+		if err != nil && ended(ctx) {
+			// Not DNS failing: the run ended while it waited.
+			rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
+			return rep, nil
+		}
 		if err != nil {
 			var re *resolver.Error
 			if errors.As(err, &re) && re.Kind == "input" {
@@ -86,7 +91,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, cd := range cands {
 		probed := false
 		for _, ip := range cd.addrs {
-			if ctx.Err() != nil {
+			if ended(ctx) {
+				rep.Incomplete = true // a host was left untried
 				break
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
@@ -101,9 +107,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	for i := range rep.Hosts {
+		if rep.Hosts[i].Incomplete {
+			rep.Incomplete = true
+		}
+	}
+	for i := range rep.Hosts {
 		if rep.Hosts[i].Verdicts != nil {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
+		}
+	}
+	if rep.Incomplete {
+		rep.IncompleteReason = incompleteReason(ctx)
+		if rep.IncompleteReason == "" {
+			rep.IncompleteReason = IncompleteBudget
 		}
 	}
 	return rep, nil
@@ -220,10 +237,19 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})
 		}
 	}
+	for _, s := range res.Steps {
+		h.Incomplete = h.Incomplete || s.cut
+	}
 	if res.DialErr != nil {
 		if h.Status == "" {
 			h.Status = Status(res.DialErr)
 			h.Error = res.DialErr.Error()
+		}
+		if ended(ctx) {
+			// The budget ran out or the user interrupted while it
+			// connected: the host was not tried in full.
+			h.Incomplete = true
+			h.Error = "the run ended while connecting: " + h.Error
 		}
 		return h
 	}

@@ -329,6 +329,32 @@ func Summarize(results []StepResult) Verdicts {
 	}
 	v.CatchAll = judgeCatchAll(results)
 	v.PostmasterAccepted = judgePostmaster(results)
+	// A verdict needs every step that feeds it: one decided on what a run
+	// cut short managed to send would be a guess.
+	incomplete := func(roles ...Role) bool {
+		for _, r := range results {
+			if r.cut && slices.Contains(roles, r.step.Role) {
+				return true
+			}
+		}
+		return false
+	}
+	const cutReason = "incomplete: the run ended before every step this verdict needs was sent"
+	if incomplete(RoleVRFYReal, RoleVRFYRandom) {
+		v.VRFYPolicy = &PolicyVerdict{Policy: PolicyUnknown, Reason: cutReason}
+	}
+	if incomplete(RoleEXPNList, RoleEXPNRandom) {
+		v.EXPNPolicy = &PolicyVerdict{Policy: PolicyUnknown, Reason: cutReason}
+	}
+	if incomplete(RoleSyntax, RoleMailBaseline, RoleRcptBaseline) {
+		v.EnvelopeSyntax = &SyntaxVerdict{Verdict: SyntaxUnknown, Deciding: []string{}, Reason: cutReason}
+	}
+	if incomplete(RoleRcptBaseline, RoleRcptRandom) {
+		v.CatchAll = nil
+	}
+	if incomplete(RolePostmaster) {
+		v.PostmasterAccepted = nil
+	}
 	return v
 }
 

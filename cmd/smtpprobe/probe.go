@@ -221,6 +221,10 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(err.Error()))
 		return exitCheck
 	}
+	if code, msg := incompleteExit(r); code != exitOK {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", msg)
+		return code
+	}
 	if len(r.Hosts) == 0 {
 		msg := "no host to probe"
 		if err != nil {
@@ -248,6 +252,19 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		return exitCheck
 	}
 	return exitOK
+}
+
+// incompleteExit is the exit code and message of a run that ended before
+// it was done: 130 when the user interrupted it, 1 when its --max-time
+// budget ran out; exitOK for a complete run.
+func incompleteExit(r *probe.Report) (int, string) {
+	switch {
+	case r == nil || !r.Incomplete:
+		return exitOK, ""
+	case r.IncompleteReason == probe.IncompleteInterrupted:
+		return exitInterrupted, "interrupted: the report shows what was seen so far; verdicts that needed the rest are unknown"
+	}
+	return exitCheck, "incomplete: the run's time budget (--max-time) ran out; the report shows what was seen, and verdicts that needed the rest are unknown"
 }
 
 // givenAddressRejected names the first address the user gave (the target's

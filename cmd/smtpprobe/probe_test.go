@@ -535,3 +535,120 @@ func TestProbeRefusingGreeting(t *testing.T) {
 		t.Errorf("report does not show the refusing greeting:\n%s", out)
 	}
 }
+
+// stallingServer answers the greeting, EHLO and one VRFY, then goes
+// silent: a run against it can only end by its budget or an interrupt.
+func stallingServer(t *testing.T) *probetest.Scripted {
+	return probetest.NewScripted(t,
+		probetest.Send("220 stall.test ESMTP\r\n"),
+		probetest.Expect("EHLO client.test"),
+		probetest.Send("250 stall.test\r\n"),
+		probetest.ExpectPrefix("VRFY "),
+		probetest.Send("252 2.0.0 Cannot VRFY user\r\n"),
+		probetest.ExpectPrefix("VRFY "),
+		probetest.Stall(time.Minute),
+	)
+}
+
+type incompleteDoc struct {
+	Incomplete       bool   `json:"incomplete"`
+	IncompleteReason string `json:"incomplete_reason"`
+	Hosts            []struct {
+		Status   string `json:"status"`
+		Steps    []struct{ Name, Outcome, Verdict string }
+		Verdicts *struct {
+			VRFYPolicy struct{ Policy, Reason string } `json:"vrfy_policy"`
+			ErrorLimit *int                            `json:"error_limit"`
+		}
+	}
+}
+
+// Ctrl-C cancels the context runEnv is given: the report shows what was
+// seen, marked interrupted, and the exit code is 130, not "every
+// connection failed".
+func TestProbeInterrupted(t *testing.T) {
+	srv := stallingServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- runEnv(ctx, []string{"probe", "--json", "--tls", "none", "--helo", "client.test", "--domain", "stall.test", "--suite", "vrfy", srv.Addr()},
+			&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	// Cancel once the server has seen the second VRFY and gone silent.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Accepted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end after its context was canceled")
+	}
+	if code != exitInterrupted {
+		t.Errorf("exit %d; want %d (stderr %q)", code, exitInterrupted, errb.String())
+	}
+	if !strings.Contains(errb.String(), "interrupted") || strings.Contains(errb.String(), "every connection failed") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	var doc incompleteDoc
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !doc.Incomplete || doc.IncompleteReason != "interrupted" || len(doc.Hosts) != 1 {
+		t.Fatalf("incomplete %v %q, %d hosts", doc.Incomplete, doc.IncompleteReason, len(doc.Hosts))
+	}
+	h := doc.Hosts[0]
+	if h.Verdicts == nil || h.Verdicts.VRFYPolicy.Policy != "unknown" || !strings.Contains(h.Verdicts.VRFYPolicy.Reason, "incomplete") {
+		t.Errorf("verdicts %+v; want vrfy_policy unknown (incomplete)", h.Verdicts)
+	}
+	if h.Verdicts != nil && h.Verdicts.ErrorLimit != nil {
+		t.Errorf("error_limit %d learned from an interrupted run", *h.Verdicts.ErrorLimit)
+	}
+	if len(h.Steps) == 0 || h.Steps[0].Outcome != "cannot-verify" {
+		t.Errorf("the reply seen before the interrupt is missing: %+v", h.Steps)
+	}
+	interrupted := 0
+	for _, s := range h.Steps {
+		if s.Verdict == "not sent: the run was interrupted" {
+			interrupted++
+		}
+	}
+	if interrupted < 2 {
+		t.Errorf("steps not marked as interrupted: %+v", h.Steps)
+	}
+}
+
+// A spent --max-time is exit 1 with a partial report marked incomplete,
+// never "ok" with verdicts from half the pairs.
+func TestProbeMaxTimeSpent(t *testing.T) {
+	srv := stallingServer(t)
+	out, errs, code := runCLI(t, "probe", "--json", "--tls", "none", "--helo", "client.test", "--domain", "stall.test", "--suite", "vrfy", "--max-time", "1s", srv.Addr())
+	if code != exitCheck || !strings.Contains(errs, "--max-time") {
+		t.Errorf("exit %d, stderr %q; want 1 naming --max-time", code, errs)
+	}
+	var doc incompleteDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !doc.Incomplete || doc.IncompleteReason != "budget-spent" || len(doc.Hosts) != 1 || doc.Hosts[0].Verdicts == nil {
+		t.Fatalf("%+v", doc)
+	}
+	if p := doc.Hosts[0].Verdicts.VRFYPolicy.Policy; p != "unknown" {
+		t.Errorf("vrfy_policy %s from a partial run; want unknown", p)
+	}
+	for _, s := range doc.Hosts[0].Steps {
+		if strings.Contains(s.Verdict, "i/o timeout") || strings.Contains(s.Verdict, "connect:") {
+			t.Errorf("step %s: %q; a spent budget is not a connection failure", s.Name, s.Verdict)
+		}
+	}
+	// Spent before anything started: still a report, still exit 1.
+	out, errs, code = runCLI(t, "probe", "--tls", "none", "--max-time", "1ns", srv.Addr())
+	if code != exitCheck || !strings.Contains(out, "incomplete") || strings.Contains(errs, "no host to probe") {
+		t.Errorf("--max-time 1ns: exit %d, stderr %q\n%s", code, errs, out)
+	}
+}

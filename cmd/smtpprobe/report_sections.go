@@ -12,6 +12,13 @@ import (
 func writeTarget(p *printer, r *probe.Report) {
 	t := r.Target
 	p.line(fmt.Sprintf("  %-10s  %s (%s)", "target", escapeUntrusted(t.Input), t.Kind))
+	switch {
+	case !r.Incomplete:
+	case r.IncompleteReason == probe.IncompleteInterrupted:
+		p.wrap("  incomplete  ", "interrupted: what follows is what was seen; verdicts that needed the rest are unknown")
+	default:
+		p.wrap("  incomplete  ", "the time budget (--max-time) ran out: what follows is what was seen; verdicts that needed the rest are unknown")
+	}
 	if r.Domain != "" {
 		p.line(fmt.Sprintf("  %-10s  %s", "domain", escapeUntrusted(r.Domain)))
 	}

@@ -104,6 +104,9 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	code := exitOK
 	ran, noHost := 0, 0
 	for _, g := range groups {
+		if ctx.Err() != nil {
+			break // the budget ran out or the user interrupted; said below
+		}
 		opts, err := f.options(g.target)
 		if err != nil {
 			return usageError(e, "vrfy", err.Error())
@@ -153,6 +156,23 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			}
 			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
 		}
+	}
+	incomplete := &probe.Report{}
+	for _, r := range doc.Reports {
+		if r.Incomplete {
+			incomplete = r
+			break
+		}
+	}
+	if ctx.Err() != nil && !incomplete.Incomplete {
+		incomplete = &probe.Report{Incomplete: true, IncompleteReason: probe.IncompleteBudget}
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			incomplete.IncompleteReason = probe.IncompleteInterrupted
+		}
+	}
+	if code, msg := incompleteExit(incomplete); code != exitOK {
+		fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", msg)
+		return code
 	}
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe vrfy: no server could be asked")
