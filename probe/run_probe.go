@@ -172,7 +172,7 @@ func defaultDomain(t Target) string {
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
 	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}}
+	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
 	cfg := Config{
 		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
 		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
@@ -234,8 +234,9 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	h.Connections = res.Connections
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})
+			h.Transcript = append(h.Transcript, transcriptLine(i+1, e))
 		}
+		h.TranscriptDropped += s.Transcript().Dropped()
 	}
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut

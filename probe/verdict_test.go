@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJudgeStep(t *testing.T) {
@@ -277,5 +279,19 @@ func TestSyntaxIgnoresMailboxRefusals(t *testing.T) {
 	v := Summarize(rs).EnvelopeSyntax
 	if v.Verdict != SyntaxStrict || strings.Join(v.Deciding, ",") != "rcpt-no-brackets" {
 		t.Errorf("envelope_syntax = %+v; a 550 5.1.1 (no such mailbox) is not a syntax rejection", v)
+	}
+}
+
+func TestTranscriptLineEscapesInvalidUTF8(t *testing.T) {
+	l := transcriptLine(2, TranscriptEntry{At: 1500 * time.Microsecond, Dir: DirServer, Data: []byte("250 caf\xe9 ok\r\n")})
+	if l.Connection != 2 || l.AtMS != 1.5 || l.Dir != "S" {
+		t.Errorf("%+v", l)
+	}
+	if l.Data != `250 caf\xe9 ok`+"\r\n" || l.DataBase64 != base64.StdEncoding.EncodeToString([]byte("250 caf\xe9 ok\r\n")) {
+		t.Errorf("data %q base64 %q", l.Data, l.DataBase64)
+	}
+	ok := transcriptLine(1, TranscriptEntry{Dir: DirClient, Data: []byte("VRFY prüfung\r\n")})
+	if ok.Data != "VRFY prüfung\r\n" || ok.DataBase64 != "" {
+		t.Errorf("valid UTF-8 must pass unchanged, without base64: %+v", ok)
 	}
 }

@@ -365,6 +365,7 @@ func normalize(s string) string {
 		{`127\.0\.0\.1:\d+`, "127.0.0.1:PORT"},
 		{`"rtt_ms": [0-9.e-]+`, `"rtt_ms": 0`},
 		{`"at_ns": \d+`, `"at_ns": 0`},
+		{`"at_ms": [0-9.e-]+`, `"at_ms": 0`},
 		{`smtpprobe-[a-z0-9]{10}`, "smtpprobe-xxxxxxxxxx"},
 		{`\d+\.\dms`, "T.Tms"},
 		{`"port": \d+`, `"port": 0`},

@@ -338,6 +338,9 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			fmt.Sscanf(data[:3], "%d", &code)
 			text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
 		}
-		p.line(fmt.Sprintf("  %8.1fms %s: %s", float64(t.At.Microseconds())/1000, t.Dir, text))
+		p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
+	}
+	if h.TranscriptDropped > 0 {
+		p.line(fmt.Sprintf("  (%d bytes past the transcript's caps were not kept)", h.TranscriptDropped))
 	}
 }
