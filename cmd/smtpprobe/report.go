@@ -305,7 +305,11 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 	} else {
 		row("error_limit", "not reached")
 	}
-	row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
+	if h.Connections > 1 {
+		row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
+	} else {
+		row("connections", fmt.Sprint(h.Connections))
+	}
 }
 
 func writeAdvice(p *printer, h *probe.HostReport) {
