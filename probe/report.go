@@ -103,12 +103,15 @@ type HostReport struct {
 
 // Report is the whole probe, the document `smtpprobe probe --json` prints.
 type Report struct {
-	SchemaVersion int          `json:"schema_version"`
-	Target        Target       `json:"target"`
-	Domain        string       `json:"domain"`   // the mail domain probed
-	MX            *MXResult    `json:"mx"`       // null unless the target was a domain or address
-	Hosts         []HostReport `json:"hosts"`    // probed in order
-	Verdicts      *Verdicts    `json:"verdicts"` // of the first host probed successfully
+	SchemaVersion int    `json:"schema_version"`
+	Target        Target `json:"target"`
+	Domain        string `json:"domain"` // the mail domain probed
+	// DomainNote says where Domain came from when the target was a host
+	// and no domain was given, and suggests --domain.
+	DomainNote string       `json:"domain_note,omitempty"`
+	MX         *MXResult    `json:"mx"`       // null unless the target was a domain or address
+	Hosts      []HostReport `json:"hosts"`    // probed in order
+	Verdicts   *Verdicts    `json:"verdicts"` // of the first host probed successfully
 	// Incomplete is true when the run ended before it was done: its time
 	// budget ran out or it was interrupted; IncompleteReason says which
 	// ("budget-spent" or "interrupted"). What was seen is reported; the

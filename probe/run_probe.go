@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/resolver"
@@ -38,6 +39,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Target.Direct() {
 		if domain == "" {
 			domain = defaultDomain(o.Target)
+			rep.DomainNote = DomainWarning(o.Target)
 		}
 		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
 	} else {
@@ -167,6 +169,22 @@ func defaultDomain(t Target) string {
 		return "[" + ip.String() + "]"
 	}
 	return "[IPv6:" + ip.String() + "]"
+}
+
+// DomainWarning is the note for a host target probed without --domain:
+// the mail domain then comes from the host name, or is the address
+// literal, which is rarely the domain the host takes mail for, so the
+// postmaster and catch-all checks may draw relay refusals instead of
+// answers. "" when the target carries its own domain.
+func DomainWarning(t Target) string {
+	if !t.Direct() || t.Domain != "" {
+		return ""
+	}
+	d := defaultDomain(t)
+	if strings.HasPrefix(d, "[") {
+		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+	}
+	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
 }
 
 // probeHost runs the plan against one address of one host.

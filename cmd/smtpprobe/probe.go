@@ -192,6 +192,11 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	if opts.Domain == "" {
+		if w := probe.DomainWarning(t); w != "" {
+			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
+		}
+	}
 	opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()

@@ -653,3 +653,25 @@ func TestProbeMaxTimeSpent(t *testing.T) {
 		t.Errorf("--max-time 1ns: exit %d, stderr %q\n%s", code, errs, out)
 	}
 }
+
+// A host target without --domain says where the mail domain came from, on
+// stderr and in the report, and suggests --domain.
+func TestProbeHostTargetWithoutDomain(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, errs, _ := runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", srv.addr())
+	if !strings.Contains(errs, "warning: no --domain given") || !strings.Contains(errs, "address literal [127.0.0.1]") {
+		t.Errorf("stderr %q", errs)
+	}
+	if !strings.Contains(out, "note        no --domain given") {
+		t.Errorf("report lacks the note:\n%s", out)
+	}
+	_, port, _ := net.SplitHostPort(srv.addr())
+	_, errs, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "localhost:"+port)
+	if !strings.Contains(errs, "probing the host name localhost as the mail domain") {
+		t.Errorf("stderr %q", errs)
+	}
+	out, errs, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "--json", "--domain", "cli.test", srv.addr())
+	if strings.Contains(errs, "no --domain") || strings.Contains(out, "domain_note") {
+		t.Errorf("--domain given, yet a note: %q\n%s", errs, out)
+	}
+}

@@ -22,6 +22,9 @@ func writeTarget(p *printer, r *probe.Report) {
 	if r.Domain != "" {
 		p.line(fmt.Sprintf("  %-10s  %s", "domain", escapeUntrusted(r.Domain)))
 	}
+	if r.DomainNote != "" {
+		p.wrap("  note        ", escapeUntrusted(r.DomainNote))
+	}
 	if r.MX == nil {
 		if t.Direct() {
 			p.line("  dns         not asked: the target names the host")
