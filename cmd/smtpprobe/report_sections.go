@@ -32,7 +32,11 @@ func writeTarget(p *printer, r *probe.Report) {
 		return
 	}
 	mx := r.MX
-	p.line(fmt.Sprintf("  %-10s  %s (%s)", "mx", mx.Kind, escapeUntrusted(mx.Rcode)))
+	kind := string(mx.Kind)
+	if mx.Rcode != "" {
+		kind += " (" + escapeUntrusted(mx.Rcode) + ")"
+	}
+	p.line(fmt.Sprintf("  %-10s  %s", "mx", kind))
 	if len(mx.Hosts) > 0 {
 		nameW := len("host")
 		for _, h := range mx.Hosts {
