@@ -675,3 +675,42 @@ func TestProbeHostTargetWithoutDomain(t *testing.T) {
 		t.Errorf("--domain given, yet a note: %q\n%s", errs, out)
 	}
 }
+
+// reply.deviations is always in the JSON, [] for a clean reply.
+func TestProbeJSONDeviationsAlwaysPresent(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	for _, args := range [][]string{
+		{"probe", "--tls", "none", "--suite", "vrfy", "--json", "--domain", "cli.test", srv.addr()},
+		{"vrfy", "--tls", "none", "--json", "--server", srv.addr(), "alice@cli.test"},
+	} {
+		out, errs, _ := runCLI(t, args...)
+		var doc any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%q: %v (%s)", args, err, errs)
+		}
+		replies := 0
+		var walk func(v any, key string)
+		walk = func(v any, key string) {
+			switch v := v.(type) {
+			case map[string]any:
+				if _, isReply := v["lines"]; isReply && (key == "reply" || key == "banner" || key == "ehlo") {
+					replies++
+					if d, ok := v["deviations"].([]any); !ok || d == nil {
+						t.Errorf("%q: %s without deviations: %v", args, key, v)
+					}
+				}
+				for k, x := range v {
+					walk(x, k)
+				}
+			case []any:
+				for _, x := range v {
+					walk(x, key)
+				}
+			}
+		}
+		walk(doc, "")
+		if replies < 3 {
+			t.Errorf("%q: only %d replies found", args, replies)
+		}
+	}
+}
