@@ -216,17 +216,18 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		return
 	}
 	p.section("Envelope syntax suite")
-	nameW, sentW := len("case"), len("sent")
+	nameW, sentW, verdictW := len("case"), len("sent"), len("verdict")
 	for _, s := range steps {
 		nameW = max(nameW, len(s.Name))
 		sentW = max(sentW, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
+		verdictW = max(verdictW, len(verdictWord(s)))
 	}
 	sentW = min(sentW, 48)
-	p.line(fmt.Sprintf("  %-*s  %-*s  %-10s  %s", nameW, "case", sentW, "sent", "verdict", "reply"))
+	p.line(fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply"))
 	for _, s := range steps {
 		sent := truncate(escapeUntrusted(s.Sent), sentW)
 		rep := replyOrSkip(p, s)
-		row := fmt.Sprintf("  %-*s  %-*s  %-10s  ", nameW, s.Name, sentW, sent, verdictWord(s))
+		row := fmt.Sprintf("  %-*s  %-*s  %-*s  ", nameW, s.Name, sentW, sent, verdictW, verdictWord(s))
 		if p.o.width > 0 {
 			// keep the row on one line; the reply text is what gives way
 			room := p.o.width - utf8.RuneCountInString(row)
@@ -245,7 +246,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	// refuses for policy.
 	var notes []probe.StepResult
 	for _, s := range steps {
-		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || p.o.verbose {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || p.o.verbose {
 			notes = append(notes, s)
 		}
 	}
