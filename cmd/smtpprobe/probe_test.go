@@ -714,3 +714,33 @@ func TestProbeJSONDeviationsAlwaysPresent(t *testing.T) {
 		}
 	}
 }
+
+// vrfy interrupted: exit 130, not "no server could be asked".
+func TestVRFYInterrupted(t *testing.T) {
+	srv := stallingServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- runEnv(ctx, []string{"vrfy", "--tls", "none", "--helo", "client.test", "--server", srv.Addr(), "alice@stall.test"},
+			&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Accepted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+			t.Errorf("exit %d, stderr %q; want 130", code, errb.String())
+		}
+		if !strings.Contains(out.String(), "alice@stall.test: unknown") {
+			t.Errorf("stdout %q", out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("vrfy did not end after its context was canceled")
+	}
+}
