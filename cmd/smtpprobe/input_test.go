@@ -112,7 +112,6 @@ var knownGaps = map[string]string{
 	"why --timeout 100000h": "as why --timeout 25h",
 }
 
-
 func skipKnownGap(t *testing.T, key string) {
 	t.Helper()
 	if why, ok := knownGaps[key]; ok {
