@@ -44,10 +44,7 @@ type WhyOptions struct {
 
 // WhyHost is one server to try: the address dialled and the name it is
 // known by (the MX host name, for TLS SNI; empty to use Addr's host).
-type WhyHost struct {
-	Addr string `json:"addr"`
-	Name string `json:"name,omitempty"`
-}
+type WhyHost = MailHost
 
 // WhyReport is the result of a diagnosis: every attempt and the
 // conclusion. It is the --json document of `smtpprobe why`.
@@ -64,6 +61,8 @@ type WhyReport struct {
 	Connections   int           `json:"connections"`
 	Attempts      []WhyAttempt  `json:"attempts"`
 	Conclusion    WhyConclusion `json:"conclusion"`
+	// Transcript is every byte of every connection, for -v.
+	Transcript []TranscriptLine `json:"-"`
 }
 
 // WhyHostErr is a host that could not be diagnosed, and why.
@@ -177,6 +176,9 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 	defer w.hangUp(ctx)
 	if !w.connectFirst(ctx) {
 		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
+		if ctx.Err() != nil {
+			rep.Conclusion.Summary = "The time allowed ran out before a host answered; nothing was sent."
+		}
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
@@ -190,6 +192,7 @@ type whyRun struct {
 	sess    *Session
 	refused int  // refused lines on the current connection
 	dirty   bool // the current connection has had an attempt since its EHLO or last RSET
+	dials   int  // sessions recorded in the transcript
 }
 
 // connectFirst connects to the first host that answers.
@@ -197,6 +200,7 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
 		s, err := Dial(ctx, w.config(h))
 		if err != nil {
+			w.record(s)
 			if s != nil {
 				s.Close()
 			}
@@ -239,6 +243,7 @@ func (w *whyRun) connection(ctx context.Context) (*Session, error) {
 	w.hangUp(ctx)
 	s, err := Dial(ctx, w.config(*w.rep.Host))
 	if err != nil {
+		w.record(s)
 		if s != nil {
 			s.Close()
 		}
@@ -248,16 +253,31 @@ func (w *whyRun) connection(ctx context.Context) (*Session, error) {
 	return s, nil
 }
 
-// hangUp ends the current connection politely when it is still open.
+// hangUp ends the current connection politely when it is still open. The
+// QUIT is sent even when ctx has run out (the time limit), under the
+// session's own short QUIT deadline.
 func (w *whyRun) hangUp(ctx context.Context) {
 	if w.sess == nil {
 		return
 	}
 	if !w.sess.Closed() {
-		w.sess.Quit(ctx)
+		w.sess.Quit(context.WithoutCancel(ctx))
 	}
 	w.sess.Close()
+	w.record(w.sess)
 	w.sess = nil
+}
+
+// record adds a finished session's transcript to the report, numbered
+// by connection attempt.
+func (w *whyRun) record(s *Session) {
+	if s == nil {
+		return
+	}
+	w.dials++
+	for _, e := range s.Transcript().Entries() {
+		w.rep.Transcript = append(w.rep.Transcript, TranscriptLine{Connection: w.dials, At: e.At, Dir: e.Dir, Data: string(e.Data)})
+	}
 }
 
 // try sends one candidate (the original has no repairs) and records the
@@ -354,6 +374,9 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	case first.Outcome == "prelude-rejected":
 		w.concludePrelude(first)
 		return
+	case first.Reply == nil && ctx.Err() != nil:
+		w.outOfTime()
+		return
 	case first.Reply == nil:
 		c.Kind = WhyIncomplete
 		c.Summary = "The server did not answer the line; nothing can be concluded."
@@ -386,6 +409,9 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 			break // larger combinations only pile more changes on a line already past the syntax check
 		}
 		a := w.try(ctx, cand.Line, cand.PreludeParams, cand.Repairs)
+		if a.Outcome == "no-reply" && a.Reply == nil && ctx.Err() != nil {
+			break
+		}
 		if a.Outcome == "no-reply" && a.Reply == nil {
 			c.Kind = WhyIncomplete
 			c.Summary = "The server stopped answering after " + plural(len(w.rep.Attempts), "attempt") + "; no repair was found before that."
@@ -422,6 +448,11 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		c.Explanation = explainReply(*progress.Reply, w.rep.Command)
 		return
 	}
+	if ctx.Err() != nil {
+		w.outOfTime()
+		w.addCause(first)
+		return
+	}
 	w.addCause(first)
 	tried := "No repair applies: the line's syntax is already what RFC 5321 asks for"
 	if n := len(w.rep.Attempts) - 1; n > 0 {
@@ -434,6 +465,14 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		c.Kind = WhyOtherCause
 		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
 	}
+}
+
+// outOfTime concludes a diagnosis cut short by the caller's deadline
+// (the CLI's --max-time) or cancellation.
+func (w *whyRun) outOfTime() {
+	c := &w.rep.Conclusion
+	c.Kind = WhyIncomplete
+	c.Summary = "The time allowed ran out after " + plural(len(w.rep.Attempts), "attempt") + ", before the diagnosis was complete; allow more time (--max-time) or fewer attempts."
 }
 
 func (w *whyRun) addCause(first WhyAttempt) {
