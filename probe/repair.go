@@ -60,6 +60,8 @@ type Candidate struct {
 	// must carry for the repair to mean anything (SMTPUTF8, RFC 6531 §3.4).
 	PreludeParams []string
 	Repairs       []Repair // in the order they were applied
+
+	l envelopeLine // the parsed line, for a search that goes on from it
 }
 
 // Names is the candidate's repair names joined by "+", for display and
@@ -424,7 +426,19 @@ func RepairCandidates(line string, rc RepairContext, maxRepairs, limit int) ([]C
 	if err != nil {
 		return nil, err
 	}
-	steps := singleSteps(l, rc)
+	return candidatesFrom(l, rc, maxRepairs, limit, nil), nil
+}
+
+// candidatesFrom lists the repaired variants of a parsed line as
+// RepairCandidates does, leaving out the repairs named in skip (those
+// already applied on the way to l).
+func candidatesFrom(l envelopeLine, rc RepairContext, maxRepairs, limit int, skip map[string]bool) []Candidate {
+	var steps []repairStep
+	for _, st := range singleSteps(l, rc) {
+		if !skip[st.Name] {
+			steps = append(steps, st)
+		}
+	}
 	seen := map[string]bool{candidateKey(l): true}
 	var out []Candidate
 	full := func() bool { return limit > 0 && len(out) >= limit }
@@ -442,12 +456,12 @@ func RepairCandidates(line string, rc RepairContext, maxRepairs, limit int) ([]C
 			}
 			if k := candidateKey(cur); !seen[k] {
 				seen[k] = true
-				out = append(out, Candidate{Line: cur.String(), PreludeParams: append([]string(nil), cur.prelude...), Repairs: used})
+				out = append(out, Candidate{Line: cur.String(), PreludeParams: append([]string(nil), cur.prelude...), Repairs: used, l: cur})
 			}
 			return !full()
 		})
 	}
-	return out, nil
+	return out
 }
 
 func candidateKey(l envelopeLine) string {

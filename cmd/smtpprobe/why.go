@@ -312,6 +312,17 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
 		writeSend(w, c)
+	case probe.WhyPartial:
+		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		for _, p := range c.Progress {
+			var names []string
+			for _, r := range p.Repairs {
+				names = append(names, r.Name)
+			}
+			fmt.Fprintf(w, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
+		}
+		writeLine(w, "Closest:", c)
+		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
 	case probe.WhyAcceptedAsSent:
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
 		if c.Strict != "" {
@@ -342,13 +353,17 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 
 // writeSend prints the line to send, after the MAIL FROM it needs when a
 // repair changed that.
-func writeSend(w io.Writer, c probe.WhyConclusion) {
+func writeSend(w io.Writer, c probe.WhyConclusion) { writeLine(w, "Send:", c) }
+
+// writeLine prints the repaired line under a label, after the MAIL FROM
+// it needs when a repair changed that.
+func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
 	if c.FixedPrelude != "" {
-		fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.FixedPrelude))
+		fmt.Fprintf(w, "%-10s %s\n", label, escapeUntrusted(c.FixedPrelude))
 		fmt.Fprintf(w, "     then  %s\n", escapeUntrusted(c.Fixed))
 		return
 	}
-	fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.Fixed))
+	fmt.Fprintf(w, "%-10s %s\n", label, escapeUntrusted(c.Fixed))
 }
 
 func pluralWord(n int, what string) string {
