@@ -127,7 +127,8 @@ type WhyConclusion struct {
 	// a repair got past the syntax check: "policy", "relay-denied",
 	// "auth-required", "unknown-domain", "unknown-mailbox",
 	// "non-ascii-unsupported", "unsupported-parameter", "message-too-big", "temporary",
-	// "syntax", "server-closing" or "unknown".
+	// "syntax", "control-character" (the address holds one: no form of it
+	// can be sent), "server-closing" or "unknown".
 	Cause       string   `json:"cause,omitempty"`
 	CauseDetail string   `json:"cause_detail,omitempty"`
 	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
@@ -518,13 +519,27 @@ search:
 	if n := len(w.rep.Attempts) - 1; n > 0 {
 		tried = fmt.Sprintf("No repair made the server accept the line or got it further through the server's checks (%s tried)", plural(n, "repaired line"))
 	}
-	if c.Cause == "syntax" || c.Cause == "unknown" {
+	if f, ok := w.finding("control-character"); ok && (c.Cause == "syntax" || c.Cause == "unknown") {
+		c.Kind = WhyNoRepair
+		c.Cause, c.CauseDetail = f.Kind, f.Detail+" ("+f.Ref+")."
+		c.Summary = tried + ". " + capitalize(c.CauseDetail)
+	} else if c.Cause == "syntax" || c.Cause == "unknown" {
 		c.Kind = WhyNoRepair
 		c.Summary = tried + ". " + capitalize(c.CauseDetail)
 	} else {
 		c.Kind = WhyOtherCause
 		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
 	}
+}
+
+// finding returns the line's finding of that kind, if it has one.
+func (w *whyRun) finding(kind string) (LineFinding, bool) {
+	for _, f := range w.rep.Findings {
+		if f.Kind == kind {
+			return f, true
+		}
+	}
+	return LineFinding{}, false
 }
 
 // searchPoint is where the greedy search stands: the line with the
@@ -752,6 +767,10 @@ func (w *whyRun) concludeAccepted() {
 	c.Kind = WhyAcceptedAsSent
 	c.Accepted = c.Original
 	c.Violations = Violations(w.o.Line)
+	if _, ok := w.finding("control-character"); ok {
+		c.Summary = "The server accepted the line as sent, but the address has a control character, which RFC 5321 §4.1.2 allows in no form of a mailbox, quoted or not: this server is lenient, stricter ones refuse it, and no change to the line mends it. Correct the address where it comes from."
+		return
+	}
 	if len(c.Violations) == 0 {
 		c.Summary = "The server accepted the line as sent: its syntax is not the problem with this server. A later refusal (at RCPT, or after DATA) has another cause."
 		if w.rep.Command == "rcpt" {

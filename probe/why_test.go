@@ -559,3 +559,37 @@ func TestWhyPartialWhenNothingMoreHelps(t *testing.T) {
 		t.Errorf("summary: %s", c.Summary)
 	}
 }
+
+// TestWhyControlCharacterIsUnfixable: no repair quotes a control
+// character into the local part; the conclusion says the address itself
+// cannot be sent.
+func TestWhyControlCharacterIsUnfixable(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<a\x01@b>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyNoRepair || c.Cause != "control-character" || !strings.Contains(c.Summary, "no form of this address can be sent") || c.Strict != "" {
+		t.Errorf("%+v", c)
+	}
+	for _, a := range rep.Attempts {
+		if strings.Contains(a.Line, `"`) {
+			t.Errorf("attempt %d quoted the control character: %q", a.N, a.Line)
+		}
+	}
+}
+
+// TestWhyControlCharacterAccepted: a lenient server's acceptance does not
+// make the address sendable; the conclusion does not say the syntax is fine.
+func TestWhyControlCharacterAccepted(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "lenient"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<a\x01@b>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyAcceptedAsSent || !strings.Contains(c.Summary, "control character") || strings.Contains(c.Summary, "not the problem") {
+		t.Errorf("%+v", c)
+	}
+}

@@ -211,20 +211,33 @@ func readWhyLine(r io.Reader) (string, error) {
 }
 
 // whyLine builds the command line: LINE as given, or with --as the
-// address wrapped in the command and its angle brackets.
+// address wrapped in the command and its angle brackets. A LINE that is
+// already a command line is taken as it is when its verb is the one --as
+// names, and refused when it is the other: wrapping it again would send
+// "RCPT TO:<RCPT TO:<…>>".
 func whyLine(arg, as string) (string, error) {
+	var verb string
 	switch strings.ToLower(as) {
 	case "":
 		return arg, nil
-	case "mail", "rcpt":
+	case "mail":
+		verb = "MAIL"
+	case "rcpt":
+		verb = "RCPT"
 	default:
 		return "", fmt.Errorf("--as must be mail or rcpt, not %q", as)
+	}
+	if probe.CheckWhyLine(arg) == nil {
+		if strings.EqualFold(arg[:4], verb) {
+			return arg, nil
+		}
+		return "", fmt.Errorf("LINE is already a %s command, but --as says %s: give just the address with --as, or drop --as", strings.ToUpper(arg[:4]), strings.ToLower(as))
 	}
 	path := arg
 	if !strings.HasPrefix(path, "<") {
 		path = "<" + path + ">"
 	}
-	if strings.EqualFold(as, "mail") {
+	if verb == "MAIL" {
 		return "MAIL FROM:" + path, nil
 	}
 	if arg == "" {

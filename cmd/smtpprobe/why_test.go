@@ -415,3 +415,36 @@ func TestWhyCLITLSVerify(t *testing.T) {
 		t.Errorf("with --tls-verify: exit %d\n%s", code, out)
 	}
 }
+
+// TestWhyCLIAsWithCommandLine: --as with a LINE that is already a command
+// takes it as it is when the verb matches, and refuses the other verb;
+// it never wraps a command in another.
+func TestWhyCLIAsWithCommandLine(t *testing.T) {
+	s := startProfile(t, "lenient")
+	code, out, errOut := runWhyCLI(t, "", "--json", "--server", s.Addr(), "--tls", "none", "--as", "rcpt", "RCPT TO:<a@b>")
+	var doc struct {
+		Line string `json:"line"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK || doc.Line != "RCPT TO:<a@b>" {
+		t.Errorf("exit %d, %v, line %q, stderr %q", code, err, doc.Line, errOut)
+	}
+	for _, l := range s.Lines() {
+		if strings.Contains(l, "TO:<RCPT") {
+			t.Errorf("sent %q", l)
+		}
+	}
+	code, out, errOut = runWhyCLI(t, "", "--server", s.Addr(), "--as", "mail", "rcpt to:<a@b>")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "already a RCPT command, but --as says mail") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestWhyCLIBetterKeepsVerbCase: the line "to the letter" does not change
+// the verb's case, which RFC 5321 §2.4 leaves to the client.
+func TestWhyCLIBetterKeepsVerbCase(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", "mail from: <a@b>")
+	if code != exitOK || !strings.Contains(out, "Better:    mail from:<a@b>  (to the letter of RFC 5321)") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
