@@ -259,11 +259,13 @@ func whyReply(r *probe.Reply, color bool) string {
 }
 
 // writeWhy prints the diagnosis: what was sent where, every attempt, the
-// two replies side by side, and the conclusion in plain words.
+// two replies side by side, and the conclusion in plain words. Lines the
+// user may copy are printed exactly (showExact): only control bytes and
+// the like are escaped, and flagged; server text is escaped in full.
 func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	esc := escapeUntrusted
 	c := rep.Conclusion
-	fmt.Fprintf(w, "Line:      %s\n", esc(rep.Line))
+	fmt.Fprintf(w, "Line:      %s\n", showExact(rep.Line))
 	where := esc(rep.Server)
 	if rep.Host != nil {
 		h := esc(rep.Host.Addr)
@@ -279,13 +281,13 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
 	}
 	if rep.Prelude != "" {
-		fmt.Fprintf(w, "Sent first: %s\n", esc(rep.Prelude))
+		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
 	}
 	if len(rep.Attempts) > 0 {
 		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
 		width := 0
 		for _, a := range rep.Attempts {
-			width = max(width, len(esc(a.Line)))
+			width = max(width, len(plainExact(a.Line)))
 		}
 		width = min(width, 60)
 		for _, a := range rep.Attempts {
@@ -306,9 +308,9 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 			} else if a.N == 1 {
 				tag = "  [as given]"
 			}
-			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, esc(a.Line), reply, tag)
+			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, plainExact(a.Line), reply, tag)
 			if a.Prelude != "" && a.Prelude != rep.Prelude {
-				fmt.Fprintf(w, "      after %s\n", esc(a.Prelude))
+				fmt.Fprintf(w, "      after %s\n", plainExact(a.Prelude))
 			}
 		}
 	}
@@ -319,7 +321,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
 		writeSend(w, c)
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	case probe.WhySyntaxFixed:
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
@@ -339,7 +341,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	case probe.WhyAcceptedAsSent:
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	default:
 		if c.Original != nil {
@@ -348,7 +350,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	}
 	// On a terminal the paragraph is folded to its width; elsewhere it is
 	// one line, for grep.
-	summary := esc(c.Summary)
+	summary := plainExact(c.Summary) // our words and the user's lines: no server text
 	if width := terminalWidth(w); width > 0 {
 		summary = strings.Join(wrapText(summary, min(width-1, 100)), "\n")
 	}
@@ -357,7 +359,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
 	}
 	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "Note: %s (%s)\n", esc(f.Detail), esc(f.Ref))
+		fmt.Fprintf(w, "Note: %s (%s)\n", plainExact(f.Detail), f.Ref)
 	}
 	for _, wn := range c.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
@@ -372,11 +374,11 @@ func writeSend(w io.Writer, c probe.WhyConclusion) { writeLine(w, "Send:", c) }
 // it needs when a repair changed that.
 func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
 	if c.FixedPrelude != "" {
-		fmt.Fprintf(w, "%-10s %s\n", label, escapeUntrusted(c.FixedPrelude))
-		fmt.Fprintf(w, "     then  %s\n", escapeUntrusted(c.Fixed))
+		fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.FixedPrelude))
+		fmt.Fprintf(w, "     then  %s\n", showExact(c.Fixed))
 		return
 	}
-	fmt.Fprintf(w, "%-10s %s\n", label, escapeUntrusted(c.Fixed))
+	fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.Fixed))
 }
 
 func pluralWord(n int, what string) string {

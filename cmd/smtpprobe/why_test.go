@@ -448,3 +448,28 @@ func TestWhyCLIBetterKeepsVerbCase(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+// TestWhyCLILinesAreExact: the lines to copy (Line, Send, Better) show a
+// quoted pair with its one backslash; control bytes are escaped and
+// flagged.
+func TestWhyCLILinesAreExact(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", `MAIL FROM:"a\"b"@x.com`)
+	for _, want := range []string{"Line:      MAIL FROM:\"a\\\"b\"@x.com\n", "Send:      MAIL FROM:<\"a\\\"b\"@x.com>\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("exit %d: output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, `\\`) {
+		t.Errorf("doubled backslash in output:\n%s", out)
+	}
+	lenient := startProfile(t, "lenient")
+	_, out, _ = runWhyCLI(t, "", "--server", lenient.Addr(), "--tls", "none", "--color", "never", "MAIL FROM: <\"a\\\"b\"@x.com>")
+	if !strings.Contains(out, "Better:    MAIL FROM:<\"a\\\"b\"@x.com>  (to the letter of RFC 5321)") {
+		t.Errorf("Better line:\n%s", out)
+	}
+	_, out, _ = runWhyCLI(t, "", "--server", lenient.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:<a\x01@b>")
+	if !strings.Contains(out, `Line:      MAIL FROM:<a\x01@b>`+exactNote) || strings.Contains(out, "\x01") {
+		t.Errorf("control byte:\n%q", out)
+	}
+}
