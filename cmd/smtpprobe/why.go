@@ -38,7 +38,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	as := fs.String("as", "", "treat LINE as an address and send it as mail (MAIL FROM:<…>) or rcpt (RCPT TO:<…>)")
 	from := fs.String("from", "", "sender for the MAIL FROM sent before a RCPT TO line (default postmaster@ the HELO name)")
 	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
-	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25)")
+	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
 	tlsVerify := fs.Bool("tls-verify", false, "treat certificate problems as fatal")
@@ -113,6 +113,9 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		*from = strings.TrimSuffix(strings.TrimPrefix(*from, "<"), ">")
 	}
 
+	if *port == 0 && tm == probe.TLSImplicit {
+		*port = 465 // submissions, RFC 8314 §3.3
+	}
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
 	opts := probe.WhyOptions{

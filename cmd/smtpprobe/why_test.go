@@ -473,3 +473,29 @@ func TestWhyCLILinesAreExact(t *testing.T) {
 		t.Errorf("control byte:\n%q", out)
 	}
 }
+
+// TestWhyCLIImplicitTLSPort: with --tls implicit and no port, why dials
+// 465 as probe does.
+func TestWhyCLIImplicitTLSPort(t *testing.T) {
+	_, out, _ := runWhyCLI(t, "", "--json", "--server", "127.0.0.1", "--tls", "implicit", "--timeout", "2s", "--max-time", "5s", "MAIL FROM:<a@b>")
+	var doc struct {
+		Host *struct {
+			Addr string `json:"address"`
+		} `json:"host"`
+		HostErrors []struct {
+			Host string `json:"host"`
+		} `json:"host_errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	dialled := ""
+	if doc.Host != nil {
+		dialled = doc.Host.Addr
+	} else if len(doc.HostErrors) > 0 {
+		dialled = doc.HostErrors[0].Host
+	}
+	if dialled != "127.0.0.1:465" {
+		t.Errorf("dialled %q\n%s", dialled, out)
+	}
+}
