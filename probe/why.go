@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -194,7 +195,7 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 	defer w.hangUp(ctx)
 	if !w.connectFirst(ctx) {
 		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
-		if ctx.Err() != nil {
+		if timeUp(ctx) {
 			rep.Conclusion.Summary = "The time allowed ran out before a host answered; nothing was sent."
 		}
 		return rep, ErrNoHost
@@ -225,7 +226,7 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 				s.Close()
 			}
 			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
-			if ctx.Err() != nil {
+			if timeUp(ctx) {
 				return false
 			}
 			continue
@@ -311,7 +312,7 @@ func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs
 		if a.Outcome != "no-reply" && (a.Reply == nil || a.Reply.Code != 421) {
 			break
 		}
-		if ctx.Err() != nil {
+		if timeUp(ctx) {
 			break
 		}
 	}
@@ -401,7 +402,7 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	case first.Outcome == "prelude-rejected":
 		w.concludePrelude(first)
 		return
-	case first.Reply == nil && ctx.Err() != nil:
+	case first.Reply == nil && timeUp(ctx):
 		w.outOfTime()
 		return
 	case first.Reply == nil:
@@ -428,14 +429,18 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	pastSize := 0
 search:
 	for {
-		cands := keepHonest(candidatesFrom(cur.line, rc, w.o.MaxRepairs, 0, cur.applied), rc, cur.reply, 0)
+		// Never more candidates than could still be sent (and those already
+		// sent, which are skipped): a line with hundreds of parameters has
+		// millions of triples.
+		limit := w.o.MaxAttempts - len(w.rep.Attempts) + len(sent)
+		cands := keepHonest(candidatesFrom(cur.line, rc, w.o.MaxRepairs, limit, cur.applied), rc, cur.reply, 0)
 		namedFirst(cands, cur.reply)
 		moved := false
 		for _, cand := range cands {
 			switch {
 			case len(w.rep.Attempts) >= w.o.MaxAttempts:
 				break search
-			case ctx.Err() != nil:
+			case timeUp(ctx):
 				break search
 			case pastSyntax != nil && len(cand.Repairs) > pastSize:
 				break search // larger combinations only pile more changes on a line already past the syntax check
@@ -446,7 +451,7 @@ search:
 			repairs := append(append([]Repair(nil), cur.repairs...), cand.Repairs...)
 			a := w.try(ctx, cand.Line, cand.PreludeParams, repairs)
 			if a.Outcome == "no-reply" && a.Reply == nil {
-				if ctx.Err() != nil {
+				if timeUp(ctx) {
 					break search
 				}
 				c.Kind = WhyIncomplete
@@ -472,7 +477,11 @@ search:
 			}
 			next := searchPoint{line: cand.l, reply: *a.Reply, repairs: repairs, applied: cloneSet(cur.applied)}
 			for _, r := range cand.Repairs {
-				next.applied[r.Name] = true
+				// A line may carry a parameter twice: dropping one leaves
+				// the other to drop, under the same repair name.
+				if !strings.HasPrefix(r.Name, "drop-parameter-") {
+					next.applied[r.Name] = true
+				}
 			}
 			if stageOf(*a.Reply).order == stagePastSyntax && stageOf(cur.reply).order < stagePastSyntax {
 				pastSyntax, pastSize = &next, len(cand.Repairs)
@@ -509,7 +518,7 @@ search:
 		w.concludePartial(ctx, cur, rc)
 		return
 	}
-	if ctx.Err() != nil {
+	if timeUp(ctx) {
 		w.outOfTime()
 		w.addCause(first)
 		return
@@ -580,7 +589,7 @@ func (w *whyRun) concludePartial(ctx context.Context, cur searchPoint, rc Repair
 	}
 	why := "no further repair helped"
 	switch {
-	case ctx.Err() != nil:
+	case timeUp(ctx):
 		why = "the time allowed ran out"
 	case len(w.rep.Attempts) >= w.o.MaxAttempts:
 		why = "the attempts ran out (" + plural(w.o.MaxAttempts, "attempt") + ")"
@@ -937,4 +946,15 @@ func containsInt(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// timeUp reports whether ctx is cancelled or past its deadline. The
+// deadline is checked too: a dial or read cut short by it can return a
+// moment before ctx itself reports the expiry.
+func timeUp(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }

@@ -593,3 +593,22 @@ func TestWhyControlCharacterAccepted(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// TestWhyManyParameters: a line with hundreds of unknown parameters is
+// diagnosed within the attempt budget, dropping the one the server names
+// each time.
+func TestWhyManyParameters(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	var b strings.Builder
+	b.WriteString("MAIL FROM:<a@b>")
+	for i := 0; i < 300; i++ {
+		b.WriteString(" X" + strings.Repeat("Y", i%7) + "=" + string(rune('a'+i%26)))
+	}
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Attempts) != probe.DefaultWhyAttempts || rep.Conclusion.Kind != probe.WhyPartial || len(rep.Conclusion.Progress) != probe.DefaultWhyAttempts-1 {
+		t.Errorf("%d attempts, %s, %d steps of progress", len(rep.Attempts), rep.Conclusion.Kind, len(rep.Conclusion.Progress))
+	}
+}
