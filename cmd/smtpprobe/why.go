@@ -404,13 +404,24 @@ func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
 			conn = t.Connection
 			fmt.Fprintf(w, "  -- connection %d\n", conn)
 		}
-		data := strings.TrimSuffix(strings.TrimSuffix(t.Data, "\n"), "\r")
-		text := escapeUntrusted(data)
-		if t.Dir == probe.DirServer && len(data) >= 3 {
-			if code, err := strconv.Atoi(data[:3]); err == nil {
-				text = paint(color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+		// One printed line per line on the wire; a multi-line reply
+		// arrives as one entry.
+		for i, line := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			text := escapeUntrusted(line)
+			if t.Dir == probe.DirClient {
+				text = plainExact(line) // what was sent, backslashes as typed
 			}
+			if t.Dir == probe.DirServer && len(line) >= 3 {
+				if code, err := strconv.Atoi(line[:3]); err == nil {
+					text = paint(color, code, escapeUntrusted(line[:3])) + escapeUntrusted(line[3:])
+				}
+			}
+			at := fmt.Sprintf("%8.1fms", float64(t.At.Microseconds())/1000)
+			if i > 0 {
+				at = strings.Repeat(" ", len(at))
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", at, t.Dir, text)
 		}
-		fmt.Fprintf(w, "  %8.1fms %s: %s\n", float64(t.At.Microseconds())/1000, t.Dir, text)
 	}
 }

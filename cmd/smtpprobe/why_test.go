@@ -388,7 +388,7 @@ func TestWhyCLIVerbose(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"Transcript:", "-- connection 1", "C: MAIL FROM:a@b", "C: MAIL FROM:<a@b>", "S: 250 2.1.0 Ok", `\x1b[2J`} {
+	for _, want := range []string{"Transcript:", "-- connection 1", "C: MAIL FROM:a@b", "C: MAIL FROM:<a@b>", "S: 250 2.1.0 Ok", "S: 250-PIPELINING\n", `\x1b[2J`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
