@@ -53,19 +53,20 @@ type TranscriptLine struct {
 
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host        string           `json:"host"`            // MX name or host given
-	Preference  *uint16          `json:"preference"`      // MX preference; null for a host target
-	Address     string           `json:"address"`         // host:port dialled
-	Status      string           `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
-	Error       string           `json:"error,omitempty"` // the transport error behind a status other than ok
-	Banner      *Reply           `json:"banner"`          // the greeting
-	EHLO        *Reply           `json:"ehlo"`            // the EHLO (or HELO) reply
-	Extensions  Extensions       `json:"extensions"`      // from the EHLO reply
-	TLS         *TLSInfo         `json:"tls"`             // null when the session was not encrypted
-	Connections int              `json:"connections"`     // sessions the suite needed
-	Steps       []StepResult     `json:"steps"`           // in the order sent
-	Verdicts    *Verdicts        `json:"verdicts"`        // null when the host could not be probed
-	Transcript  []TranscriptLine `json:"-"`               // every byte, for -v
+	Host        string           `json:"host"`                 // MX name or host given
+	Preference  *uint16          `json:"preference"`           // MX preference; null for a host target
+	Address     string           `json:"address"`              // host:port dialled
+	Status      string           `json:"status"`               // kebab-case outcome of the first connection: ok, connection-refused...
+	Error       string           `json:"error,omitempty"`      // the transport error behind a status other than ok
+	Banner      *Reply           `json:"banner"`               // the greeting
+	EHLO        *Reply           `json:"ehlo"`                 // the EHLO (or HELO) reply
+	Extensions  Extensions       `json:"extensions"`           // from the EHLO reply
+	TLS         *TLSInfo         `json:"tls"`                  // null when the session was not encrypted
+	Connections int              `json:"connections"`          // sessions the suite needed
+	Steps       []StepResult     `json:"steps"`                // in the order sent
+	Verdicts    *Verdicts        `json:"verdicts"`             // null when the host could not be probed
+	Deviations  []Deviation      `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
+	Transcript  []TranscriptLine `json:"transcript"`           // every byte, up to any fault
 }
 
 // Report is the whole probe, the document `smtpprobe probe --json` prints.

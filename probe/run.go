@@ -195,8 +195,8 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 				}
 				return append(out, res), nil
 			}
-			if attempt > 0 || ctx.Err() != nil {
-				return append(out, res), nil
+			if attempt > 0 || ctx.Err() != nil || Status(err) == StatusIOTimeout {
+				return append(out, res), nil // a timeout is no drop: a retry would only wait again
 			}
 		}
 		r.learnDrop()
@@ -229,6 +229,11 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 		res.Error = err.Error()
 	}
 	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code)
+	if Status(err) == StatusIOTimeout {
+		// A reply cut off by the deadline is no answer: a server that
+		// drips "250-" forever is silent, and counts toward giveUpAfter.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+	}
 	return res, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Options are everything a probe run takes; the CLI fills them from flags.
@@ -87,9 +88,70 @@ func (o *Options) Check() error {
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout must be positive")
 	}
-	return nil
+	c := *o
+	return c.toASCII()
 }
 
+// toASCII puts what goes on the wire into ASCII, for servers that do not
+// advertise SMTPUTF8: each domain becomes its A-label (RFC 5890
+// §2.3.2.1). A non-ASCII local part has no ASCII form (RFC 6531 §3.2), so
+// it is refused rather than sent raw.
+func (o *Options) toASCII() error {
+	var err error
+	conv := func(what string, v *string, kind byte) {
+		if err == nil {
+			*v, err = asciiForm(what, *v, kind)
+		}
+	}
+	conv("--helo", &o.HELO, 'd')
+	conv("--domain", &o.Domain, 'd')
+	conv("--from", &o.From, 'a')
+	conv("--user", &o.User, 'l')
+	conv("--expn", &o.List, 'l')
+	conv("the target's user", &o.Target.User, 'l')
+	conv("the target's host", &o.Target.Host, 'd')
+	for _, list := range []struct {
+		what string
+		v    *[]string
+	}{{"--vrfy", &o.VRFY}, {"--rcpt", &o.RCPT}} {
+		out := append([]string(nil), *list.v...)
+		for i := range out {
+			conv(fmt.Sprintf("%s #%d", list.what, i+1), &out[i], 'a')
+		}
+		*list.v = out
+	}
+	return err
+}
+
+// ASCIIAddress is addr as it may go to a server that does not advertise
+// SMTPUTF8: its domain as an A-label. A non-ASCII local part is an error
+// that what names.
+func ASCIIAddress(what, addr string) (string, error) { return asciiForm(what, addr, 'a') }
+
+// asciiForm converts v, a domain ('d'), a local part ('l') or an address
+// ('a'; a bare local part without @ is taken as one).
+func asciiForm(what, v string, kind byte) (string, error) {
+	if isASCII(v) {
+		return v, nil
+	}
+	if !utf8.ValidString(v) {
+		return v, fmt.Errorf("%s %q is not valid UTF-8", what, v)
+	}
+	local, domain := "", v
+	if i := strings.LastIndexByte(v, '@'); kind == 'a' && i < 0 {
+		kind = 'l'
+	} else if kind == 'a' {
+		local, domain = v[:i+1], v[i+1:]
+	}
+	if kind == 'l' || !isASCII(local) {
+		return v, fmt.Errorf("%s %q has a non-ASCII local part, which only a server that advertises SMTPUTF8 may receive (RFC 6531 §3.2); give an ASCII one", what, v)
+	}
+	a, err := ToALabel(domain)
+	if err != nil {
+		return v, fmt.Errorf("%s %q: the domain has no A-label form (RFC 5890): %v", what, v, err)
+	}
+	return local + a, nil
+}
 func containsString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -25,6 +25,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
 	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
 
@@ -215,6 +216,15 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
+	seen := map[Deviation]bool{}
+	for _, s := range sessions {
+		for _, d := range s.Deviations() {
+			if !seen[d] {
+				seen[d] = true
+				h.Deviations = append(h.Deviations, d)
+			}
+		}
+	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
 			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})

@@ -144,6 +144,8 @@ type Query struct {
 	// Outcome is "answer" when this attempt's response was used, else the
 	// failure kind (see Error.Kind).
 	Outcome string `json:"outcome"`
+
+	order [2]int // stream number, then place in the stream: see stream
 }
 
 // Error is DNS failing to answer: every server timed out, failed, refused
@@ -186,11 +188,28 @@ func (c *Client) newLookup() *lookup {
 	return &lookup{c: c, failed: map[string]bool{}}
 }
 
-func (l *lookup) record(q Query) {
+// stream is one line of queries asked one after another: a lookup of one
+// name and type, with its retries, TCP fallback and CNAMEs. Streams run
+// concurrently, so queries finish in no fixed order; each stream gets its
+// number from the caller, in the order the lookups are planned (the MX
+// query, then A and AAAA host by host), and the queries are sorted by
+// stream and place, so the output is the same on every run.
+type stream struct {
+	*lookup
+	seq int
+	n   int
+}
+
+// stream starts stream number seq. Only one goroutine may use it.
+func (l *lookup) stream(seq int) *stream { return &stream{lookup: l, seq: seq} }
+
+func (s *stream) record(q Query) {
 	q.RTTMillis = float64(q.RTT.Microseconds()) / 1000
-	l.mu.Lock()
-	l.queries = append(l.queries, q)
-	l.mu.Unlock()
+	q.order = [2]int{s.seq, s.n}
+	s.n++
+	s.mu.Lock()
+	s.queries = append(s.queries, q)
+	s.mu.Unlock()
 }
 
 // serverOrder is the configured order with failed servers moved last.
@@ -219,7 +238,7 @@ func (l *lookup) markFailed(server string) {
 // QueryTimeout, so a dead server is passed over quickly; when every server
 // only timed out and time is left, a second round gives them what remains,
 // for slow servers and lost packets.
-func (l *lookup) exchange(ctx context.Context, name string, qtype uint16) (answer, error) {
+func (l *stream) exchange(ctx context.Context, name string, qtype uint16) (answer, error) {
 	tname := dns.TypeToString[qtype]
 	if l.c.ConfigErr != nil {
 		return answer{}, &Error{Kind: "config", Cause: l.c.ConfigErr.Error()}
@@ -274,7 +293,7 @@ func ctxKind(err error) string {
 // The attempt gets at most limit (none when 0), and leaves an equal share
 // of the time for the servers after it: a dead first server must not eat
 // the whole budget.
-func (l *lookup) ask(ctx context.Context, server, name string, qtype uint16, serversLeft int, limit time.Duration) (*dns.Msg, string, string) {
+func (l *stream) ask(ctx context.Context, server, name string, qtype uint16, serversLeft int, limit time.Duration) (*dns.Msg, string, string) {
 	d := limit
 	if dl, ok := ctx.Deadline(); ok {
 		if share := time.Until(dl) / time.Duration(serversLeft); d == 0 || share < d {
@@ -321,7 +340,7 @@ func (l *lookup) ask(ctx context.Context, server, name string, qtype uint16, ser
 }
 
 // once is one exchange over one transport, recorded.
-func (l *lookup) once(actx, ctx context.Context, server, transport string, m *dns.Msg) (*dns.Msg, string, string) {
+func (l *stream) once(actx, ctx context.Context, server, transport string, m *dns.Msg) (*dns.Msg, string, string) {
 	q := Query{Name: m.Question[0].Name, Type: dns.TypeToString[m.Question[0].Qtype], Server: server, Transport: transport}
 	c := &dns.Client{Net: transport, UDPSize: ednsUDPSize}
 	if dl, ok := actx.Deadline(); ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,9 @@ type hostileCase struct {
 	errKind  string // expected Error.Kind; empty when the lookup must succeed
 	kind     string // expected Result.Kind on success
 	answerer int    // index of the server that must have answered
+	// rcode, when set, is Result.Rcode expected after an error: the last
+	// response code seen; "none" when no server responded.
+	rcode string
 }
 
 var hostileCases = []hostileCase{
@@ -33,15 +37,15 @@ var hostileCases = []hostileCase{
 	{name: "refused-then-good", servers: []resolvertest.Behavior{{Rcode: dns.RcodeRefused}, {}}, domain: "explicit.mx.test", kind: "explicit", answerer: 1},
 	{name: "silent-then-good", servers: []resolvertest.Behavior{{Silent: true}, {}}, domain: "explicit.mx.test", kind: "explicit", answerer: 1},
 	{name: "malformed-then-good", servers: []resolvertest.Behavior{{Malformed: true}, {}}, domain: "explicit.mx.test", kind: "explicit", answerer: 1},
-	{name: "silent", servers: []resolvertest.Behavior{{Silent: true}}, domain: "explicit.mx.test", errKind: "timeout"},
+	{name: "silent", servers: []resolvertest.Behavior{{Silent: true}}, domain: "explicit.mx.test", errKind: "timeout", rcode: "none"},
 	{name: "slow", servers: []resolvertest.Behavior{{Delay: 10 * time.Second}}, domain: "explicit.mx.test", errKind: "timeout"},
 	{name: "two-silent", servers: []resolvertest.Behavior{{Silent: true}, {Silent: true}}, domain: "explicit.mx.test", errKind: "timeout"},
-	{name: "servfail", servers: []resolvertest.Behavior{{Rcode: dns.RcodeServerFailure}}, domain: "explicit.mx.test", errKind: "servfail"},
-	{name: "refused", servers: []resolvertest.Behavior{{Rcode: dns.RcodeRefused}}, domain: "explicit.mx.test", errKind: "refused"},
+	{name: "servfail", servers: []resolvertest.Behavior{{Rcode: dns.RcodeServerFailure}}, domain: "explicit.mx.test", errKind: "servfail", rcode: "SERVFAIL"},
+	{name: "refused", servers: []resolvertest.Behavior{{Rcode: dns.RcodeRefused}}, domain: "explicit.mx.test", errKind: "refused", rcode: "REFUSED"},
 	{name: "malformed", servers: []resolvertest.Behavior{{Malformed: true}}, domain: "explicit.mx.test", errKind: "malformed"},
 	{name: "truncated-no-tcp", servers: []resolvertest.Behavior{{Truncate: true, NoTCP: true}}, domain: "explicit.mx.test", errKind: "truncated-no-tcp"},
 	{name: "big-no-tcp", servers: []resolvertest.Behavior{{NoTCP: true}}, domain: "big.mx.test", errKind: "truncated-no-tcp"},
-	{name: "cname-loop", servers: []resolvertest.Behavior{{}}, domain: "loop.mx.test", errKind: "cname-loop"},
+	{name: "cname-loop", servers: []resolvertest.Behavior{{}}, domain: "loop.mx.test", errKind: "cname-loop", rcode: "NOERROR"},
 	{name: "1000-mx", servers: []resolvertest.Behavior{{}}, domain: "many.mx.test", kind: "explicit"},
 	{name: "100-addresses", servers: []resolvertest.Behavior{{}}, domain: "wide.mx.test", kind: "explicit"},
 }
@@ -77,6 +81,9 @@ func TestMisbehavingDNS(t *testing.T) {
 				}
 				if f := e.Finding(); f.Meaning == "" || f.Fix == "" {
 					t.Errorf("no explanation for %s", e.Kind)
+				}
+				if want := strings.TrimPrefix(tc.rcode, "none"); tc.rcode != "" && r.Rcode != want {
+					t.Errorf("rcode %q, want %q", r.Rcode, want)
 				}
 				return
 			}
@@ -167,8 +174,13 @@ func TestAddressLookupFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Usable() || !r.DNSFailed() || r.Hosts[0].ErrorKind != "servfail" {
-		t.Errorf("usable %v, DNS failed %v, host error %q", r.Usable(), r.DNSFailed(), r.Hosts[0].ErrorKind)
+	if r.Usable() || !r.DNSFailed() || !r.Unanswered() || r.Hosts[0].ErrorKind != "servfail" {
+		t.Errorf("usable %v, DNS failed %v, unanswered %v, host error %q", r.Usable(), r.DNSFailed(), r.Unanswered(), r.Hosts[0].ErrorKind)
+	}
+	if r.Code != "hosts-unanswered" || !slices.ContainsFunc(r.Warnings, func(w string) bool {
+		return strings.Contains(w, "DNS did not answer for the address of any MX host") && strings.Contains(w, "mx3.explicit.mx.test got no answer")
+	}) {
+		t.Errorf("code %s, warnings %q", r.Code, r.Warnings)
 	}
 	_, err = c.LookupMX(ctx, "implicit.mx.test")
 	var e *resolver.Error

@@ -34,9 +34,12 @@ type Result struct {
 	// Code names the Finding: explicit, no-address (MX records whose
 	// hosts have no address), implicit, null, nxdomain, nodata or literal;
 	// when Kind is unresolved, the Error's Kind.
-	Code  string `json:"code"`
-	Rcode string `json:"rcode"` // of the MX answer: NOERROR, NXDOMAIN
-	AD    bool   `json:"ad"`    // the MX answer was DNSSEC-validated by the server
+	Code string `json:"code"`
+	// Rcode is the response code of the MX answer (NOERROR, NXDOMAIN);
+	// when DNS could not answer, the last one seen (SERVFAIL, REFUSED), or
+	// empty when no server responded.
+	Rcode string `json:"rcode"`
+	AD    bool   `json:"ad"` // the MX answer was DNSSEC-validated by the server
 	// Server is the server whose answer to the MX query was used.
 	Server string `json:"server,omitempty"`
 	// CNAMEs are the aliases followed from the domain, in order.
@@ -49,6 +52,8 @@ type Result struct {
 	Warnings       []string `json:"warnings"`
 	Queries        []Query  `json:"queries"`
 	Finding        Finding  `json:"finding"`
+
+	nullMixed bool // a null MX came with other MX records (RFC 7505 §3)
 }
 
 // Host is one mail host: an MX target, or the domain itself for an
@@ -69,6 +74,8 @@ type Host struct {
 	Error string `json:"error,omitempty"`
 	// ErrorKind is the Finding code of Error.
 	ErrorKind string `json:"error_kind,omitempty"`
+
+	problem string // why the host has no address, for the domain warning
 }
 
 // Address is one address of a host.
@@ -98,6 +105,59 @@ func (r *Result) DNSFailed() bool {
 		}
 	}
 	return false
+}
+
+// Unanswered reports whether no host is usable only because DNS servers
+// did not answer: every host's address lookup failed with a server failure
+// (timeout, SERVFAIL, REFUSED, ...), so nothing is known of the addresses.
+// A CNAME loop is the zone's own data, not a server failing.
+func (r *Result) Unanswered() bool {
+	if len(r.Hosts) == 0 || r.Usable() {
+		return false
+	}
+	for _, h := range r.Hosts {
+		if h.Error == "" || !serverFailure(h.ErrorKind) {
+			return false
+		}
+	}
+	return true
+}
+
+// serverFailure reports whether an Error kind means the servers did not
+// answer, as opposed to answering with data that cannot be used.
+func serverFailure(kind string) bool {
+	return kind != "cname-loop" && kind != "cname-chain-too-long" && kind != "input"
+}
+
+// explicitFindings chooses the finding of an MX RRset from what was found
+// and warned about: the first row that applies wins, so a warning never
+// sits above "Nothing to fix".
+var explicitFindings = []struct {
+	code    string
+	applies func(r *Result) bool
+}{
+	{"hosts-unanswered", (*Result).Unanswered},
+	{"no-address", func(r *Result) bool { return !r.Usable() }},
+	{"null-mixed", func(r *Result) bool { return r.nullMixed }},
+	{"partial", func(r *Result) bool {
+		return slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.Addresses) == 0 })
+	}},
+	{"mx-cname", func(r *Result) bool {
+		return slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.CNAMEs) > 0 })
+	}},
+	{"mx-warnings", func(r *Result) bool {
+		return len(r.Warnings) > 0 || slices.ContainsFunc(r.Hosts, func(h Host) bool { return len(h.Warnings) > 0 })
+	}},
+	{"explicit", func(*Result) bool { return true }},
+}
+
+func explicitCode(r *Result) string {
+	for _, f := range explicitFindings {
+		if f.applies(r) {
+			return f.code
+		}
+	}
+	return KindExplicit
 }
 
 // DeliveryOrder is the order a sending MTA tries the hosts: by preference,
@@ -151,9 +211,14 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 			res.Kind, res.Code, res.Finding = KindUnresolved, e.Kind, e.Finding()
 		}
 	}()
-	mx, err := l.resolve(ctx, d.Name, dns.TypeMX)
+	mx, err := l.stream(0).resolve(ctx, d.Name, dns.TypeMX)
 	res.CNAMEs = mx.chain
 	if err != nil {
+		if mx.server != "" { // answered, but the CNAMEs loop or run too long
+			res.Rcode, res.AD, res.Server = rcodeName(mx.rcode), mx.ad, mx.server
+		} else {
+			res.Rcode = lastRcode(l.snapshot())
+		}
 		return res, err
 	}
 	res.Rcode, res.AD, res.Server, res.TTL = rcodeName(mx.rcode), mx.ad, mx.server, minTTL(mx.rrs)
@@ -177,7 +242,7 @@ func (c *Client) implicitMX(ctx context.Context, l *lookup, res *Result, mx rrse
 		final = mx.chain[n-1]
 	}
 	h := Host{Name: res.Domain, Implicit: true, Warnings: []string{}}
-	c.resolveHost(ctx, l, &h, final)
+	c.resolveHost(ctx, l, 1, &h, final)
 	if len(h.Addresses) == 0 {
 		if h.Error != "" {
 			return &Error{Kind: h.ErrorKind, Name: final, Type: "A/AAAA", Cause: h.Error}
@@ -224,7 +289,8 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 	}
 	res.Kind, res.Code = KindExplicit, "explicit"
 	if nulls > 0 {
-		res.Warnings = append(res.Warnings, "null MX (MX 0 .) published together with other MX records: a misconfiguration (RFC 7505 §3); senders ignore the null MX and use the other hosts")
+		res.nullMixed = true
+		res.Warnings = append(res.Warnings, "null MX (MX 0 .) published together with other MX records: a misconfiguration (RFC 7505 §3); most senders ignore the null MX and use the other hosts")
 	}
 	slices.SortStableFunc(hosts, func(a, b Host) int {
 		return cmp.Or(cmp.Compare(a.Preference, b.Preference), strings.Compare(a.Name, b.Name))
@@ -253,21 +319,30 @@ func (c *Client) explicitMX(ctx context.Context, l *lookup, res *Result, rrs []d
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
-			c.resolveHost(ctx, l, &hosts[i], hosts[i].Name)
+			c.resolveHost(ctx, l, 1+2*i, &hosts[i], hosts[i].Name)
 		}()
 	}
 	wg.Wait()
 	res.Hosts = hosts
-	if !res.Usable() && !res.DNSFailed() {
-		res.Code = "no-address"
-		res.Warnings = append(res.Warnings, "no MX host has an address: mail to this domain cannot be delivered")
+	res.Code = explicitCode(res)
+	if !res.Usable() {
+		var why []string
+		for _, h := range hosts {
+			why = append(why, h.Name+" "+h.problem)
+		}
+		what := "no MX host has an address, so mail to this domain cannot be delivered"
+		if res.Code == "hosts-unanswered" {
+			what = "DNS did not answer for the address of any MX host, so where mail goes is unknown"
+		}
+		res.Warnings = append(res.Warnings, what+": "+strings.Join(why, "; "))
 	}
 	return nil
 }
 
-// resolveHost looks up A and AAAA for name concurrently into h. A lookup
-// DNS could not answer is recorded in h.Error and h.ErrorKind.
-func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name string) {
+// resolveHost looks up A and AAAA for name concurrently into h, as
+// streams seq and seq+1. A lookup DNS could not answer is recorded in
+// h.Error and h.ErrorKind.
+func (c *Client) resolveHost(ctx context.Context, l *lookup, seq int, h *Host, name string) {
 	types := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]rrsetAnswer, len(types))
 	errs := make([]error, len(types))
@@ -276,7 +351,7 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			answers[i], errs[i] = l.resolve(ctx, name, t)
+			answers[i], errs[i] = l.stream(seq+i).resolve(ctx, name, t)
 		}()
 	}
 	wg.Wait()
@@ -288,6 +363,9 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 				h.Error, h.ErrorKind = e.Error(), e.Kind
 			}
 			h.Warnings = append(h.Warnings, fmt.Sprintf("%s lookup failed: %s", dns.TypeToString[types[i]], Explain(e.Kind).Meaning))
+			if h.problem == "" {
+				h.problem = hostProblem(e)
+			}
 			nx = false
 			continue
 		}
@@ -324,7 +402,19 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, h *Host, name strin
 			what = "does not exist (NXDOMAIN)"
 		}
 		h.Warnings = append(h.Warnings, "MX target "+what+"; senders skip it")
+		h.problem = what
 	}
+}
+
+// hostProblem says in a few words why DNS gave no address for a host.
+func hostProblem(e *Error) string {
+	switch e.Kind {
+	case "cname-loop":
+		return "has CNAMEs that loop (" + e.Cause + ")"
+	case "cname-chain-too-long":
+		return "has a CNAME chain that is too long (" + e.Cause + ")"
+	}
+	return "got no answer for its address from any DNS server (" + e.Kind + ")"
 }
 
 func (c *Client) maxHosts() int {
@@ -362,7 +452,7 @@ type rrsetAnswer struct {
 
 // resolve asks for name/qtype and follows CNAMEs, in the answer or by
 // asking again, up to MaxCNAMEChain with loop detection (RFC 1034 §3.6.2).
-func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
+func (l *stream) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
 	var out rrsetAnswer
 	cur := strings.ToLower(dns.Fqdn(name))
 	seen := map[string]bool{cur: true}
@@ -411,8 +501,25 @@ func (l *lookup) resolve(ctx context.Context, name string, qtype uint16) (rrsetA
 	}
 }
 
+// snapshot is the queries in the order they were planned (see stream).
 func (l *lookup) snapshot() []Query {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return slices.Clone(l.queries)
+	qs := slices.Clone(l.queries)
+	slices.SortStableFunc(qs, func(a, b Query) int {
+		return cmp.Or(cmp.Compare(a.order[0], b.order[0]), cmp.Compare(a.order[1], b.order[1]))
+	})
+	return qs
+}
+
+// lastRcode is the response code of the last query that got one: what
+// the servers said when none gave a usable answer (SERVFAIL, REFUSED),
+// empty when none responded at all.
+func lastRcode(qs []Query) string {
+	for i := len(qs) - 1; i >= 0; i-- {
+		if qs[i].Rcode != "" {
+			return qs[i].Rcode
+		}
+	}
+	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/miekg/dns"
 	"github.com/smtpprobe/smtpprobe/resolver"
@@ -49,7 +50,7 @@ var mxCases = []mxCase{
 		hosts: []string{"mx1.explicit.mx.test", "mx2.explicit.mx.test", "mx3.explicit.mx.test"},
 		check: func(t *testing.T, r resolver.Result) {
 			h := r.Hosts[0]
-			want := []netip.Addr{netip.MustParseAddr("127.0.0.11"), netip.MustParseAddr("2001:db8::11")}
+			want := []netip.Addr{netip.MustParseAddr("127.0.0.11"), netip.MustParseAddr("::1")}
 			if got := addrs(h); !slices.Equal(got, want) {
 				t.Errorf("mx1 addresses %v, want %v", got, want)
 			}
@@ -73,7 +74,7 @@ var mxCases = []mxCase{
 	{domain: "nodata.mx.test", kind: "none", code: "nodata", rcode: "NOERROR", nhosts: -1},
 	{domain: "nxdomain.mx.test", kind: "none", code: "nxdomain", rcode: "NXDOMAIN", nhosts: -1},
 	{domain: "null.mx.test", kind: "null", code: "null", rcode: "NOERROR", nhosts: -1},
-	{domain: "nullmixed.mx.test", kind: "explicit", code: "explicit", rcode: "NOERROR", usable: true,
+	{domain: "nullmixed.mx.test", kind: "explicit", code: "null-mixed", rcode: "NOERROR", usable: true,
 		hosts: []string{"mx1.explicit.mx.test"}, nhosts: 1, warnings: []string{"null MX (MX 0 .) published together"}},
 	{domain: "cnamedomain.mx.test", kind: "explicit", code: "explicit", rcode: "NOERROR", usable: true,
 		hosts: []string{"mx1.explicit.mx.test", "mx2.explicit.mx.test", "mx3.explicit.mx.test"},
@@ -82,7 +83,7 @@ var mxCases = []mxCase{
 				t.Errorf("CNAMEs %q warnings %q", r.CNAMEs, r.Warnings)
 			}
 		}},
-	{domain: "cnametarget.mx.test", kind: "explicit", code: "explicit", usable: true,
+	{domain: "cnametarget.mx.test", kind: "explicit", code: "mx-cname", usable: true,
 		hosts:    []string{"alias.cnametarget.mx.test"},
 		hostWarn: map[string]string{"alias.cnametarget.mx.test": "alias (CNAME) for real.cnametarget.mx.test"},
 		check: func(t *testing.T, r resolver.Result) {
@@ -91,9 +92,11 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "loop.mx.test", errKind: "cname-loop"},
-	{domain: "looptarget.mx.test", kind: "explicit", code: "explicit", hosts: []string{"loop.mx.test"},
+	{domain: "looptarget.mx.test", kind: "explicit", code: "no-address", hosts: []string{"loop.mx.test"},
+		warnings: []string{"no MX host has an address, so mail to this domain cannot be delivered: loop.mx.test has CNAMEs that loop"},
 		check: func(t *testing.T, r resolver.Result) {
-			if r.Hosts[0].ErrorKind != "cname-loop" || !r.DNSFailed() {
+			// a CNAME loop is the zone's data: the server answered
+			if r.Hosts[0].ErrorKind != "cname-loop" || !r.DNSFailed() || r.Unanswered() {
 				t.Errorf("host error %q (%s)", r.Hosts[0].Error, r.Hosts[0].ErrorKind)
 			}
 		}},
@@ -109,9 +112,9 @@ var mxCases = []mxCase{
 		warnings: []string{"no MX host has an address"}},
 	{domain: "noaddr.mx.test", kind: "explicit", code: "no-address",
 		hosts:    []string{"missing.noaddr.mx.test", "empty.noaddr.mx.test"},
-		warnings: []string{"no MX host has an address"},
+		warnings: []string{"no MX host has an address, so mail to this domain cannot be delivered: missing.noaddr.mx.test does not exist (NXDOMAIN); empty.noaddr.mx.test has no A or AAAA record"},
 		hostWarn: map[string]string{"missing.noaddr.mx.test": "does not exist (NXDOMAIN)", "empty.noaddr.mx.test": "has no A or AAAA"}},
-	{domain: "partial.mx.test", kind: "explicit", code: "explicit", usable: true,
+	{domain: "partial.mx.test", kind: "explicit", code: "partial", usable: true,
 		hosts:    []string{"missing.partial.mx.test", "mx1.explicit.mx.test"},
 		hostWarn: map[string]string{"missing.partial.mx.test": "senders skip it"}},
 	{domain: "bücher.mx.test", kind: "explicit", code: "explicit", usable: true, hosts: []string{"mx1.explicit.mx.test"},
@@ -121,7 +124,7 @@ var mxCases = []mxCase{
 			}
 		}},
 	{domain: "Explicit.MX.test.", kind: "explicit", code: "explicit", usable: true, nhosts: 3},
-	{domain: "big.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 32,
+	{domain: "big.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 32,
 		warnings: []string{"40 MX records; only the first 32"},
 		check: func(t *testing.T, r resolver.Result) {
 			if r.TruncatedHosts != 8 {
@@ -134,7 +137,7 @@ var mxCases = []mxCase{
 				t.Errorf("no truncated UDP MX answer")
 			}
 		}},
-	{domain: "wide.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 2,
+	{domain: "wide.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 2,
 		hostWarn: map[string]string{"a.wide.mx.test": "100 addresses; only 32 kept"},
 		check: func(t *testing.T, r resolver.Result) {
 			for _, h := range r.Hosts {
@@ -143,7 +146,7 @@ var mxCases = []mxCase{
 				}
 			}
 		}},
-	{domain: "many.mx.test", kind: "explicit", code: "explicit", usable: true, nhosts: 32,
+	{domain: "many.mx.test", kind: "explicit", code: "mx-warnings", usable: true, nhosts: 32,
 		hosts: []string{"h0000.many.mx.test", "h0001.many.mx.test"},
 		check: func(t *testing.T, r resolver.Result) {
 			if r.TruncatedHosts != 968 {
@@ -237,11 +240,18 @@ func runMXCases(t *testing.T, addr string) {
 					t.Errorf("host %s: no warning %q in %+v", host, w, r.Hosts)
 				}
 			}
+			if hasWarnings(r) && strings.HasPrefix(r.Finding.Fix, "Nothing to fix") {
+				t.Errorf("finding %s says %q under warnings %q", r.Code, r.Finding.Fix, r.Warnings)
+			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 		})
 	}
+}
+
+func hasWarnings(r resolver.Result) bool {
+	return len(r.Warnings) > 0 || slices.ContainsFunc(r.Hosts, func(h resolver.Host) bool { return len(h.Warnings) > 0 })
 }
 
 func hostNames(r resolver.Result) []string {
@@ -344,6 +354,33 @@ func TestDeliveryOrder(t *testing.T) {
 	}
 }
 
+// TestQueryOrder: the queries are listed in the order they were planned
+// (MX, then A and AAAA host by host, then PTR address by address), the
+// same on every run although the lookups run concurrently.
+func TestQueryOrder(t *testing.T) {
+	s := resolvertest.Start(t, zoneText(t))
+	c := resolver.New([]string{s.Addr()})
+	want := []string{"MX explicit.mx.test.",
+		"A mx1.explicit.mx.test.", "AAAA mx1.explicit.mx.test.",
+		"A mx2.explicit.mx.test.", "AAAA mx2.explicit.mx.test.",
+		"A mx3.explicit.mx.test.", "AAAA mx3.explicit.mx.test.",
+		"PTR 11.0.0.127.in-addr.arpa."}
+	for range 20 {
+		r, err := c.LookupMX(context.Background(), "explicit.mx.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.CheckPTR(context.Background(), &r)
+		var got []string
+		for _, q := range r.Queries {
+			got = append(got, q.Type+" "+q.Name)
+		}
+		if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+			t.Fatalf("queries in order %q, want them to start %q", got, want)
+		}
+	}
+}
+
 func TestParseDomain(t *testing.T) {
 	good := map[string]string{
 		"example.com":     "example.com",
@@ -365,12 +402,30 @@ func TestParseDomain(t *testing.T) {
 		}
 	}
 	bad := []string{"", ".", "..", "192.0.2.1", "::1", "a..b", ".a", "a b", "a\r\nb", "a\x00b", "[192.0.2.1", "[2001:db8::1]", "[IPv6:192.0.2.1]",
-		"[300.1.1.1]", "under_score.example", "-lead.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
+		"[300.1.1.1]", "under_score.example", "-lead.example", "user@example.com", "ab\u202ec.example", "\u0301a.example", "a\\b.example", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 130) + "x"}
 	for _, in := range bad {
 		if d, err := resolver.ParseDomain(in); err == nil {
 			t.Errorf("ParseDomain(%q) = %+v, want an error", in, d)
-		} else if strings.ContainsAny(err.Error(), "\r\n\x00") {
-			t.Errorf("ParseDomain(%q): error %q carries a control byte", in, err)
+		} else if strings.ContainsFunc(err.Error(), func(r rune) bool { return !unicode.IsPrint(r) }) || strings.Contains(err.Error(), "idna") {
+			t.Errorf("ParseDomain(%q): error %q carries a character that does not print, or library wording", in, err)
+		}
+	}
+	// The error names what is wrong and where, in plain words, with no
+	// backslash escapes that a terminal escaper would double.
+	messages := map[string]string{
+		"x\x1by.test":           "domain contains a control character (U+001B) at position 2",
+		"a b":                   "domain contains a space at position 2",
+		"under_score.example":   `"under_score.example" is not a valid domain name: the character '_' (U+005F) at position 6 cannot appear in a domain name; use letters, digits and hyphens`,
+		"ab\u202ec.example":     `"ab<U+202E>c.example" is not a valid domain name: the character U+202E at position 3 cannot appear in a domain name; use letters, digits and hyphens`,
+		"user@explicit.mx.test": `"user@explicit.mx.test" is not a valid domain name: it is an address (with @); did you mean explicit.mx.test?`,
+		"user@":                 `"user@" is not a valid domain name: it holds an @, as an address does`,
+		"-lead.example":         `"-lead.example" is not a valid domain name: the label "-lead" starts or ends with a hyphen`,
+		"xn--zz.example":        `"xn--zz.example" is not a valid domain name: the label "xn--zz" is not valid punycode`,
+		`[IPv6:z"z]`:            `"[IPv6:z"z]" is not a valid IPv6 address literal`,
+	}
+	for in, want := range messages {
+		if _, err := resolver.ParseDomain(in); err == nil || err.Error() != want {
+			t.Errorf("ParseDomain(%q): error %v, want %q", in, err, want)
 		}
 	}
 }
@@ -395,7 +450,7 @@ func TestFindingsComplete(t *testing.T) {
 			t.Errorf("finding %+v is incomplete", f)
 		}
 	}
-	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address"} {
+	for _, code := range []string{"explicit", "implicit", "null", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "truncated-no-tcp", "cname-loop", "cname-chain-too-long", "literal", "input", "no-address", "hosts-unanswered", "null-mixed", "partial", "mx-cname", "mx-warnings"} {
 		if resolver.Explain(code).Meaning == "" {
 			t.Errorf("no finding for %s", code)
 		}

@@ -48,6 +48,7 @@ func (c *Client) CheckPTR(ctx context.Context, r *Result) {
 				continue
 			}
 			n++
+			seq := n
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -56,7 +57,7 @@ func (c *Client) CheckPTR(ctx context.Context, r *Result) {
 					defer func() { <-sem }()
 				case <-ctx.Done():
 				}
-				a.PTR = l.checkPTR(ctx, a.IP)
+				a.PTR = l.stream(seq).checkPTR(ctx, a.IP)
 			}()
 		}
 	}
@@ -64,7 +65,7 @@ func (c *Client) CheckPTR(ctx context.Context, r *Result) {
 	r.Queries = append(r.Queries, l.snapshot()...)
 }
 
-func (l *lookup) checkPTR(ctx context.Context, ip netip.Addr) *PTR {
+func (l *stream) checkPTR(ctx context.Context, ip netip.Addr) *PTR {
 	p := &PTR{Names: []string{}, Warnings: []string{}}
 	rev, err := dns.ReverseAddr(ip.String())
 	if err != nil {

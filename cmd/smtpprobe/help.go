@@ -21,7 +21,9 @@ const exitCodesHelp = `Exit codes (every subcommand):
      or explain was given a code it cannot explain.
   2  usage: an unknown subcommand or flag, a bad argument, a malformed target,
      or input with CR, LF or NUL in it. Nothing was sent.
-  3  DNS could not answer: timeout, SERVFAIL or REFUSED from every server.
+  3  DNS could not answer: timeout, SERVFAIL or REFUSED from every server, an
+     unparsable or truncated answer with no TCP service, or a CNAME loop at
+     the domain.
   4  every connection failed: refused, timed out, or closed before a greeting.
 130  interrupted (Ctrl-C): what was seen so far is reported, marked incomplete.
 `

@@ -67,8 +67,17 @@ func runMX(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	domain := fs.Arg(0)
+	if at := strings.LastIndex(domain, "@"); at >= 0 {
+		msg := "an address was given; mx takes a domain"
+		if _, err := resolver.ParseDomain(domain[at+1:]); err == nil {
+			msg += " — did you mean " + domain[at+1:] + "?"
+		}
+		return usageError(e, "mx", msg)
+	}
 	if _, err := resolver.ParseDomain(domain); err != nil {
-		return usageError(e, "mx", escapeUntrusted(err.Error()))
+		// ParseDomain's errors hold only printable characters, already
+		// made safe: escaping them again would double every backslash.
+		return usageError(e, "mx", err.Error())
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -98,8 +107,9 @@ func runMX(ctx context.Context, args []string, e *env) int {
 }
 
 // mxExitCode: 0 when mail has somewhere to go (or the null MX says
-// plainly it has not), 1 when the domain has no usable mail host, 3 when
-// DNS could not answer.
+// plainly it has not), 1 when the domain has no usable mail host, whatever
+// each host's failure was, 3 when DNS could not answer: the MX question,
+// or every host's address lookup for want of a server that answers.
 func mxExitCode(res resolver.Result, err error) int {
 	var re *resolver.Error
 	if errors.As(err, &re) {
@@ -120,7 +130,7 @@ func mxExitCode(res resolver.Result, err error) int {
 	switch {
 	case res.Usable():
 		return exitOK
-	case res.DNSFailed():
+	case res.Unanswered():
 		return exitDNS
 	}
 	return exitCheck
@@ -128,13 +138,18 @@ func mxExitCode(res resolver.Result, err error) int {
 
 // mxHeadlines is the one-line summary of each Result code.
 var mxHeadlines = map[string]string{
-	"explicit":   "MX records",
-	"no-address": "MX records, but no MX host has an address",
-	"implicit":   "no MX records; the domain's own address is its mail host (implicit MX)",
-	"null":       "null MX: the domain accepts no mail",
-	"nxdomain":   "the domain does not exist (NXDOMAIN)",
-	"nodata":     "no MX and no address (NODATA): nowhere to deliver mail",
-	"literal":    "address literal: no DNS involved",
+	"explicit":         "MX records",
+	"no-address":       "MX records, but no MX host has an address",
+	"hosts-unanswered": "MX records, but DNS did not answer for any MX host's address",
+	"null-mixed":       "MX records, with a null MX among them (misconfigured)",
+	"partial":          "MX records; some MX hosts have no address",
+	"mx-cname":         "MX records; an MX target is an alias (CNAME)",
+	"mx-warnings":      "MX records, with warnings",
+	"implicit":         "no MX records; the domain's own address is its mail host (implicit MX)",
+	"null":             "null MX: the domain accepts no mail",
+	"nxdomain":         "the domain does not exist (NXDOMAIN)",
+	"nodata":           "no MX and no address (NODATA): nowhere to deliver mail",
+	"literal":          "address literal: no DNS involved",
 }
 
 // writeMX prints the result as a readable table. Every string that came

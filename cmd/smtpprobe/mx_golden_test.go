@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -34,12 +33,12 @@ var (
 )
 
 // TestMXGolden compares the text output with testdata/mx/*.golden; the
-// server address and query times are normalised and the queries sorted,
-// since lookups run concurrently.
+// server address and query times are normalised. The queries are kept in
+// the order shown: it must not vary although the lookups run concurrently.
 func TestMXGolden(t *testing.T) {
 	s := resolvertest.Start(t, mxZone(t))
 	for _, domain := range []string{"explicit.mx.test", "implicit.mx.test", "nullmixed.mx.test", "null.mx.test",
-		"nodata.mx.test", "noaddr.mx.test", "cnametarget.mx.test", "loop.mx.test", "[IPv6:::1]"} {
+		"nodata.mx.test", "noaddr.mx.test", "looptarget.mx.test", "partial.mx.test", "cnametarget.mx.test", "loop.mx.test", "[IPv6:::1]"} {
 		t.Run(domain, func(t *testing.T) {
 			_, out, _ := runMXCmd(t, "--dns", s.Addr(), "--color", "never", domain)
 			got := normaliseMX(out, s.Addr())
@@ -75,6 +74,5 @@ func normaliseMX(out, server string) string {
 	for i, l := range body {
 		body[i] = padRE.ReplaceAllString(l, "  ")
 	}
-	slices.Sort(body)
 	return head + "\nQueries (" + lines[0] + "\n" + strings.Join(body, "\n") + "\n"
 }

@@ -47,16 +47,16 @@ var mxCLICases = []struct {
 	{"nodata.mx.test", exitCheck, "none", "no MX and no address (NODATA)"},
 	{"nxdomain.mx.test", exitCheck, "none", "does not exist (NXDOMAIN)"},
 	{"null.mx.test", exitOK, "null", "null MX: the domain accepts no mail"},
-	{"nullmixed.mx.test", exitOK, "explicit", "null MX (MX 0 .) published together"},
+	{"nullmixed.mx.test", exitOK, "explicit", "Fix: Decide whether the domain takes mail"},
 	{"cnamedomain.mx.test", exitOK, "explicit", "via CNAME: explicit.mx.test"},
 	{"cnametarget.mx.test", exitOK, "explicit", "alias (CNAME) for real.cnametarget.mx.test"},
 	{"loop.mx.test", exitDNS, "unresolved", "CNAME loop"},
-	{"looptarget.mx.test", exitDNS, "explicit", "loop.mx.test: A lookup failed"},
+	{"looptarget.mx.test", exitCheck, "explicit", "cannot be delivered: loop.mx.test has CNAMEs that loop"},
 	{"chain8.mx.test", exitOK, "explicit", "d7.chain8.mx.test → explicit.mx.test"},
 	{"chain10.mx.test", exitDNS, "unresolved", "more than 8 CNAMEs"},
 	{"iptarget.mx.test", exitCheck, "explicit", "IP address written as a name"},
-	{"noaddr.mx.test", exitCheck, "explicit", "no MX host has an address"},
-	{"partial.mx.test", exitOK, "explicit", "missing.partial.mx.test: MX target does not exist"},
+	{"noaddr.mx.test", exitCheck, "explicit", "missing.noaddr.mx.test does not exist (NXDOMAIN); empty.noaddr.mx.test has no A or AAAA record"},
+	{"partial.mx.test", exitOK, "explicit", "Fix: Give the hosts named in the warnings A or AAAA records"},
 	{"bücher.mx.test", exitOK, "explicit", "xn--bcher-kva.mx.test (bücher.mx.test)"},
 	{"EXPLICIT.mx.test.", exitOK, "explicit", "mx3.explicit.mx.test  127.0.0.13"},
 	{"big.mx.test", exitOK, "explicit", "8 more MX hosts not resolved"},
@@ -78,6 +78,9 @@ func runMXCLICases(t *testing.T, server string) {
 			}
 			if errOut != "" {
 				t.Errorf("stderr: %s", errOut)
+			}
+			if strings.Contains(out, "\nWarnings:") && strings.Contains(out, "Nothing to fix") {
+				t.Errorf("\"Nothing to fix\" under warnings:\n%s", out)
 			}
 			code, out, _ = runMXCmd(t, "--dns", server, "--timeout", "5s", "--json", tc.domain)
 			if code != tc.code {
@@ -119,6 +122,9 @@ func runMXCLICases(t *testing.T, server string) {
 			}
 			if tc.kind != "literal" && len(doc.Queries) == 0 {
 				t.Errorf("JSON has no queries")
+			}
+			if tc.kind != "literal" && doc.Rcode == "" { // every server here answers
+				t.Errorf("JSON rcode is empty")
 			}
 		})
 	}
@@ -179,6 +185,8 @@ func TestMXUsage(t *testing.T) {
 		{"a\x00b"},
 		{"a\x1b[31mb"},
 		{"under_score.example"},
+		{"user@explicit.mx.test"},
+		{"x\u202ey.example"},
 		{"[192.0.2.1"},
 		{"[IPv6:zz]"},
 		{strings.Repeat("a", 64) + ".example"},
@@ -194,6 +202,21 @@ func TestMXUsage(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
 		if len(lines) != 2 || !strings.HasPrefix(lines[0], "smtpprobe mx: ") || strings.ContainsAny(errOut, "\x00\x1b\r") {
 			t.Errorf("%q: stderr %q, want one error line and a hint", args, errOut)
+		}
+	}
+	// The first stderr line, word for word: plain, escaped once, no
+	// library wording.
+	firstLines := map[string]string{
+		"x\x1by.test":           "smtpprobe mx: domain contains a control character (U+001B) at position 2",
+		"user@explicit.mx.test": "smtpprobe mx: an address was given; mx takes a domain — did you mean explicit.mx.test?",
+		"user@bad_domain.test":  "smtpprobe mx: an address was given; mx takes a domain",
+		"under_score.mx.test":   `smtpprobe mx: "under_score.mx.test" is not a valid domain name: the character '_' (U+005F) at position 6 cannot appear in a domain name; use letters, digits and hyphens`,
+		`back\slash.test`:       `smtpprobe mx: "back\slash.test" is not a valid domain name: the character '\' (U+005C) at position 5 cannot appear in a domain name; use letters, digits and hyphens`,
+	}
+	for arg, want := range firstLines {
+		code, out, errOut := runMXCmd(t, "--dns", "127.0.0.1:1", arg)
+		if first, _, _ := strings.Cut(errOut, "\n"); code != exitUsage || out != "" || first != want {
+			t.Errorf("%q: exit %d, stderr %q, want %q", arg, code, first, want)
 		}
 	}
 	if code, out, _ := runMXCmd(t, "--help"); code != exitOK || !strings.Contains(out, "smtpprobe mx [flags] DOMAIN") {
@@ -234,6 +257,22 @@ func TestMXDNSFailures(t *testing.T) {
 				t.Errorf("took %v with --timeout 1s", elapsed)
 			}
 		})
+	}
+}
+
+// TestMXHostsUnanswered: the MX answer is fine but every address lookup
+// gets SERVFAIL. Nothing is known of the hosts, so that is DNS failing
+// (exit 3), not a domain without a mail host (exit 1).
+func TestMXHostsUnanswered(t *testing.T) {
+	s := resolvertest.StartBehavior(t, mxZone(t), resolvertest.Behavior{Rcode: dns.RcodeServerFailure, Types: []uint16{dns.TypeA, dns.TypeAAAA}})
+	code, out, _ := runMXCmd(t, "--dns", s.Addr(), "--timeout", "5s", "explicit.mx.test")
+	if code != exitDNS {
+		t.Errorf("exit %d, want %d\n%s", code, exitDNS, out)
+	}
+	for _, want := range []string{"DNS did not answer for any MX host's address", "mx1.explicit.mx.test got no answer for its address from any DNS server (servfail)", "Fix: Check that the zones of the MX hosts"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

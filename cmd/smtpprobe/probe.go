@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/probe"
 )
@@ -90,6 +92,10 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
+// maxDuration bounds --timeout and --max-time: a day is already far more
+// than any probe needs, so a larger value is a typo.
+const maxDuration = 24 * time.Hour
+
 // options turns the flags and a parsed target into probe.Options.
 func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
@@ -119,11 +125,14 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if f.port != 0 && (f.port < 1 || f.port > 65535) {
 		return o, fmt.Errorf("--port %d is not from 1 to 65535", f.port)
 	}
-	if f.timeout <= 0 {
-		return o, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+	if f.timeout <= 0 || f.timeout > maxDuration {
+		return o, fmt.Errorf("--timeout must be positive and at most %s, not %s", maxDuration, f.timeout)
 	}
-	if f.maxTime <= 0 {
-		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	if f.maxTime <= 0 || f.maxTime > maxDuration {
+		return o, fmt.Errorf("--max-time must be positive and at most %s, not %s", maxDuration, f.maxTime)
+	}
+	if f.tlsVerify && f.tls == "none" {
+		return o, errors.New("--tls-verify has no certificate to check with --tls none")
 	}
 	return o, o.Check()
 }
@@ -160,7 +169,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	report, err := probe.Run(ctx, opts)
 	if report != nil {
 		if f.json {
-			writeJSON(e.stdout, report)
+			writeJSON(jsonSafe{e.stdout}, report)
 		} else {
 			writeReport(e.stdout, report, reportOptions{
 				color:   useColor(cm, e.stdout, e.getenv),
@@ -275,4 +284,26 @@ func failOnMatches(r *probe.Report, conds []string) string {
 		}
 	}
 	return ""
+}
+
+// jsonSafe escapes what encoding/json leaves raw but a terminal may act
+// on: DEL and the C1 controls U+0080-U+009F (U+009B is an 8-bit CSI).
+// They only occur inside strings, where \u escapes mean the same.
+type jsonSafe struct{ w io.Writer }
+
+func (j jsonSafe) Write(b []byte) (int, error) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && r < 0xa0 {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	if _, err := j.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

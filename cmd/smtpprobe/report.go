@@ -134,8 +134,14 @@ func writeHost(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	for _, d := range h.Deviations {
+		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
+	}
 	writeConnection(p, h)
 	if h.Verdicts == nil {
+		if p.o.verbose {
+			writeTranscript(p, h) // what came before the fault
+		}
 		return
 	}
 	writeVRFY(p, h)

@@ -76,6 +76,9 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		if t.Kind != probe.TargetAddress {
 			return usageError(e, "vrfy", fmt.Sprintf("%q is not an address (want user@domain)", a))
 		}
+		if _, err := probe.ASCIIAddress("ADDRESS", a); err != nil {
+			return usageError(e, "vrfy", err.Error())
+		}
 		key, target := t.Domain, probe.Target{Input: t.Domain, Kind: probe.TargetDomain, Domain: t.Domain}
 		if t.Host != "" {
 			target = probe.Target{Input: t.Domain, Kind: probe.TargetIP, Host: t.Host}
@@ -131,7 +134,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		doc.Addresses = append(doc.Addresses, answers...)
 	}
 	if f.json {
-		writeJSON(e.stdout, doc)
+		writeJSON(jsonSafe{e.stdout}, doc)
 	} else {
 		color := useColor(cm, e.stdout, e.getenv)
 		for _, a := range doc.Addresses {
@@ -181,7 +184,7 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 		}
 	}
 	var out []vrfyAnswer
-	for _, a := range addrs {
+	for i, a := range addrs {
 		ans := vrfyAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
 		if host != nil {
 			ans.Host = host.Host
@@ -190,7 +193,7 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 				ans.Policy = host.Verdicts.VRFYPolicy.Policy
 			}
 			for _, s := range host.Steps {
-				if s.Step().Role == probe.RoleVRFYAddress && s.Sent == "VRFY "+a {
+				if s.Step().Role == probe.RoleVRFYAddress && s.Name == fmt.Sprintf("vrfy-given-%d", i+1) {
 					ans.Sent, ans.Reply = s.Sent, s.Reply
 					code := 0
 					if s.Reply != nil {
