@@ -412,8 +412,10 @@ func wrapText(s string, width int) []string {
 	return lines
 }
 
+// writeJSON writes v as indented JSON with DEL and C1 controls escaped
+// (see jsonSafe), so a document of server text is safe on a terminal.
 func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe{w})
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
@@ -539,7 +541,7 @@ func (s *replyStream) add(r annotatedReply) {
 	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(r)
-	fmt.Fprint(s.w, strings.TrimSuffix(b.String(), "\n"))
+	fmt.Fprint(jsonSafe{s.w}, strings.TrimSuffix(b.String(), "\n"))
 }
 
 func (s *replyStream) close() {
