@@ -65,12 +65,12 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "why", "--server is required: a domain, host:port or IP address")
 	case fs.NArg() != 1:
 		return usageError(e, "why", fmt.Sprintf("takes exactly one LINE (quote it, or give - to read it from standard input), got %d arguments", fs.NArg()))
-	case *port != 0 && (*port < 1 || *port > 65535):
+	case fs.Changed("port") && (*port < 1 || *port > 65535):
 		return usageError(e, "why", fmt.Sprintf("--port must be 1 to 65535, not %d", *port))
-	case *timeout <= 0:
-		return usageError(e, "why", "--timeout must be positive")
-	case *maxTime <= 0:
-		return usageError(e, "why", "--max-time must be positive")
+	case *timeout <= 0 || *timeout > maxDuration:
+		return usageError(e, "why", fmt.Sprintf("--timeout must be positive and at most %s, not %s", maxDuration, *timeout))
+	case *maxTime <= 0 || *maxTime > maxDuration:
+		return usageError(e, "why", fmt.Sprintf("--max-time must be positive and at most %s, not %s", maxDuration, *maxTime))
 	case *maxAttempts < 1:
 		return usageError(e, "why", "--max-attempts must be at least 1")
 	case *perConn < 1:
@@ -149,7 +149,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	}
 	code := whyExitCode(rep.Conclusion)
 	if *asJSON {
-		writeJSON(e.stdout, rep)
+		writeJSON(e.stdout, rep) // DEL and C1 controls escaped
 		return code
 	}
 	writeWhy(e.stdout, rep, useColor(mode, e.stdout, e.getenv))

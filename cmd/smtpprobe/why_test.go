@@ -184,6 +184,9 @@ func TestWhyCLIUsage(t *testing.T) {
 		{"--server", "127.0.0.1:1", "--from", "a b@c", "RCPT TO:<a@b>"},
 		{"--server", "127.0.0.1:1", "--max-attempts", "0", "MAIL FROM:<a@b>"},
 		{"--server", "127.0.0.1:1", "--max-time", "0s", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--max-time", "25h", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--timeout", "25h", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1", "--port", "0", "MAIL FROM:<a@b>"},
 		{"--server", "127.0.0.1:1", "--from", "a..b@example.com", "RCPT TO:<a@b>"},
 		{"--server", "127.0.0.1:1", "--from", "<<a@b>>", "RCPT TO:<a@b>"},
 		{"--server", "127.0.0.1:25", "--port", "26", "MAIL FROM:<a@b>"},
@@ -497,5 +500,30 @@ func TestWhyCLIImplicitTLSPort(t *testing.T) {
 	}
 	if dialled != "127.0.0.1:465" {
 		t.Errorf("dialled %q\n%s", dialled, out)
+	}
+}
+
+// TestWhyCLIJSONEscapesControls: DEL and C1 controls from the server,
+// which encoding/json leaves raw, reach stdout only as \u escapes.
+func TestWhyCLIJSONEscapesControls(t *testing.T) {
+	p, _ := probetest.ProfileByName("lenient")
+	p.MailReply = "550 5.7.1 \u009b31m c1 \x7f del"
+	s := probetest.StartProfile(t, p)
+	_, out, _ := runWhyCLI(t, "", "--json", "--server", s.Addr(), "--tls", "none", "MAIL FROM:<a@b>")
+	if strings.ContainsAny(out, "\u009b\x7f") {
+		t.Errorf("raw control in JSON: %q", out)
+	}
+	var doc struct {
+		Conclusion struct {
+			Original struct {
+				Lines []string `json:"lines"`
+			} `json:"original"`
+		} `json:"conclusion"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(doc.Conclusion.Original.Lines, ""); !strings.Contains(got, "\u009b31m c1 \x7f del") {
+		t.Errorf("the text does not survive the escaping: %q", got)
 	}
 }
