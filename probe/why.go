@@ -297,7 +297,7 @@ func (w *whyRun) record(s *Session) {
 	}
 	w.dials++
 	for _, e := range s.Transcript().Entries() {
-		w.rep.Transcript = append(w.rep.Transcript, TranscriptLine{Connection: w.dials, At: e.At, Dir: e.Dir, Data: string(e.Data)})
+		w.rep.Transcript = append(w.rep.Transcript, transcriptLine(w.dials, e))
 	}
 }
 

@@ -674,7 +674,6 @@ func TestHostileOtherSubcommands(t *testing.T) {
 			name := tc.name + "/" + strings.Join(sub[:len(sub)-3], " ")
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				skipKnownGap(t, name)
 				target := tc.serve(t)
 				args := append([]string(nil), sub...)
 				args[len(args)-2] = target

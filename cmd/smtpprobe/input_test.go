@@ -97,28 +97,6 @@ func positionNamed(pos int) *regexp.Regexp {
 	return regexp.MustCompile(fmt.Sprintf(`(position|byte) %d\b|offset %d\b`, pos, pos-1))
 }
 
-// knownGaps are cases that fail today in files this test does not own;
-// each names the file and the change. They are skipped, loudly, until
-// fixed: delete the entry with the fix.
-var knownGaps = map[string]string{
-
-	"why --server [::1":                "why.go whyHosts accepts \"[::1\" (no closing bracket) and dials [::1]:25; parse --server with probe.ParseTarget",
-	"why --server [IPv6:127.0.0.1]:25": "why.go whyHosts accepts an IPv4 address after IPv6:; parse --server with probe.ParseTarget",
-	"why --as rcpt with a MAIL line":   "why.go whyLine wraps a whole command line in RCPT TO:<...>; refuse an --as value that is not an address",
-
-	"terminal-escapes/why --timeout 3s --json": "why.go encodes its JSON with encoding/json, which leaves DEL and C1 controls (U+009B, an 8-bit CSI) raw; write it through jsonSafe as probe.go does",
-
-	"why --timeout 25h":     "why.go accepts a --timeout above 24h; bound it as probe does (maxDuration)",
-	"why --timeout 100000h": "as why --timeout 25h",
-}
-
-func skipKnownGap(t *testing.T, key string) {
-	t.Helper()
-	if why, ok := knownGaps[key]; ok {
-		t.Skipf("known gap, not fixed yet: %s", why)
-	}
-}
-
 func TestInputLineBreaksRefusedBeforeConnecting(t *testing.T) {
 	srv := startRuleServer(t, hostileBanner, lenientRules)
 	dns := startUDPRecorder(t)
@@ -160,7 +138,6 @@ func TestInputLineBreaksRefusedBeforeConnecting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			skipKnownGap(t, tc.name)
 			out, errs, code := runInput(t, tc.stdin, tc.args...)
 			first := checkUsageError(t, tc.args, out, errs, code)
 			if !positionNamed(tc.pos).MatchString(first) {
@@ -239,7 +216,6 @@ func TestInputMalformedRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			skipKnownGap(t, tc.name)
 			before := srv.accepted.Load()
 			out, errs, code := runInput(t, "", tc.args...)
 			checkUsageError(t, tc.args, out, errs, code)
@@ -360,7 +336,6 @@ func TestInputExplainLogEscapes(t *testing.T) {
 			name += " LINE"
 		}
 		t.Run(name, func(t *testing.T) {
-			skipKnownGap(t, name)
 			out, errs, code := runInput(t, log, args...)
 			if code == exitUsage {
 				t.Fatalf("exit 2: %s", errs)

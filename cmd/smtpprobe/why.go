@@ -417,7 +417,7 @@ func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
 					text = paint(color, code, escapeUntrusted(line[:3])) + escapeUntrusted(line[3:])
 				}
 			}
-			at := fmt.Sprintf("%8.1fms", float64(t.At.Microseconds())/1000)
+			at := fmt.Sprintf("%8.1fms", t.AtMS)
 			if i > 0 {
 				at = strings.Repeat(" ", len(at))
 			}
