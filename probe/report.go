@@ -124,50 +124,10 @@ type Report struct {
 	Warnings         []string `json:"warnings,omitempty"`
 }
 
-// replyJSON writes a Reply with "deviations" always present ([] when the
-// reply was clean), so scripts need not test for the key.
-type replyJSON struct {
-	*Reply
-	Deviations []Deviation `json:"deviations"`
-}
-
-// ReplyJSON wraps a reply for JSON output with "deviations" always
-// present; nil stays null.
-func ReplyJSON(r *Reply) any {
-	if r == nil {
-		return nil
-	}
-	d := r.Deviations
-	if d == nil {
-		d = []Deviation{}
-	}
-	return replyJSON{r, d}
-}
-
-// MarshalJSON writes the step with its reply's deviations always present.
-func (r StepResult) MarshalJSON() ([]byte, error) {
-	type plain StepResult
-	return MarshalPlain(struct {
-		plain
-		Reply any `json:"reply"`
-	}{plain(r), ReplyJSON(r.Reply)})
-}
-
-// MarshalJSON writes the host with its banner's and EHLO reply's
-// deviations always present.
-func (h HostReport) MarshalJSON() ([]byte, error) {
-	type plain HostReport
-	return MarshalPlain(struct {
-		plain
-		Banner any `json:"banner"`
-		EHLO   any `json:"ehlo"`
-	}{plain(h), ReplyJSON(h.Banner), ReplyJSON(h.EHLO)})
-}
-
-// MarshalPlain is json.Marshal without HTML escaping: a MarshalJSON
+// marshalPlain is json.Marshal without HTML escaping: a MarshalJSON
 // method's output is not escaped again, and "<" must stay "<" in SMTP
 // paths for people reading the JSON.
-func MarshalPlain(v any) ([]byte, error) {
+func marshalPlain(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

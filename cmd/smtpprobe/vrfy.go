@@ -26,15 +26,6 @@ type vrfyAnswer struct {
 	Policy  string       `json:"vrfy_policy,omitempty"` // the policy for the argument form the address was sent in
 }
 
-// MarshalJSON writes the answer with its reply's deviations always present.
-func (a vrfyAnswer) MarshalJSON() ([]byte, error) {
-	type plain vrfyAnswer
-	return probe.MarshalPlain(struct {
-		plain
-		Reply any `json:"reply"`
-	}{plain(a), probe.ReplyJSON(a.Reply)})
-}
-
 // vrfyDocument is the JSON of `smtpprobe vrfy --json`.
 type vrfyDocument struct {
 	SchemaVersion int             `json:"schema_version"`
