@@ -67,7 +67,7 @@ type addressDocument struct {
 }
 
 func writeAddressJSON(w io.Writer, r probe.AddressReport) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe{w})
 	enc.SetEscapeHTML(false) // keep <> readable: they are the subject here
 	enc.SetIndent("", "  ")
 	return enc.Encode(addressDocument{SchemaVersion: 1, AddressReport: r})
