@@ -303,7 +303,7 @@ var basicCodes = map[int]basicCode{
 		When:      "As the greeting of a host that has no mail service, typically one listed by mistake or left over in an MX record.",
 		Fix:       "Do not retry this host. The domain's admin should remove it from the MX records, or publish a null MX (\"MX 0 .\", RFC 7505) if the domain takes no mail at all.",
 		Actor:     ActorRecipientAdmin,
-		Refs:      []string{"RFC 7504", "RFC 1846 §4"},
+		Refs:      []string{"RFC 7504 §2", "RFC 1846 §4"},
 		Commands:  []Command{Greeting},
 	},
 	523: {
@@ -451,7 +451,7 @@ var basicCodes = map[int]basicCode{
 		When:      "After RCPT, or in a bounce, for an address at a domain that publishes a null MX.",
 		Fix:       "The address cannot work: get a different address for the recipient. If the domain should receive mail, its admin must replace the null MX with real MX records.",
 		Actor:     ActorSender,
-		Refs:      []string{"RFC 7504", "RFC 7505"},
+		Refs:      []string{"RFC 7504 §3", "RFC 7505"},
 		Commands:  []Command{RCPT},
 	},
 }

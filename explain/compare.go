@@ -118,11 +118,76 @@ func Compare(items []Explanation) Comparison {
 			c.Differences = append(c.Differences, pairNotes[k]...)
 		}
 	}
+	c.Differences = append(c.Differences, enhancedDifferences(items)...)
 	c.Differences = append(c.Differences, commandDifferences(items)...)
+	sameCode := sharedBasicCodes(items)
 	for _, e := range items {
-		c.WhenWhich = append(c.WhenWhich, fmt.Sprintf("%s: you meet it %s What to do: %s", itemName(e), lowerFirst(e.When), e.Fix))
+		when := "you meet it " + lowerFirst(e.When)
+		if st := e.EnhancedStatus; st != nil && e.Code != 0 && sameCode[e.Code] {
+			// The basic code's "when" is the same for each: the enhanced
+			// code tells when you meet this one.
+			when = "you meet it when " + lowerFirst(st.Meaning)
+		}
+		c.WhenWhich = append(c.WhenWhich, fmt.Sprintf("%s: %s What to do: %s", itemName(e), when, e.SpecificFix()))
 	}
 	return c
+}
+
+// sharedBasicCodes are the basic codes more than one item carries.
+func sharedBasicCodes(items []Explanation) map[int]bool {
+	n := map[int]int{}
+	for _, e := range items {
+		if e.Code != 0 {
+			n[e.Code]++
+		}
+	}
+	out := map[int]bool{}
+	for c, k := range n {
+		if k > 1 {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+// enhancedDifferences tells apart items by their enhanced codes (RFC 3463
+// §3): the subject, then the detail and what each means. It matters most
+// when the basic codes are the same, as in 550 5.1.1 vs 550 5.7.1.
+func enhancedDifferences(items []Explanation) []string {
+	var with []Explanation
+	for _, e := range items {
+		if e.EnhancedStatus != nil {
+			with = append(with, e)
+		}
+	}
+	if len(with) < 2 {
+		return nil
+	}
+	var out []string
+	same := sharedBasicCodes(with)
+	for _, e := range with {
+		if same[e.Code] {
+			out = append(out, fmt.Sprintf("The basic code %d is the same, so only the enhanced codes tell these replies apart (RFC 3463 §3).", e.Code))
+			break
+		}
+	}
+	subjects := map[string]bool{}
+	var parts []string
+	for _, e := range with {
+		st := e.EnhancedStatus
+		subjects[st.Subject] = true
+		parts = append(parts, fmt.Sprintf("%s: X.%s.Z %s", st.Code, strings.Split(st.Code, ".")[1], st.Subject))
+	}
+	if len(subjects) > 1 {
+		out = append(out, "By the subject (the enhanced code's second number): "+strings.Join(parts, "; ")+".")
+	} else {
+		out = append(out, fmt.Sprintf("The subject is the same (%s); the detail (third number) differs.", with[0].EnhancedStatus.Subject))
+	}
+	for _, e := range with {
+		st := e.EnhancedStatus
+		out = append(out, fmt.Sprintf("%s %s: %s", st.Code, st.Title, st.Meaning))
+	}
+	return out
 }
 
 // itemName is "252 (Cannot VRFY user...)" or "5.1.1 (Bad destination...)".
@@ -209,11 +274,13 @@ func classDifferences(items []Explanation) []string {
 // commandDifferences names the commands each code is drawn by.
 func commandDifferences(items []Explanation) []string {
 	var parts []string
+	listed := map[int]bool{}
 	for _, e := range items {
 		b, ok := basicCodes[e.Code]
-		if !ok || len(b.Commands) == 0 {
+		if !ok || len(b.Commands) == 0 || listed[e.Code] {
 			continue
 		}
+		listed[e.Code] = true
 		var names []string
 		for _, c := range b.Commands {
 			switch {

@@ -49,7 +49,7 @@ var contextNotes = map[contextKey]contextNote{
 	},
 	{521, Greeting}: {
 		Brief: "greeting: this host does not accept mail at all",
-		Refs:  []string{"RFC 7504", "RFC 1846 §4"},
+		Refs:  []string{"RFC 7504 §2", "RFC 1846 §4"},
 	},
 	{220, STARTTLS}: {
 		Brief:   "ready to start TLS: begin the handshake now",
@@ -424,7 +424,7 @@ var contextNotes = map[contextKey]contextNote{
 		Fix:     "Send only the parameters of extensions the server listed in EHLO.",
 		Refs:    []string{"RFC 5321 §4.1.1.11", "RFC 1869"},
 	},
-	{556, RCPT}: {Brief: "the recipient's domain accepts no mail (null MX)", Refs: []string{"RFC 7504", "RFC 7505"}},
+	{556, RCPT}: {Brief: "the recipient's domain accepts no mail (null MX)", Refs: []string{"RFC 7504 §3", "RFC 7505"}},
 	{530, RCPT}: {Brief: "authentication (or TLS) required before giving recipients", Refs: []string{"RFC 4954 §6"}},
 
 	// --- DATA (RFC 5321 §4.1.1.4, §4.2.5) ---
@@ -470,15 +470,43 @@ var contextNotes = map[contextKey]contextNote{
 	},
 	{450, DATA}: {Brief: "message deferred by a temporary policy; retry later", Refs: []string{"RFC 5321 §4.2.5"}},
 	{452, DATA}: {Brief: "no storage for the message now; retry later", Refs: []string{"RFC 5321 §4.2.5"}},
-	{501, DATA}: {Brief: "DATA takes no argument", Refs: []string{"RFC 5321 §4.1.1.4"}},
+	{501, DATA}: {
+		Brief:   "DATA takes no argument: something followed the verb",
+		Meaning: "The server refused DATA because text followed the verb. DATA has no parameters (RFC 5321 §4.1.1.4), and a server should answer 501 when a command defined without arguments gets some (RFC 5321 §4.3.2). Nothing was sent: the transaction is still open, with its sender and recipients.",
+		When:    "After \"DATA something\" or \"DATA \" with a trailing space, often from a hand-typed session or a client that pads its lines.",
+		Fix:     "Send the bare line DATA, with CRLF right after the verb; the recipients already accepted stay accepted.",
+		Actor:   ActorSender,
+		Refs:    []string{"RFC 5321 §4.1.1.4", "RFC 5321 §4.3.2"},
+	},
 
 	// --- RSET, NOOP, QUIT, HELP ---
 	{250, RSET}: {Brief: "transaction reset; buffers cleared, the session stays open", Refs: []string{"RFC 5321 §4.1.1.5"}},
-	{501, RSET}: {Brief: "RSET takes no argument", Fix: "Send the bare line RSET.", Refs: []string{"RFC 5321 §4.1.1.5"}},
+	{501, RSET}: {
+		Brief:   "RSET takes no argument: something followed the verb",
+		Meaning: "The server refused RSET because text followed the verb. RSET has no parameters (RFC 5321 §4.1.1.5); a command defined without arguments should draw 501 when given some (RFC 5321 §4.3.2). The reset did not happen: the transaction is as it was.",
+		When:    "After \"RSET something\" or a trailing space after the verb.",
+		Fix:     "Send the bare line RSET. A server must answer a plain RSET with 250 (RFC 5321 §4.1.1.5).",
+		Actor:   ActorSender,
+		Refs:    []string{"RFC 5321 §4.1.1.5", "RFC 5321 §4.3.2"},
+	},
 	{250, NOOP}: {Brief: "alive: the server answers and nothing changed", Refs: []string{"RFC 5321 §4.1.1.9"}},
-	{501, NOOP}: {Brief: "NOOP argument refused (servers should ignore it)", Refs: []string{"RFC 5321 §4.1.1.9"}},
+	{501, NOOP}: {
+		Brief:   "NOOP argument refused, though servers should ignore it",
+		Meaning: "The server refused NOOP because of the text after the verb. NOOP may carry a string, which the server should ignore (RFC 5321 §4.1.1.9), so this server is stricter than the RFC asks. The session is unaffected.",
+		When:    "After \"NOOP something\", or bytes the server cannot parse after the verb.",
+		Fix:     "Send the bare line NOOP. The server's admin may note that RFC 5321 §4.1.1.9 asks servers to ignore the argument.",
+		Actor:   ActorSender,
+		Refs:    []string{"RFC 5321 §4.1.1.9"},
+	},
 	{221, QUIT}: {Brief: "goodbye: the server closes the connection", Refs: []string{"RFC 5321 §4.1.1.10"}},
-	{501, QUIT}: {Brief: "QUIT takes no argument", Fix: "Send the bare line QUIT.", Refs: []string{"RFC 5321 §4.1.1.10"}},
+	{501, QUIT}: {
+		Brief:   "QUIT takes no argument: something followed the verb",
+		Meaning: "The server refused QUIT because text followed the verb. QUIT has no parameters (RFC 5321 §4.1.1.10); a command defined without arguments should draw 501 when given some (RFC 5321 §4.3.2). The session is still open.",
+		When:    "After \"QUIT something\" or a trailing space after the verb.",
+		Fix:     "Send the bare line QUIT; the server must then answer 221 and close (RFC 5321 §4.1.1.10).",
+		Actor:   ActorSender,
+		Refs:    []string{"RFC 5321 §4.1.1.10", "RFC 5321 §4.3.2"},
+	},
 	{211, HELP}: {Brief: "system status or help", Refs: []string{"RFC 5321 §4.1.1.8"}},
 	{214, HELP}: {Brief: "help text for humans", Refs: []string{"RFC 5321 §4.1.1.8"}},
 	{502, HELP}: {Brief: "HELP not implemented", Refs: []string{"RFC 5321 §4.1.1.8"}},

@@ -10,24 +10,34 @@ import (
 // command that drew it, and, where the text matched a recognizer, what the
 // sending software meant by it.
 type Explanation struct {
-	Code      int      `json:"code"` // 0 when only an enhanced code was given
-	Enhanced  string   `json:"enhanced,omitempty"`
-	Context   Command  `json:"context,omitempty"` // the command that drew the reply, if known
-	Class     int      `json:"class"`             // first digit
-	ClassName string   `json:"class_name"`        // e.g. "Permanent Negative Completion"
-	Category  string   `json:"category"`          // second digit's category, e.g. "syntax"
-	ShortText string   `json:"short_text"`        // the RFC's own short text
-	Summary   string   `json:"summary"`           // a few words: what it means after this command
-	Meaning   string   `json:"meaning"`
-	When      string   `json:"when"`
-	Fix       string   `json:"fix"`
-	Actor     string   `json:"actor"` // who has to act: "sender", "sender's admin", "recipient's admin", "nobody"
-	Refs      []string `json:"refs"`  // e.g. "RFC 5321 §4.2.3"
+	Code      int     `json:"code"` // 0 when only an enhanced code was given
+	Enhanced  string  `json:"enhanced,omitempty"`
+	Context   Command `json:"context,omitempty"` // the command that drew the reply, if known
+	Class     int     `json:"class"`             // first digit
+	ClassName string  `json:"class_name"`        // e.g. "Permanent Negative Completion"
+	Category  string  `json:"category"`          // second digit's category, e.g. "syntax"
+	ShortText string  `json:"short_text"`        // the RFC's own short text
+	Summary   string  `json:"summary"`           // a few words: what it means after this command
+	// Meaning and Fix are the most specific reading: a recognised
+	// sender's own reason and fix when the text matched a recognizer,
+	// else the basic code's reading after the command.
+	Meaning string `json:"meaning"`
+	When    string `json:"when"`
+	Fix     string `json:"fix"`
+	// GenericMeaning and GenericFix keep the basic code's reading when a
+	// recognizer's replaced Meaning and Fix.
+	GenericMeaning string   `json:"generic_meaning,omitempty"`
+	GenericFix     string   `json:"generic_fix,omitempty"`
+	Actor          string   `json:"actor"` // who has to act: "sender", "sender's admin", "recipient's admin", "nobody"
+	Refs           []string `json:"refs"`  // e.g. "RFC 5321 §4.2.3"
 
 	// EnhancedStatus explains the enhanced code on its own layer.
 	EnhancedStatus *EnhancedStatus `json:"enhanced_status,omitempty"`
 	Recognized     *Recognition    `json:"recognized,omitempty"`
 	Warnings       []string        `json:"warnings,omitempty"` // inconsistencies, e.g. a class mismatch
+	// Notes are remarks too slight to warn about, e.g. a basic code the
+	// registry does not list beside the enhanced code.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // EnhancedStatus is the explanation of an enhanced status code
@@ -98,9 +108,26 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		e.When = firstNonEmpty(note.When, e.When)
 		e.Fix = firstNonEmpty(note.Fix, e.Fix)
 		e.Actor = firstNonEmpty(note.Actor, e.Actor)
-		e.Refs = appendUnique(append([]string(nil), note.Refs...), e.Refs...)
+		e.Refs = appendUnique(append([]string(nil), note.Refs...), refsFor(e.Refs, cmd)...)
+	}
+	if cmd != "" {
+		w, n := sequenceRemark(code, cmd)
+		if w != "" {
+			e.Summary = "not a reply " + strings.ToUpper(string(cmd)) + " should get; read alone: " + e.Summary
+			e.Warnings = append(e.Warnings, w)
+		}
+		if n != "" {
+			e.Notes = append(e.Notes, n)
+		}
 	}
 	e.Recognized = Recognize(code, enhanced, text)
+	if r := e.Recognized; r != nil && r.Reason != "" {
+		// The sender of the reply knows best what it meant.
+		e.GenericMeaning, e.Meaning = e.Meaning, r.Reason
+		if r.Fix != "" {
+			e.GenericFix, e.Fix = e.Fix, r.Fix
+		}
+	}
 	if st := e.EnhancedStatus; st != nil {
 		e.Refs = appendUnique(e.Refs, st.Refs...)
 		if r := e.Recognized; r != nil && r.IANAMeaning != "" {
@@ -109,10 +136,13 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 			e.Warnings = append(e.Warnings, fmt.Sprintf("%s uses %s for its own meaning, not the IANA registry's (%s); the %s reading applies",
 				r.Source, enhanced, st.Title, r.Source))
 			if class := code / 100; class != st.Class {
-				e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)[0])
+				w, _ := consistencyWarnings(code, *st)
+				e.Warnings = append(e.Warnings, w[0])
 			}
 		} else {
-			e.Warnings = append(e.Warnings, consistencyWarnings(code, *st)...)
+			w, notes := consistencyWarnings(code, *st)
+			e.Warnings = append(e.Warnings, w...)
+			e.Notes = append(e.Notes, notes...)
 		}
 	}
 	return e
@@ -151,6 +181,25 @@ func enhancedWhen(st EnhancedStatus) string {
 	return s
 }
 
+// commandRFCs names the extension RFC that defines each command a basic
+// code is shared between: 454 is RFC 4954's after AUTH and RFC 3207's
+// after STARTTLS.
+var commandRFCs = map[string]Command{"RFC 4954": AUTH, "RFC 3207": STARTTLS}
+
+// refsFor drops from refs those of an extension that defines another
+// command than cmd.
+func refsFor(refs []string, cmd Command) []string {
+	var out []string
+	for _, r := range refs {
+		doc, _, _ := strings.Cut(r, " §")
+		if c, ok := commandRFCs[doc]; ok && c != cmd {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // lookupNote finds the context note for code after cmd, falling back from
 // HELO to EHLO and from BDAT to DATA.
 func lookupNote(code int, cmd Command) (contextNote, bool) {
@@ -165,6 +214,30 @@ func lookupNote(code int, cmd Command) (contextNote, bool) {
 		return n, ok
 	}
 	return contextNote{}, false
+}
+
+// SpecificFix is the most specific fix known: the recognised sender's,
+// then the enhanced code's when it names a registered detail more precise
+// than the basic code (5.2.2 "mailbox full" beside 452 after RCPT), then
+// the basic code's reading after its command.
+func (e Explanation) SpecificFix() string {
+	if r := e.Recognized; r != nil && r.Fix != "" {
+		return r.Fix
+	}
+	if st := e.EnhancedStatus; st != nil && e.Code != 0 && specificDetail(*st, e.Class) {
+		return st.Fix
+	}
+	return e.Fix
+}
+
+// specificDetail tells whether an enhanced code says more than the basic
+// code of class it came with: a registered detail of the same failure
+// class. An X.Y.0 detail ("other or undefined") and the protocol subject
+// X.5.Z say no more than the basic code read after its command; a success
+// needs no fix whatever its detail.
+func specificDetail(st EnhancedStatus, class int) bool {
+	return st.Registered && st.Level == "detail" && st.Class == class && class != 2 &&
+		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.")
 }
 
 // Brief is a one-line annotation of the explanation for a table row: what
@@ -214,8 +287,10 @@ func CompactRefs(refs []string) string {
 
 // consistencyWarnings flags an enhanced code that does not fit the basic
 // code: a different class (RFC 3463 §2, RFC 2034 §4), a 3yz reply carrying
-// one, an unregistered detail, or a basic code IANA does not pair with it.
-func consistencyWarnings(code int, st EnhancedStatus) []string {
+// one, an unregistered or deprecated detail. A basic code the registry
+// does not list beside the enhanced code is only a note: the registry's
+// lists are examples, and servers pair codes in ways it does not record.
+func consistencyWarnings(code int, st EnhancedStatus) (warnings, notes []string) {
 	var w []string
 	class := code / 100
 	switch {
@@ -227,15 +302,44 @@ func consistencyWarnings(code int, st EnhancedStatus) []string {
 	}
 	if !st.Registered {
 		w = append(w, unregisteredWarning(st))
-		return w
+		return w, nil
 	}
-	if allowed, checkable := associatedAllows(st.Associated, code); checkable && !allowed {
-		w = append(w, fmt.Sprintf("the IANA registry pairs %s with %s; %d is not among them", registryKey(st.Code), st.Associated, code))
+	if !pairingListed(st, code) {
+		notes = append(notes, fmt.Sprintf("the IANA registry lists %s beside %s, not %d; servers often pair them otherwise, so this alone is no fault", st.Associated, registryKey(st.Code), code))
 	}
 	if ec, ok := enhancedCodes[subjectDetail(st.Code)]; ok && ec.Deprecated != "" {
 		w = append(w, st.Code+": "+ec.Deprecated)
 	}
-	return w
+	return w, notes
+}
+
+// pairingListed tells whether the registry's "associated basic status
+// code" column fits code, read generously: the code itself; its twin in
+// the other failure class (452 for a registry 552: the registry names one
+// and servers send the other when the condition is transient or final);
+// and for a security or policy code (X.7.Z), 550 and 554 alike, the two
+// codes servers refuse on policy with. A column naming no codes fits all.
+func pairingListed(st EnhancedStatus, code int) bool {
+	allowed, checkable := associatedAllows(st.Associated, code)
+	if !checkable || allowed {
+		return true
+	}
+	var twins []int
+	switch code / 100 {
+	case 4:
+		twins = append(twins, code+100)
+	case 5:
+		twins = append(twins, code-100)
+	}
+	if (code == 550 || code == 554) && strings.HasPrefix(st.Code[1:], ".7.") {
+		twins = append(twins, 550, 554)
+	}
+	for _, t := range twins {
+		if ok, _ := associatedAllows(st.Associated, t); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func unregisteredWarning(st EnhancedStatus) string {

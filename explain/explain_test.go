@@ -2,6 +2,7 @@ package explain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -131,12 +132,11 @@ func TestWarnings(t *testing.T) {
 		enhanced string
 		want     []string // one substring per expected warning
 	}{
-		{250, "5.1.1", []string{"class mismatch", "the IANA registry pairs X.1.1 with 451, 550; 250 is not among them"}},
+		{250, "5.1.1", []string{"class mismatch"}},
 		{550, "4.2.0", []string{"class mismatch"}},
 		{550, "5.7.606", []string{"not in the IANA registry", "Security or Policy Status"}},
 		{550, "5.9.1", []string{"subject is undefined"}},
 		{250, "5.1.1", []string{"RFC 3463 §2"}},
-		{550, "5.1.3", []string{"550 is not among them"}},
 		{550, "5.6.10", []string{"deprecates"}},
 		{354, "2.0.0", []string{"should carry no enhanced code"}},
 		{259, "", []string{"not a registered reply code"}},
@@ -155,9 +155,27 @@ func TestWarnings(t *testing.T) {
 	for _, ok := range []struct {
 		code int
 		enh  string
-	}{{550, "5.1.1"}, {451, "4.1.1"}, {250, "2.0.0"}, {552, "5.2.2"}, {550, "5.7.17"}, {554, "5.7.15"}, {452, "4.7.15"}, {556, "5.1.10"}, {501, "5.5.4"}, {550, "5.7.28"}} {
+	}{{550, "5.1.1"}, {451, "4.1.1"}, {250, "2.0.0"}, {552, "5.2.2"}, {550, "5.7.17"}, {554, "5.7.15"}, {452, "4.7.15"}, {556, "5.1.10"}, {501, "5.5.4"}, {550, "5.7.28"},
+		// The common real replies: the other failure class of a listed
+		// code, and 554 for a policy code listed with 550.
+		{452, "4.2.2"}, {554, "5.7.1"}, {450, "4.7.25"}} {
 		if w := Explain(ok.code, ok.enh, "", "").Warnings; len(w) != 0 {
 			t.Errorf("%d %s should be consistent, warnings %q", ok.code, ok.enh, w)
+		}
+	}
+}
+
+// TestPairingNotes: a basic code the registry does not list beside the
+// enhanced code, and that no generous reading fits, is a note, not a
+// warning.
+func TestPairingNotes(t *testing.T) {
+	for _, c := range []struct {
+		code int
+		enh  string
+	}{{550, "5.1.3"}, {221, "2.1.5"}, {501, "5.2.2"}, {421, "4.7.0"}} {
+		e := Explain(c.code, c.enh, "", "")
+		if len(e.Warnings) != 0 || len(e.Notes) != 1 || !strings.Contains(e.Notes[0], fmt.Sprintf("not %d", c.code)) {
+			t.Errorf("%d %s: warnings %q, notes %q; want one note", c.code, c.enh, e.Warnings, e.Notes)
 		}
 	}
 }
@@ -355,5 +373,67 @@ func TestProviderReuseWins(t *testing.T) {
 	}
 	if e.EnhancedStatus == nil || e.EnhancedStatus.Title != "Sender address has null MX" {
 		t.Errorf("the registry layer must stay: %+v", e.EnhancedStatus)
+	}
+}
+
+// TestContextRefs: a code shared by two extensions cites the one that
+// defines the command it answered.
+func TestContextRefs(t *testing.T) {
+	for _, c := range []struct {
+		code      int
+		cmd       Command
+		want, not string
+	}{
+		{454, STARTTLS, "RFC 3207 §4", "RFC 4954"},
+		{454, AUTH, "RFC 4954 §6", "RFC 3207"},
+		{556, RCPT, "RFC 7504 §3", ""},
+		{521, Greeting, "RFC 7504 §2", ""},
+	} {
+		e := Explain(c.code, "", "", c.cmd)
+		refs := strings.Join(e.Refs, ", ")
+		if !strings.Contains(refs, c.want) || (c.not != "" && strings.Contains(refs, c.not)) || !strings.Contains(e.Brief(), c.want) {
+			t.Errorf("%d after %s: refs %s, brief %q; want %s without %q", c.code, c.cmd, refs, e.Brief(), c.want, c.not)
+		}
+	}
+}
+
+// TestCommandReplySequences: a success or intermediate reply a command
+// cannot get is a plain warning; a failure code outside the lists is a
+// note; listed replies draw neither.
+func TestCommandReplySequences(t *testing.T) {
+	e := Explain(354, "", "", MAIL)
+	if len(e.Warnings) != 1 || e.Warnings[0] != "RFC 5321 §4.3.2 does not list 354 as a reply to MAIL: the server is misbehaving or the reply was matched to the wrong command" {
+		t.Errorf("354 after MAIL: warnings %q", e.Warnings)
+	}
+	for _, c := range []struct {
+		code int
+		cmd  Command
+	}{{252, EHLO}, {252, RCPT}, {250, Greeting}, {221, MAIL}, {334, VRFY}} {
+		if w := Explain(c.code, "", "", c.cmd).Warnings; len(w) != 1 || !strings.Contains(w[0], fmt.Sprintf("does not list %d", c.code)) && !strings.Contains(w[0], fmt.Sprintf("do not list %d", c.code)) {
+			t.Errorf("%d after %s: warnings %q", c.code, c.cmd, w)
+		}
+	}
+	if x := Explain(554, "", "", RCPT); len(x.Warnings) != 0 || len(x.Notes) != 1 {
+		t.Errorf("554 after RCPT: warnings %q notes %q; want one note", x.Warnings, x.Notes)
+	}
+	for _, c := range []struct {
+		code int
+		cmd  Command
+	}{{250, RCPT}, {252, VRFY}, {354, DATA}, {421, Greeting}, {421, MAIL}, {530, MAIL}, {556, RCPT}, {454, STARTTLS}, {334, AUTH}, {501, QUIT}, {221, QUIT}, {214, HELP}} {
+		if x := Explain(c.code, "", "", c.cmd); len(x.Warnings)+len(x.Notes) != 0 {
+			t.Errorf("%d after %s: warnings %q notes %q; want none", c.code, c.cmd, x.Warnings, x.Notes)
+		}
+	}
+}
+
+// TestArgumentlessCommands501: 501 after DATA, RSET, NOOP and QUIT has its
+// own reading, not only a summary.
+func TestArgumentlessCommands501(t *testing.T) {
+	general := Explain(501, "", "", "")
+	for _, cmd := range []Command{DATA, RSET, NOOP, QUIT} {
+		e := Explain(501, "", "", cmd)
+		if e.Meaning == general.Meaning || e.When == general.When || e.Fix == general.Fix || !strings.Contains(e.Fix, strings.ToUpper(string(cmd))) {
+			t.Errorf("501 after %s reads like the general 501: %+v", cmd, e)
+		}
 	}
 }

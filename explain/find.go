@@ -1,6 +1,9 @@
 package explain
 
 import (
+	"bufio"
+	"errors"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
@@ -20,16 +23,26 @@ type Found struct {
 	// beside it): Code is then the class's generic code (250, 450 or 550),
 	// not one a server sent.
 	Inferred bool
+	// Raw is the reply as it stands in the input, text[Start:End].
+	Raw string
 }
 
-// Limits on the work FindReplies does, so that any input is handled in time
-// linear in its size.
+// Limits on the work the finder does, so that any input is handled in time
+// linear in its size and in memory bounded whatever its size.
 const (
-	// MaxFindInput is how much of the text FindReplies examines; the rest
-	// is ignored. A megabyte holds thousands of log lines or a large bounce.
-	MaxFindInput = 1 << 20
-	// maxFound caps the number of replies reported.
+	// maxFound caps the number of replies FindReplies returns; a
+	// ReplyScanner has no cap.
 	maxFound = 10000
+	// MaxLineLen is the longest piece of a line the finder handles at
+	// once; a longer line is handed out in pieces (Line.Continued).
+	MaxLineLen = 64 << 10
+	// lookahead is how many lines past the current one the finder keeps:
+	// a reply continues over at most maxFold lines, and Exim's may start
+	// on the line after its introducer.
+	lookahead = maxFold + 3
+	// lookbehind is how many lines before the current one stay in the
+	// window, for a Status: field's check of its paragraph.
+	lookbehind = maxFold + 1
 	// maxFold is how many continuation lines one reply may span.
 	maxFold = 50
 	// maxReplyText is how long a reply quoted over several lines may grow
@@ -59,6 +72,20 @@ var introducer = regexp.MustCompile(`(?:\bsaid:|\breject=|\breply=|\breturned '(
 // "initial connection"); the reply follows, on the same line or the next.
 var eximAfter = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
+// eximFor is Exim's other wording, in bounces and logs: "SMTP error from
+// remote server for RCPT TO command, host: mx.example.net (192.0.2.7)
+// reason: 550-5.1.1 …".
+var eximFor = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) for ([a-z ]{1,30}?) command,[^\n]{0,300}?\breason:\s*`)
+
+// openSMTPDResult is OpenSMTPD's log of a refused command or delivery:
+// `smtp failed-command command="RCPT TO:<a@b>" result="550 Invalid
+// recipient: <a@b>"`, and `stat="550 5.1.1 …"` on its delivery lines. The
+// reply ends at the closing quote.
+var openSMTPDResult = regexp.MustCompile(`\b(?:result|stat)="`)
+
+// openSMTPDCommand names the command in an OpenSMTPD failed-command line.
+var openSMTPDCommand = regexp.MustCompile(`\bcommand="([^"]{1,40})`)
+
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
 var postfixReject = regexp.MustCompile(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
@@ -84,84 +111,214 @@ var (
 	timestampLead = regexp.MustCompile(`^\s*(?:\[?[0-9][0-9:.\-/T+Z]*[0-9Z]\]?\s+){1,2}`)
 )
 
-// line is one physical line of the input: its offsets and text.
+// line is one line of the input (or a piece of an over-long one): its
+// offsets and text.
 type line struct {
 	start, end int // end excludes the line break
+	next       int // where the following line starts
+	number     int // 1-based line number in the input
 	s          string
+	continued  bool // a piece of a longer line: no line break follows
+	hasReply   int8 // 1 holds a reply, -1 does not, 0 not yet known
 }
 
-func splitLines(text string) []line {
-	var out []line
-	for start := 0; start <= len(text); {
-		i := strings.IndexByte(text[start:], '\n')
-		end := len(text)
-		if i >= 0 {
-			end = start + i
-		}
-		e := end
-		if e > start && text[e-1] == '\r' {
-			e--
-		}
-		out = append(out, line{start: start, end: e, s: text[start:e]})
-		if i < 0 {
-			break
-		}
-		start = end + 1
+// FindReplies finds every SMTP reply in text, in order, as a ReplyScanner
+// does, and returns at most 10000 of them.
+func FindReplies(text string) []Found {
+	sc := NewReplyScanner(strings.NewReader(text))
+	var out []Found
+	for len(out) < maxFound && sc.Scan() {
+		out = append(out, sc.Line().Replies...)
+	}
+	if len(out) > maxFound {
+		out = out[:maxFound]
 	}
 	return out
 }
 
-// FindReplies finds every SMTP reply in text, in order: lines of an SMTP
-// transcript (bare, or marked as swaks, curl, PHPMailer, Sendmail DSNs and
-// RFCs print them: "<-", "<**", "< ", "SERVER -> CLIENT:", "<<<", "S:"),
-// with a multi-line reply collapsed into one Found; replies quoted in
-// bounces (DSN Diagnostic-Code, folded over several lines; Exchange and
-// Outlook NDR text) and in Postfix, Exim and Sendmail logs and Python
-// smtplib errors. Context is set when the text says which command drew
-// the reply: the last client command of a transcript, Postfix's "(in
-// reply to RCPT TO command)" and "reject: RCPT from", Exim's "after MAIL
-// FROM:<…>", Sendmail's "ruleset=check_rcpt", smtplib's exception name.
-// A DSN "Status:" or Sendmail "dsn=" failure with no reply beside it is
-// reported with Inferred set.
+// Line is one line of the input handed out by a ReplyScanner, with the
+// replies that end on it.
+type Line struct {
+	Number  int    // 1-based line number
+	Start   int    // byte offset of the line in the input
+	Text    string // the line without its line break
+	Replies []Found
+	// Continued is set on a piece of a line longer than MaxLineLen: the
+	// next Line goes on with the same input line.
+	Continued bool
+}
+
+// ReplyScanner finds every SMTP reply in a stream of text, line by line:
+// lines of an SMTP transcript (bare, or marked as swaks, curl, PHPMailer,
+// Sendmail DSNs and RFCs print them: "<-", "<**", "< ", "SERVER ->
+// CLIENT:", "<<<", "S:"), with a multi-line reply collapsed into one
+// Found; replies quoted in bounces (DSN Diagnostic-Code, folded over
+// several lines; Exchange and Outlook NDR text) and in Postfix, Exim,
+// OpenSMTPD and Sendmail logs and Python smtplib errors. Context is set
+// when the text says which command drew the reply: the last client command
+// of a transcript, Postfix's "(in reply to RCPT TO command)" and "reject:
+// RCPT from", Exim's "after MAIL FROM:<…>" and "for RCPT TO command",
+// OpenSMTPD's command="RCPT TO:…", Sendmail's "ruleset=check_rcpt",
+// smtplib's exception name. A DSN "Status:" or Sendmail "dsn=" failure
+// with no reply beside it is reported with Inferred set.
 //
-// Only the first MaxFindInput bytes are examined and at most 10000
-// replies reported; the work is linear in the input examined. A number
-// counts as a reply code only where a reply can stand: at the start of a
-// transcript line, after a phrase that introduces a reply ("said:",
-// "reply=", "smtp;"…), or directly followed by an enhanced code of the
-// same class. Time stamps, PIDs, ports, IP octets and sizes do not match.
-func FindReplies(text string) []Found {
-	if len(text) > MaxFindInput {
-		text = text[:MaxFindInput]
-	}
-	lines := splitLines(text)
-	f := finder{text: text, lines: lines}
-	f.hasClient = f.anyClientLine()
-	for f.i = 0; f.i < len(lines) && len(f.out) < maxFound; {
-		f.scanLine()
-	}
-	return f.out
+// The input may be of any size: the scanner keeps a window of about a
+// hundred lines around the one it reads (a reply and the words that place
+// it span a few lines), so memory stays bounded and the work is linear in
+// the input. A number counts as a reply code only where a reply can stand:
+// at the start of a transcript line, after a phrase that introduces a
+// reply ("said:", "reply=", "smtp;"…), or directly followed by an enhanced
+// code of the same class. Time stamps, PIDs, ports, IP octets and sizes do
+// not match.
+type ReplyScanner struct {
+	r       *bufio.Reader
+	f       finder
+	offset  int // input offset of the next byte to read
+	number  int // line number of the last line read
+	eof     bool
+	err     error
+	emitted int // window index of the next line to hand out
+	queue   []Found
+	cur     Line
 }
 
-type finder struct {
-	text      string
-	lines     []line
-	i         int // the current line
-	out       []Found
-	hasClient bool    // the text has client command lines: it is a transcript
-	lastCmd   Command // the last client command seen
-	seenCmd   bool
-	inData    bool   // a 354 was seen: client lines are message content
-	hasReply  []int8 // per line: 1 holds a reply, -1 does not, 0 not yet known
+// NewReplyScanner returns a scanner reading r.
+func NewReplyScanner(r io.Reader) *ReplyScanner {
+	return &ReplyScanner{r: bufio.NewReaderSize(r, MaxLineLen)}
 }
 
-func (f *finder) anyClientLine() bool {
-	for _, ln := range f.lines {
-		if _, ok := clientCommand(ln.s); ok {
+// Scan advances to the next line; it returns false at the end of the input
+// or on a read error (see Err).
+func (sc *ReplyScanner) Scan() bool {
+	f := &sc.f
+	for {
+		if sc.emitted < f.i && sc.emitted < len(f.lines) {
+			sc.cur = sc.lineOut(sc.emitted)
+			sc.emitted++
+			sc.compact()
 			return true
 		}
+		sc.fill()
+		if f.i >= len(f.lines) {
+			return false
+		}
+		f.scanLine()
+		sc.queue = append(sc.queue, f.out...)
+		f.out = f.out[:0]
 	}
-	return false
+}
+
+// Line is the line the last Scan advanced to.
+func (sc *ReplyScanner) Line() Line { return sc.cur }
+
+// Err is the first read error, other than io.EOF.
+func (sc *ReplyScanner) Err() error { return sc.err }
+
+// lineOut builds the Line for window index k with the replies that end on
+// it: they were all found once scanning moved past k, since a reply never
+// ends before the line it starts on.
+func (sc *ReplyScanner) lineOut(k int) Line {
+	ln := sc.f.lines[k]
+	out := Line{Start: ln.start, Text: ln.s, Continued: ln.continued, Number: ln.number}
+	for len(sc.queue) > 0 {
+		r := sc.queue[0]
+		last := r.End
+		if last > r.Start {
+			last--
+		}
+		if last >= ln.next && k+1 < len(sc.f.lines) {
+			break
+		}
+		out.Replies = append(out.Replies, r)
+		sc.queue = sc.queue[1:]
+	}
+	return out
+}
+
+// fill reads lines until the window holds lookahead lines past the current
+// one, or the input ends.
+func (sc *ReplyScanner) fill() {
+	f := &sc.f
+	for !sc.eof && len(f.lines)-f.i <= lookahead {
+		ln, ok := sc.readLine()
+		if !ok {
+			break
+		}
+		if !f.hasClient {
+			if _, ok := clientCommand(ln.s); ok {
+				f.hasClient = true
+			}
+		}
+		f.lines = append(f.lines, ln)
+	}
+}
+
+// readLine reads one line, or a MaxLineLen piece of a longer one.
+func (sc *ReplyScanner) readLine() (line, bool) {
+	b, err := sc.r.ReadSlice('\n')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		sc.eof = true
+		if !errors.Is(err, io.EOF) {
+			sc.err = err
+		}
+		if len(b) == 0 {
+			return line{}, false
+		}
+	}
+	start := sc.offset
+	sc.offset += len(b)
+	ln := line{start: start, next: sc.offset}
+	if !sc.pieceContinues() {
+		sc.number++
+	}
+	ln.number = sc.number
+	switch {
+	case len(b) > 0 && b[len(b)-1] == '\n':
+		b = b[:len(b)-1]
+		if len(b) > 0 && b[len(b)-1] == '\r' {
+			b = b[:len(b)-1]
+		}
+	case errors.Is(err, bufio.ErrBufferFull):
+		ln.continued = true
+	}
+	ln.s = string(b)
+	ln.end = start + len(b)
+	return ln, true
+}
+
+// pieceContinues tells whether the last line read was a piece of a longer
+// line, so the next one carries the same number.
+func (sc *ReplyScanner) pieceContinues() bool {
+	n := len(sc.f.lines)
+	return n > 0 && sc.f.lines[n-1].continued
+}
+
+// compact drops the lines already handed out and no longer needed behind
+// the current one, now and then, so the window stays small.
+func (sc *ReplyScanner) compact() {
+	f := &sc.f
+	drop := min(sc.emitted, f.i) - lookbehind
+	if drop < 64 {
+		return
+	}
+	n := copy(f.lines, f.lines[drop:])
+	clear(f.lines[n:])
+	f.lines = f.lines[:n]
+	f.i -= drop
+	sc.emitted -= drop
+}
+
+// finder holds the state of the search over a window of lines.
+type finder struct {
+	lines     []line
+	i         int // the current line, an index into lines
+	out       []Found
+	hasClient bool    // client command lines were seen: it is a transcript
+	lastCmd   Command // the last client command seen
+	seenCmd   bool
+	inData    bool // a 354 was seen: client lines are message content
+	added     bool // a reply was added; lastEnd is where it ended
+	lastEnd   int
 }
 
 // clientCommand tells whether s is a line a client sent, and which command.
@@ -411,7 +568,7 @@ func (f *finder) inLineReplies(ln line) (moved bool) {
 		if c.python {
 			next, used = f.pythonReply(ln, c.at, c.ctx)
 		} else {
-			next, used = f.replyFrom(ln, c.at, c.ctx)
+			next, used = f.replyFrom(ln, c.at, c.ctx, c.quoted)
 		}
 		if !used {
 			continue
@@ -434,6 +591,7 @@ type candidate struct {
 	at     int
 	ctx    Command
 	python bool // the code opens a Python smtplib tuple: (550, b'5.1.1 …')
+	quoted bool // the reply ends at the next double quote (OpenSMTPD)
 }
 
 // pythonTuple is how Python's smtplib exceptions show a reply:
@@ -475,6 +633,18 @@ func candidates(s string) []candidate {
 	if strings.Contains(s, "smtp error from remote") {
 		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
+		for _, m := range eximFor.FindAllStringSubmatchIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
+		}
+	}
+	if strings.Contains(s, `="`) && (strings.Contains(s, `result="`) || strings.Contains(s, `stat="`)) {
+		var ctx Command
+		if m := openSMTPDCommand.FindStringSubmatch(s); m != nil {
+			ctx = contextFromPhrase(m[1])
+		}
+		for _, m := range openSMTPDResult.FindAllStringIndex(s, -1) {
+			out = append(out, candidate{at: m[1], ctx: ctx, quoted: true})
 		}
 	}
 	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
@@ -519,11 +689,16 @@ func candidates(s string) []candidate {
 // replyFrom reads a reply starting at byte at of line ln (or, when the line
 // ends there, at the start of the next indented line). It reports where
 // scanning of ln resumes, and whether a reply was found.
-func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
+func (f *finder) replyFrom(ln line, at int, ctx Command, quoted bool) (next int, ok bool) {
 	s := ln.s[at:]
+	if quoted {
+		if i := strings.IndexByte(s, '"'); i >= 0 {
+			s = s[:i]
+		}
+	}
 	lineIdx := f.i
 	base := ln.start + at
-	if strings.TrimSpace(s) == "" && f.i+1 < len(f.lines) {
+	if strings.TrimSpace(s) == "" && !quoted && f.i+1 < len(f.lines) {
 		// Exim bounce: the reply is on the next, indented line.
 		nl := f.lines[f.i+1]
 		t := strings.TrimLeft(nl.s, " \t")
@@ -552,7 +727,7 @@ func (f *finder) replyFrom(ln line, at int, ctx Command) (next int, ok bool) {
 	pieces := []span{{s, base, base + len(s)}}
 	lastLine := lineIdx
 	joined := s
-	for n := 0; n < maxFold && len(joined) < maxReplyText && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at]+joined, f.lines[lastLine+1].s); n++ {
+	for n := 0; !quoted && n < maxFold && len(joined) < maxReplyText && lastLine+1 < len(f.lines) && wantsContinuation(ln.s[:at], joined, f.lines[lastLine+1].s, codeStr); n++ {
 		lastLine++
 		nl := f.lines[lastLine]
 		pieces = append(pieces, span{nl.s, nl.start, nl.end})
@@ -653,17 +828,24 @@ func absOffset(pieces []span, n int) int {
 	return last.to
 }
 
-// wantsContinuation tells whether a reply quoted so far in joined (with
-// the words before it on its first line) goes on
-// in next: next is indented, is not a new reply or header field, and the
+// wantsContinuation tells whether a reply quoted so far (reply, with the
+// words before it on its first line) goes on in next (code is the reply's
+// basic code): next is indented, is not a new reply or header field, and the
 // reply has not ended (Postfix's "(in reply to …)" ends it).
-func wantsContinuation(joined, next string) bool {
+func wantsContinuation(before, reply, next, code string) bool {
+	joined := before + reply
 	if next == "" || (next[0] != ' ' && next[0] != '\t') {
 		return false
 	}
 	t := strings.TrimSpace(next)
 	if t == "" || inReplyTo.MatchString(joined) {
 		return false
+	}
+	// An indented multi-line reply, as Exim quotes it: "550-…" goes on
+	// in the next line with the same code (RFC 5321 §4.2.1).
+	lastLine := strings.TrimSpace(reply[strings.LastIndexByte(reply, '\n')+1:])
+	if strings.HasPrefix(lastLine, code+"-") && strings.HasPrefix(t, code) {
+		return true
 	}
 	if _, ok := clientCommand(next); ok {
 		return false
@@ -733,17 +915,15 @@ func (f *finder) dsnOnlyReply(ln line) {
 // replyNearby tells whether the paragraph around the current line (up to a
 // blank line, at most maxFold lines each way) holds a reply code.
 func (f *finder) replyNearby() bool {
-	if f.hasReply == nil {
-		f.hasReply = make([]int8, len(f.lines))
-	}
 	has := func(j int) bool {
-		if f.hasReply[j] == 0 {
-			f.hasReply[j] = -1
-			if s := f.lines[j].s; (hasPairShape(s) && replyPair.MatchString(s)) || replyAfterIntroducer(s) {
-				f.hasReply[j] = 1
+		ln := &f.lines[j]
+		if ln.hasReply == 0 {
+			ln.hasReply = -1
+			if s := ln.s; (hasPairShape(s) && replyPair.MatchString(s)) || replyAfterIntroducer(s) {
+				ln.hasReply = 1
 			}
 		}
-		return f.hasReply[j] == 1
+		return ln.hasReply == 1
 	}
 	if has(f.i) {
 		return true
@@ -829,8 +1009,27 @@ func (f *finder) add(x Found) {
 	if x.Code < 200 || x.Code > 599 || x.End < x.Start {
 		return
 	}
-	if n := len(f.out); n > 0 && x.Start < f.out[n-1].End {
+	if f.added && x.Start < f.lastEnd {
 		return // overlaps the previous reply
 	}
+	x.Raw = f.rawText(x.Start, x.End)
+	f.added, f.lastEnd = true, x.End
 	f.out = append(f.out, x)
+}
+
+// rawText is the input between offsets start and end, rebuilt from the
+// lines in the window with their line breaks.
+func (f *finder) rawText(start, end int) string {
+	var b strings.Builder
+	for _, ln := range f.lines {
+		if ln.next <= start || ln.start >= end {
+			continue
+		}
+		full := ln.s + "\r\n"[2-(ln.next-ln.end):]
+		from, to := max(start-ln.start, 0), min(end-ln.start, len(full))
+		if from < to {
+			b.WriteString(full[from:to])
+		}
+	}
+	return b.String()
 }

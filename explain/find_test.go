@@ -1,6 +1,8 @@
 package explain
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,6 +187,18 @@ func TestFindRepliesLines(t *testing.T) {
 			[]want{{550, "5.7.1", MAIL, "go away"}}},
 		{"exim bounce on next line", "    SMTP error from remote mail server after RCPT TO:<a@b>:\n    550 5.1.1 <a@b>: no such user\n",
 			[]want{{550, "5.1.1", RCPT, "no such user"}}},
+		{"exim indented multi-line reply", "    SMTP error from remote mail server after RCPT TO:<a@b>:\n    550-5.1.1 no such\n    550 5.1.1 user here\n",
+			[]want{{550, "5.1.1", RCPT, "no such user here"}}},
+		{"exim for RCPT TO command", `2026-11-28 10:00:01 1abc-0001 ** a@example.net R=dnslookup T=remote_smtp: SMTP error from remote server for RCPT TO command, host: mx.example.net (192.0.2.7) reason: 550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1 Please try double-checking`,
+			[]want{{550, "5.1.1", RCPT, "does not exist. Please try"}}},
+		{"exim for MAIL FROM command", `SMTP error from remote mail server for MAIL FROM command, host: mx.example.net [192.0.2.7]: reason: 553 sender refused`,
+			[]want{{553, "", MAIL, "sender refused"}}},
+		{"opensmtpd failed-command", `Nov 28 10:00:00 mx smtpd[812]: 3c1f2a9d smtp failed-command command="RCPT TO:<x@example.net>" result="550 Invalid recipient: <x@example.net>"`,
+			[]want{{550, "", RCPT, "Invalid recipient: <x@example.net>"}}},
+		{"opensmtpd failed-command MAIL", `smtpd[812]: 3c1f2a9d smtp failed-command command="MAIL FROM:<a@b> " result="553 5.1.7 Sender address syntax error"`,
+			[]want{{553, "5.1.7", MAIL, "Sender address syntax error"}}},
+		{"opensmtpd delivery stat", `smtpd[812]: 5e0e1d2a mta delivery evpid=0123 from=<a@b> to=<c@example.net> rcpt=<-> source="192.0.2.1" relay="mx.example.net" delay=1s result="PermFail" stat="550 5.1.1 <c@example.net>: Recipient address rejected"`,
+			[]want{{550, "5.1.1", none, "Recipient address rejected"}}},
 		{"exim bounce, then another reply", "    SMTP error from remote mail server after RCPT TO:<a@b>:\n    550 5.1.1 first\n550 5.1.1 second\n",
 			[]want{{550, "5.1.1", RCPT, "first"}, {550, "5.1.1", none, "second"}}},
 		{"postfix bounce wrapped, then a transcript line", "<a@b>: host mx[192.0.2.1] said: 550 5.1.1\n    no such user (in reply to RCPT TO command)\n<<< 451 4.3.0 later\n",
@@ -272,18 +286,90 @@ func TestFindRepliesNoFalsePositives(t *testing.T) {
 	}
 }
 
-func TestFindRepliesCapsInput(t *testing.T) {
-	line := "said: 550 5.1.1 no such user (in reply to RCPT TO command)\n"
-	text := strings.Repeat(line, MaxFindInput/len(line)+100)
+// TestFindRepliesLargeInput: a log of several megabytes is searched to
+// its end; a multi-line reply and a reply whose context is on the line
+// before both survive the window moving along.
+func TestFindRepliesLargeInput(t *testing.T) {
+	filler := "Nov 28 10:00:00 mx postfix/qmgr[123]: 4F2A1: removed\n"
+	var sb strings.Builder
+	for sb.Len() < 3<<20 {
+		sb.WriteString(filler)
+	}
+	sb.WriteString("2026-11-28 10:00:01 1abc-0001 ** a@example.net R=dnslookup T=remote_smtp: SMTP error from remote mail server after RCPT TO:<a@example.net>:\n")
+	sb.WriteString("    550-5.1.1 first line\n    550 5.1.1 second line\n")
+	sb.WriteString(strings.Repeat(filler, 10))
+	sb.WriteString("status=bounced (host mx.example.net[192.0.2.7] said: 552 5.2.2 Mailbox full (in reply to RCPT TO command))\n")
+	text := sb.String()
 	got := FindReplies(text)
 	checkInvariants(t, text, got)
-	if len(got) == 0 || len(got) > MaxFindInput/len(line)+1 {
-		t.Errorf("found %d replies in %d bytes, want about %d", len(got), len(text), MaxFindInput/len(line))
+	if len(got) != 2 {
+		t.Fatalf("found %+v, want 2 replies", got)
 	}
-	for _, g := range got {
-		if g.End > MaxFindInput {
-			t.Fatalf("reply at %d..%d lies beyond the %d bytes examined", g.Start, g.End, MaxFindInput)
+	if g := got[0]; g.Code != 550 || g.Context != RCPT || g.Text != "first line second line" || g.Raw != text[g.Start:g.End] {
+		t.Errorf("first reply = %+v", g)
+	}
+	if g := got[1]; g.Code != 552 || g.Enhanced != "5.2.2" || g.Context != RCPT || g.End < len(text)-40 {
+		t.Errorf("last reply = %+v", g)
+	}
+}
+
+// TestReplyScannerLines: the scanner hands out every line once, numbered,
+// with each reply on the line it ends on, also for a line longer than
+// MaxLineLen.
+func TestReplyScannerLines(t *testing.T) {
+	long := strings.Repeat("x", MaxLineLen+10)
+	text := "<- 250-a\n<- 250 b\r\n" + long + "\nsaid: 550 5.1.1 c\nlast"
+	sc := NewReplyScanner(strings.NewReader(text))
+	var lines []Line
+	for sc.Scan() {
+		lines = append(lines, sc.Line())
+	}
+	if sc.Err() != nil {
+		t.Fatal(sc.Err())
+	}
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines, want 6 (the long line in two pieces)", len(lines))
+	}
+	var rebuilt strings.Builder
+	for i, l := range lines {
+		rebuilt.WriteString(l.Text)
+		if !l.Continued {
+			rebuilt.WriteString("\n")
 		}
+		if want := []int{1, 2, 3, 3, 4, 5}[i]; l.Number != want {
+			t.Errorf("line %d numbered %d, want %d", i, l.Number, want)
+		}
+	}
+	if strings.ReplaceAll(text, "\r", "")+"\n" != rebuilt.String() {
+		t.Errorf("lines do not rebuild the input")
+	}
+	if len(lines[0].Replies) != 0 || len(lines[1].Replies) != 1 || lines[1].Replies[0].Raw != "250-a\n<- 250 b" {
+		t.Errorf("multi-line reply not on its last line: %+v %+v", lines[0].Replies, lines[1].Replies)
+	}
+	if len(lines[4].Replies) != 1 || lines[4].Replies[0].Code != 550 {
+		t.Errorf("line 4 replies = %+v", lines[4].Replies)
+	}
+}
+
+// errReader fails after its text.
+type errReader struct{ r io.Reader }
+
+func (e errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+func TestReplyScannerReadError(t *testing.T) {
+	sc := NewReplyScanner(errReader{strings.NewReader("said: 550 x\n")})
+	n := 0
+	for sc.Scan() {
+		n++
+	}
+	if n != 1 || sc.Err() == nil || !strings.Contains(sc.Err().Error(), "disk on fire") {
+		t.Errorf("lines %d, err %v", n, sc.Err())
 	}
 }
 
@@ -325,10 +411,10 @@ func BenchmarkFindReplies(b *testing.B) {
 	}
 }
 
-// BenchmarkFindRepliesLarge measures a full MaxFindInput of log lines.
+// BenchmarkFindRepliesLarge measures 16 MiB of log lines.
 func BenchmarkFindRepliesLarge(b *testing.B) {
 	text := readLog(b, "postfix-maillog.txt")
-	text = strings.Repeat(text, MaxFindInput/len(text)+1)[:MaxFindInput]
+	text = strings.Repeat(text, 16<<20/len(text)+1)[:16<<20]
 	b.SetBytes(int64(len(text)))
 	for i := 0; i < b.N; i++ {
 		FindReplies(text)

@@ -28,6 +28,9 @@ func FuzzFindReplies(f *testing.F) {
 		"SERVER -> CLIENT: 220 x\nCLIENT -> SERVER: EHLO y\n",
 		"< 250 ok\n> RCPT TO:<a@b>\n< 550 no\n",
 		`SMTPRecipientsRefused: {'a@b': (550, b'5.1.1 x\n5.1.1 y')}`,
+		`smtp failed-command command="RCPT TO:<x@y>" result="550 Invalid recipient: <x@y>"`,
+		"SMTP error from remote server for RCPT TO command, host: h (192.0.2.7) reason: 550-5.1.1 a 550 5.1.1 b",
+		"SMTP error from remote mail server after RCPT TO:<a@b>:\n    550-5.1.1 a\n    550 5.1.1 b\n",
 	} {
 		f.Add(s)
 	}

@@ -20,8 +20,10 @@ type Headings struct {
 	Refs           string
 	Enhanced       string
 	Recognized     string
+	BasicCode      string // "Basic code", before the code's own reading when a recognizer matched
 	IANAMeaning    string
 	Warnings       string
+	Notes          string
 	PerCommand     string
 	Context        string
 	General        string
@@ -45,8 +47,10 @@ var Languages = map[string]Headings{
 		Refs:           "References",
 		Enhanced:       "Enhanced code",
 		Recognized:     "Recognised",
+		BasicCode:      "Basic code",
 		IANAMeaning:    "IANA meaning",
 		Warnings:       "Warnings",
+		Notes:          "Notes",
 		PerCommand:     "How it changes per command",
 		Context:        "Context",
 		General:        "general meaning (no command given)",
@@ -66,8 +70,10 @@ var Languages = map[string]Headings{
 		Refs:           "Kaynaklar",
 		Enhanced:       "Gelişmiş kod",
 		Recognized:     "Tanınan",
+		BasicCode:      "Temel kod",
 		IANAMeaning:    "IANA anlamı",
 		Warnings:       "Uyarılar",
+		Notes:          "Notlar",
 		PerCommand:     "Komuta göre nasıl değişir",
 		Context:        "Bağlam",
 		General:        "genel anlam (komut verilmedi)",

@@ -35,7 +35,7 @@ func CheckCode(code int) error {
 // invalidCodeError describes a code that is unregistered or malformed.
 func invalidCodeError(input string, code int) *CodeError {
 	first := code / 100
-	if code < 100 || code > 999 {
+	if code < 0 || code > 999 || (code < 100 && len(input) != 3) {
 		return &CodeError{Input: input, Reason: "not a reply code: a reply code has exactly three digits (RFC 5321 §4.2)"}
 	}
 	if ValidCode(code) {
@@ -195,11 +195,15 @@ func parseLine(line string) (Query, error) {
 		return q, nil
 	}
 	code, err := strconv.Atoi(word)
-	if err != nil || len(word) != 3 {
-		return q, &CodeError{Input: word, Reason: "not a reply code: give three digits such as 550, an enhanced code such as 5.1.1, or a reply line"}
+	if err != nil || len(word) != 3 || strings.ContainsAny(word, "+-") {
+		input := word
+		if input == "" {
+			input = line // "-5": the word before the separator is empty
+		}
+		return q, &CodeError{Input: input, Reason: "not a reply code: give three digits such as 550, an enhanced code such as 5.1.1, or a reply line"}
 	}
-	if err := CheckCode(code); err != nil {
-		return q, err
+	if _, ok := basicCodes[code]; !ok {
+		return q, invalidCodeError(word, code) // the code as typed: "099", not "99"
 	}
 	q.Code = code
 	enh, after := rest, ""

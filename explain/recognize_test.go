@@ -329,3 +329,23 @@ func TestRecognizerSources(t *testing.T) {
 		}
 	}
 }
+
+// TestRecognizeGmailSpecific: Gmail's most common refusals get their own
+// row, not only the "gsmtp" mark that says who is speaking.
+func TestRecognizeGmailSpecific(t *testing.T) {
+	for _, c := range []struct {
+		code      int
+		enh, text string
+		reason    string
+	}{
+		{550, "5.7.1", "[192.0.2.1] The IP you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay at your service provider instead. - gsmtp", "straight from this IP"},
+		{421, "4.7.0", "[192.0.2.1] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. - gsmtp", "unusual rate of spam"},
+		{550, "5.7.1", "[192.0.2.1] Our system has detected that this message is likely unsolicited mail. - gsmtp", "classed this message as spam"},
+		{550, "5.7.25", "[192.0.2.1] The IP address sending this message does not have a PTR record setup. - gsmtp", "no PTR record"},
+	} {
+		best, _ := recognize(c.code, c.enh, c.text)
+		if best == nil || best.row.template || best.row.source != srcGmail || !strings.Contains(best.row.reason, c.reason) {
+			t.Errorf("%d %s %q: row %+v, want Gmail's own row saying %q", c.code, c.enh, c.text, best, c.reason)
+		}
+	}
+}

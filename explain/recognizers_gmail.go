@@ -93,7 +93,7 @@ var gmailRecognizers = []recognizer{
 		ref:    refGmailBulk},
 
 	// Reputation and rate.
-	{source: srcGmail, codes: "421 550", enhanced: "x.7.28 x.7.1", words: `unusual (rate|amount) of unsolicited`,
+	{source: srcGmail, codes: "421 550", enhanced: "x.7.28 x.7.1 x.7.0", words: `unusual (rate|amount) of unsolicited`,
 		reason: "Gmail sees an unusual rate of spam from your IP, DKIM domain, SPF domain or a URL domain in the message, and blocks or slows it.",
 		fix:    "Stop the unwanted mail at its source (compromised account, bought list, missing unsubscribe), then check Google Postmaster Tools and ramp volume back up slowly.",
 		ref:    "https://support.google.com/mail/answer/188131"},
@@ -109,6 +109,10 @@ var gmailRecognizers = []recognizer{
 		reason: "Gmail refuses the message for its content or the links in it.",
 		fix:    "Check the links' domains against blocklists, remove URL shorteners, and compare with messages that get through.",
 		ref:    "https://support.google.com/mail/answer/188131"},
+	{source: srcGmail, codes: "421 550", enhanced: "x.7.1 x.7.0", words: `not authori[sz]ed to send (e-?mail )?directly`,
+		reason: "Gmail will not take mail straight from this IP: it looks like an address that should hand its mail to a relay rather than deliver it itself (a dynamic, residential or unlisted cloud range), so direct delivery to Google's MX is refused.",
+		fix:    "Send through your provider's outgoing relay (smarthost) or a mail service, or deliver from an IP meant for a mail server: a static address with a PTR record, SPF and DKIM.",
+		ref:    "https://support.google.com/mail/?p=NotAuthorizedError"},
 	{source: srcGmail, codes: "550", enhanced: "5.7.1", words: `likely unsolicited|likely spam`,
 		reason: "Gmail's filters classed this message as spam and refused it.",
 		fix:    "Authenticate (SPF, DKIM, DMARC), send only to people who asked, include one-click unsubscribe, and watch Postmaster Tools.",

@@ -211,7 +211,7 @@ var sendmailRecognizers = []recognizer{
 }
 
 var opensmtpdRecognizers = []recognizer{
-	{source: srcOpenSMTPD, codes: "550", words: `^invalid recipient: <`,
+	{source: srcOpenSMTPD, codes: "550", words: `^invalid recipient:? ?<`,
 		reason: "OpenSMTPD found no matching rule or user for this recipient.",
 		fix:    "Check the address; the admin can check smtpd.conf match rules and aliases.",
 		ref:    refSmtpdConf},
@@ -223,7 +223,7 @@ var opensmtpdRecognizers = []recognizer{
 		reason: "An alias expanded to no recipients.",
 		fix:    "The admin must fix the alias.",
 		ref:    refSmtpdConf},
-	{source: srcOpenSMTPD, codes: "530", words: `^sender rejected$`,
+	{source: srcOpenSMTPD, codes: "530", words: `^sender rejected[.!]?$`,
 		reason: "OpenSMTPD refused the sender (a table lookup or filter).",
 		fix:    "Ask the site's admin.",
 		ref:    refSmtpdConf},

@@ -60,6 +60,8 @@ type Candidate struct {
 	// must carry for the repair to mean anything (SMTPUTF8, RFC 6531 §3.4).
 	PreludeParams []string
 	Repairs       []Repair // in the order they were applied
+
+	l envelopeLine // the parsed line, for a search that goes on from it
 }
 
 // Names is the candidate's repair names joined by "+", for display and
@@ -263,7 +265,7 @@ var repairTable = []repairDef{
 		ref:    "RFC 5321 §4.1.2",
 		change: fixed("put the local part in double quotes"),
 		edit: editMailbox(func(p pathParts) (pathParts, bool) {
-			if p.local == "" || isQuoted(p.local) || isDotString(p.local) {
+			if p.local == "" || isQuoted(p.local) || isDotString(p.local) || !quotable(p.local) {
 				return p, false
 			}
 			p.local = quote(p.local)
@@ -424,7 +426,19 @@ func RepairCandidates(line string, rc RepairContext, maxRepairs, limit int) ([]C
 	if err != nil {
 		return nil, err
 	}
-	steps := singleSteps(l, rc)
+	return candidatesFrom(l, rc, maxRepairs, limit, nil), nil
+}
+
+// candidatesFrom lists the repaired variants of a parsed line as
+// RepairCandidates does, leaving out the repairs named in skip (those
+// already applied on the way to l).
+func candidatesFrom(l envelopeLine, rc RepairContext, maxRepairs, limit int, skip map[string]bool) []Candidate {
+	var steps []repairStep
+	for _, st := range singleSteps(l, rc) {
+		if !skip[st.Name] {
+			steps = append(steps, st)
+		}
+	}
 	seen := map[string]bool{candidateKey(l): true}
 	var out []Candidate
 	full := func() bool { return limit > 0 && len(out) >= limit }
@@ -442,12 +456,12 @@ func RepairCandidates(line string, rc RepairContext, maxRepairs, limit int) ([]C
 			}
 			if k := candidateKey(cur); !seen[k] {
 				seen[k] = true
-				out = append(out, Candidate{Line: cur.String(), PreludeParams: append([]string(nil), cur.prelude...), Repairs: used})
+				out = append(out, Candidate{Line: cur.String(), PreludeParams: append([]string(nil), cur.prelude...), Repairs: used, l: cur})
 			}
 			return !full()
 		})
 	}
-	return out, nil
+	return out
 }
 
 func candidateKey(l envelopeLine) string {
@@ -482,7 +496,7 @@ func forEachCombination(n, k int, f func([]int) bool) {
 // LineFinding is something wrong with a line that no repair may change,
 // because changing it would name a different mailbox.
 type LineFinding struct {
-	Kind   string `json:"kind"`   // "local-part-too-long", "path-too-long", "domain-too-long"
+	Kind   string `json:"kind"`   // "local-part-too-long", "path-too-long", "domain-too-long", "line-too-long", "control-character"
 	Detail string `json:"detail"` // plain words, with the numbers
 	Ref    string `json:"ref"`
 }
@@ -507,6 +521,11 @@ func LineFindings(line string) []LineFinding {
 		out = append(out, LineFinding{"line-too-long",
 			fmt.Sprintf("the command is %d octets with its CRLF; servers need only accept %d (extensions such as SMTPUTF8 add a little)", n, maxLine),
 			"RFC 5321 §4.5.3.1.4"})
+	}
+	if i := strings.IndexFunc(l.path, isControl); i >= 0 {
+		out = append(out, LineFinding{"control-character",
+			fmt.Sprintf("the address has a control character (byte 0x%02x, at byte %d of the address); RFC 5321 allows none in a mailbox, not even in a quoted local part, so no form of this address can be sent: correct it where it comes from", l.path[i], i+1),
+			"RFC 5321 §4.1.2"})
 	}
 	p := splitPath(l.path)
 	if !p.ok {
@@ -555,8 +574,9 @@ func serverDependent(name string) bool {
 
 // StrictLine is the line as RFC 5321 writes it, whatever the server: every
 // repair of its grammar applied in table order (spacing, colon, brackets,
-// quoting, case, trailing space and dot), and nothing that depends on the
-// server (parameters, SMTPUTF8, A-labels). A line that cannot be parsed is
+// quoting, trailing space and dot), and nothing that depends on the server
+// (parameters, SMTPUTF8, A-labels). The verb keeps the case it was typed
+// in: verbs are case-insensitive (RFC 5321 §2.4). A line that cannot be parsed is
 // returned as it is.
 func StrictLine(line string) string {
 	l, err := parseEnvelopeLine(line)
@@ -565,8 +585,8 @@ func StrictLine(line string) string {
 	}
 	for _, d := range repairTable {
 		for _, st := range d.steps(l, RepairContext{}) {
-			if serverDependent(st.Name) {
-				continue
+			if serverDependent(st.Name) || st.Name == "upper-case-verb" {
+				continue // the verb's case is the client's choice (RFC 5321 §2.4)
 			}
 			if n, ok := st.apply(l); ok {
 				l = n

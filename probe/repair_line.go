@@ -238,6 +238,15 @@ func unquote(s string) string {
 	return b.String()
 }
 
+// isControl reports a C0 control character or DEL: bytes no part of a
+// mailbox may hold (RFC 5321 §4.1.2: atext, qtextSMTP and quoted-pairSMTP
+// are all printable; RFC 6531 §3.3 adds only UTF-8 beyond ASCII).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// quotable reports whether s can be a local part once quoted: quoting
+// mends spaces and specials, never a control character.
+func quotable(s string) bool { return !strings.ContainsFunc(s, isControl) }
+
 // quote makes s a Quoted-string, escaping only the two characters that
 // must be escaped (RFC 5321 §4.1.2 qtextSMTP excludes `"` and `\`).
 func quote(s string) string {

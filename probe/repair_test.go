@@ -266,7 +266,10 @@ func FuzzRepairCandidates(f *testing.F) {
 
 func TestStrictLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"mail from: a@b":                     "MAIL FROM:<a@b>",
+		// The verb keeps its case: RFC 5321 §2.4 makes it case-insensitive.
+		"mail from: a@b": "mail from:<a@b>",
+		// A control character cannot be quoted into a valid local part.
+		"MAIL FROM:<a\x01@b>":                "MAIL FROM:<a\x01@b>",
 		"MAIL FROM :<\"john\"@b.example.>  ": "MAIL FROM:<john@b.example>",
 		"MAIL FROM:<a@b> BODY=8BITMIME":      "MAIL FROM:<a@b> BODY=8BITMIME",
 		"RCPT TO:<<x@exämple.com>>":          "RCPT TO:<x@exämple.com>",
@@ -317,5 +320,33 @@ func BenchmarkRepairCandidates(b *testing.B) {
 		if _, err := RepairCandidates(line, rc, DefaultWhyCombination, DefaultWhyAttempts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestControlCharacterIsNeverQuoted: qtextSMTP and quoted-pairSMTP are
+// printable (RFC 5321 §4.1.2), so quoting cannot mend a control character;
+// the line gets a finding instead.
+func TestControlCharacterIsNeverQuoted(t *testing.T) {
+	for _, line := range []string{"MAIL FROM:<a\x01@b>", "MAIL FROM:<a b\x7f@b>", "RCPT TO:<\x1b[2J@b>"} {
+		cands, err := RepairCandidates(line, RepairContext{SMTPUTF8: true}, 3, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cands {
+			if strings.Contains(c.Names(), "quote-local-part") {
+				t.Errorf("%q: offered %q", line, c.Line)
+			}
+		}
+		if vs := Violations(line); len(vs) != 0 {
+			t.Errorf("%q: violations %+v", line, vs)
+		}
+		fs := LineFindings(line)
+		if len(fs) != 1 || fs[0].Kind != "control-character" || fs[0].Ref != "RFC 5321 §4.1.2" {
+			t.Errorf("%q: findings %+v", line, fs)
+		}
+	}
+	// A space alone is still quoted.
+	if got := StrictLine("MAIL FROM:<a b@c>"); got != `MAIL FROM:<"a b"@c>` {
+		t.Errorf("StrictLine = %q", got)
 	}
 }

@@ -14,7 +14,18 @@ type Reply struct {
 	Enhanced   string      `json:"enhanced,omitempty"` // RFC 3463 enhanced status code from the first line, if any
 	Lines      []string    `json:"lines"`              // each line's text after the code and separator, CRLF stripped
 	Raw        []byte      `json:"-"`                  // the bytes exactly as received, capped
-	Deviations []Deviation `json:"deviations,omitempty"`
+	Deviations []Deviation `json:"deviations"`
+}
+
+// MarshalJSON writes the reply with "deviations" always present ([] for
+// a clean reply), so scripts need not test for the key.
+func (r Reply) MarshalJSON() ([]byte, error) {
+	type plain Reply // no MarshalJSON: no recursion
+	p := plain(r)
+	if p.Deviations == nil {
+		p.Deviations = []Deviation{}
+	}
+	return marshalPlain(p)
 }
 
 // Deviation is one way a reply departed from the protocol.

@@ -1,7 +1,12 @@
 package probe
 
 import (
-	"time"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -25,11 +30,13 @@ type StepResult struct {
 	Verdict     string          `json:"verdict"` // one sentence: outcome and whether RFC 5321 asks for it
 	Expect      Expect          `json:"expect"`
 	Ref         string          `json:"ref"`
-	Connection  int             `json:"connection"`      // 1-based: which connection carried it
-	Setup       bool            `json:"setup,omitempty"` // housekeeping, not a probe case
-	Error       string          `json:"error,omitempty"` // transport error, if any
+	Connection  int             `json:"connection"`        // 1-based: which connection carried it
+	Setup       bool            `json:"setup,omitempty"`   // housekeeping, not a probe case
+	Error       string          `json:"error,omitempty"`   // transport error, if any
+	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
 
 	step Step
+	cut  bool // not sent because the run ended: the verdicts that need it are unknown
 }
 
 // code is the reply code, 0 when there was no reply.
@@ -43,38 +50,89 @@ func (r StepResult) code() int {
 // Step returns the plan row the result came from.
 func (r StepResult) Step() Step { return r.step }
 
-// TranscriptLine is one line of a connection's transcript, for -v.
+// TranscriptLine is one line of a connection's transcript: in the JSON
+// always (within the transcript's caps, DefaultTranscriptBytes and
+// DefaultTranscriptEntries per connection), in the text report with -v.
 type TranscriptLine struct {
-	Connection int           `json:"connection"`
-	At         time.Duration `json:"at_ns"`
-	Dir        string        `json:"dir"` // "C", "S" or "*"
-	Data       string        `json:"data"`
+	Connection int     `json:"connection"` // 1-based, as in steps[].connection
+	AtMS       float64 `json:"at_ms"`      // milliseconds since that connection opened
+	Dir        string  `json:"dir"`        // "C" sent, "S" received, "*" an event
+	// Data is the bytes as text, CRLF included. Bytes that are not valid
+	// UTF-8 appear as \xNN, and then DataBase64 holds the exact bytes.
+	Data       string `json:"data"`
+	DataBase64 string `json:"data_base64,omitempty"`
+}
+
+// transcriptLine turns a recorded entry into a report line.
+func transcriptLine(conn int, e TranscriptEntry) TranscriptLine {
+	l := TranscriptLine{Connection: conn, AtMS: float64(e.At.Microseconds()) / 1000, Dir: e.Dir, Data: string(e.Data)}
+	if !utf8.Valid(e.Data) {
+		var b strings.Builder
+		for d := e.Data; len(d) > 0; {
+			r, n := utf8.DecodeRune(d)
+			if r == utf8.RuneError && n == 1 {
+				fmt.Fprintf(&b, "\\x%02x", d[0])
+			} else {
+				b.Write(d[:n])
+			}
+			d = d[n:]
+		}
+		l.Data = b.String()
+		l.DataBase64 = base64.StdEncoding.EncodeToString(e.Data)
+	}
+	return l
 }
 
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host        string           `json:"host"`            // MX name or host given
-	Preference  *uint16          `json:"preference"`      // MX preference; null for a host target
-	Address     string           `json:"address"`         // host:port dialled
-	Status      string           `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
-	Error       string           `json:"error,omitempty"` // the transport error behind a status other than ok
-	Banner      *Reply           `json:"banner"`          // the greeting
-	EHLO        *Reply           `json:"ehlo"`            // the EHLO (or HELO) reply
-	Extensions  Extensions       `json:"extensions"`      // from the EHLO reply
-	TLS         *TLSInfo         `json:"tls"`             // null when the session was not encrypted
-	Connections int              `json:"connections"`     // sessions the suite needed
-	Steps       []StepResult     `json:"steps"`           // in the order sent
-	Verdicts    *Verdicts        `json:"verdicts"`        // null when the host could not be probed
-	Transcript  []TranscriptLine `json:"-"`               // every byte, for -v
+	Host        string           `json:"host"`                 // MX name or host given
+	Preference  *uint16          `json:"preference"`           // MX preference; null for a host target
+	Address     string           `json:"address"`              // host:port dialled
+	Status      string           `json:"status"`               // kebab-case outcome of the first connection: ok, connection-refused...
+	Error       string           `json:"error,omitempty"`      // the transport error behind a status other than ok
+	Banner      *Reply           `json:"banner"`               // the greeting
+	EHLO        *Reply           `json:"ehlo"`                 // the EHLO (or HELO) reply
+	Extensions  Extensions       `json:"extensions"`           // from the EHLO reply
+	TLS         *TLSInfo         `json:"tls"`                  // null when the session was not encrypted
+	Connections int              `json:"connections"`          // sessions the suite needed
+	Steps       []StepResult     `json:"steps"`                // in the order sent
+	Verdicts    *Verdicts        `json:"verdicts"`             // null when the host could not be probed
+	Incomplete  bool             `json:"incomplete"`           // the run ended before every step was sent
+	Deviations  []Deviation      `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
+	Transcript  []TranscriptLine `json:"transcript"`           // every byte sent and received, within the caps
+	// TranscriptDropped counts the bytes the transcript's caps left out.
+	TranscriptDropped int `json:"transcript_dropped"`
 }
 
 // Report is the whole probe, the document `smtpprobe probe --json` prints.
 type Report struct {
-	SchemaVersion int          `json:"schema_version"`
-	Target        Target       `json:"target"`
-	Domain        string       `json:"domain"`   // the mail domain probed
-	MX            *MXResult    `json:"mx"`       // null unless the target was a domain or address
-	Hosts         []HostReport `json:"hosts"`    // probed in order
-	Verdicts      *Verdicts    `json:"verdicts"` // of the first host probed successfully
-	Warnings      []string     `json:"warnings,omitempty"`
+	SchemaVersion int    `json:"schema_version"`
+	Target        Target `json:"target"`
+	Domain        string `json:"domain"` // the mail domain probed
+	// DomainNote says where Domain came from when the target was a host
+	// and no domain was given, and suggests --domain.
+	DomainNote string       `json:"domain_note,omitempty"`
+	MX         *MXResult    `json:"mx"`       // null unless the target was a domain or address
+	Hosts      []HostReport `json:"hosts"`    // probed in order
+	Verdicts   *Verdicts    `json:"verdicts"` // of the first host probed successfully
+	// Incomplete is true when the run ended before it was done: its time
+	// budget ran out or it was interrupted; IncompleteReason says which
+	// ("budget-spent" or "interrupted"). What was seen is reported; the
+	// verdicts that needed the missing steps are unknown or null.
+	Incomplete       bool     `json:"incomplete"`
+	IncompleteReason string   `json:"incomplete_reason,omitempty"`
+	Warnings         []string `json:"warnings,omitempty"`
+}
+
+// marshalPlain is json.Marshal without HTML escaping: a MarshalJSON
+// method's output is not escaped again, and "<" must stay "<" in SMTP
+// paths for people reading the JSON.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

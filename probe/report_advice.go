@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -63,21 +64,33 @@ var adviceRules = []adviceRule{
 		},
 	},
 	{
-		when: func(h *HostReport, st map[string]StepResult) bool {
-			return h.Verdicts != nil && h.Verdicts.VRFYPolicy != nil &&
-				(h.Verdicts.VRFYPolicy.Policy == PolicyLeaks || h.Verdicts.VRFYPolicy.Policy == PolicyReveals)
-		},
+		when: vrfyPolicyIs(PolicyLeaks, PolicyReveals),
 		say: func(h *HostReport, st map[string]StepResult) string {
 			v := h.Verdicts.VRFYPolicy
-			return fmt.Sprintf("VRFY tells real mailboxes from random ones (%d vs %d), so anyone can list your users. If that is not intended, answer 252 to every VRFY (RFC 5321 §7.3); Postfix's disable_vrfy_command = yes answers 502 instead", v.RealCode, v.RandomCode)
+			return fmt.Sprintf("VRFY tells real mailboxes from random ones (%d vs %d), so anyone can list your users. "+
+				"RFC 5321 §7.3 asks a server that will not verify to answer 252 to every VRFY, real or random. "+
+				"Postfix's disable_vrfy_command = yes answers 502 instead: that stops VRFY listing users, but §7.3 asks for 252, so this report grades it disabled.",
+				v.RealCode, v.RandomCode) + rcptLeak(st)
 		},
 	},
 	{
-		when: func(h *HostReport, st map[string]StepResult) bool {
-			return h.Verdicts != nil && h.Verdicts.VRFYPolicy != nil && h.Verdicts.VRFYPolicy.Policy == PolicyDisabled
-		},
+		when: vrfyPolicyIs(PolicyDisabled),
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "VRFY is turned off with 500/502; clients cannot tell that from a broken server. RFC 5321 §7.3 asks a server that will not verify to answer 252 instead. Tools that report 252 as \"user exists\" are wrong"
+			return "VRFY is turned off with 500/502. That keeps VRFY from listing users, but RFC 5321 §7.3 asks a server that will not verify to answer 252, a reply that cannot be read as a yes or a no about the mailbox." + rcptLeak(st)
+		},
+	},
+	{
+		when: vrfyPolicyIs(PolicyAcceptsAll),
+		say: func(h *HostReport, st map[string]StepResult) string {
+			v := h.Verdicts.VRFYPolicy
+			return fmt.Sprintf("VRFY answers %d even for a random mailbox: it checks the syntax only, so its answers say nothing about mailboxes. RFC 5321 §3.5.3 and §7.3 forbid a 250 for an address that was not verified; answer 252 instead.", v.RandomCode)
+		},
+	},
+	{
+		when: vrfyPolicyIs(PolicyRefuses),
+		say: func(h *HostReport, st map[string]StepResult) string {
+			v := h.Verdicts.VRFYPolicy
+			return fmt.Sprintf("VRFY is refused (%d) for real and random mailboxes alike. RFC 5321 §7.3 says a server that will not verify must answer 252, not a code that reads as \"no such mailbox\".", v.RealCode) + rcptLeak(st)
 		},
 	},
 	{
@@ -110,7 +123,16 @@ var adviceRules = []adviceRule{
 			return ok && s.Conformance == TooStrict
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return fmt.Sprintf("a source route in MAIL FROM drew %s; RFC 5321 §4.1.2 says it must be accepted and ignored. Old gateways still send them", codeText(st["mail-source-route"]))
+			return fmt.Sprintf("a source route in MAIL FROM drew %s; RFC 5321 §4.1.2 and Appendix C say it must be accepted and the route ignored. Old gateways still send them", codeText(st["mail-source-route"]))
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			s, ok := rejectedWith(st, "rcpt-source-route")
+			return ok && s.Conformance == TooStrict
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("a source route in RCPT TO drew %s; RFC 5321 §4.1.1.3 and Appendix C say it must be accepted and the route ignored", codeText(st["rcpt-source-route"]))
 		},
 	},
 	{
@@ -129,6 +151,28 @@ var adviceRules = []adviceRule{
 			return fmt.Sprintf("the server drops a session after %d error replies; a client that retries bad commands on one connection gets cut off (smtpprobe spread its cases over %d connections)", *h.Verdicts.ErrorLimit, h.Connections)
 		},
 	},
+}
+
+// vrfyPolicyIs is an advice condition: the host's VRFY policy is one of
+// policies.
+func vrfyPolicyIs(policies ...string) func(h *HostReport, st map[string]StepResult) bool {
+	return func(h *HostReport, st map[string]StepResult) bool {
+		return h.Verdicts != nil && h.Verdicts.VRFYPolicy != nil && slices.Contains(policies, h.Verdicts.VRFYPolicy.Policy)
+	}
+}
+
+// rcptLeak is the sentence to add to VRFY advice when RCPT TO tells real
+// mailboxes from random ones as well: then what VRFY answers does not
+// decide whether users can be listed (RFC 5321 §7.3, last paragraph).
+func rcptLeak(st map[string]StepResult) string {
+	real, okReal := st["rcpt-well-formed"]
+	random, okRandom := st["rcpt-random-mailbox"]
+	if !okReal || !okRandom || real.Outcome != Accepted || random.Outcome != Rejected || random.Reply == nil || isSyntaxCode(random.Reply.Code) {
+		return ""
+	}
+	mailbox := strings.TrimSuffix(strings.TrimPrefix(real.Sent, "RCPT TO:<"), ">")
+	return fmt.Sprintf(" Whatever VRFY answers, RCPT TO tells mailboxes apart too (%s for %s, %s for a random one), so users can still be listed that way (RFC 5321 §7.3); that is the price of refusing unknown recipients at RCPT rather than bouncing them later.",
+		codeText(real), mailbox, codeText(random))
 }
 
 // Advise gives concrete advice for one probed host, from its verdicts and

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -87,8 +88,8 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	silent := 0 // steps in a row that drew no reply even on a new connection
 	for i := 0; i < len(steps); i++ {
 		s := steps[i]
-		if err := ctx.Err(); err != nil {
-			res.Steps = append(res.Steps, skipped(s, r.conns, "not sent: the run's time budget ran out"))
+		if ended(ctx) {
+			res.Steps = append(res.Steps, cutShort(ctx, s, r.conns))
 			continue
 		}
 		if why := r.unmet(s); why != "" {
@@ -108,7 +109,11 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
 			for _, rest := range steps[i+1:] {
-				res.Steps = append(res.Steps, skipped(rest, r.conns, "not sent: "+err.Error()))
+				if ended(ctx) {
+					res.Steps = append(res.Steps, cutShort(ctx, rest, r.conns))
+				} else {
+					res.Steps = append(res.Steps, skipped(rest, r.conns, "not sent: "+err.Error()))
+				}
 			}
 			break
 		}
@@ -147,6 +152,11 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 	for attempt := 0; ; attempt++ {
 		if r.conn == nil || r.conn.Closed() || r.errs >= r.budget {
 			if err := r.reconnect(ctx); err != nil {
+				if ended(ctx) {
+					// The budget ran out or the user interrupted: not a
+					// server that cannot be reached.
+					return append(out, cutShort(ctx, s, r.conns)), cmp.Or(ctx.Err(), context.DeadlineExceeded)
+				}
 				return append(out, skipped(s, r.conns, "not sent: "+err.Error())), err
 			}
 		}
@@ -195,9 +205,17 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 				}
 				return append(out, res), nil
 			}
-			if attempt > 0 || ctx.Err() != nil {
-				return append(out, res), nil
+			if ended(ctx) {
+				return append(out, cutShort(ctx, s, r.conns)), nil
 			}
+			if attempt > 0 || Status(err) == StatusIOTimeout {
+				return append(out, res), nil // a timeout is no drop: a retry would only wait again
+			}
+		}
+		if ended(ctx) {
+			// The connection failed because the run was cut short, not
+			// because the server dropped it: nothing to learn.
+			return append(out, cutShort(ctx, s, r.conns)), nil
 		}
 		r.learnDrop()
 		if attempt > 0 {
@@ -215,7 +233,7 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 		line = strings.ReplaceAll(line, "{size_over}", strconv.FormatInt(r.caps.Size+1, 10))
 	}
 	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
-		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, step: s}
+		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, Address: s.Address, step: s}
 	start := time.Now()
 	reply, err := r.conn.Cmd(ctx, line)
 	res.RTTMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
@@ -228,7 +246,12 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code)
+	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
+	if Status(err) == StatusIOTimeout {
+		// A reply cut off by the deadline is no answer: a server that
+		// drips "250-" forever is silent, and counts toward giveUpAfter.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+	}
 	return res, err
 }
 
@@ -292,5 +315,46 @@ func (r *runner) connect(ctx context.Context) error {
 func skipped(s Step, conn int, why string) StepResult {
 	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")
 	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
-		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, step: s}
+		Expect: s.Expect, Ref: s.Ref, Connection: conn, Outcome: Skipped, Conformance: NotJudged, Verdict: why, Setup: s.Setup, Address: s.Address, step: s}
+}
+
+// The reasons a run is incomplete (Report.IncompleteReason).
+const (
+	IncompleteBudget      = "budget-spent" // the run's time budget (--max-time) ran out
+	IncompleteInterrupted = "interrupted"  // the caller canceled the run (Ctrl-C)
+)
+
+// incompleteReason says why ctx ended: its deadline passed (the budget),
+// or it was canceled (an interrupt). "" while ctx is live.
+func incompleteReason(ctx context.Context) string {
+	switch {
+	case !ended(ctx):
+		return ""
+	case ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return IncompleteBudget
+	}
+	return IncompleteInterrupted
+}
+
+// ended tells whether ctx is over: canceled, or past its deadline even if
+// its timer has not fired yet. A socket deadline set from ctx's deadline
+// can fire first, and that failure is the budget's, not the server's.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// cutShort marks a step the run ended before: not a finding about the
+// server, and the verdicts that need it are left unknown.
+func cutShort(ctx context.Context, s Step, conn int) StepResult {
+	why := "not sent: the run's time budget ran out"
+	if incompleteReason(ctx) == IncompleteInterrupted {
+		why = "not sent: the run was interrupted"
+	}
+	res := skipped(s, conn, why)
+	res.cut = true
+	return res
 }

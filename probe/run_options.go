@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Options are everything a probe run takes; the CLI fills them from flags.
@@ -39,37 +41,58 @@ type Options struct {
 // Suites a plan can hold.
 var suiteNames = []string{"vrfy", "syntax", "all"}
 
-// Check refuses options that are malformed or would inject a line into the
-// session (CR, LF or NUL: RFC 5321 §2.3.8), before anything is sent.
+// Check refuses options that are malformed or would put something other
+// than what they name into a command line, before anything is sent: CR, LF
+// or NUL anywhere (RFC 5321 §2.3.8), an address that is not a Mailbox
+// (RFC 5321 §4.1.2), a --user that is not a local part. It is the one
+// place these rules live; the CLI relies on it. Address options given in
+// one pair of angle brackets are stored without them.
 func (o *Options) Check() error {
-	for _, f := range []struct{ what, v string }{
-		{"--helo", o.HELO}, {"--from", o.From}, {"--domain", o.Domain}, {"--user", o.User}, {"--expn", o.List},
-	} {
-		if err := CheckLine(f.what, f.v); err != nil {
-			return err
-		}
-	}
-	for i, a := range o.VRFY {
-		if err := CheckLine(fmt.Sprintf("--vrfy #%d", i+1), a); err != nil {
-			return err
-		}
-		if strings.TrimSpace(a) == "" {
-			return fmt.Errorf("--vrfy #%d is empty", i+1)
-		}
-	}
-	for i, a := range o.RCPT {
-		if err := CheckLine(fmt.Sprintf("--rcpt #%d", i+1), a); err != nil {
-			return err
-		}
-		if strings.TrimSpace(a) == "" {
-			return fmt.Errorf("--rcpt #%d is empty", i+1)
-		}
+	if err := CheckLine("--helo", o.HELO); err != nil {
+		return err
 	}
 	if strings.ContainsAny(o.HELO, " \t") {
 		return fmt.Errorf("--helo %q has white space in it", o.HELO)
 	}
+	if err := CheckLine("--expn", o.List); err != nil {
+		return err
+	}
+	if o.From != "" {
+		v, err := CheckMailboxArg("--from", o.From)
+		if err != nil {
+			return err
+		}
+		o.From = v
+	}
+	if o.User != "" {
+		if err := CheckLocalPartArg("--user", o.User); err != nil {
+			return err
+		}
+	}
+	if o.Domain != "" {
+		if err := CheckDomainArg("--domain", o.Domain); err != nil {
+			return err
+		}
+	}
+	for _, list := range []struct {
+		flag  string
+		addrs []string
+	}{{"--vrfy", o.VRFY}, {"--rcpt", o.RCPT}} {
+		for i, a := range list.addrs {
+			v, err := CheckMailboxArg(fmt.Sprintf("%s #%d", list.flag, i+1), a)
+			if err != nil {
+				return err
+			}
+			list.addrs[i] = v
+		}
+	}
+	for _, d := range o.DNS {
+		if err := CheckLine("--dns", d); err != nil {
+			return err
+		}
+	}
 	for _, s := range o.Suites {
-		if !containsString(suiteNames, s) {
+		if !slices.Contains(suiteNames, s) {
 			return fmt.Errorf("unknown suite %q (choose from %s)", s, strings.Join(suiteNames, ", "))
 		}
 	}
@@ -87,16 +110,148 @@ func (o *Options) Check() error {
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout must be positive")
 	}
+	c := *o
+	return c.toASCII()
+}
+
+// toASCII puts what goes on the wire into ASCII, for servers that do not
+// advertise SMTPUTF8: each domain becomes its A-label (RFC 5890
+// §2.3.2.1). A non-ASCII local part has no ASCII form (RFC 6531 §3.2), so
+// it is refused rather than sent raw.
+func (o *Options) toASCII() error {
+	var err error
+	conv := func(what string, v *string, kind byte) {
+		if err == nil {
+			*v, err = asciiForm(what, *v, kind)
+		}
+	}
+	conv("--helo", &o.HELO, 'd')
+	conv("--domain", &o.Domain, 'd')
+	conv("--from", &o.From, 'a')
+	conv("--user", &o.User, 'l')
+	conv("--expn", &o.List, 'l')
+	conv("the target's user", &o.Target.User, 'l')
+	conv("the target's host", &o.Target.Host, 'd')
+	for _, list := range []struct {
+		what string
+		v    *[]string
+	}{{"--vrfy", &o.VRFY}, {"--rcpt", &o.RCPT}} {
+		out := append([]string(nil), *list.v...)
+		for i := range out {
+			conv(fmt.Sprintf("%s #%d", list.what, i+1), &out[i], 'a')
+		}
+		*list.v = out
+	}
+	return err
+}
+
+// ASCIIAddress is addr as it may go to a server that does not advertise
+// SMTPUTF8: its domain as an A-label. A non-ASCII local part is an error
+// that what names.
+func ASCIIAddress(what, addr string) (string, error) { return asciiForm(what, addr, 'a') }
+
+// asciiForm converts v, a domain ('d'), a local part ('l') or an address
+// ('a'; a bare local part without @ is taken as one).
+func asciiForm(what, v string, kind byte) (string, error) {
+	if isASCII(v) {
+		return v, nil
+	}
+	if !utf8.ValidString(v) {
+		return v, fmt.Errorf("%s %q is not valid UTF-8", what, v)
+	}
+	local, domain := "", v
+	if i := strings.LastIndexByte(v, '@'); kind == 'a' && i < 0 {
+		kind = 'l'
+	} else if kind == 'a' {
+		local, domain = v[:i+1], v[i+1:]
+	}
+	if kind == 'l' || !isASCII(local) {
+		return v, fmt.Errorf("%s %q has a non-ASCII local part, which only a server that advertises SMTPUTF8 may receive (RFC 6531 §3.2); give an ASCII one", what, v)
+	}
+	a, err := ToALabel(domain)
+	if err != nil {
+		return v, fmt.Errorf("%s %q: the domain has no A-label form (RFC 5890): %v", what, v, err)
+	}
+	return local + a, nil
+}
+
+// CheckMailboxArg checks an address the user gave for flag before it is
+// put into a command: it must be one RFC 5321 Mailbox (§4.1.2), UTF-8
+// allowed (RFC 6531), and may come in one pair of angle brackets, which
+// are removed. It returns the mailbox to send, or a one-line error that
+// names flag and says what is wrong.
+func CheckMailboxArg(flag, value string) (string, error) {
+	if err := CheckLine(flag, value); err != nil {
+		return "", err
+	}
+	v := value
+	if len(v) >= 2 && v[0] == '<' && v[len(v)-1] == '>' {
+		v = v[1 : len(v)-1]
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", fmt.Errorf("%s is empty", flag)
+	}
+	if IsMailbox(v) {
+		return v, nil
+	}
+	return "", fmt.Errorf("%s %q is not a mailbox (user@domain): %s", flag, value, addressProblem(AnalyzeAddress(v)))
+}
+
+// CheckLocalPartArg checks a local part the user gave (--user): it must be
+// a valid RFC 5321 Local-part on its own, with no @domain.
+func CheckLocalPartArg(flag, value string) error {
+	if err := CheckLine(flag, value); err != nil {
+		return err
+	}
+	if value == "" {
+		return fmt.Errorf("%s is empty", flag)
+	}
+	if len(unquotedAts(value)) > 0 {
+		return fmt.Errorf("%s %q is not a local part: give the local part only, without @domain", flag, value)
+	}
+	r := AnalyzeAddress(value + "@example.com")
+	if !IsMailbox(value+"@example.com") || r.LocalPart != value {
+		why := addressProblem(r)
+		if r.LocalPart != value {
+			why = "give the local part only, without @domain"
+		}
+		return fmt.Errorf("%s %q is not a local part: %s", flag, value, why)
+	}
 	return nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// CheckDomainArg checks a mail domain the user gave (--domain): a host
+// name or an address literal, as in a Mailbox (RFC 5321 §4.1.2, §4.1.3).
+func CheckDomainArg(flag, value string) error {
+	if err := CheckLine(flag, value); err != nil {
+		return err
+	}
+	r := AnalyzeAddress("postmaster@" + value)
+	if value == "" || !IsMailbox("postmaster@"+value) || r.Domain != value {
+		why := addressProblem(r)
+		if value == "" {
+			why = "it is empty"
+		}
+		return fmt.Errorf("%s %q is not a mail domain: %s", flag, value, why)
+	}
+	return nil
+}
+
+// addressProblem is the first error an analysis found, for a one-line
+// message.
+func addressProblem(r AddressReport) string {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			return f.Message + " (" + f.Ref + ")"
 		}
 	}
-	return false
+	if r.Bracketed {
+		return "it has more than one pair of angle brackets"
+	}
+	if r.Route != "" {
+		return "a source route is not accepted here"
+	}
+	return "it is not a plain address"
 }
 
 // DefaultHELO is this machine's name when it is fully qualified, else

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/resolver"
@@ -25,6 +26,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
+	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
 	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
 
@@ -38,6 +40,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Target.Direct() {
 		if domain == "" {
 			domain = defaultDomain(o.Target)
+			rep.DomainNote = DomainWarning(o.Target)
 		}
 		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
 	} else {
@@ -50,6 +53,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
 		}
 		res, err := c.LookupMX(ctx, o.Target.Domain)
+		if err != nil && ended(ctx) {
+			// Not DNS failing: the run ended while it waited.
+			rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
+			return rep, nil
+		}
 		if err != nil {
 			var re *resolver.Error
 			if errors.As(err, &re) && re.Kind == "input" {
@@ -86,7 +94,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, cd := range cands {
 		probed := false
 		for _, ip := range cd.addrs {
-			if ctx.Err() != nil {
+			if ended(ctx) {
+				rep.Incomplete = true // a host was left untried
 				break
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
@@ -101,9 +110,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	for i := range rep.Hosts {
+		if rep.Hosts[i].Incomplete {
+			rep.Incomplete = true
+		}
+	}
+	for i := range rep.Hosts {
 		if rep.Hosts[i].Verdicts != nil {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
+		}
+	}
+	if rep.Incomplete {
+		rep.IncompleteReason = incompleteReason(ctx)
+		if rep.IncompleteReason == "" {
+			rep.IncompleteReason = IncompleteBudget
 		}
 	}
 	return rep, nil
@@ -152,10 +172,26 @@ func defaultDomain(t Target) string {
 	return "[IPv6:" + ip.String() + "]"
 }
 
+// DomainWarning is the note for a host target probed without --domain:
+// the mail domain then comes from the host name, or is the address
+// literal, which is rarely the domain the host takes mail for, so the
+// postmaster and catch-all checks may draw relay refusals instead of
+// answers. "" when the target carries its own domain.
+func DomainWarning(t Target) string {
+	if !t.Direct() || t.Domain != "" {
+		return ""
+	}
+	d := defaultDomain(t)
+	if strings.HasPrefix(d, "[") {
+		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+	}
+	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
+}
+
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
 	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}}
+	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
 	cfg := Config{
 		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
 		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
@@ -215,15 +251,34 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
+	seen := map[Deviation]bool{}
+	for _, s := range sessions {
+		for _, d := range s.Deviations() {
+			if !seen[d] {
+				seen[d] = true
+				h.Deviations = append(h.Deviations, d)
+			}
+		}
+	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, TranscriptLine{Connection: i + 1, At: e.At, Dir: e.Dir, Data: string(e.Data)})
+			h.Transcript = append(h.Transcript, transcriptLine(i+1, e))
 		}
+		h.TranscriptDropped += s.Transcript().Dropped()
+	}
+	for _, s := range res.Steps {
+		h.Incomplete = h.Incomplete || s.cut
 	}
 	if res.DialErr != nil {
 		if h.Status == "" {
 			h.Status = Status(res.DialErr)
 			h.Error = res.DialErr.Error()
+		}
+		if ended(ctx) {
+			// The budget ran out or the user interrupted while it
+			// connected: the host was not tried in full.
+			h.Incomplete = true
+			h.Error = "the run ended while connecting: " + h.Error
 		}
 		return h
 	}

@@ -388,6 +388,7 @@ func TestRunVRFYPolicies(t *testing.T) {
 	}{
 		{"250 reveals", merge(real("250 2.1.5 Alice <alice@rule.test>\r\n"), random("550 5.1.1 unknown\r\n")), probe.PolicyReveals},
 		{"251 reveals", merge(real("251 2.1.5 User not local; will forward to <a@elsewhere.test>\r\n"), random("550 5.1.1 unknown\r\n")), probe.PolicyReveals},
+		{"250 to every VRFY accepts all", merge(real("250 2.1.5 ok\r\n"), random("250 2.1.5 ok\r\n")), probe.PolicyAcceptsAll},
 		{"252 vs 550 leaks", merge(real("252 2.0.0 alice\r\n"), random("550 5.1.1 unknown\r\n")), probe.PolicyLeaks},
 		{"252 for all hides", nil, probe.PolicyHides},
 		{"502 disabled", merge(real("502 5.5.1 VRFY command is disabled\r\n"), random("502 5.5.1 VRFY command is disabled\r\n")), probe.PolicyDisabled},

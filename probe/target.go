@@ -111,7 +111,7 @@ func ParseTarget(s string) (Target, error) {
 		}
 		return t, nil
 	}
-	if ip, err := netip.ParseAddr(s); err == nil {
+	if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
 		t.Kind, t.Host = TargetIP, ip.String()
 		return t, nil
 	}

@@ -97,3 +97,53 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckMailboxArg(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"alice@lab.test", "alice@lab.test", true},
+		{"<alice@lab.test>", "alice@lab.test", true},
+		{"prüfung@lab.test", "prüfung@lab.test", true},
+		{`"a b"@lab.test`, `"a b"@lab.test`, true},
+		{"x@lab.test> SIZE=999999999", "", false},
+		{"<<alice@lab.test>>", "", false},
+		{"<alice@lab.test", "", false},
+		{"al ice@lab.test", "", false},
+		{"alice", "", false},
+		{"<>", "", false},
+		{"", "", false},
+		{"<@relay.test:alice@lab.test>", "", false},
+		{"alice@lab.test\r\nRSET", "", false},
+	}
+	for _, tt := range tests {
+		got, err := CheckMailboxArg("--rcpt", tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("CheckMailboxArg(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && (!strings.HasPrefix(err.Error(), "--rcpt") || strings.ContainsAny(err.Error(), "\r\n")) {
+			t.Errorf("CheckMailboxArg(%q): error %q is not one line naming the flag", tt.in, err)
+		}
+	}
+	for _, u := range []string{"alice", `"al ice"`, "a.b"} {
+		if err := CheckLocalPartArg("--user", u); err != nil {
+			t.Errorf("CheckLocalPartArg(%q) = %v", u, err)
+		}
+	}
+	for _, u := range []string{"al ice", "alice@lab.test", "", "a..b", "<alice>"} {
+		if err := CheckLocalPartArg("--user", u); err == nil {
+			t.Errorf("CheckLocalPartArg(%q) accepted it", u)
+		}
+	}
+	for _, d := range []string{"lab.test", "[127.0.0.1]", "localhost"} {
+		if err := CheckDomainArg("--domain", d); err != nil {
+			t.Errorf("CheckDomainArg(%q) = %v", d, err)
+		}
+	}
+	for _, d := range []string{"a b", "lab.test>", "", "x@lab.test"} {
+		if err := CheckDomainArg("--domain", d); err == nil {
+			t.Errorf("CheckDomainArg(%q) accepted it", d)
+		}
+	}
+}

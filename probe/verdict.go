@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smtpprobe/smtpprobe/explain"
 )
 
 // Outcome is what the server did with one step, by reply class.
@@ -11,12 +13,13 @@ type Outcome string
 
 // The outcomes of a step.
 const (
-	Accepted     Outcome = "accepted"     // 2yz (or 3yz)
-	Deferred     Outcome = "deferred"     // 4yz: try again later
-	Rejected     Outcome = "rejected"     // 5yz
-	NoReply      Outcome = "no-reply"     // the connection failed before a reply
-	Skipped      Outcome = "skipped"      // not sent: a need was not advertised, or the run ended
-	Inconclusive Outcome = "inconclusive" // a reply with no valid code
+	Accepted     Outcome = "accepted"      // 2yz (or 3yz)
+	CannotVerify Outcome = "cannot-verify" // 252 to VRFY or EXPN: neither a yes nor a no (RFC 5321 §3.5.3)
+	Deferred     Outcome = "deferred"      // 4yz: try again later
+	Rejected     Outcome = "rejected"      // 5yz
+	NoReply      Outcome = "no-reply"      // the connection failed before a reply
+	Skipped      Outcome = "skipped"       // not sent: a need was not advertised, or the run ended
+	Inconclusive Outcome = "inconclusive"  // a reply with no valid code
 )
 
 // Conformance says whether an outcome is what RFC 5321 asks.
@@ -24,11 +27,12 @@ type Conformance string
 
 // The conformance judgments of a step.
 const (
-	Conforms    Conformance = "conforms"   // what the RFC asks
-	Lenient     Conformance = "lenient"    // accepted what the RFC forbids
-	TooStrict   Conformance = "strict"     // rejected what the RFC says must be accepted
-	Policy      Conformance = "policy"     // rejected for policy, which the RFC allows
-	WrongCode   Conformance = "wrong-code" // refused, but not with the code the RFC requires
+	Conforms    Conformance = "conforms"     // what the RFC asks
+	Lenient     Conformance = "lenient"      // accepted what the RFC forbids
+	TooStrict   Conformance = "strict"       // rejected what the RFC says must be accepted
+	Policy      Conformance = "policy"       // rejected for policy, which the RFC allows
+	WrongCode   Conformance = "wrong-code"   // refused, but not with the code the RFC requires
+	Undecided   Conformance = "inconclusive" // refused with a mailbox or policy answer: says nothing about the syntax
 	Transient   Conformance = "transient"
 	Informative Conformance = "info" // judged by comparison, or the RFC allows either
 	NotJudged   Conformance = "not-judged"
@@ -53,55 +57,111 @@ func isSyntaxCode(code int) bool {
 	return code == 500 || code == 501 || code == 555
 }
 
+// replyKind sorts a reply to one step for the verdict table.
+type replyKind int
+
+const (
+	kindAccepted  replyKind = iota // 2yz/3yz
+	kindSyntax                     // 500, 501, 555: the line was not understood
+	kindRefused                    // another 5yz
+	kindMailbox                    // a 5yz whose enhanced code blames the mailbox or policy
+	kindListed                     // a 5yz the RFC names, not its preferred one
+	kindUnlisted                   // a 5yz the RFC does not name
+	kindWrongCode                  // not the code the RFC requires
+	kindOther                      // any reply to a step judged by comparison
+)
+
+// stepVerdict is one row of the verdict table: the conformance and the
+// sentence, a template with {what}, {code}, {ref}, {codes} and {want}.
+type stepVerdict struct {
+	conf Conformance
+	text string
+}
+
+type verdictKey struct {
+	expect Expect
+	kind   replyKind
+}
+
+// stepVerdicts says what each kind of reply means for each kind of step.
+// A new judgment is a new row.
+var stepVerdicts = map[verdictKey]stepVerdict{
+	{ExpectAccept, kindAccepted}: {Conforms, "ok: accepted {what}, as {ref} asks"},
+	{ExpectAccept, kindSyntax}:   {TooStrict, "strict: rejected {what} with {code}, though {ref} says it must be accepted"},
+	{ExpectAccept, kindRefused}:  {TooStrict, "rejected {what} with {code}, though {ref} says it must be accepted"},
+
+	{ExpectValid, kindAccepted}: {Conforms, "ok: accepted {what}, which {ref} allows"},
+	{ExpectValid, kindSyntax}:   {TooStrict, "strict: rejected {what} as a syntax error ({code}), though {ref} allows it"},
+	{ExpectValid, kindRefused}:  {Policy, "policy: rejected {what} with {code}; the syntax is valid ({ref}), the refusal is the server's choice"},
+
+	{ExpectReject, kindAccepted}:  {Lenient, "lenient: accepted {what}, which {ref} does not allow"},
+	{ExpectReject, kindMailbox}:   {Undecided, "inconclusive: {what} drew {code}, a mailbox or policy answer, not a syntax one; it tells nothing about whether the server checks the form ({ref})"},
+	{ExpectReject, kindWrongCode}: {WrongCode, "wrong code: rejected {what} with {code}, but {ref} asks for {want}"},
+	{ExpectReject, kindListed}:    {Conforms, "ok: rejected {what} with {code}, which is acceptable; {want} is the specific code {ref} names for it"},
+	{ExpectReject, kindUnlisted}:  {Conforms, "ok: rejected {what} with {code} ({ref} names {codes})"},
+	{ExpectReject, kindRefused}:   {Conforms, "ok: rejected {what} with {code}, as {ref} asks"},
+
+	{ExpectEither, kindAccepted}: {Informative, "accepted {what}; {ref} lets a server accept or refuse it"},
+	{ExpectEither, kindRefused}:  {Informative, "rejected {what} with {code}; {ref} lets a server refuse it"},
+}
+
+// kindOf sorts a 2yz or 5yz reply to step s.
+func kindOf(s Step, code int, enhanced string) replyKind {
+	switch {
+	case s.Expect == ExpectInfo:
+		return kindOther
+	case outcomeOf(code) == Accepted:
+		return kindAccepted
+	case s.Expect == ExpectReject && mailboxOrPolicy(enhanced):
+		return kindMailbox
+	case s.Expect == ExpectReject && len(s.Codes) > 0 && code != s.Codes[0]:
+		switch {
+		case !slices.Contains(s.Codes, code) && s.Exact:
+			return kindWrongCode
+		case !slices.Contains(s.Codes, code):
+			return kindUnlisted
+		case s.Exact:
+			return kindListed
+		}
+		return kindRefused
+	case isSyntaxCode(code) && (s.Expect == ExpectAccept || s.Expect == ExpectValid):
+		return kindSyntax
+	}
+	return kindRefused
+}
+
 // JudgeStep gives one step's outcome, conformance and the sentence that
-// explains it, from its reply code. code 0 means no reply.
-func JudgeStep(s Step, code int) (Outcome, Conformance, string) {
+// explains it, from its reply code and enhanced status code (RFC 3463).
+// code 0 means no reply.
+func JudgeStep(s Step, code int, enhanced string) (Outcome, Conformance, string) {
 	if code == 0 {
 		return NoReply, NotJudged, "no reply: the connection ended before the server answered"
 	}
 	o := outcomeOf(code)
 	what := s.Case
-	if o == Inconclusive {
+	switch {
+	case o == Inconclusive:
 		return o, NotJudged, fmt.Sprintf("inconclusive: %d is not a valid reply code", code)
-	}
-	if o == Deferred {
+	case o == Deferred:
 		return o, Transient, fmt.Sprintf("deferred: %s drew a temporary %d; nothing about syntax can be concluded", what, code)
+	case code == 252 && (s.Command == explain.VRFY || s.Command == explain.EXPN):
+		// RFC 5321 §3.5.3: 252 means "cannot verify", never "exists".
+		return CannotVerify, Informative, fmt.Sprintf("cannot verify: %s drew 252, which neither confirms nor denies the mailbox (RFC 5321 §3.5.3); it is not a sign that the user exists", what)
 	}
-	switch s.Expect {
-	case ExpectAccept:
-		if o == Accepted {
-			return o, Conforms, fmt.Sprintf("ok: accepted %s, as %s asks", what, s.Ref)
-		}
-		if isSyntaxCode(code) {
-			return o, TooStrict, fmt.Sprintf("strict: rejected %s with %d, though %s says it must be accepted", what, code, s.Ref)
-		}
-		return o, TooStrict, fmt.Sprintf("rejected %s with %d, though %s says it must be accepted", what, code, s.Ref)
-	case ExpectValid:
-		if o == Accepted {
-			return o, Conforms, fmt.Sprintf("ok: accepted %s, which %s allows", what, s.Ref)
-		}
-		if isSyntaxCode(code) {
-			return o, TooStrict, fmt.Sprintf("strict: rejected %s as a syntax error (%d), though %s allows it", what, code, s.Ref)
-		}
-		return o, Policy, fmt.Sprintf("policy: rejected %s with %d; the syntax is valid (%s), the refusal is the server's choice", what, code, s.Ref)
-	case ExpectReject:
-		if o == Accepted {
-			return o, Lenient, fmt.Sprintf("lenient: accepted %s, which %s does not allow", what, s.Ref)
-		}
-		if s.Exact && len(s.Codes) > 0 && code != s.Codes[0] {
-			return o, WrongCode, fmt.Sprintf("wrong code: rejected %s with %d, but %s asks for %d", what, code, s.Ref, s.Codes[0])
-		}
-		if len(s.Codes) > 0 && !slices.Contains(s.Codes, code) {
-			return o, Conforms, fmt.Sprintf("ok: rejected %s with %d (%s names %s)", what, code, s.Ref, codeList(s.Codes))
-		}
-		return o, Conforms, fmt.Sprintf("ok: rejected %s with %d, as %s asks", what, code, s.Ref)
-	case ExpectEither:
-		if o == Accepted {
-			return o, Informative, fmt.Sprintf("accepted %s; %s lets a server accept or refuse it", what, s.Ref)
-		}
-		return o, Informative, fmt.Sprintf("rejected %s with %d; %s lets a server refuse it", what, code, s.Ref)
+	v, ok := stepVerdicts[verdictKey{s.Expect, kindOf(s, code, enhanced)}]
+	if !ok {
+		return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
 	}
-	return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
+	want := ""
+	if len(s.Codes) > 0 {
+		want = fmt.Sprint(s.Codes[0])
+	}
+	codeText := fmt.Sprint(code)
+	if enhanced != "" && v.conf == Undecided {
+		codeText += " " + enhanced
+	}
+	return o, v.conf, strings.NewReplacer("{what}", what, "{code}", codeText, "{ref}", s.Ref,
+		"{codes}", codeList(s.Codes), "{want}", want).Replace(v.text)
 }
 
 func codeList(codes []int) string {
@@ -114,7 +174,8 @@ func codeList(codes []int) string {
 
 // The VRFY/EXPN policies (RFC 5321 §3.5.3, §7.3).
 const (
-	PolicyReveals      = "reveals"       // 250/251 for a real mailbox: it confirms mailboxes
+	PolicyReveals      = "reveals"       // 250/251 for a real mailbox, a refusal for a random one: it confirms mailboxes
+	PolicyAcceptsAll   = "accepts-all"   // 250/251 for a random mailbox too: a 250 on syntax alone, against §3.5.3; tells nothing
 	PolicyLeaks        = "leaks"         // real and random mailboxes get different answers: enumeration possible
 	PolicyHides        = "hides"         // 252 for both, what §7.3 asks of a server that will not verify
 	PolicyDisabled     = "disabled"      // 500/502: common, but §7.3 says such a server MUST answer 252
@@ -159,13 +220,19 @@ func JudgePolicy(pairs []formPair) PolicyVerdict {
 			continue
 		}
 		v := PolicyVerdict{Form: p.form, RealCode: p.real, RandomCode: p.random}
+		confirms := func(c int) bool { return c == 250 || c == 251 }
 		switch {
-		case p.real == 250 || p.real == 251:
-			v.Policy = PolicyReveals
-			v.Reason = fmt.Sprintf("%d for a real mailbox: the server confirms mailboxes", p.real)
 		case p.real/100 == 4 || p.random/100 == 4:
 			v.Policy = PolicyUnknown
 			v.Reason = fmt.Sprintf("temporary reply (%d, %d): nothing can be concluded", p.real, p.random)
+		case confirms(p.random):
+			// RFC 5321 §3.5.3: 250 must mean the mailbox was verified;
+			// a server that says it of a random name answers on syntax.
+			v.Policy = PolicyAcceptsAll
+			v.Reason = fmt.Sprintf("%d for a real mailbox and %d for a random one: the server answers on syntax alone, which RFC 5321 §3.5.3 does not allow; its answers tell nothing about a mailbox", p.real, p.random)
+		case confirms(p.real) && p.random/100 == 5:
+			v.Policy = PolicyReveals
+			v.Reason = fmt.Sprintf("%d for a real mailbox and %d for a random one: the server confirms which mailboxes exist", p.real, p.random)
 		case p.real != p.random:
 			v.Policy = PolicyLeaks
 			v.Reason = fmt.Sprintf("%d for a real mailbox but %d for a random one: anyone can tell which mailboxes exist", p.real, p.random)
@@ -262,7 +329,47 @@ func Summarize(results []StepResult) Verdicts {
 	}
 	v.CatchAll = judgeCatchAll(results)
 	v.PostmasterAccepted = judgePostmaster(results)
+	// A verdict needs every step that feeds it: one decided on what a run
+	// cut short managed to send would be a guess.
+	incomplete := func(roles ...Role) bool {
+		for _, r := range results {
+			if r.cut && slices.Contains(roles, r.step.Role) {
+				return true
+			}
+		}
+		return false
+	}
+	const cutReason = "incomplete: the run ended before every step this verdict needs was sent"
+	if incomplete(RoleVRFYReal, RoleVRFYRandom) {
+		v.VRFYPolicy = &PolicyVerdict{Policy: PolicyUnknown, Reason: cutReason}
+	}
+	if incomplete(RoleEXPNList, RoleEXPNRandom) {
+		v.EXPNPolicy = &PolicyVerdict{Policy: PolicyUnknown, Reason: cutReason}
+	}
+	if incomplete(RoleSyntax, RoleMailBaseline, RoleRcptBaseline) {
+		v.EnvelopeSyntax = &SyntaxVerdict{Verdict: SyntaxUnknown, Deciding: []string{}, Reason: cutReason}
+	}
+	if incomplete(RoleRcptBaseline, RoleRcptRandom) {
+		v.CatchAll = nil
+	}
+	if incomplete(RolePostmaster) {
+		v.PostmasterAccepted = nil
+	}
 	return v
+}
+
+// VRFYPolicyForForm judges the VRFY policy on one argument form only: an
+// address asked about in that form is judged by what the server does with
+// that form, which may differ from the form the summary was decided on
+// (RFC 5321 §3.5.3 leaves the forms a server parses to it).
+func VRFYPolicyForForm(steps []StepResult, form Form) PolicyVerdict {
+	var pairs []formPair
+	for _, p := range pairsOf(steps, RoleVRFYReal, RoleVRFYRandom) {
+		if p.form == form {
+			pairs = append(pairs, p)
+		}
+	}
+	return JudgePolicy(pairs)
 }
 
 func pairsOf(results []StepResult, realRole, randomRole Role) []formPair {
@@ -311,7 +418,10 @@ func judgeSyntax(results []StepResult) SyntaxVerdict {
 			}
 		case Rejected:
 			c := r.code()
-			if isSyntaxCode(c) || c == 553 || baseline[string(r.step.Command)] && !mailboxOrPolicy(r.Reply.Enhanced) {
+			if r.Conformance == Undecided || mailboxOrPolicy(r.Reply.Enhanced) {
+				continue // a mailbox or policy answer: says nothing about the form
+			}
+			if isSyntaxCode(c) || c == 553 || baseline[string(r.step.Command)] {
 				rejected = append(rejected, r.Name)
 			}
 		}
@@ -329,10 +439,10 @@ func judgeSyntax(results []StepResult) SyntaxVerdict {
 
 // mailboxOrPolicy tells whether an enhanced code blames the mailbox or
 // policy rather than syntax (RFC 3463: X.1.1 no such mailbox, X.1.2 bad
-// domain, X.7.1 not authorized, e.g. relaying denied).
+// domain, X.7.Z security or policy, e.g. 5.7.1 relaying denied).
 func mailboxOrPolicy(enhanced string) bool {
 	_, sd, ok := strings.Cut(enhanced, ".")
-	return ok && (sd == "1.1" || sd == "1.2" || sd == "7.1")
+	return ok && (sd == "1.1" || sd == "1.2" || strings.HasPrefix(sd, "7."))
 }
 
 // judgeCatchAll compares RCPT of a real mailbox with RCPT of a random one:
@@ -390,7 +500,7 @@ func judgePostmaster(results []StepResult) *bool {
 
 // The answers about one address the user asked to verify.
 const (
-	AddressExists       = "exists"        // 250/251: the server confirms it
+	AddressExists       = "exists"        // 250/251 on a server that refuses a random mailbox: it confirms it
 	AddressLikelyExists = "likely-exists" // 252 where unknown mailboxes get 550: not a confirmation, but telling
 	AddressMissing      = "does-not-exist"
 	AddressUnknown      = "unknown"
@@ -409,8 +519,12 @@ func JudgeAddress(policy *PolicyVerdict, code int) (answer, reason string) {
 	switch {
 	case code == 0:
 		return AddressUnknown, "no reply"
+	case (code == 250 || code == 251) && p == PolicyReveals:
+		return AddressExists, fmt.Sprintf("%d: the server confirms the mailbox, and it refuses a random one", code)
+	case (code == 250 || code == 251) && p == PolicyAcceptsAll:
+		return AddressUnknown, fmt.Sprintf("%d, but this server answers %d to a random mailbox too: the answer tells nothing", code, policy.RandomCode)
 	case code == 250 || code == 251:
-		return AddressExists, fmt.Sprintf("%d: the server confirms the mailbox", code)
+		return AddressUnknown, fmt.Sprintf("%d, but the server's answer for a random mailbox could not be compared, so it proves nothing", code)
 	case code/100 == 4:
 		return AddressUnknown, fmt.Sprintf("%d: a temporary answer; try again later", code)
 	case code == 252 && p == PolicyLeaks && policy.RealCode == 252:

@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJudgeStep(t *testing.T) {
@@ -28,12 +30,18 @@ func TestJudgeStep(t *testing.T) {
 		{"mail-ipv4-literal", 501, Rejected, TooStrict, "syntax error"},
 		{"mail-local-part-65", 501, Rejected, Informative, "lets a server refuse"},
 		{"mail-local-part-65", 250, Accepted, Informative, "accept or refuse"},
+		{"mail-source-route", 501, Rejected, TooStrict, "must be accepted"},
+		{"rcpt-source-route", 501, Rejected, TooStrict, "must be accepted"},
+		{"rcpt-source-route", 250, Accepted, Conforms, "as RFC 5321"},
 		{"rcpt-before-mail", 503, Rejected, Conforms, "RFC 5321 §3.3"},
 		{"rcpt-before-mail", 250, Accepted, Lenient, "lenient"},
 		{"rcpt-before-mail", 502, Rejected, WrongCode, "wrong code: rejected RCPT TO before any MAIL FROM with 502, but RFC 5321 §3.3 asks for 503"},
-		{"mail-unknown-parameter", 501, Rejected, WrongCode, "asks for 555"},
+		{"mail-unknown-parameter", 501, Rejected, Conforms, "501, which is acceptable; 555 is the specific code"},
+		{"mail-unknown-parameter", 550, Rejected, WrongCode, "asks for 555"},
 		{"mail-unknown-parameter", 555, Rejected, Conforms, "as RFC 5321 §4.1.1.11 asks"},
-		{"vrfy-user", 252, Accepted, Informative, "judged"},
+		{"vrfy-user", 252, CannotVerify, Informative, "cannot verify"},
+		{"expn-list", 252, CannotVerify, Informative, "not a sign that the user exists"},
+		{"vrfy-user", 250, Accepted, Informative, "judged"},
 		{"vrfy-user", 0, NoReply, NotJudged, "no reply"},
 		{"vrfy-user", 199, Inconclusive, NotJudged, "not a valid reply code"},
 	}
@@ -42,9 +50,46 @@ func TestJudgeStep(t *testing.T) {
 		if !ok {
 			t.Fatalf("no step %q in the plan", tt.step)
 		}
-		o, c, v := JudgeStep(s, tt.code)
+		o, c, v := JudgeStep(s, tt.code, "")
+		if tt.verdict == "" {
+			continue
+		}
 		if o != tt.outcome || c != tt.conformance || !strings.Contains(v, tt.verdict) {
 			t.Errorf("JudgeStep(%s, %d) = %s, %s, %q; want %s, %s, containing %q", tt.step, tt.code, o, c, v, tt.outcome, tt.conformance, tt.verdict)
+		}
+	}
+}
+
+// A syntax case refused with a mailbox or policy answer says nothing
+// about the syntax: it is inconclusive, not "ok".
+func TestJudgeStepMailboxAnswers(t *testing.T) {
+	byName := map[string]Step{}
+	for _, s := range Plan(PlanInput{Domain: "example.com", From: "a@example.net", Random: "rnd"}) {
+		byName[s.Name] = s
+	}
+	tests := []struct {
+		step     string
+		code     int
+		enhanced string
+		want     Conformance
+	}{
+		{"rcpt-utf8-without-smtputf8", 550, "5.1.1", Undecided},
+		{"rcpt-double-at", 550, "5.1.1", Undecided},
+		{"rcpt-no-brackets", 550, "5.1.2", Undecided},
+		{"rcpt-no-brackets", 554, "5.7.1", Undecided},
+		{"mail-no-brackets", 553, "5.7.0", Undecided},
+		{"rcpt-double-at", 553, "5.1.3", Conforms},
+		{"rcpt-no-brackets", 501, "5.5.4", Conforms},
+		{"rcpt-before-mail", 503, "5.5.1", Conforms},
+		{"rcpt-ipv4-literal", 550, "5.7.1", Policy},
+	}
+	for _, tt := range tests {
+		o, c, v := JudgeStep(byName[tt.step], tt.code, tt.enhanced)
+		if c != tt.want || o != Rejected {
+			t.Errorf("JudgeStep(%s, %d %s) = %s, %s (%s); want rejected, %s", tt.step, tt.code, tt.enhanced, o, c, v, tt.want)
+		}
+		if c == Undecided && !strings.Contains(v, "a mailbox or policy answer, not a syntax one") {
+			t.Errorf("JudgeStep(%s, %d %s): verdict %q does not say why", tt.step, tt.code, tt.enhanced, v)
 		}
 	}
 }
@@ -59,6 +104,9 @@ func TestJudgePolicy(t *testing.T) {
 		{"postfix default: 252 vs 550", []formPair{{FormUser, 252, 550}, {FormAddress, 252, 550}}, PolicyLeaks, FormUser},
 		{"reveals 250", []formPair{{FormUser, 250, 550}}, PolicyReveals, FormUser},
 		{"reveals 251", []formPair{{FormAddress, 251, 551}}, PolicyReveals, FormAddress},
+		{"accepts-all: 250 for a random mailbox too", []formPair{{FormUser, 250, 250}, {FormAddress, 250, 250}}, PolicyAcceptsAll, FormUser},
+		{"accepts-all: 252 real, 250 random", []formPair{{FormUser, 252, 250}}, PolicyAcceptsAll, FormUser},
+		{"250 vs 252 tells them apart", []formPair{{FormUser, 250, 252}}, PolicyLeaks, FormUser},
 		{"hides: 252 for both", []formPair{{FormUser, 252, 252}, {FormAddress, 252, 252}}, PolicyHides, FormUser},
 		{"exim: 501 without domain, 252 with", []formPair{{FormUser, 501, 501}, {FormAddress, 252, 252}}, PolicyHides, FormAddress},
 		{"exim leaking: 501 bare, 250 vs 550 with domain", []formPair{{FormUser, 501, 501}, {FormAddress, 250, 550}}, PolicyReveals, FormAddress},
@@ -97,7 +145,7 @@ func results(t *testing.T, codes map[string]int) []StepResult {
 		if c != 0 {
 			r.Reply = &Reply{Code: c}
 		}
-		r.Outcome, r.Conformance, r.Verdict = JudgeStep(s, c)
+		r.Outcome, r.Conformance, r.Verdict = JudgeStep(s, c, "")
 		out = append(out, r)
 	}
 	if seen != len(codes) {
@@ -199,7 +247,11 @@ func TestJudgeAddress(t *testing.T) {
 		{leaks, 550, AddressMissing},
 		{hides, 252, AddressUnknown},
 		{nil, 252, AddressUnknown},
-		{nil, 250, AddressExists},
+		{nil, 250, AddressUnknown},
+		{&PolicyVerdict{Policy: PolicyReveals, RealCode: 250, RandomCode: 550}, 250, AddressExists},
+		{&PolicyVerdict{Policy: PolicyReveals, RealCode: 250, RandomCode: 550}, 550, AddressMissing},
+		{&PolicyVerdict{Policy: PolicyAcceptsAll, RealCode: 250, RandomCode: 250}, 250, AddressUnknown},
+		{leaks, 250, AddressUnknown},
 		{&PolicyVerdict{Policy: PolicyRefuses}, 550, AddressUnknown},
 		{&PolicyVerdict{Policy: PolicyDisabled}, 502, AddressUnknown},
 		{leaks, 450, AddressUnknown},
@@ -218,10 +270,28 @@ func TestSyntaxIgnoresMailboxRefusals(t *testing.T) {
 	for i := range rs {
 		if rs[i].Name == "rcpt-utf8-without-smtputf8" {
 			rs[i].Reply.Enhanced = "5.1.1"
+			rs[i].Outcome, rs[i].Conformance, rs[i].Verdict = JudgeStep(rs[i].step, 550, "5.1.1")
+			if rs[i].Conformance != Undecided {
+				t.Errorf("550 5.1.1 to a syntax case judged %s; want inconclusive", rs[i].Conformance)
+			}
 		}
 	}
 	v := Summarize(rs).EnvelopeSyntax
 	if v.Verdict != SyntaxStrict || strings.Join(v.Deciding, ",") != "rcpt-no-brackets" {
 		t.Errorf("envelope_syntax = %+v; a 550 5.1.1 (no such mailbox) is not a syntax rejection", v)
+	}
+}
+
+func TestTranscriptLineEscapesInvalidUTF8(t *testing.T) {
+	l := transcriptLine(2, TranscriptEntry{At: 1500 * time.Microsecond, Dir: DirServer, Data: []byte("250 caf\xe9 ok\r\n")})
+	if l.Connection != 2 || l.AtMS != 1.5 || l.Dir != "S" {
+		t.Errorf("%+v", l)
+	}
+	if l.Data != `250 caf\xe9 ok`+"\r\n" || l.DataBase64 != base64.StdEncoding.EncodeToString([]byte("250 caf\xe9 ok\r\n")) {
+		t.Errorf("data %q base64 %q", l.Data, l.DataBase64)
+	}
+	ok := transcriptLine(1, TranscriptEntry{Dir: DirClient, Data: []byte("VRFY prüfung\r\n")})
+	if ok.Data != "VRFY prüfung\r\n" || ok.DataBase64 != "" {
+		t.Errorf("valid UTF-8 must pass unchanged, without base64: %+v", ok)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -44,10 +46,7 @@ type WhyOptions struct {
 
 // WhyHost is one server to try: the address dialled and the name it is
 // known by (the MX host name, for TLS SNI; empty to use Addr's host).
-type WhyHost struct {
-	Addr string `json:"addr"`
-	Name string `json:"name,omitempty"`
-}
+type WhyHost = MailHost
 
 // WhyReport is the result of a diagnosis: every attempt and the
 // conclusion. It is the --json document of `smtpprobe why`.
@@ -64,6 +63,8 @@ type WhyReport struct {
 	Connections   int           `json:"connections"`
 	Attempts      []WhyAttempt  `json:"attempts"`
 	Conclusion    WhyConclusion `json:"conclusion"`
+	// Transcript is every byte of every connection, for -v.
+	Transcript []TranscriptLine `json:"-"`
 }
 
 // WhyHostErr is a host that could not be diagnosed, and why.
@@ -97,6 +98,7 @@ const (
 	WhyRepaired        = "repaired"         // a repair turned rejection into acceptance
 	WhyOtherCause      = "other-cause"      // no repair helped; the reply names another cause
 	WhySyntaxFixed     = "syntax-fixed"     // a repair got past the syntax check, then another cause refused it
+	WhyPartial         = "partial"          // repairs got the line further through the server's checks, but not accepted
 	WhyNoRepair        = "no-repair"        // no repair helped and the cause is not recognised
 	WhyPreludeRejected = "prelude-rejected" // the MAIL FROM before a RCPT line was refused
 	WhyIncomplete      = "incomplete"       // the server stopped answering before a conclusion
@@ -118,18 +120,34 @@ type WhyConclusion struct {
 	// RepairedReply is the reply to the repaired line when the repair got
 	// it past the syntax check but the server still refused it.
 	RepairedReply *Reply   `json:"repaired_reply,omitempty"`
-	Repairs       []Repair `json:"repairs,omitempty"` // the smallest set of repairs that worked
+	Repairs       []Repair `json:"repairs,omitempty"` // the repairs that worked, or got the line furthest
+	// Progress lists, in order, the repairs kept because they moved the
+	// refusal to a later check of the server's.
+	Progress []WhyProgress `json:"progress,omitempty"`
 	// Cause is the likely different cause when no repair helped, or when
 	// a repair got past the syntax check: "policy", "relay-denied",
 	// "auth-required", "unknown-domain", "unknown-mailbox",
 	// "non-ascii-unsupported", "unsupported-parameter", "message-too-big", "temporary",
-	// "syntax", "server-closing" or "unknown".
+	// "syntax", "control-character" (the address holds one: no form of it
+	// can be sent), "server-closing" or "unknown".
 	Cause       string   `json:"cause,omitempty"`
 	CauseDetail string   `json:"cause_detail,omitempty"`
 	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
 	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches left in the accepted line, which this server tolerates
 	Strict      string   `json:"strict_line,omitempty"` // the accepted line with those breaches mended, to the letter of RFC 5321
 	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// WhyProgress is one step of the search that got the line further: the
+// repairs made at that step, the line they gave and the server's reply,
+// and the checks the refusal moved between.
+type WhyProgress struct {
+	Repairs []Repair `json:"repairs"`
+	Line    string   `json:"line"`
+	Prelude string   `json:"prelude,omitempty"` // the MAIL FROM the line needs, when a repair changed it
+	Reply   *Reply   `json:"reply"`
+	From    string   `json:"from"` // the check that refused the line before: "the command's syntax"
+	To      string   `json:"to"`   // the check that refuses it now: "the address syntax"
 }
 
 // Found reports whether the diagnosis ended in acceptance: as sent or
@@ -177,6 +195,9 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 	defer w.hangUp(ctx)
 	if !w.connectFirst(ctx) {
 		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
+		if timeUp(ctx) {
+			rep.Conclusion.Summary = "The time allowed ran out before a host answered; nothing was sent."
+		}
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
@@ -190,6 +211,9 @@ type whyRun struct {
 	sess    *Session
 	refused int  // refused lines on the current connection
 	dirty   bool // the current connection has had an attempt since its EHLO or last RSET
+	dials   int  // sessions recorded in the transcript
+
+	progress []WhyProgress // repairs kept because they got the line further
 }
 
 // connectFirst connects to the first host that answers.
@@ -197,11 +221,12 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
 		s, err := Dial(ctx, w.config(h))
 		if err != nil {
+			w.record(s)
 			if s != nil {
 				s.Close()
 			}
 			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
-			if ctx.Err() != nil {
+			if timeUp(ctx) {
 				return false
 			}
 			continue
@@ -239,6 +264,7 @@ func (w *whyRun) connection(ctx context.Context) (*Session, error) {
 	w.hangUp(ctx)
 	s, err := Dial(ctx, w.config(*w.rep.Host))
 	if err != nil {
+		w.record(s)
 		if s != nil {
 			s.Close()
 		}
@@ -248,16 +274,31 @@ func (w *whyRun) connection(ctx context.Context) (*Session, error) {
 	return s, nil
 }
 
-// hangUp ends the current connection politely when it is still open.
+// hangUp ends the current connection politely when it is still open. The
+// QUIT is sent even when ctx has run out (the time limit), under the
+// session's own short QUIT deadline.
 func (w *whyRun) hangUp(ctx context.Context) {
 	if w.sess == nil {
 		return
 	}
 	if !w.sess.Closed() {
-		w.sess.Quit(ctx)
+		w.sess.Quit(context.WithoutCancel(ctx))
 	}
 	w.sess.Close()
+	w.record(w.sess)
 	w.sess = nil
+}
+
+// record adds a finished session's transcript to the report, numbered
+// by connection attempt.
+func (w *whyRun) record(s *Session) {
+	if s == nil {
+		return
+	}
+	w.dials++
+	for _, e := range s.Transcript().Entries() {
+		w.rep.Transcript = append(w.rep.Transcript, transcriptLine(w.dials, e))
+	}
 }
 
 // try sends one candidate (the original has no repairs) and records the
@@ -271,7 +312,7 @@ func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs
 		if a.Outcome != "no-reply" && (a.Reply == nil || a.Reply.Code != 421) {
 			break
 		}
-		if ctx.Err() != nil {
+		if timeUp(ctx) {
 			break
 		}
 	}
@@ -347,12 +388,22 @@ func (w *whyRun) clean(ctx context.Context) (*Session, error) {
 }
 
 // diagnose sends the original line, then the repairs, and concludes.
+//
+// The search is greedy along the order in which servers check a command
+// (replyStages): when a repair moves the refusal to a later check (a
+// command-syntax error becomes an address-syntax error, that becomes an
+// unsupported parameter), the repair is kept and the search goes on from
+// the repaired line, so the fixes of different problems add up instead of
+// having to be guessed together.
 func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	c := &w.rep.Conclusion
 	first := w.try(ctx, w.o.Line, nil, nil)
 	switch {
 	case first.Outcome == "prelude-rejected":
 		w.concludePrelude(first)
+		return
+	case first.Reply == nil && timeUp(ctx):
+		w.outOfTime()
 		return
 	case first.Reply == nil:
 		c.Kind = WhyIncomplete
@@ -372,68 +423,296 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 		return
 	}
 	rc := w.repairContext()
-	cands, _ := RepairCandidates(w.o.Line, rc, w.o.MaxRepairs, 0)
-	cands = keepHonest(cands, rc, *first.Reply, w.o.MaxAttempts-1)
-	if w.o.MaxAttempts <= 1 {
-		cands = nil // the original was the only line allowed
-	}
-	var progress *WhyAttempt // first repair that got past the syntax check
-	for _, cand := range cands {
-		if ctx.Err() != nil {
+	cur := searchPoint{line: l, reply: *first.Reply}
+	sent := map[string]bool{candidateKey(l): true}
+	var pastSyntax *searchPoint // the first repair that got past every syntax check
+	pastSize := 0
+search:
+	for {
+		// Never more candidates than could still be sent (and those already
+		// sent, which are skipped): a line with hundreds of parameters has
+		// millions of triples.
+		limit := w.o.MaxAttempts - len(w.rep.Attempts) + len(sent)
+		cands := keepHonest(candidatesFrom(cur.line, rc, w.o.MaxRepairs, limit, cur.applied), rc, cur.reply, 0)
+		namedFirst(cands, cur.reply)
+		moved := false
+		for _, cand := range cands {
+			switch {
+			case len(w.rep.Attempts) >= w.o.MaxAttempts:
+				break search
+			case timeUp(ctx):
+				break search
+			case pastSyntax != nil && len(cand.Repairs) > pastSize:
+				break search // larger combinations only pile more changes on a line already past the syntax check
+			case sent[candidateKey(cand.l)]:
+				continue
+			}
+			sent[candidateKey(cand.l)] = true
+			repairs := append(append([]Repair(nil), cur.repairs...), cand.Repairs...)
+			a := w.try(ctx, cand.Line, cand.PreludeParams, repairs)
+			if a.Outcome == "no-reply" && a.Reply == nil {
+				if timeUp(ctx) {
+					break search
+				}
+				c.Kind = WhyIncomplete
+				c.Summary = "The server stopped answering after " + plural(len(w.rep.Attempts), "attempt") + "; no repair was found before that."
+				c.Progress = w.progress
+				w.addCause(first)
+				return
+			}
+			if a.Outcome == "accepted" {
+				c.Kind = WhyRepaired
+				c.Accepted, c.Fixed, c.Repairs = a.Reply, cand.Line, repairs
+				c.FixedPrelude = w.fixedPrelude(cand.PreludeParams)
+				c.Progress = w.progress
+				c.Summary = repairedSummary(repairs)
+				if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
+					c.Strict = StrictLine(cand.Line)
+					c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
+				}
+				return
+			}
+			if a.Reply == nil || a.Reply.Code == 421 || pastSyntax != nil {
+				continue
+			}
+			next := searchPoint{line: cand.l, reply: *a.Reply, repairs: repairs, applied: cloneSet(cur.applied)}
+			for _, r := range cand.Repairs {
+				// A line may carry a parameter twice: dropping one leaves
+				// the other to drop, under the same repair name.
+				if !strings.HasPrefix(r.Name, "drop-parameter-") {
+					next.applied[r.Name] = true
+				}
+			}
+			if stageOf(*a.Reply).order == stagePastSyntax && stageOf(cur.reply).order < stagePastSyntax {
+				pastSyntax, pastSize = &next, len(cand.Repairs)
+				continue // a sibling of the same size may yet be accepted
+			}
+			if madeProgress(cur.reply, *a.Reply, cand) {
+				w.progress = append(w.progress, WhyProgress{
+					Repairs: cand.Repairs, Line: cand.Line, Prelude: w.fixedPrelude(cand.PreludeParams),
+					Reply: a.Reply, From: stageOf(cur.reply).name, To: stageOf(*a.Reply).name,
+				})
+				cur, moved = next, true
+				break
+			}
+		}
+		if !moved {
 			break
 		}
-		if progress != nil && len(cand.Repairs) > len(progress.Repairs) {
-			break // larger combinations only pile more changes on a line already past the syntax check
-		}
-		a := w.try(ctx, cand.Line, cand.PreludeParams, cand.Repairs)
-		if a.Outcome == "no-reply" && a.Reply == nil {
-			c.Kind = WhyIncomplete
-			c.Summary = "The server stopped answering after " + plural(len(w.rep.Attempts), "attempt") + "; no repair was found before that."
-			w.addCause(first)
-			return
-		}
-		if a.Outcome == "accepted" {
-			c.Kind = WhyRepaired
-			c.Accepted, c.Fixed, c.Repairs = a.Reply, cand.Line, cand.Repairs
-			c.FixedPrelude = w.fixedPrelude(cand.PreludeParams)
-			c.Summary = repairedSummary(cand)
-			if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
-				c.Strict = StrictLine(cand.Line)
-				c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
-			}
-			return
-		}
-		if progress == nil && a.Reply != nil && isSyntaxReply(*first.Reply) && !isSyntaxReply(*a.Reply) && a.Reply.Code != 421 {
-			aa := a
-			aa.preludeParams = cand.PreludeParams
-			progress = &aa
-		}
 	}
-	if progress != nil {
+	c.Progress = w.progress
+	if pastSyntax != nil {
 		c.Kind = WhySyntaxFixed
-		c.Repairs = progress.Repairs
-		c.Fixed = progress.Line
-		c.FixedPrelude = w.fixedPrelude(progress.preludeParams)
-		c.RepairedReply = progress.Reply
-		cause, detail := likelyCause(*progress.Reply, w.rep.Command, rc)
+		c.Repairs = pastSyntax.repairs
+		c.Fixed = pastSyntax.line.String()
+		c.FixedPrelude = w.fixedPrelude(pastSyntax.line.prelude)
+		c.RepairedReply = &pastSyntax.reply
+		cause, detail := likelyCause(pastSyntax.reply, w.rep.Command, rc)
 		c.Cause, c.CauseDetail = cause, detail
-		c.Summary = fmt.Sprintf("%s gets the line past the server's syntax check, but the server then refuses it for another reason: %s",
-			capitalize(changesPhrase(progress.Repairs)), detail)
-		c.Explanation = explainReply(*progress.Reply, w.rep.Command)
+		c.Summary = fmt.Sprintf("%s gets the line past the server's syntax checks, but the server then refuses it for another reason: %s",
+			capitalize(changesPhrase(pastSyntax.repairs)), detail)
+		c.Explanation = explainReply(pastSyntax.reply, w.rep.Command)
+		return
+	}
+	if len(w.progress) > 0 {
+		w.concludePartial(ctx, cur, rc)
+		return
+	}
+	if timeUp(ctx) {
+		w.outOfTime()
+		w.addCause(first)
 		return
 	}
 	w.addCause(first)
 	tried := "No repair applies: the line's syntax is already what RFC 5321 asks for"
 	if n := len(w.rep.Attempts) - 1; n > 0 {
-		tried = fmt.Sprintf("No repair made the server accept the line (%s tried)", plural(n, "repaired line"))
+		tried = fmt.Sprintf("No repair made the server accept the line or got it further through the server's checks (%s tried)", plural(n, "repaired line"))
 	}
-	if c.Cause == "syntax" || c.Cause == "unknown" {
+	if f, ok := w.finding("control-character"); ok && (c.Cause == "syntax" || c.Cause == "unknown") {
+		c.Kind = WhyNoRepair
+		c.Cause, c.CauseDetail = f.Kind, f.Detail+" ("+f.Ref+")."
+		c.Summary = tried + ". " + capitalize(c.CauseDetail)
+	} else if c.Cause == "syntax" || c.Cause == "unknown" {
 		c.Kind = WhyNoRepair
 		c.Summary = tried + ". " + capitalize(c.CauseDetail)
 	} else {
 		c.Kind = WhyOtherCause
 		c.Summary = tried + "; the reply points to another cause: " + c.CauseDetail
 	}
+}
+
+// finding returns the line's finding of that kind, if it has one.
+func (w *whyRun) finding(kind string) (LineFinding, bool) {
+	for _, f := range w.rep.Findings {
+		if f.Kind == kind {
+			return f, true
+		}
+	}
+	return LineFinding{}, false
+}
+
+// searchPoint is where the greedy search stands: the line with the
+// repairs kept so far, and the server's reply to it.
+type searchPoint struct {
+	line    envelopeLine
+	reply   Reply
+	repairs []Repair        // kept so far, in order
+	applied map[string]bool // their names, not to be offered again
+}
+
+func cloneSet(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// concludePartial reports a search that moved the refusal forward but
+// ended, out of repairs, attempts or time, without acceptance.
+func (w *whyRun) concludePartial(ctx context.Context, cur searchPoint, rc RepairContext) {
+	c := &w.rep.Conclusion
+	c.Kind = WhyPartial
+	c.Repairs = cur.repairs
+	c.Fixed = cur.line.String()
+	c.FixedPrelude = w.fixedPrelude(cur.line.prelude)
+	c.RepairedReply = &cur.reply
+	c.Cause, c.CauseDetail = likelyCause(cur.reply, w.rep.Command, rc)
+	c.Explanation = explainReply(cur.reply, w.rep.Command)
+	var steps []string
+	for i, p := range w.progress {
+		also := ""
+		if i > 0 {
+			also = "also "
+		}
+		steps = append(steps, fmt.Sprintf("once you %s%s, the refusal moves from %s to %s (%s)", also, changesPhrase(p.Repairs), p.From, p.To, replyCodes(*p.Reply)))
+	}
+	why := "no further repair helped"
+	switch {
+	case timeUp(ctx):
+		why = "the time allowed ran out"
+	case len(w.rep.Attempts) >= w.o.MaxAttempts:
+		why = "the attempts ran out (" + plural(w.o.MaxAttempts, "attempt") + ")"
+	}
+	c.Summary = fmt.Sprintf("Partly repaired: %s. Then %s, and the line with those changes is still refused: %s",
+		strings.Join(steps, "; "), why, c.CauseDetail)
+}
+
+// replyCodes is a reply's codes without its text: "501 5.1.7".
+func replyCodes(r Reply) string {
+	if r.Enhanced != "" {
+		return fmt.Sprintf("%d %s", r.Code, r.Enhanced)
+	}
+	return fmt.Sprint(r.Code)
+}
+
+// madeProgress tells whether the reply to a candidate shows it got further
+// through the server's checks than the line it was made from: a later
+// stage, or the same stage with the parameter the server named dropped
+// and no longer named (555 for XFOO=1 becoming 555 for BAR=2).
+func madeProgress(before, after Reply, cand Candidate) bool {
+	sb, sa := stageOf(before), stageOf(after)
+	if sa.order != sb.order {
+		return sa.order > sb.order
+	}
+	if len(cand.Repairs) != 1 {
+		return false
+	}
+	name, ok := strings.CutPrefix(cand.Repairs[0].Name, "drop-parameter-")
+	return ok && namesParam(before, name) && !namesParam(after, name)
+}
+
+// namesParam reports whether a reply's text names the parameter keyword.
+func namesParam(r Reply, keyword string) bool {
+	text := strings.ToLower(r.Text())
+	for _, f := range strings.FieldsFunc(text, func(c rune) bool { return c == ' ' || c == ':' || c == ',' || c == '"' || c == '\'' }) {
+		k, _, _ := strings.Cut(f, "=")
+		if k == keyword {
+			return true
+		}
+	}
+	return false
+}
+
+// namedFirst moves the single repairs that drop a parameter the reply
+// names to the front of the candidates: the server said which one it
+// refuses.
+func namedFirst(cands []Candidate, r Reply) {
+	sort.SliceStable(cands, func(i, j int) bool {
+		return named(cands[i], r) && !named(cands[j], r)
+	})
+}
+
+func named(c Candidate, r Reply) bool {
+	if len(c.Repairs) != 1 {
+		return false
+	}
+	name, ok := strings.CutPrefix(c.Repairs[0].Name, "drop-parameter-")
+	return ok && namesParam(r, name)
+}
+
+// replyStage is how far a line got through a server's checks, read from
+// its reply: servers check the command, then its arguments, the address,
+// the characters, the parameters, and only then policy and mailboxes.
+type replyStage struct {
+	order int
+	name  string
+	codes []int    // basic codes; nil matches any
+	sub   []string // enhanced subject.detail prefixes; "" matches a reply without one; nil matches any
+}
+
+// stagePastSyntax is the order of a refusal that is not about syntax.
+const stagePastSyntax = 6
+
+// replyStages, first match wins; a refusal no row matches is past the
+// syntax checks, and 2yz is acceptance. RFC 5321 §4.2.2 (500 command
+// unrecognised, 501 arguments, 553 mailbox name, 555 parameters,
+// §4.1.1.11), RFC 3463 (X.5.1 invalid command, X.5.2 syntax, X.1.3 and
+// X.1.7 address syntax), RFC 6531 §3.5 (X.6.7 non-ASCII).
+var replyStages = []replyStage{
+	{1, "the command itself", []int{500, 502}, nil},
+	{1, "the command itself", nil, []string{"5.1"}},
+	{5, "a parameter", []int{555, 504}, nil},
+	{4, "the address's characters", nil, []string{"6.7"}},
+	{3, "the address syntax", nil, []string{"1.3", "1.7"}},
+	{3, "the address syntax", []int{553}, []string{""}},
+	{2, "the command's syntax", []int{501}, nil},
+	{2, "the command's syntax", nil, []string{"5.2", "5.4"}},
+}
+
+// stageOf reads how far a reply shows the line got.
+func stageOf(r Reply) replyStage {
+	if r.Code/100 == 2 {
+		return replyStage{order: stagePastSyntax + 1, name: "acceptance"}
+	}
+	_, sd, _ := splitEnhanced(r.Enhanced)
+	for _, st := range replyStages {
+		if st.codes != nil && !containsInt(st.codes, r.Code) {
+			continue
+		}
+		if st.sub != nil && !matchesSub(st.sub, r.Enhanced, sd) {
+			continue
+		}
+		return st
+	}
+	return replyStage{order: stagePastSyntax, name: "a refusal for another reason"}
+}
+
+func matchesSub(subs []string, enhanced, sd string) bool {
+	for _, s := range subs {
+		if (s == "" && enhanced == "") || (s != "" && strings.HasPrefix(sd, s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// outOfTime concludes a diagnosis cut short by the caller's deadline
+// (the CLI's --max-time) or cancellation.
+func (w *whyRun) outOfTime() {
+	c := &w.rep.Conclusion
+	c.Kind = WhyIncomplete
+	c.Summary = "The time allowed ran out after " + plural(len(w.rep.Attempts), "attempt") + ", before the diagnosis was complete; allow more time (--max-time) or fewer attempts."
 }
 
 func (w *whyRun) addCause(first WhyAttempt) {
@@ -497,6 +776,10 @@ func (w *whyRun) concludeAccepted() {
 	c.Kind = WhyAcceptedAsSent
 	c.Accepted = c.Original
 	c.Violations = Violations(w.o.Line)
+	if _, ok := w.finding("control-character"); ok {
+		c.Summary = "The server accepted the line as sent, but the address has a control character, which RFC 5321 §4.1.2 allows in no form of a mailbox, quoted or not: this server is lenient, stricter ones refuse it, and no change to the line mends it. Correct the address where it comes from."
+		return
+	}
 	if len(c.Violations) == 0 {
 		c.Summary = "The server accepted the line as sent: its syntax is not the problem with this server. A later refusal (at RCPT, or after DATA) has another cause."
 		if w.rep.Command == "rcpt" {
@@ -526,17 +809,17 @@ func violationsPhrase(vs []Repair) string {
 	return strings.Join(what, "; ")
 }
 
-func repairedSummary(c Candidate) string {
+func repairedSummary(repairs []Repair) string {
 	var rules []string
 	seen := map[string]bool{}
-	for _, r := range c.Repairs {
+	for _, r := range repairs {
 		if rule := r.Rule + " (" + r.Ref + ")"; !seen[rule] {
 			seen[rule] = true
 			rules = append(rules, rule)
 		}
 	}
 	return fmt.Sprintf("Accepted once you %s. Why: %s. Fix the line in your client's template or configuration.",
-		changesPhrase(c.Repairs), strings.Join(rules, "; "))
+		changesPhrase(repairs), strings.Join(rules, "; "))
 }
 
 // changesPhrase joins the repairs' changes: "remove the space after
@@ -663,4 +946,15 @@ func containsInt(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// timeUp reports whether ctx is cancelled or past its deadline. The
+// deadline is checked too: a dial or read cut short by it can return a
+// moment before ctx itself reports the expiry.
+func timeUp(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }

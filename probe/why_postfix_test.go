@@ -98,7 +98,7 @@ func TestWhyPostfixBrackets(t *testing.T) {
 			t.Errorf("%q: replies %d %s → %d", tc.line, c.Original.Code, c.Original.Enhanced, c.Accepted.Code)
 		}
 		// What Postfix let pass is still named, with the line to the letter.
-		if tc.line == "mail from: a@b" && (len(c.Violations) != 1 || c.Violations[0].Name != "remove-space-after-colon" || c.Strict != "MAIL FROM:<a@b>") {
+		if tc.line == "mail from: a@b" && (len(c.Violations) != 1 || c.Violations[0].Name != "remove-space-after-colon" || c.Strict != "mail from:<a@b>") {
 			t.Errorf("%q: violations %+v, strict %q", tc.line, c.Violations, c.Strict)
 		}
 	}
@@ -145,14 +145,15 @@ func TestWhyPostfixOtherCauses(t *testing.T) {
 	}
 }
 
-// TestWhyPostfixSpreadsErrors sends a line that needs two repairs at
-// once, so several refusals come before the acceptance: they must be
-// spread over connections and each connection closed with QUIT.
+// TestWhyPostfixSpreadsErrors sends a line with three parameters Postfix
+// does not know. It names one at a time, so each drop is progress and is
+// kept: three refusals come before the acceptance, spread over
+// connections.
 func TestWhyPostfixSpreadsErrors(t *testing.T) {
 	needWhyPostfix(t, whyPostfixStrict)
-	rep := whyPostfix(t, whyPostfixStrict, "MAIL FROM:<a@b> FOO=1 BAR=2")
+	rep := whyPostfix(t, whyPostfixStrict, "MAIL FROM:<a@b> FOO=1 BAR=2 BAZ=3")
 	c := rep.Conclusion
-	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != "drop-parameter-foo+drop-parameter-bar" || c.Fixed != "MAIL FROM:<a@b>" {
+	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != "drop-parameter-foo+drop-parameter-bar+drop-parameter-baz" || c.Fixed != "MAIL FROM:<a@b>" {
 		t.Fatalf("%s %q %q", c.Kind, whyRepairNames(c.Repairs), c.Fixed)
 	}
 	if len(rep.Attempts) != 4 || rep.Connections != 2 || rep.Attempts[3].Connection != 2 {
@@ -183,5 +184,17 @@ func TestWhyPostfixSMTPUTF8OnPrelude(t *testing.T) {
 	}
 	if c.FixedPrelude != "MAIL FROM:<postmaster@client.lab.test> SMTPUTF8" || c.RepairedReply == nil || c.RepairedReply.Code != 554 {
 		t.Errorf("prelude %q, reply %+v", c.FixedPrelude, c.RepairedReply)
+	}
+}
+
+// TestWhyPostfixKeepsProgress: four problems, which the real Postfix
+// reports one at a time; each repair that moves the refusal on is kept.
+func TestWhyPostfixKeepsProgress(t *testing.T) {
+	needWhyPostfix(t, whyPostfixStrict)
+	rep := whyPostfix(t, whyPostfixStrict, `MAIL FROM : <"jörg"@exämple.com.> XFOO=1 BAR=2 BODY=8BITMIME`)
+	c := rep.Conclusion
+	want := "remove-space-before-colon+add-smtputf8+drop-parameter-xfoo+drop-parameter-bar"
+	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != want || len(c.Progress) != 3 {
+		t.Errorf("%s %q after %d attempts: %s", c.Kind, whyRepairNames(c.Repairs), len(rep.Attempts), c.Summary)
 	}
 }

@@ -107,8 +107,10 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 		{"rfc-literal", "MAIL FROM: <a@b>", probe.WhyRepaired, "remove-space-after-colon", "MAIL FROM:<a@b>"},
 		{"rfc-literal", "MAIL FROM:<a@b.example.>", probe.WhyRepaired, "remove-trailing-dot", "MAIL FROM:<a@b.example>"},
 		{"rfc-literal", `MAIL FROM:<"john"@b>`, probe.WhyRepaired, "unquote-local-part", "MAIL FROM:<john@b>"},
-		// Three changes at once: found among the combinations.
-		{"rfc-literal", "mail from: a@b", probe.WhyRepaired, "remove-space-after-colon+add-angle-brackets+upper-case-verb", "MAIL FROM:<a@b>"},
+		// Three changes: the verb first (500 becomes 501: the server now
+		// knows the command), then the other two together, since this
+		// server refuses each of them with the same 501 5.5.2.
+		{"rfc-literal", "mail from: a@b", probe.WhyRepaired, "upper-case-verb+remove-space-after-colon+add-angle-brackets", "MAIL FROM:<a@b>"},
 	} {
 		t.Run(tc.profile+"/"+tc.line, func(t *testing.T) {
 			s := probetest.StartProfile(t, whyProfile(t, tc.profile))
@@ -229,7 +231,7 @@ func TestWhySpreadsAttemptsOverConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Conclusion.Kind != probe.WhyRepaired || len(rep.Attempts) != 8 {
+	if rep.Conclusion.Kind != probe.WhyRepaired || len(rep.Attempts) != 7 {
 		t.Fatalf("%s after %d attempts", rep.Conclusion.Kind, len(rep.Attempts))
 	}
 	refused := map[int]int{}
@@ -267,7 +269,7 @@ func TestWhySurvivesServerDrops(t *testing.T) {
 			p.DropAfter = 2 // hang up after two errors: sooner than why expects
 			s := probetest.StartProfile(t, p)
 			line := "mail from: a@b"
-			want := "remove-space-after-colon+add-angle-brackets+upper-case-verb"
+			want := "upper-case-verb+remove-space-after-colon+add-angle-brackets"
 			if name == "exim" {
 				line, want = "MAIL FROM :<a@b", "remove-space-before-colon+balance-angle-brackets"
 			}
@@ -475,5 +477,138 @@ func TestWhyRCPTRepairNeedsItsPrelude(t *testing.T) {
 		if len(a.Repairs) > 1 {
 			t.Errorf("attempt %d tried a combination after a single repair got past the syntax check", a.N)
 		}
+	}
+}
+
+// TestWhyKeepsProgress: a repair that moves the refusal to a later check
+// is kept, and the search goes on from the repaired line. The line has
+// four problems the server reports one at a time; singles and pairs of
+// the original line alone could never be accepted.
+func TestWhyKeepsProgress(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), `MAIL FROM : <"jörg"@exämple.com.> XFOO=1 BAR=2 BODY=8BITMIME`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	want := "remove-space-before-colon+add-smtputf8+drop-parameter-xfoo+drop-parameter-bar"
+	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != want {
+		t.Fatalf("%s %q: %s", c.Kind, whyRepairNames(c.Repairs), c.Summary)
+	}
+	if c.Fixed != `MAIL FROM: <"jörg"@exämple.com.> BODY=8BITMIME SMTPUTF8` {
+		t.Errorf("fixed %q", c.Fixed)
+	}
+	var steps []string
+	for _, p := range c.Progress {
+		steps = append(steps, whyRepairNames(p.Repairs)+": "+p.From+" → "+p.To)
+	}
+	wantSteps := []string{
+		"remove-space-before-colon: the command's syntax → the address syntax",
+		"add-smtputf8: the address syntax → a parameter",
+		"drop-parameter-xfoo: a parameter → a parameter",
+	}
+	if strings.Join(steps, "\n") != strings.Join(wantSteps, "\n") {
+		t.Errorf("progress:\n%s", strings.Join(steps, "\n"))
+	}
+	if len(rep.Attempts) > probe.DefaultWhyAttempts {
+		t.Errorf("%d attempts", len(rep.Attempts))
+	}
+	checkWhySessionRules(t, s)
+
+	// With too few attempts the search stops part-way and says how far it got.
+	s2 := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	o := whyOpts(s2.Addr(), `MAIL FROM : <"jörg"@exämple.com.> XFOO=1 BAR=2 BODY=8BITMIME`)
+	o.MaxAttempts = 7
+	rep, err = probe.Why(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = rep.Conclusion
+	if c.Kind != probe.WhyPartial || len(rep.Attempts) != 7 || whyRepairNames(c.Repairs) != "remove-space-before-colon+add-smtputf8" {
+		t.Fatalf("%s after %d attempts, %q: %s", c.Kind, len(rep.Attempts), whyRepairNames(c.Repairs), c.Summary)
+	}
+	if c.RepairedReply == nil || c.RepairedReply.Code != 555 || c.Cause != "unsupported-parameter" ||
+		!strings.Contains(c.Summary, "the attempts ran out (7 attempts)") || !strings.Contains(c.Summary, "from the address syntax to a parameter (555 5.5.4)") {
+		t.Errorf("%+v", c)
+	}
+}
+
+// TestWhyPartialWhenNothingMoreHelps: the first problem is repaired, the
+// second cannot be (a local part that is not ASCII, a server without
+// SMTPUTF8): the conclusion says what was fixed and what is left.
+func TestWhyPartialWhenNothingMoreHelps(t *testing.T) {
+	p := probetest.Profile{
+		Name:       "unknown-command-ascii",
+		Extensions: []string{"8BITMIME", "ENHANCEDSTATUSCODES"},
+		Reject: map[probetest.Form]string{
+			probetest.FormSpaceBeforeColon: "500 5.5.1 Command unrecognized",
+			probetest.FormNonASCIILocal:    "553 5.6.7 Non-ASCII addresses are not permitted",
+		},
+	}
+	s := probetest.StartProfile(t, p)
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM :<jörg@b.example>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyPartial || whyRepairNames(c.Repairs) != "remove-space-before-colon" || c.Fixed != "MAIL FROM:<jörg@b.example>" ||
+		c.Cause != "non-ascii-unsupported" || len(c.Progress) != 1 || c.Progress[0].To != "the address's characters" {
+		t.Errorf("%+v", c)
+	}
+	if !strings.Contains(c.Summary, "no further repair helped") {
+		t.Errorf("summary: %s", c.Summary)
+	}
+}
+
+// TestWhyControlCharacterIsUnfixable: no repair quotes a control
+// character into the local part; the conclusion says the address itself
+// cannot be sent.
+func TestWhyControlCharacterIsUnfixable(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<a\x01@b>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyNoRepair || c.Cause != "control-character" || !strings.Contains(c.Summary, "no form of this address can be sent") || c.Strict != "" {
+		t.Errorf("%+v", c)
+	}
+	for _, a := range rep.Attempts {
+		if strings.Contains(a.Line, `"`) {
+			t.Errorf("attempt %d quoted the control character: %q", a.N, a.Line)
+		}
+	}
+}
+
+// TestWhyControlCharacterAccepted: a lenient server's acceptance does not
+// make the address sendable; the conclusion does not say the syntax is fine.
+func TestWhyControlCharacterAccepted(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "lenient"))
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), "MAIL FROM:<a\x01@b>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Conclusion
+	if c.Kind != probe.WhyAcceptedAsSent || !strings.Contains(c.Summary, "control character") || strings.Contains(c.Summary, "not the problem") {
+		t.Errorf("%+v", c)
+	}
+}
+
+// TestWhyManyParameters: a line with hundreds of unknown parameters is
+// diagnosed within the attempt budget, dropping the one the server names
+// each time.
+func TestWhyManyParameters(t *testing.T) {
+	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
+	var b strings.Builder
+	b.WriteString("MAIL FROM:<a@b>")
+	for i := 0; i < 300; i++ {
+		b.WriteString(" X" + strings.Repeat("Y", i%7) + "=" + string(rune('a'+i%26)))
+	}
+	rep, err := probe.Why(context.Background(), whyOpts(s.Addr(), b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Attempts) != probe.DefaultWhyAttempts || rep.Conclusion.Kind != probe.WhyPartial || len(rep.Conclusion.Progress) != probe.DefaultWhyAttempts-1 {
+		t.Errorf("%d attempts, %s, %d steps of progress", len(rep.Attempts), rep.Conclusion.Kind, len(rep.Conclusion.Progress))
 	}
 }

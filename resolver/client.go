@@ -105,6 +105,9 @@ func ServerAddr(s string) (string, error) {
 	if host == "" {
 		return "", fmt.Errorf("DNS server %q has no host", s)
 	}
+	if strings.ContainsAny(host, "[]") {
+		return "", fmt.Errorf("DNS server %q has unbalanced brackets; write an IPv6 server as [::1]:53", s)
+	}
 	var n int
 	if _, err := fmt.Sscanf(port, "%d", &n); err != nil || n < 1 || n > 65535 || fmt.Sprint(n) != port {
 		return "", fmt.Errorf("DNS server %q: port must be 1-65535", s)

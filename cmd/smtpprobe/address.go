@@ -67,36 +67,69 @@ type addressDocument struct {
 }
 
 func writeAddressJSON(w io.Writer, r probe.AddressReport) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe{w})
 	enc.SetEscapeHTML(false) // keep <> readable: they are the subject here
 	enc.SetIndent("", "  ")
 	return enc.Encode(addressDocument{SchemaVersion: 1, AddressReport: r})
+}
+
+// escapeExact is escapeUntrusted that leaves backslashes alone, for a line
+// or address the user is to copy: every printable character is shown as
+// it is, so `"a\"b"@x.com` stays exactly that. Control bytes, invalid
+// UTF-8 and characters that disguise text are still escaped; changed
+// says whether anything was, so the caller can say so.
+func escapeExact(s string) (shown string, changed bool) {
+	parts := strings.Split(s, `\`)
+	for i, p := range parts {
+		parts[i] = escapeUntrusted(p)
+	}
+	shown = strings.Join(parts, `\`)
+	return shown, shown != s
+}
+
+// exactNote marks a copyable line that escapeExact had to change.
+const exactNote = `  (control or invalid bytes shown as \xNN or \uNNNN: this is not the literal text)`
+
+// showExact is escapeExact with exactNote added when it escaped anything.
+func showExact(s string) string {
+	shown, changed := escapeExact(s)
+	if changed {
+		shown += exactNote
+	}
+	return shown
+}
+
+// plainExact is escapeExact without the flag, for text around the lines.
+func plainExact(s string) string {
+	shown, _ := escapeExact(s)
+	return shown
 }
 
 // writeAddressText prints the analysis for a person: the parts, the
 // verdict, then every finding with its RFC section.
 func writeAddressText(w io.Writer, r probe.AddressReport, color bool) {
 	row := func(label, value string) { fmt.Fprintf(w, "%-10s %s\n", label, value) }
-	row("input", escapeUntrusted(r.Input))
+	row("input", showExact(r.Input))
 	if r.Bracketed || r.Address != r.Input {
-		row("address", escapeUntrusted(r.Address))
+		row("address", showExact(r.Address))
 	}
 	if r.Route != "" {
-		row("route", escapeUntrusted(r.Route)+"  (ignored by servers)")
+		row("route", plainExact(r.Route)+"  (ignored by servers)")
 	}
 	octets := "octets"
 	if len(r.LocalPart) == 1 {
 		octets = "octet"
 	}
-	row("local", fmt.Sprintf("%s  (%s, %d %s)", escapeUntrusted(r.LocalPart), r.LocalPartForm, len(r.LocalPart), octets))
+	row("local", fmt.Sprintf("%s  (%s, %d %s)", plainExact(r.LocalPart), r.LocalPartForm, len(r.LocalPart), octets))
 	if r.Domain != "" {
-		row("domain", fmt.Sprintf("%s  (%s)", escapeUntrusted(r.Domain), r.DomainForm))
+		row("domain", fmt.Sprintf("%s  (%s)", plainExact(r.Domain), r.DomainForm))
 	}
 	if r.ALabel != "" && r.ALabel != r.Domain {
-		row("a-label", escapeUntrusted(r.ALabel))
+		row("a-label", showExact(r.ALabel))
 	}
 	if r.ValidMailbox {
-		row("send as", escapeUntrusted(r.Path))
+		// Exactly what goes between MAIL FROM: and the parameters.
+		row("send as", showExact(r.Path))
 	}
 	if r.NeedsSMTPUTF8 {
 		row("smtputf8", "required (the local part is not ASCII)")
@@ -125,7 +158,7 @@ func writeAddressText(w io.Writer, r probe.AddressReport, color bool) {
 		case probe.SeverityWarning:
 			sev = paint(color, 450, sev)
 		}
-		fmt.Fprintf(w, "%s  %s: %s (%s)\n", sev, f.ID, escapeUntrusted(f.Message), f.Ref)
+		fmt.Fprintf(w, "%s  %s: %s (%s)\n", sev, f.ID, plainExact(f.Message), f.Ref)
 	}
 }
 

@@ -142,3 +142,38 @@ func TestAddressEscapesInput(t *testing.T) {
 		t.Errorf("the escaped input is not shown:\n%s", out)
 	}
 }
+
+// TestAddressSendAsIsExact: the "send as" line can be copied: a quoted
+// pair keeps its one backslash.
+func TestAddressSendAsIsExact(t *testing.T) {
+	code, out, _ := runAddressCLI(t, nil, "--color=never", `"a\"b"@x.com`)
+	if code != exitOK || !strings.Contains(out, "send as    <\"a\\\"b\"@x.com>\n") || strings.Contains(out, `\\`) {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+func TestEscapeExact(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		changed  bool
+	}{
+		{`MAIL FROM:<"a\"b"@x.com>`, `MAIL FROM:<"a\"b"@x.com>`, false},
+		{`<"a\\b"@x>`, `<"a\\b"@x>`, false},
+		{"jörg@bücher.example", "jörg@bücher.example", false},
+		{"a\x01\\@b", `a\x01\@b`, true},
+		{"a\x1b[2J@b", `a\x1b[2J@b`, true},
+		{"a\xff@b", `a\xff@b`, true},
+		{"a\u202e@b", `a\u202e@b`, true},
+	} {
+		got, changed := escapeExact(tc.in)
+		if got != tc.want || changed != tc.changed {
+			t.Errorf("escapeExact(%q) = %q, %v; want %q, %v", tc.in, got, changed, tc.want, tc.changed)
+		}
+	}
+	if got := showExact("a\x01@b"); !strings.HasSuffix(got, exactNote) {
+		t.Errorf("showExact does not flag the escape: %q", got)
+	}
+	if got := showExact("a@b"); got != "a@b" {
+		t.Errorf("showExact(%q) = %q", "a@b", got)
+	}
+}

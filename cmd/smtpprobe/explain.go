@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -19,9 +20,10 @@ const explainSynopsis = `smtpprobe explain [flags] ARG...
 Explain SMTP reply codes: what they mean, when you see them and how to fix
 them, in the context of the command that drew them. ARG is a basic code
 (252), an enhanced code (5.1.1), both ("550 5.1.1"), or a whole reply line
-in quotes. Two or more ARGs compare the codes. "-" reads any text from
-stdin (a transcript, a bounce, Postfix or Exim log lines), finds every
-reply in it and annotates each in place.
+in quotes; 550 5.1.1 unquoted is one reply too. Two or more ARGs compare
+the codes. "-" reads any text from stdin, of any size (a transcript, a
+bounce, Postfix, Exim or OpenSMTPD log lines), finds every reply in it
+and annotates each in place.
 
 Only the headings are translated by --lang; the explanations are English.`
 
@@ -37,13 +39,17 @@ const explainExamples = `  smtpprobe explain 252                      # general 
   grep status=bounced /var/log/mail.log | smtpprobe explain -
 `
 
-// maxExplainInput caps what "explain -" reads, so a runaway pipe cannot
-// exhaust memory.
-const maxExplainInput = 16 << 20
+// lineScanner hands out the lines of "explain -" input with the replies
+// found on them (explain.ReplyScanner).
+type lineScanner interface {
+	Scan() bool
+	Line() explain.Line
+	Err() error
+}
 
-// findReplies finds the replies in "explain -" input; tests replace it to
-// check the annotator on its own.
-var findReplies = explain.FindReplies
+// newLineScanner finds the replies in "explain -" input; tests replace it
+// to check the annotator on its own.
+var newLineScanner = func(r io.Reader) lineScanner { return explain.NewReplyScanner(r) }
 
 // wrapWidth is the text width when the output is not a terminal.
 const wrapWidth = 78
@@ -91,7 +97,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	}
 	var items []explain.Explanation
 	var inputs []string
-	for _, a := range rest {
+	for _, a := range joinCodeArgs(rest) {
 		x, err := explainArg(a, cmd)
 		if err != nil {
 			return explainFailed(e, out, a, err)
@@ -104,6 +110,38 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	}
 	return out.comparison(explain.Compare(items))
 }
+
+// joinCodeArgs joins a basic code followed by an enhanced code, typed
+// without quotes (explain 550 5.1.1), into one reply, and drops repeated
+// arguments, so that neither is compared with itself.
+func joinCodeArgs(args []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimSpace(args[i])
+		next := ""
+		if i+1 < len(args) {
+			next = strings.TrimSpace(args[i+1])
+		}
+		// The classes must agree (RFC 3463 §2): "252 5.1.1" stays a
+		// comparison of two codes.
+		if bareBasicCode.MatchString(a) && bareEnhancedCode.MatchString(next) && a[0] == next[0] {
+			a += " " + next
+			i++
+		}
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+var (
+	bareBasicCode    = regexp.MustCompile(`^[0-9]{3}$`)
+	bareEnhancedCode = regexp.MustCompile(`^[0-9]\.[0-9]{1,3}\.[0-9]{1,3}$`)
+)
 
 // explainHeadings picks the headings: --lang first, then LC_ALL, then LANG
 // (POSIX precedence). An unknown --lang is a usage error; an unknown
@@ -163,6 +201,13 @@ func explainFailed(e *env, out *explainOutput, arg string, err error) int {
 	return exitCheck
 }
 
+func firstNonEmptyString(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // explainOutput renders explanations as text or JSON.
 type explainOutput struct {
 	w     io.Writer
@@ -219,14 +264,8 @@ func (o *explainOutput) comparison(c explain.Comparison) int {
 		fmt.Fprintln(o.w)
 		o.writeExplanation(x, "")
 	}
-	fmt.Fprintf(o.w, "\n%s\n", o.h.KeyDifferences)
-	for _, d := range c.Differences {
-		o.item("-", d)
-	}
-	fmt.Fprintf(o.w, "\n%s\n", o.h.WhenWhich)
-	for _, d := range c.WhenWhich {
-		o.item("-", d)
-	}
+	o.list(o.h.KeyDifferences, c.Differences)
+	o.list(o.h.WhenWhich, c.WhenWhich)
 	return exitOK
 }
 
@@ -245,7 +284,7 @@ func (o *explainOutput) codeLabel(x explain.Explanation) string {
 // writeExplanation writes one explanation under the headings.
 func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 	fmt.Fprintf(o.w, "%s  %s\n", o.codeLabel(x), x.ShortText)
-	if input != "" && input != fmt.Sprint(x.Code) && input != x.Enhanced {
+	if input != "" && input != fmt.Sprint(x.Code) && input != x.Enhanced && input != fmt.Sprint(x.Code)+" "+x.Enhanced {
 		fmt.Fprintf(o.w, "  %s: %s\n", o.h.Reply, escapeUntrusted(input))
 	}
 	class := fmt.Sprintf("%dyz %s", x.Class, x.ClassName)
@@ -257,37 +296,45 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		cat = fmt.Sprintf(" · %s: %s", o.h.Category, x.Category)
 	}
 	fmt.Fprintf(o.w, "  %s: %s%s\n", o.h.Class, class, cat)
+	r := x.Recognized
+	meaning, fix := x.Meaning, x.Fix
+	if r != nil && r.Reason != "" {
+		// The recognised sender's reading comes first: it says what this
+		// server meant; the code's own readings follow, labelled.
+		fmt.Fprintf(o.w, "%s: %s\n", o.h.Recognized, r.Source)
+		o.para(r.Reason)
+		if r.Fix != "" {
+			o.section(o.h.Fix, r.Fix)
+		}
+		if r.Ref != "" {
+			o.para(r.Ref)
+		}
+		meaning = firstNonEmptyString(x.GenericMeaning, x.Meaning)
+		fix = firstNonEmptyString(x.GenericFix, x.Fix)
+		if x.Code != 0 {
+			fmt.Fprintf(o.w, "%s %d (%s)\n", o.h.BasicCode, x.Code, "not specific to "+r.Source)
+		}
+	}
 	if x.Context != "" {
 		o.item(o.h.Context+":", strings.ToUpper(string(x.Context))+" — "+x.Summary)
 	} else if x.Code != 0 {
 		o.item(o.h.Context+":", o.h.General+" — "+x.Summary)
 	}
-	o.section(o.h.Meaning, x.Meaning)
+	o.section(o.h.Meaning, meaning)
 	o.section(o.h.When, x.When)
-	o.section(o.h.Fix, x.Fix)
+	o.section(o.h.Fix, fix)
 	if st := x.EnhancedStatus; st != nil && x.Code != 0 {
 		reg := "IANA registry"
 		if !st.Registered {
 			reg = "not in the IANA registry; read by its " + st.Level
-		} else if r := x.Recognized; r != nil && r.IANAMeaning != "" {
-			reg = "IANA registry meaning, shown as such: " + r.Source + " uses this code for something else"
+		} else if r != nil && r.IANAMeaning != "" {
+			reg = "IANA registry meaning (not what " + r.Source + " means here)"
 		}
 		fmt.Fprintf(o.w, "%s %s — %s (%s)\n", o.h.Enhanced, paint(o.color, st.Class*100, st.Code), st.Title, reg)
 		o.para(st.Meaning)
 		o.para(st.Fix)
-	}
-	if r := x.Recognized; r != nil {
-		fmt.Fprintf(o.w, "%s: %s\n", o.h.Recognized, r.Source)
-		o.para(r.Reason)
-		if r.Fix != "" {
-			o.para(r.Fix)
-		}
-		if r.IANAMeaning != "" {
-			o.para(o.h.IANAMeaning + ": " + r.IANAMeaning)
-		}
-		if r.Ref != "" {
-			o.para(r.Ref)
-		}
+	} else if r != nil && r.IANAMeaning != "" {
+		o.para(o.h.IANAMeaning + ": " + r.IANAMeaning)
 	}
 	if len(x.Warnings) > 0 {
 		fmt.Fprintf(o.w, "%s\n", o.h.Warnings)
@@ -295,7 +342,24 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 			o.item("!", w)
 		}
 	}
+	if len(x.Notes) > 0 {
+		fmt.Fprintf(o.w, "%s\n", o.h.Notes)
+		for _, n := range x.Notes {
+			o.item("·", n)
+		}
+	}
 	fmt.Fprintf(o.w, "%s: %s · %s: %s\n", o.h.Actor, x.Actor, o.h.Refs, explain.CompactRefs(x.Refs))
+}
+
+// list writes a titled list; nothing at all when it is empty.
+func (o *explainOutput) list(title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(o.w, "\n%s\n", title)
+	for _, d := range items {
+		o.item("-", d)
+	}
 }
 
 func (o *explainOutput) section(title, body string) {
@@ -348,8 +412,10 @@ func wrapText(s string, width int) []string {
 	return lines
 }
 
+// writeJSON writes v as indented JSON with DEL and C1 controls escaped
+// (see jsonSafe), so a document of server text is safe on a terminal.
 func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(jsonSafe{w})
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
@@ -368,93 +434,122 @@ type annotatedReply struct {
 	Brief string `json:"brief"`
 }
 
-// stdinDoc is the JSON document for "explain -".
-type stdinDoc struct {
-	SchemaVersion int              `json:"schema_version"`
-	Replies       []annotatedReply `json:"replies"`
-}
-
-// explainStdin reads text from stdin, finds every reply in it and writes
-// the text back, each line escaped, with each reply's annotation after the
-// line it ends on. cmd, from --context, is used for replies whose command
-// the text does not tell.
+// explainStdin reads text from stdin as a stream, finds every reply in it
+// and writes the text back, each line escaped, with each reply's
+// annotation after the line it ends on; --json writes the replies as they
+// are found. Input of any size is read in bounded memory. cmd, from
+// --context, is used for replies whose command the text does not tell.
 func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	if e.stdin == nil {
 		return usageError(e, "explain", "no standard input")
 	}
-	data, err := io.ReadAll(io.LimitReader(e.stdin, maxExplainInput+1))
-	if err != nil {
+	sc := newLineScanner(e.stdin)
+	// Buffered: the input is echoed line by line, and may be large.
+	bw := bufio.NewWriter(out.w)
+	defer bw.Flush()
+	o := *out
+	o.w = bw
+	out = &o
+	var js *replyStream
+	if out.json {
+		js = newReplyStream(out.w)
+	}
+	n := 0
+	var pending []annotatedReply // replies ending on a line not yet finished
+	for sc.Scan() {
+		ln := sc.Line()
+		for _, f := range ln.Replies {
+			r := annotatedFor(f, ln.Number, cmd)
+			n++
+			if js != nil {
+				js.add(r)
+			} else {
+				pending = append(pending, r)
+			}
+		}
+		if js != nil {
+			continue
+		}
+		fmt.Fprint(out.w, escapeUntrusted(ln.Text))
+		if ln.Continued {
+			continue
+		}
+		fmt.Fprintln(out.w)
+		for _, r := range pending {
+			out.annotate(r)
+		}
+		pending = pending[:0]
+	}
+	if js == nil && len(pending) > 0 {
+		fmt.Fprintln(out.w)
+		for _, r := range pending {
+			out.annotate(r)
+		}
+	}
+	if js != nil {
+		js.close()
+	}
+	bw.Flush()
+	if err := sc.Err(); err != nil {
 		fmt.Fprintf(e.stderr, "smtpprobe explain: reading stdin: %v\n", err)
-		return exitUsage
+		return exitCheck
 	}
-	if len(data) > maxExplainInput {
-		return usageError(e, "explain", fmt.Sprintf("input larger than %d MiB", maxExplainInput>>20))
-	}
-	text := string(data)
-	if len(text) > explain.MaxFindInput {
-		fmt.Fprintf(e.stderr, "smtpprobe explain: only the first %d KiB of the input are searched for replies\n", explain.MaxFindInput>>10)
-	}
-	found := findReplies(text)
-	sort.SliceStable(found, func(i, j int) bool { return found[i].Start < found[j].Start })
-	lineStarts := []int{0}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' && i+1 < len(text) {
-			lineStarts = append(lineStarts, i+1)
-		}
-	}
-	lineOf := func(off int) int { // 0-based line holding byte off
-		return sort.Search(len(lineStarts), func(i int) bool { return lineStarts[i] > off }) - 1
-	}
-	byLine := map[int][]int{}
-	doc := stdinDoc{SchemaVersion: 1}
-	doc.Replies = []annotatedReply{}
-	for i, f := range found {
-		end := f.End
-		if end > f.Start {
-			end--
-		}
-		end = max(0, min(end, len(text)-1))
-		ln := lineOf(end)
-		byLine[ln] = append(byLine[ln], i)
-		if f.Context == "" {
-			f.Context = cmd
-		}
-		code := f.Code
-		if f.Inferred {
-			// Only an enhanced code was in the text; the basic code was
-			// made up from its class, so explain the enhanced code alone.
-			code = 0
-		}
-		x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
-		raw := ""
-		if f.Start >= 0 && f.End <= len(text) && f.Start <= f.End {
-			raw = text[f.Start:f.End]
-		}
-		doc.Replies = append(doc.Replies, annotatedReply{Line: ln + 1, Start: f.Start, End: f.End, Reply: raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()})
-	}
-	if len(found) == 0 {
-		if out.json {
-			writeJSON(out.w, doc)
-		}
+	if n == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe explain: no SMTP reply found in the input")
 		return exitCheck
 	}
-	if out.json {
-		writeJSON(out.w, doc)
-		return exitOK
-	}
-	for ln, start := range lineStarts {
-		end := len(text)
-		if ln+1 < len(lineStarts) {
-			end = lineStarts[ln+1]
-		}
-		line := strings.TrimRight(text[start:end], "\r\n")
-		fmt.Fprintln(out.w, escapeUntrusted(line))
-		for _, i := range byLine[ln] {
-			out.annotate(doc.Replies[i])
-		}
-	}
 	return exitOK
+}
+
+// annotatedFor explains one reply found on input line number.
+func annotatedFor(f explain.Found, number int, cmd explain.Command) annotatedReply {
+	if f.Context == "" {
+		f.Context = cmd
+	}
+	code := f.Code
+	if f.Inferred {
+		// Only an enhanced code was in the text; the basic code was
+		// made up from its class, so explain the enhanced code alone.
+		code = 0
+	}
+	x := explain.Explain(code, f.Enhanced, f.Text, f.Context)
+	return annotatedReply{Line: number, Start: f.Start, End: f.End, Reply: f.Raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()}
+}
+
+// replyStream writes the "explain -" JSON document, {"schema_version": 1,
+// "replies": [annotatedReply...]}, one reply at a time, laid out as
+// writeJSON lays out a whole document.
+type replyStream struct {
+	w io.Writer
+	n int
+}
+
+func newReplyStream(w io.Writer) *replyStream {
+	fmt.Fprint(w, "{\n  \"schema_version\": 1,\n  \"replies\": [")
+	return &replyStream{w: w}
+}
+
+func (s *replyStream) add(r annotatedReply) {
+	if s.n > 0 {
+		fmt.Fprint(s.w, ",")
+	}
+	fmt.Fprint(s.w, "\n    ")
+	s.n++
+	// Encode ends the value with a line break; the separator follows it.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(r)
+	fmt.Fprint(jsonSafe{s.w}, strings.TrimSuffix(b.String(), "\n"))
+}
+
+func (s *replyStream) close() {
+	if s.n > 0 {
+		fmt.Fprint(s.w, "\n  ]\n}\n")
+		return
+	}
+	fmt.Fprint(s.w, "]\n}\n")
 }
 
 // annotate writes the annotation of one reply found in the input.
@@ -469,7 +564,7 @@ func (o *explainOutput) annotate(r annotatedReply) {
 	for _, l := range lines[1:] {
 		fmt.Fprintf(o.w, "     %s\n", l)
 	}
-	for _, l := range wrapText(o.h.Fix+": "+fixFor(r.Explanation), o.width-6) {
+	for _, l := range wrapText(o.h.Fix+": "+r.SpecificFix(), o.width-6) {
 		fmt.Fprintf(o.w, "     %s\n", l)
 	}
 	for _, w := range r.Warnings {
@@ -481,21 +576,4 @@ func (o *explainOutput) annotate(r annotatedReply) {
 			}
 		}
 	}
-}
-
-// fixFor is the most specific fix known: the recognizer's, then the
-// enhanced code's (when it names a specific detail), then the basic code's.
-func fixFor(x explain.Explanation) string {
-	if r := x.Recognized; r != nil && r.Fix != "" {
-		return r.Fix
-	}
-	// An X.Y.0 detail and the protocol subject X.5.Z are vaguer than the
-	// reading of the basic code after its command.
-	// A success needs no fix whatever its detail says, and for a transient
-	// failure the basic code's "retry" reading is the first thing to do.
-	if st := x.EnhancedStatus; st != nil && st.Level == "detail" && st.Class == x.Class && x.Class == 5 &&
-		!strings.HasSuffix(st.Code, ".0") && !strings.HasPrefix(st.Code[1:], ".5.") {
-		return st.Fix
-	}
-	return x.Fix
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,7 +149,7 @@ func TestExplainJSONFields(t *testing.T) {
 		t.Errorf("document %s", out)
 	}
 
-	code, out, _ = runExplainTest(t, "", nil, "--json", "252", "501", "5.1.1")
+	code, out, _ = runExplainTest(t, "", nil, "--json", "252", "5.1.1", "501")
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -176,6 +178,10 @@ func TestExplainUnknownCodes(t *testing.T) {
 		{[]string{"5.9.1"}, []string{"subject 9 is not defined", "Permanent Failure"}},
 		{[]string{"hello"}, []string{"not a reply code"}},
 		{[]string{"252", "600"}, []string{"600"}},
+		// The input is echoed as typed.
+		{[]string{"099"}, []string{"099: ", "first digit must be 2-5"}},
+		{[]string{"--", "-5"}, []string{"explain: -5: not a reply code"}},
+		{[]string{"+50"}, []string{"+50: not a reply code"}},
 	}
 	for _, tt := range tests {
 		code, out, errs := runExplainTest(t, "", nil, tt.args...)
@@ -270,34 +276,53 @@ func TestExplainContextChangesOutput(t *testing.T) {
 	}
 }
 
-// TestExplainAnnotatorPlacement checks the annotator alone, with a finder
-// that reports fixed offsets: each annotation follows the line its reply
-// ends on, every line is echoed escaped, and the JSON offsets are kept.
-func TestExplainAnnotatorPlacement(t *testing.T) {
-	input := "Nov 28 mx1 postfix/smtp: queued\n" +
-		"S: 550-5.1.1 first line\r\n" +
-		"S: 550 5.1.1 bad\x1b[31m user\r\n" +
-		"C: QUIT\n" +
-		"S: 221 2.0.0 Bye"
-	first := strings.Index(input, "550-")
-	last := strings.Index(input, "user") + len("user")
-	bye := strings.Index(input, "221")
-	saved := findReplies
-	t.Cleanup(func() { findReplies = saved })
-	findReplies = func(text string) []explain.Found {
-		if text != input {
-			t.Errorf("finder got %q", text)
-		}
-		return []explain.Found{
-			{Start: bye, End: len(input), Code: 221, Enhanced: "2.0.0", Text: "Bye", Context: explain.QUIT},
-			{Start: first, End: last, Code: 550, Enhanced: "5.1.1", Text: "first line bad user", Context: explain.RCPT},
-		}
+// fakeScanner hands out fixed lines, so the annotator is checked on its
+// own.
+type fakeScanner struct {
+	lines []explain.Line
+	cur   explain.Line
+	err   error
+}
+
+func (f *fakeScanner) Scan() bool {
+	if len(f.lines) == 0 {
+		return false
 	}
-	code, out, errs := runExplainTest(t, input, nil, "-")
+	f.cur, f.lines = f.lines[0], f.lines[1:]
+	return true
+}
+func (f *fakeScanner) Line() explain.Line { return f.cur }
+func (f *fakeScanner) Err() error         { return f.err }
+
+func useFakeScanner(t *testing.T, lines []explain.Line, err error) {
+	saved := newLineScanner
+	t.Cleanup(func() { newLineScanner = saved })
+	newLineScanner = func(io.Reader) lineScanner {
+		return &fakeScanner{lines: append([]explain.Line(nil), lines...), err: err}
+	}
+}
+
+// TestExplainAnnotatorPlacement checks the annotator alone, with a scanner
+// that reports fixed replies: each annotation follows the line its reply
+// ends on (after the last piece of a long line), every line is echoed
+// escaped, and the JSON keeps the offsets.
+func TestExplainAnnotatorPlacement(t *testing.T) {
+	lines := []explain.Line{
+		{Number: 1, Text: "Nov 28 mx1 postfix/smtp: queued"},
+		{Number: 2, Text: "S: 550-5.1.1 first line"},
+		{Number: 3, Text: "S: 550 5.1.1 bad\x1b[31m user", Replies: []explain.Found{
+			{Start: 35, End: 80, Code: 550, Enhanced: "5.1.1", Text: "first line bad user", Context: explain.RCPT, Raw: "550-5.1.1 first line\r\nS: 550 5.1.1 bad"}}},
+		{Number: 4, Text: "C: QUIT"},
+		{Number: 5, Text: "S: 221 2.0.0", Continued: true, Replies: []explain.Found{
+			{Start: 90, End: 100, Code: 221, Enhanced: "2.0.0", Text: "Bye", Context: explain.QUIT, Raw: "221 2.0.0 Bye"}}},
+		{Number: 5, Text: " Bye"},
+	}
+	useFakeScanner(t, lines, nil)
+	code, out, errs := runExplainTest(t, "", nil, "-")
 	if code != exitOK {
 		t.Fatalf("exit %d, %q", code, errs)
 	}
-	lines := strings.Split(out, "\n")
+	got := strings.Split(out, "\n")
 	want := []string{
 		"Nov 28 mx1 postfix/smtp: queued",
 		"S: 550-5.1.1 first line",
@@ -305,7 +330,7 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		"  => 550 5.1.1 after RCPT: recipient refused",
 	}
 	for i, w := range want {
-		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+		if i >= len(got) || !strings.HasPrefix(got[i], w) {
 			t.Fatalf("line %d: want prefix %q, output:\n%s", i, w, out)
 		}
 	}
@@ -318,7 +343,7 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		t.Errorf("221 annotation misplaced:\n%s", out)
 	}
 
-	code, out, _ = runExplainTest(t, input, nil, "--json", "-")
+	code, out, _ = runExplainTest(t, "", nil, "--json", "-")
 	if code != exitOK {
 		t.Fatalf("--json exit %d", code)
 	}
@@ -332,13 +357,13 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 		} `json:"replies"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v in %s", err, out)
 	}
 	if doc.SchemaVersion != 1 || len(doc.Replies) != 2 {
 		t.Fatalf("document %s", out)
 	}
-	r := doc.Replies[0] // sorted by position
-	if r.Code != 550 || r.Line != 3 || r.Start != first || r.End != last || r.Reply != input[first:last] || r.Context != "rcpt" || r.Brief == "" {
+	r := doc.Replies[0]
+	if r.Code != 550 || r.Line != 3 || r.Start != 35 || r.End != 80 || r.Reply != "550-5.1.1 first line\r\nS: 550 5.1.1 bad" || r.Context != "rcpt" || r.Brief == "" {
 		t.Errorf("first reply %+v", r)
 	}
 	if doc.Replies[1].Line != 5 {
@@ -346,13 +371,47 @@ func TestExplainAnnotatorPlacement(t *testing.T) {
 	}
 }
 
+// TestExplainStdinReadError: a failing stdin is a check failure (exit 1),
+// after what was read has been annotated.
+func TestExplainStdinReadError(t *testing.T) {
+	useFakeScanner(t, []explain.Line{{Number: 1, Text: "said: 550 x", Replies: []explain.Found{{Start: 6, End: 11, Code: 550, Text: "x", Raw: "550 x"}}}}, errors.New("disk on fire"))
+	code, out, errs := runExplainTest(t, "", nil, "-")
+	if code != exitCheck || !strings.Contains(errs, "reading stdin: disk on fire") || !strings.Contains(out, "=> 550") {
+		t.Errorf("exit %d, out %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestExplainStdinLarge: more than 2 MiB of real log lines are read to the
+// end and the last reply, at the very end, is annotated.
+func TestExplainStdinLarge(t *testing.T) {
+	filler := "Nov 28 10:00:00 mx postfix/qmgr[123]: 4F2A1: removed\n"
+	var sb strings.Builder
+	for sb.Len() < 3<<20 {
+		sb.WriteString(filler)
+	}
+	sb.WriteString("Nov 28 10:00:01 mx postfix/smtp[77]: 4F2A1: to=<a@example.net>, status=bounced (host mx.example.net[192.0.2.7] said: 550 5.1.1 <a@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command))\n")
+	code, out, errs := runExplainTest(t, sb.String(), nil, "-")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if !strings.HasPrefix(out, filler) || strings.Count(out, "\n  => ") != 1 {
+		t.Fatalf("want the input echoed with one annotation, got %d", strings.Count(out, "\n  => "))
+	}
+	tail := out[strings.LastIndex(out, "status=bounced"):]
+	if !strings.Contains(tail, "=> 550 5.1.1 after RCPT") {
+		t.Errorf("last reply not annotated:\n%s", tail)
+	}
+	code, out, _ = runExplainTest(t, sb.String(), nil, "--json", "-")
+	var doc struct {
+		Replies []struct{ Line, Code int } `json:"replies"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != exitOK || err != nil || len(doc.Replies) != 1 || doc.Replies[0].Line != strings.Count(sb.String(), "\n") {
+		t.Errorf("--json: exit %d, err %v, %+v", code, err, doc.Replies)
+	}
+}
+
 func TestExplainStdinContextFallback(t *testing.T) {
 	input := "said: 501 5.1.7 Bad sender address syntax\n"
-	saved := findReplies
-	t.Cleanup(func() { findReplies = saved })
-	findReplies = func(text string) []explain.Found {
-		return []explain.Found{{Start: 6, End: len(input) - 1, Code: 501, Enhanced: "5.1.7", Text: "Bad sender address syntax"}}
-	}
 	_, out, _ := runExplainTest(t, input, nil, "--context", "mail", "-")
 	if !strings.Contains(out, "=> 501 5.1.7 after MAIL: ") {
 		t.Errorf("--context not applied to a reply without one:\n%s", out)
@@ -360,5 +419,87 @@ func TestExplainStdinContextFallback(t *testing.T) {
 	_, out, _ = runExplainTest(t, input, nil, "-")
 	if strings.Contains(out, "after MAIL") {
 		t.Errorf("context invented without --context:\n%s", out)
+	}
+}
+
+// TestExplainProviderFirst: when a provider reuses a registered enhanced
+// code, its reading comes first, the code's own readings follow labelled,
+// and the JSON meaning and fix are the provider's.
+func TestExplainProviderFirst(t *testing.T) {
+	for _, c := range []struct{ reply, source, reason string }{
+		{"550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "Microsoft 365", "directory"},
+		{"550-5.7.27 The sender's domain does not pass SPF checks", "Gmail", ""},
+		{"550-5.7.30 Your email has been blocked because DKIM checks failed", "Gmail", ""},
+		{"421-4.7.29 Your email has been rate limited because the sending IP does not use TLS", "Gmail", ""},
+		{"550 5.2.2 Submission quota exceeded", "Microsoft 365", ""},
+	} {
+		code, out, errs := runExplainTest(t, "", nil, c.reply)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d %s", c.reply, code, errs)
+		}
+		rec := strings.Index(out, "Recognised: "+c.source)
+		desc := strings.Index(out, "\nDescription\n")
+		basic := strings.Index(out, "\nBasic code ")
+		iana := strings.Index(out, "IANA registry meaning (not what "+c.source+" means here)")
+		if rec < 0 || basic < rec || desc < basic || iana < desc {
+			t.Errorf("%s: order recognised %d, basic %d, description %d, IANA %d:\n%s", c.reply, rec, basic, desc, iana, out)
+		}
+		_, out, _ = runExplainTest(t, "", nil, "--json", c.reply)
+		var doc struct {
+			Meaning, Fix   string
+			GenericMeaning string `json:"generic_meaning"`
+			GenericFix     string `json:"generic_fix"`
+			Recognized     struct{ Source, Reason, Fix string }
+		}
+		_ = json.Unmarshal([]byte(out), &doc)
+		if doc.Recognized.Source != c.source || doc.Meaning != doc.Recognized.Reason || doc.GenericMeaning == "" || doc.GenericMeaning == doc.Meaning ||
+			(doc.Recognized.Fix != "" && (doc.Fix != doc.Recognized.Fix || doc.GenericFix == "")) || !strings.Contains(doc.Meaning, c.reason) {
+			t.Errorf("%s: JSON %+v", c.reply, doc)
+		}
+	}
+}
+
+// TestExplainArgsJoinAndCompare: a basic and an enhanced code typed
+// without quotes are one reply; repeated arguments are dropped; replies
+// with the same basic code are told apart by their enhanced codes; no
+// heading is printed over an empty list.
+func TestExplainArgsJoinAndCompare(t *testing.T) {
+	_, joined, _ := runExplainTest(t, "", nil, "550", "5.1.1")
+	_, quoted, _ := runExplainTest(t, "", nil, "550 5.1.1")
+	if joined != quoted || strings.Contains(joined, "Comparison") {
+		t.Errorf("550 5.1.1 unquoted differs from quoted:\n%s", joined)
+	}
+	_, twice, _ := runExplainTest(t, "", nil, "252", "252")
+	_, once, _ := runExplainTest(t, "", nil, "252")
+	if twice != once {
+		t.Errorf("252 252 is not 252 alone:\n%s", twice)
+	}
+	_, out, _ := runExplainTest(t, "", nil, "550", "5.1.1", "550", "5.7.1")
+	for _, s := range []string{"Comparison: 550 5.1.1 vs 550 5.7.1", "only the enhanced codes tell", "Addressing Status", "Security or Policy Status", "Do not retry unchanged"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("comparison lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Count(out, "550 after EHLO") > 1 {
+		t.Errorf("a difference line repeats itself:\n%s", out)
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if (l == "Key differences" || l == "When to use which") && (i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "  - ")) {
+			t.Errorf("empty section %q:\n%s", l, out)
+		}
+	}
+}
+
+// TestExplainAnnotatorEnhancedFix: a registered enhanced code more precise
+// than the basic code gives the fix (4.2.2 mailbox full, not 452's "too
+// many recipients").
+func TestExplainAnnotatorEnhancedFix(t *testing.T) {
+	in := "status=deferred (host mx.example.net[192.0.2.7] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command))\n"
+	_, out, _ := runExplainTest(t, in, nil, "-")
+	st, _ := explain.LookupEnhanced("4.2.2")
+	fix := strings.Join(strings.Fields(out[strings.Index(out, "How to fix it:")+len("How to fix it:"):]), " ")
+	if !strings.HasPrefix(fix, st.Fix) {
+		t.Errorf("fix %q, want the 4.2.2 fix %q", fix, st.Fix)
 	}
 }

@@ -36,7 +36,8 @@ func parseFlags(fs *flagSet, args []string, e *env) (done bool, code int) {
 		return true, exitOK
 	}
 	if err != nil {
-		return true, usageError(e, fs.Name(), err.Error())
+		// pflag quotes the offending argument as typed: escape it
+		return true, usageError(e, fs.Name(), escapeUntrusted(err.Error()))
 	}
 	return false, exitOK
 }

@@ -94,7 +94,7 @@ func runMX(ctx context.Context, args []string, e *env) int {
 		if errors.As(lookupErr, &re) {
 			doc.Error = &mxError{Kind: re.Kind, Message: re.Error(), Finding: re.Finding()}
 		}
-		enc := json.NewEncoder(e.stdout)
+		enc := json.NewEncoder(jsonSafe{e.stdout})
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
 			fmt.Fprintf(e.stderr, "smtpprobe mx: writing JSON: %v\n", err)

@@ -30,6 +30,7 @@ type probeFlags struct {
 	vrfy      []string
 	expn      string
 	suite     string
+	suiteSet  bool // --suite was given, even as ""
 	dns       []string
 	allMX     bool
 	timeout   time.Duration
@@ -56,14 +57,52 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect and per-reply deadline; a dripping server does not extend it")
-	fs.DurationVar(&f.maxTime, "max-time", 10*time.Minute, "budget for the whole run")
+	f.timeout, f.maxTime = 30*time.Second, 10*time.Minute
+	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
+	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.color, "color", "auto", "colour reply codes: auto, always or never (NO_COLOR is honoured)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
+}
+
+// maxDuration bounds --timeout and --max-time: a day is more than any
+// probe needs, and larger values overflow time.Duration.
+const maxDuration = 24 * time.Hour
+
+// boundedDuration is a duration flag that says plainly when a value is too
+// large instead of calling it malformed.
+type boundedDuration time.Duration
+
+func (d *boundedDuration) String() string { return time.Duration(*d).String() }
+func (d *boundedDuration) Type() string   { return "duration" }
+
+func (d *boundedDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		if overflows(s) {
+			return fmt.Errorf("%s is too large (max 24h)", s)
+		}
+		return fmt.Errorf("must be a duration like 30s or 2m, not %q", s)
+	}
+	if v > maxDuration {
+		return fmt.Errorf("%s is too large (max 24h)", s)
+	}
+	*d = boundedDuration(v)
+	return nil
+}
+
+// overflows tells whether s is a well-formed duration whose value does not
+// fit time.Duration: the same text with a smaller number parses.
+func overflows(s string) bool {
+	digits := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' && r != '+' })
+	if digits <= 0 {
+		return false
+	}
+	_, err := time.ParseDuration("1" + s[digits:])
+	return err == nil
 }
 
 // failOnNames are the --fail-on conditions; see failOnMatches.
@@ -90,19 +129,34 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
-// options turns the flags and a parsed target into probe.Options.
+// options turns the flags and a parsed target into probe.Options. The
+// checks of what goes on the wire live in probe.Options.Check; here are
+// only those of flags the CLI alone has.
 func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
 	}
-	if f.suite != "" {
+	if f.suiteSet || f.suite != "" {
 		for _, s := range strings.Split(f.suite, ",") {
-			o.Suites = append(o.Suites, strings.TrimSpace(s))
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return o, fmt.Errorf("--suite %q names an empty suite (choose from vrfy, syntax, all)", f.suite)
+			}
+			o.Suites = append(o.Suites, s)
 		}
 	}
-	if err := probe.CheckLine("--helo", f.helo); err != nil {
+	if f.timeout <= 0 {
+		return o, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
+	}
+	if f.maxTime <= 0 {
+		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	}
+	if f.tlsVerify && f.tls == "none" {
+		return o, errors.New("--tls-verify has no certificate to check with --tls none")
+	}
+	if err := o.Check(); err != nil {
 		return o, err
 	}
 	if o.HELO == "" {
@@ -111,21 +165,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if o.From == "" {
 		o.From = "postmaster@" + o.HELO
 	}
-	for _, d := range f.dns {
-		if err := probe.CheckLine("--dns", d); err != nil {
-			return o, err
-		}
-	}
-	if f.port != 0 && (f.port < 1 || f.port > 65535) {
-		return o, fmt.Errorf("--port %d is not from 1 to 65535", f.port)
-	}
-	if f.timeout <= 0 {
-		return o, fmt.Errorf("--timeout must be positive, not %s", f.timeout)
-	}
-	if f.maxTime <= 0 {
-		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
-	}
-	return o, o.Check()
+	return o, nil
 }
 
 func runProbe(ctx context.Context, args []string, e *env) int {
@@ -135,6 +175,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
+	f.suiteSet = fs.Changed("suite")
 	if fs.NArg() != 1 {
 		return usageError(e, "probe", fmt.Sprintf("want one TARGET, got %d", fs.NArg()))
 	}
@@ -154,13 +195,18 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	if opts.Domain == "" {
+		if w := probe.DomainWarning(t); w != "" {
+			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
+		}
+	}
 	opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
 	report, err := probe.Run(ctx, opts)
 	if report != nil {
 		if f.json {
-			writeJSON(e.stdout, report)
+			writeJSON(jsonSafe{e.stdout}, report)
 		} else {
 			writeReport(e.stdout, report, reportOptions{
 				color:   useColor(cm, e.stdout, e.getenv),
@@ -182,6 +228,10 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 	if err != nil && r == nil {
 		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", escapeUntrusted(err.Error()))
 		return exitCheck
+	}
+	if code, msg := incompleteExit(r); code != exitOK {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: %s\n", msg)
+		return code
 	}
 	if len(r.Hosts) == 0 {
 		msg := "no host to probe"
@@ -210,6 +260,19 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		return exitCheck
 	}
 	return exitOK
+}
+
+// incompleteExit is the exit code and message of a run that ended before
+// it was done: 130 when the user interrupted it, 1 when its --max-time
+// budget ran out; exitOK for a complete run.
+func incompleteExit(r *probe.Report) (int, string) {
+	switch {
+	case r == nil || !r.Incomplete:
+		return exitOK, ""
+	case r.IncompleteReason == probe.IncompleteInterrupted:
+		return exitInterrupted, "interrupted: the report shows what was seen so far; verdicts that needed the rest are unknown"
+	}
+	return exitCheck, "incomplete: the run's time budget (--max-time) ran out; the report shows what was seen, and verdicts that needed the rest are unknown"
 }
 
 // givenAddressRejected names the first address the user gave (the target's

@@ -136,6 +136,18 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--rcpt", "ok@x.test", "--rcpt", "a\x00b", srv.addr()}, "--rcpt #2 has a NUL byte at position 2"},
 		{[]string{"probe", "--vrfy", "x\ny", srv.addr()}, "--vrfy #1 has a line feed"},
 		{[]string{"probe", srv.addr() + "\r\nQUIT"}, "carriage return"},
+		{[]string{"probe", "--from", "x@lab.test> SIZE=999999999", srv.addr()}, `--from "x@lab.test> SIZE=999999999" is not a mailbox`},
+		{[]string{"probe", "--user", "al ice", srv.addr()}, `--user "al ice" is not a local part`},
+		{[]string{"probe", "--user", "alice@lab.test", srv.addr()}, "without @domain"},
+		{[]string{"probe", "--rcpt", "<<alice@lab.test>>", srv.addr()}, "--rcpt #1"},
+		{[]string{"probe", "--vrfy", "bob", srv.addr()}, `--vrfy #1 "bob" is not a mailbox`},
+		{[]string{"probe", "--domain", "lab.test> x", srv.addr()}, "is not a mail domain"},
+		{[]string{"probe", "--suite", "", srv.addr()}, "empty suite"},
+		{[]string{"probe", "--suite", "vrfy,", srv.addr()}, "empty suite"},
+		{[]string{"probe", "--max-time", "9999999h", srv.addr()}, "too large (max 24h)"},
+		{[]string{"probe", "--timeout", "25h", srv.addr()}, "too large (max 24h)"},
+		{[]string{"vrfy", "--server", srv.addr(), "al ice@x.test"}, "white space"},
+		{[]string{"vrfy", "--server", srv.addr(), "a..b@x.test"}, "is not a mailbox"},
 		{[]string{"vrfy"}, "at least one ADDRESS"},
 		{[]string{"vrfy", "alice"}, "not an address"},
 		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
@@ -223,7 +235,7 @@ func TestProbeEscapesServerText(t *testing.T) {
 		return "250 2.1.0 ok " + evil
 	})
 	for _, args := range [][]string{
-		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "\x1b[2J@cli.test", srv.addr()},
+		{"probe", "--tls", "none", "-v", "--color", "never", "--vrfy", "x@cli.test", srv.addr()},
 		{"probe", "--tls", "none", "--json", srv.addr()},
 		{"vrfy", "--tls", "none", "--server", srv.addr(), "alice@cli.test"},
 	} {
@@ -283,6 +295,69 @@ func TestVRFYCommand(t *testing.T) {
 	}
 }
 
+// An address is judged by what the server does with the form it was sent
+// in: here "VRFY user" leaks (252 vs 550) but "VRFY user@domain" answers
+// 252 to everything, so a 252 to a given address tells nothing.
+func TestVRFYJudgesTheFormSent(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		arg, ok := strings.CutPrefix(line, "VRFY ")
+		switch {
+		case !ok:
+			return lenient(line)
+		case strings.Contains(arg, "@"):
+			return "252 2.0.0 Cannot VRFY user"
+		case arg == "postmaster" || arg == "alice":
+			return "252 2.0.0 " + arg
+		}
+		return "550 5.1.1 User unknown"
+	})
+	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--json", "--server", srv.addr(), "<zz-nobody@cli.test>")
+	var doc vrfyDocument
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v (%s)\n%s", err, errs, out)
+	}
+	if code != exitOK || len(doc.Addresses) != 1 {
+		t.Fatalf("exit %d, %+v", code, doc.Addresses)
+	}
+	a := doc.Addresses[0]
+	if a.Answer != "unknown" || a.Policy != "hides" || a.Sent != "VRFY zz-nobody@cli.test" {
+		t.Errorf("answer %+v; want unknown under the user@domain form's policy (hides), sent without brackets", a)
+	}
+	if doc.Reports[0].Verdicts.VRFYPolicy.Policy != "leaks" {
+		t.Errorf("summary vrfy_policy = %s; want leaks (decided on the bare user form)", doc.Reports[0].Verdicts.VRFYPolicy.Policy)
+	}
+}
+
+// A server that answers 250 to every VRFY, random names included, confirms
+// nothing (RFC 5321 §3.5.3): no address may be reported as existing.
+func TestVRFYServerAnswering250ToAll(t *testing.T) {
+	yes := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if strings.HasPrefix(line, "VRFY ") {
+			return "250 2.1.5 <" + strings.Trim(strings.TrimPrefix(line, "VRFY "), "<>") + ">"
+		}
+		return lenient(line)
+	})
+	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--server", yes.addr(), "alice@cli.test", "zz-nobody@cli.test")
+	if code != exitOK {
+		t.Errorf("exit %d (%s)", code, errs)
+	}
+	if strings.Contains(out, "exists") || strings.Count(out, ": unknown") != 2 || !strings.Contains(out, "tells nothing") {
+		t.Errorf("a server answering 250 to every VRFY must not confirm anything:\n%s", out)
+	}
+	out, _, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "--json", yes.addr())
+	var rep struct {
+		Verdicts struct {
+			VRFYPolicy struct{ Policy string } `json:"vrfy_policy"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdicts.VRFYPolicy.Policy != "accepts-all" {
+		t.Errorf("vrfy_policy = %q; want accepts-all", rep.Verdicts.VRFYPolicy.Policy)
+	}
+}
+
 // normalize removes what changes from run to run: ports, timings, the
 // random mailbox.
 func normalize(s string) string {
@@ -290,6 +365,7 @@ func normalize(s string) string {
 		{`127\.0\.0\.1:\d+`, "127.0.0.1:PORT"},
 		{`"rtt_ms": [0-9.e-]+`, `"rtt_ms": 0`},
 		{`"at_ns": \d+`, `"at_ns": 0`},
+		{`"at_ms": [0-9.e-]+`, `"at_ms": 0`},
 		{`smtpprobe-[a-z0-9]{10}`, "smtpprobe-xxxxxxxxxx"},
 		{`\d+\.\dms`, "T.Tms"},
 		{`"port": \d+`, `"port": 0`},
@@ -458,5 +534,213 @@ func TestProbeRefusingGreeting(t *testing.T) {
 	}
 	if !strings.Contains(out, "banner      554 5.7.1 no SMTP service here") || !strings.Contains(out, "status      no-smtp-service") {
 		t.Errorf("report does not show the refusing greeting:\n%s", out)
+	}
+}
+
+// stallingServer answers the greeting, EHLO and one VRFY, then goes
+// silent: a run against it can only end by its budget or an interrupt.
+func stallingServer(t *testing.T) *probetest.Scripted {
+	return probetest.NewScripted(t,
+		probetest.Send("220 stall.test ESMTP\r\n"),
+		probetest.Expect("EHLO client.test"),
+		probetest.Send("250 stall.test\r\n"),
+		probetest.ExpectPrefix("VRFY "),
+		probetest.Send("252 2.0.0 Cannot VRFY user\r\n"),
+		probetest.ExpectPrefix("VRFY "),
+		probetest.Stall(time.Minute),
+	)
+}
+
+type incompleteDoc struct {
+	Incomplete       bool   `json:"incomplete"`
+	IncompleteReason string `json:"incomplete_reason"`
+	Hosts            []struct {
+		Status   string `json:"status"`
+		Steps    []struct{ Name, Outcome, Verdict string }
+		Verdicts *struct {
+			VRFYPolicy struct{ Policy, Reason string } `json:"vrfy_policy"`
+			ErrorLimit *int                            `json:"error_limit"`
+		}
+	}
+}
+
+// Ctrl-C cancels the context runEnv is given: the report shows what was
+// seen, marked interrupted, and the exit code is 130, not "every
+// connection failed".
+func TestProbeInterrupted(t *testing.T) {
+	srv := stallingServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- runEnv(ctx, []string{"probe", "--json", "--tls", "none", "--helo", "client.test", "--domain", "stall.test", "--suite", "vrfy", srv.Addr()},
+			&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	// Cancel once the server has seen the second VRFY and gone silent.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Accepted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end after its context was canceled")
+	}
+	if code != exitInterrupted {
+		t.Errorf("exit %d; want %d (stderr %q)", code, exitInterrupted, errb.String())
+	}
+	if !strings.Contains(errb.String(), "interrupted") || strings.Contains(errb.String(), "every connection failed") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	var doc incompleteDoc
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !doc.Incomplete || doc.IncompleteReason != "interrupted" || len(doc.Hosts) != 1 {
+		t.Fatalf("incomplete %v %q, %d hosts", doc.Incomplete, doc.IncompleteReason, len(doc.Hosts))
+	}
+	h := doc.Hosts[0]
+	if h.Verdicts == nil || h.Verdicts.VRFYPolicy.Policy != "unknown" || !strings.Contains(h.Verdicts.VRFYPolicy.Reason, "incomplete") {
+		t.Errorf("verdicts %+v; want vrfy_policy unknown (incomplete)", h.Verdicts)
+	}
+	if h.Verdicts != nil && h.Verdicts.ErrorLimit != nil {
+		t.Errorf("error_limit %d learned from an interrupted run", *h.Verdicts.ErrorLimit)
+	}
+	if len(h.Steps) == 0 || h.Steps[0].Outcome != "cannot-verify" {
+		t.Errorf("the reply seen before the interrupt is missing: %+v", h.Steps)
+	}
+	interrupted := 0
+	for _, s := range h.Steps {
+		if s.Verdict == "not sent: the run was interrupted" {
+			interrupted++
+		}
+	}
+	if interrupted < 2 {
+		t.Errorf("steps not marked as interrupted: %+v", h.Steps)
+	}
+}
+
+// A spent --max-time is exit 1 with a partial report marked incomplete,
+// never "ok" with verdicts from half the pairs.
+func TestProbeMaxTimeSpent(t *testing.T) {
+	srv := stallingServer(t)
+	out, errs, code := runCLI(t, "probe", "--json", "--tls", "none", "--helo", "client.test", "--domain", "stall.test", "--suite", "vrfy", "--max-time", "1s", srv.Addr())
+	if code != exitCheck || !strings.Contains(errs, "--max-time") {
+		t.Errorf("exit %d, stderr %q; want 1 naming --max-time", code, errs)
+	}
+	var doc incompleteDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !doc.Incomplete || doc.IncompleteReason != "budget-spent" || len(doc.Hosts) != 1 || doc.Hosts[0].Verdicts == nil {
+		t.Fatalf("%+v", doc)
+	}
+	if p := doc.Hosts[0].Verdicts.VRFYPolicy.Policy; p != "unknown" {
+		t.Errorf("vrfy_policy %s from a partial run; want unknown", p)
+	}
+	for _, s := range doc.Hosts[0].Steps {
+		if strings.Contains(s.Verdict, "i/o timeout") || strings.Contains(s.Verdict, "connect:") {
+			t.Errorf("step %s: %q; a spent budget is not a connection failure", s.Name, s.Verdict)
+		}
+	}
+	// Spent before anything started: still a report, still exit 1.
+	out, errs, code = runCLI(t, "probe", "--tls", "none", "--max-time", "1ns", srv.Addr())
+	if code != exitCheck || !strings.Contains(out, "incomplete") || strings.Contains(errs, "no host to probe") {
+		t.Errorf("--max-time 1ns: exit %d, stderr %q\n%s", code, errs, out)
+	}
+}
+
+// A host target without --domain says where the mail domain came from, on
+// stderr and in the report, and suggests --domain.
+func TestProbeHostTargetWithoutDomain(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, errs, _ := runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", srv.addr())
+	if !strings.Contains(errs, "warning: no --domain given") || !strings.Contains(errs, "address literal [127.0.0.1]") {
+		t.Errorf("stderr %q", errs)
+	}
+	if !strings.Contains(out, "note        no --domain given") {
+		t.Errorf("report lacks the note:\n%s", out)
+	}
+	_, port, _ := net.SplitHostPort(srv.addr())
+	_, errs, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "localhost:"+port)
+	if !strings.Contains(errs, "probing the host name localhost as the mail domain") {
+		t.Errorf("stderr %q", errs)
+	}
+	out, errs, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", "--json", "--domain", "cli.test", srv.addr())
+	if strings.Contains(errs, "no --domain") || strings.Contains(out, "domain_note") {
+		t.Errorf("--domain given, yet a note: %q\n%s", errs, out)
+	}
+}
+
+// reply.deviations is always in the JSON, [] for a clean reply.
+func TestProbeJSONDeviationsAlwaysPresent(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	for _, args := range [][]string{
+		{"probe", "--tls", "none", "--suite", "vrfy", "--json", "--domain", "cli.test", srv.addr()},
+		{"vrfy", "--tls", "none", "--json", "--server", srv.addr(), "alice@cli.test"},
+	} {
+		out, errs, _ := runCLI(t, args...)
+		var doc any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%q: %v (%s)", args, err, errs)
+		}
+		replies := 0
+		var walk func(v any, key string)
+		walk = func(v any, key string) {
+			switch v := v.(type) {
+			case map[string]any:
+				if _, isReply := v["lines"]; isReply && (key == "reply" || key == "banner" || key == "ehlo") {
+					replies++
+					if d, ok := v["deviations"].([]any); !ok || d == nil {
+						t.Errorf("%q: %s without deviations: %v", args, key, v)
+					}
+				}
+				for k, x := range v {
+					walk(x, k)
+				}
+			case []any:
+				for _, x := range v {
+					walk(x, key)
+				}
+			}
+		}
+		walk(doc, "")
+		if replies < 3 {
+			t.Errorf("%q: only %d replies found", args, replies)
+		}
+	}
+}
+
+// vrfy interrupted: exit 130, not "no server could be asked".
+func TestVRFYInterrupted(t *testing.T) {
+	srv := stallingServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- runEnv(ctx, []string{"vrfy", "--tls", "none", "--helo", "client.test", "--server", srv.Addr(), "alice@stall.test"},
+			&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Accepted() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+			t.Errorf("exit %d, stderr %q; want 130", code, errb.String())
+		}
+		if !strings.Contains(out.String(), "alice@stall.test: unknown") {
+			t.Errorf("stdout %q", out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("vrfy did not end after its context was canceled")
 	}
 }

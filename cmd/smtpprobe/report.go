@@ -134,8 +134,14 @@ func writeHost(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	for _, d := range h.Deviations {
+		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
+	}
 	writeConnection(p, h)
 	if h.Verdicts == nil {
+		if p.o.verbose {
+			writeTranscript(p, h) // what came before the fault
+		}
 		return
 	}
 	writeVRFY(p, h)
@@ -216,17 +222,18 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		return
 	}
 	p.section("Envelope syntax suite")
-	nameW, sentW := len("case"), len("sent")
+	nameW, sentW, verdictW := len("case"), len("sent"), len("verdict")
 	for _, s := range steps {
 		nameW = max(nameW, len(s.Name))
 		sentW = max(sentW, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
+		verdictW = max(verdictW, len(verdictWord(s)))
 	}
 	sentW = min(sentW, 48)
-	p.line(fmt.Sprintf("  %-*s  %-*s  %-10s  %s", nameW, "case", sentW, "sent", "verdict", "reply"))
+	p.line(fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply"))
 	for _, s := range steps {
 		sent := truncate(escapeUntrusted(s.Sent), sentW)
 		rep := replyOrSkip(p, s)
-		row := fmt.Sprintf("  %-*s  %-*s  %-10s  ", nameW, s.Name, sentW, sent, verdictWord(s))
+		row := fmt.Sprintf("  %-*s  %-*s  %-*s  ", nameW, s.Name, sentW, sent, verdictW, verdictWord(s))
 		if p.o.width > 0 {
 			// keep the row on one line; the reply text is what gives way
 			room := p.o.width - utf8.RuneCountInString(row)
@@ -245,7 +252,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	// refuses for policy.
 	var notes []probe.StepResult
 	for _, s := range steps {
-		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || p.o.verbose {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || p.o.verbose {
 			notes = append(notes, s)
 		}
 	}
@@ -305,7 +312,11 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 	} else {
 		row("error_limit", "not reached")
 	}
-	row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
+	if h.Connections > 1 {
+		row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
+	} else {
+		row("connections", fmt.Sprint(h.Connections))
+	}
 }
 
 func writeAdvice(p *printer, h *probe.HostReport) {
@@ -338,6 +349,9 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			fmt.Sscanf(data[:3], "%d", &code)
 			text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
 		}
-		p.line(fmt.Sprintf("  %8.1fms %s: %s", float64(t.At.Microseconds())/1000, t.Dir, text))
+		p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
+	}
+	if h.TranscriptDropped > 0 {
+		p.line(fmt.Sprintf("  (%d bytes past the transcript's caps were not kept)", h.TranscriptDropped))
 	}
 }

@@ -12,8 +12,18 @@ import (
 func writeTarget(p *printer, r *probe.Report) {
 	t := r.Target
 	p.line(fmt.Sprintf("  %-10s  %s (%s)", "target", escapeUntrusted(t.Input), t.Kind))
+	switch {
+	case !r.Incomplete:
+	case r.IncompleteReason == probe.IncompleteInterrupted:
+		p.wrap("  incomplete  ", "interrupted: what follows is what was seen; verdicts that needed the rest are unknown")
+	default:
+		p.wrap("  incomplete  ", "the time budget (--max-time) ran out: what follows is what was seen; verdicts that needed the rest are unknown")
+	}
 	if r.Domain != "" {
 		p.line(fmt.Sprintf("  %-10s  %s", "domain", escapeUntrusted(r.Domain)))
+	}
+	if r.DomainNote != "" {
+		p.wrap("  note        ", escapeUntrusted(r.DomainNote))
 	}
 	if r.MX == nil {
 		if t.Direct() {
@@ -22,7 +32,11 @@ func writeTarget(p *printer, r *probe.Report) {
 		return
 	}
 	mx := r.MX
-	p.line(fmt.Sprintf("  %-10s  %s (%s)", "mx", mx.Kind, escapeUntrusted(mx.Rcode)))
+	kind := string(mx.Kind)
+	if mx.Rcode != "" {
+		kind += " (" + escapeUntrusted(mx.Rcode) + ")"
+	}
+	p.line(fmt.Sprintf("  %-10s  %s", "mx", kind))
 	if len(mx.Hosts) > 0 {
 		nameW := len("host")
 		for _, h := range mx.Hosts {

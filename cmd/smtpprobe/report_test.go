@@ -56,3 +56,12 @@ func TestVerboseTranscript(t *testing.T) {
 		t.Error("transcript printed without -v")
 	}
 }
+
+// A DNS failure leaves no rcode: no empty brackets.
+func TestWriteTargetNoEmptyRcode(t *testing.T) {
+	var b bytes.Buffer
+	writeReport(&b, &probe.Report{Target: probe.Target{Input: "x.test", Kind: probe.TargetDomain, Domain: "x.test"}, MX: &probe.MXResult{Kind: "unresolved"}}, reportOptions{})
+	if strings.Contains(b.String(), "()") || !strings.Contains(b.String(), "mx          unresolved\n") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}

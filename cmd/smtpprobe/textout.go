@@ -113,3 +113,25 @@ func paint(on bool, code int, s string) string {
 	}
 	return "\x1b[" + c + "m" + s + "\x1b[0m"
 }
+
+// jsonSafe escapes what encoding/json leaves raw but a terminal may act
+// on: DEL and the C1 controls U+0080-U+009F (U+009B is an 8-bit CSI).
+// They only occur inside strings, where \u escapes mean the same.
+type jsonSafe struct{ w io.Writer }
+
+func (j jsonSafe) Write(b []byte) (int, error) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && r < 0xa0 {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	if _, err := j.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

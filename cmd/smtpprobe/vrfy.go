@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -22,7 +23,7 @@ type vrfyAnswer struct {
 	Host    string       `json:"host,omitempty"`
 	Sent    string       `json:"sent,omitempty"`
 	Reply   *probe.Reply `json:"reply"`
-	Policy  string       `json:"vrfy_policy,omitempty"`
+	Policy  string       `json:"vrfy_policy,omitempty"` // the policy for the argument form the address was sent in
 }
 
 // vrfyDocument is the JSON of `smtpprobe vrfy --json`.
@@ -69,12 +70,21 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	for _, a := range fs.Args() {
+		if len(a) >= 2 && a[0] == '<' && a[len(a)-1] == '>' {
+			a = a[1 : len(a)-1] // <user@domain> is the same address
+		}
 		t, err := probe.ParseTarget(a)
 		if err != nil {
 			return usageError(e, "vrfy", err.Error())
 		}
 		if t.Kind != probe.TargetAddress {
 			return usageError(e, "vrfy", fmt.Sprintf("%q is not an address (want user@domain)", a))
+		}
+		if _, err := probe.CheckMailboxArg("address", a); err != nil {
+			return usageError(e, "vrfy", err.Error())
+		}
+		if _, err := probe.ASCIIAddress("address", a); err != nil {
+			return usageError(e, "vrfy", err.Error())
 		}
 		key, target := t.Domain, probe.Target{Input: t.Domain, Kind: probe.TargetDomain, Domain: t.Domain}
 		if t.Host != "" {
@@ -97,6 +107,9 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	code := exitOK
 	ran, noHost := 0, 0
 	for _, g := range groups {
+		if ctx.Err() != nil {
+			break // the budget ran out or the user interrupted; said below
+		}
 		opts, err := f.options(g.target)
 		if err != nil {
 			return usageError(e, "vrfy", err.Error())
@@ -106,7 +119,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			opts.Domain = domain
 		}
 		opts.Suites = []string{"vrfy"}
-		opts.VRFY = g.addrs
+		opts.VRFY = slices.Clone(g.addrs) // Run strips any <> in place
 		opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
 		report, err := probe.Run(ctx, opts)
 		if errors.Is(err, probe.ErrDNS) {
@@ -116,7 +129,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		if report != nil {
 			doc.Reports = append(doc.Reports, report)
 		}
-		answers, probed := vrfyAnswers(report, g.addrs)
+		answers, probed := vrfyAnswers(report, g.addrs, opts.VRFY)
 		switch {
 		case probed:
 			ran++
@@ -131,7 +144,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		doc.Addresses = append(doc.Addresses, answers...)
 	}
 	if f.json {
-		writeJSON(e.stdout, doc)
+		writeJSON(jsonSafe{e.stdout}, doc)
 	} else {
 		color := useColor(cm, e.stdout, e.getenv)
 		for _, a := range doc.Addresses {
@@ -146,6 +159,23 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			}
 			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
 		}
+	}
+	incomplete := &probe.Report{}
+	for _, r := range doc.Reports {
+		if r.Incomplete {
+			incomplete = r
+			break
+		}
+	}
+	if ctx.Err() != nil && !incomplete.Incomplete {
+		incomplete = &probe.Report{Incomplete: true, IncompleteReason: probe.IncompleteBudget}
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			incomplete.IncompleteReason = probe.IncompleteInterrupted
+		}
+	}
+	if code, msg := incompleteExit(incomplete); code != exitOK {
+		fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", msg)
+		return code
 	}
 	if ran == 0 {
 		fmt.Fprintln(e.stderr, "smtpprobe vrfy: no server could be asked")
@@ -170,7 +200,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 
 // vrfyAnswers reads each address's answer out of a report: the reply to
 // its VRFY, judged against the policy the comparison found.
-func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
+func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]vrfyAnswer, bool) {
 	var host *probe.HostReport
 	if r != nil {
 		for i := range r.Hosts {
@@ -181,7 +211,7 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 		}
 	}
 	var out []vrfyAnswer
-	for _, a := range addrs {
+	for i, a := range addrs {
 		ans := vrfyAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
 		if host != nil {
 			ans.Host = host.Host
@@ -190,14 +220,19 @@ func vrfyAnswers(r *probe.Report, addrs []string) ([]vrfyAnswer, bool) {
 				ans.Policy = host.Verdicts.VRFYPolicy.Policy
 			}
 			for _, s := range host.Steps {
-				if s.Step().Role == probe.RoleVRFYAddress && s.Sent == "VRFY "+a {
-					ans.Sent, ans.Reply = s.Sent, s.Reply
-					code := 0
-					if s.Reply != nil {
-						code = s.Reply.Code
-					}
-					ans.Answer, ans.Reason = probe.JudgeAddress(host.Verdicts.VRFYPolicy, code)
+				if s.Step().Role != probe.RoleVRFYAddress || s.Address != sent[i] {
+					continue
 				}
+				ans.Sent, ans.Reply = s.Sent, s.Reply
+				code := 0
+				if s.Reply != nil {
+					code = s.Reply.Code
+				}
+				// Judge by the form this address was sent in, not the
+				// form the summary verdict was decided on.
+				policy := probe.VRFYPolicyForForm(host.Steps, s.Step().Form)
+				ans.Policy = policy.Policy
+				ans.Answer, ans.Reason = probe.JudgeAddress(&policy, code)
 			}
 		}
 		out = append(out, ans)

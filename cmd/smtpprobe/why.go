@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -28,26 +24,30 @@ const whyExamples = `  smtpprobe why --server mx.example.net 'MAIL FROM: <jörg@
   smtpprobe why --json --server example.net 'MAIL FROM:a@example.com'
 `
 
-// whyDefaultPort is the port dialled when --server names no port: the
-// MX port of RFC 5321 §4.5.4.
-const whyDefaultPort = 25
-
 // whyDNSTimeout bounds the MX resolution of --server.
 const whyDNSTimeout = 30 * time.Second
 
+// whyMaxLine is the longest line read from standard input: far beyond
+// the 512 octets servers need accept (RFC 5321 §4.5.3.1.4), short enough
+// that a wrong file piped in is refused rather than sent.
+const whyMaxLine = 64 << 10
+
 func runWhy(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("why", "smtpprobe why --server SERVER [flags] LINE|-", whyExamples)
-	server := fs.String("server", "", "the server: a domain (its MX hosts are tried in order), host:port, or an IP address")
+	server := fs.String("server", "", "the server: a domain or user@domain (its MX hosts are tried in order), host:port, or an IP address")
 	as := fs.String("as", "", "treat LINE as an address and send it as mail (MAIL FROM:<…>) or rcpt (RCPT TO:<…>)")
 	from := fs.String("from", "", "sender for the MAIL FROM sent before a RCPT TO line (default postmaster@ the HELO name)")
-	helo := fs.String("helo", "", "EHLO name to announce (default localhost)")
-	port := fs.Int("port", whyDefaultPort, "port for MX hosts and for a --server given without one")
+	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
+	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
+	tlsVerify := fs.Bool("tls-verify", false, "treat certificate problems as fatal")
 	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for connecting and for each reply")
+	maxTime := fs.Duration("max-time", 2*time.Minute, "budget for the whole run: DNS, every connection and attempt")
 	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
+	verbose := fs.BoolP("verbose", "v", false, "also print the full C:/S: transcript of every connection")
 	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
@@ -65,14 +65,28 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "why", "--server is required: a domain, host:port or IP address")
 	case fs.NArg() != 1:
 		return usageError(e, "why", fmt.Sprintf("takes exactly one LINE (quote it, or give - to read it from standard input), got %d arguments", fs.NArg()))
-	case *port < 1 || *port > 65535:
+	case fs.Changed("port") && (*port < 1 || *port > 65535):
 		return usageError(e, "why", fmt.Sprintf("--port must be 1 to 65535, not %d", *port))
-	case *timeout <= 0:
-		return usageError(e, "why", "--timeout must be positive")
+	case *timeout <= 0 || *timeout > maxDuration:
+		return usageError(e, "why", fmt.Sprintf("--timeout must be positive and at most %s, not %s", maxDuration, *timeout))
+	case *maxTime <= 0 || *maxTime > maxDuration:
+		return usageError(e, "why", fmt.Sprintf("--max-time must be positive and at most %s, not %s", maxDuration, *maxTime))
 	case *maxAttempts < 1:
 		return usageError(e, "why", "--max-attempts must be at least 1")
 	case *perConn < 1:
 		return usageError(e, "why", "--per-connection must be at least 1")
+	}
+	target, err := probe.ParseTarget(*server)
+	if err != nil {
+		return usageError(e, "why", "--server: "+escapeUntrusted(err.Error()))
+	}
+	if *port != 0 && target.Port != 0 && *port != target.Port {
+		return usageError(e, "why", fmt.Sprintf("--port %d contradicts the port in --server (%d)", *port, target.Port))
+	}
+	for _, s := range *dnsServers {
+		if _, err := resolver.ServerAddr(s); err != nil {
+			return usageError(e, "why", "--dns: "+escapeUntrusted(err.Error()))
+		}
 	}
 	line := fs.Arg(0)
 	if line == "-" {
@@ -81,32 +95,49 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	if line, err = whyLine(line, *as); err != nil {
-		return usageError(e, "why", err.Error())
+		return usageError(e, "why", escapeUntrusted(err.Error()))
 	}
 	if err := probe.CheckWhyLine(line); err != nil {
 		return usageError(e, "why", escapeUntrusted(err.Error()))
 	}
-	for _, s := range []struct{ name, v string }{{"--from", *from}, {"--helo", *helo}} {
-		if i := strings.IndexAny(s.v, "\r\n\x00 <>"); i >= 0 {
-			return usageError(e, "why", fmt.Sprintf("%s has a space, bracket, CR, LF or NUL at byte %d", s.name, i+1))
+	if i := strings.IndexAny(*helo, "\r\n\x00 \t<>"); i >= 0 {
+		return usageError(e, "why", fmt.Sprintf("--helo has a space, bracket, CR, LF or NUL at byte %d", i+1))
+	}
+	if *helo == "" {
+		*helo = probe.DefaultHELO()
+	}
+	if *from != "" {
+		if err := checkFrom(*from); err != nil {
+			return usageError(e, "why", escapeUntrusted(err.Error()))
 		}
+		*from = strings.TrimSuffix(strings.TrimPrefix(*from, "<"), ">")
 	}
 
+	if *port == 0 && tm == probe.TLSImplicit {
+		*port = 465 // submissions, RFC 8314 §3.3
+	}
+	ctx, cancel := context.WithTimeout(ctx, *maxTime)
+	defer cancel()
 	opts := probe.WhyOptions{
 		Line:          line,
 		Server:        *server,
 		From:          *from,
 		MaxAttempts:   *maxAttempts,
 		PerConnection: *perConn,
-		Session:       probe.Config{HELO: *helo, TLS: tm, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
+		Session:       probe.Config{HELO: *helo, TLS: tm, TLSVerify: *tlsVerify, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
 	}
 	rep := &probe.WhyReport{SchemaVersion: 1, Line: line, Server: *server, Attempts: []probe.WhyAttempt{}}
-	hosts, kind, err := whyHosts(ctx, *server, *port, *dnsServers)
+	dctx, dcancel := context.WithTimeout(ctx, whyDNSTimeout)
+	hosts, _, err := probe.ResolveHosts(dctx, target, *dnsServers, *port)
+	dcancel()
+	var re *resolver.Error
 	switch {
-	case kind == "usage":
-		return usageError(e, "why", escapeUntrusted(err.Error()))
+	case errors.As(err, &re) && re.Kind == "input":
+		return usageError(e, "why", "--server: "+escapeUntrusted(err.Error()))
+	case errors.Is(err, probe.ErrDNS):
+		rep.Conclusion = probe.WhyConclusion{Kind: probe.WhyDNSError, Summary: err.Error()}
 	case err != nil:
-		rep.Conclusion = probe.WhyConclusion{Kind: kind, Summary: err.Error()}
+		rep.Conclusion = probe.WhyConclusion{Kind: probe.WhyNoMailHost, Summary: err.Error()}
 	default:
 		opts.Hosts = hosts
 		r, werr := probe.Why(ctx, opts)
@@ -118,17 +149,30 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	}
 	code := whyExitCode(rep.Conclusion)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(e.stderr, "smtpprobe why: writing JSON: %v\n", err)
-			return exitUsage
-		}
+		writeJSON(e.stdout, rep) // DEL and C1 controls escaped
 		return code
 	}
 	writeWhy(e.stdout, rep, useColor(mode, e.stdout, e.getenv))
+	if *verbose {
+		writeWhyTranscript(e.stdout, rep.Transcript, useColor(mode, e.stdout, e.getenv))
+	}
 	return code
+}
+
+// checkFrom validates --from as a mailbox (RFC 5321 §4.1.2), with or
+// without one pair of angle brackets.
+func checkFrom(from string) error {
+	box := from
+	if strings.HasPrefix(box, "<") && strings.HasSuffix(box, ">") {
+		box = box[1 : len(box)-1]
+	}
+	if err := probe.CheckLine("--from", box); err != nil {
+		return err
+	}
+	if !probe.IsMailbox(box) {
+		return fmt.Errorf("--from %q is not a valid mailbox (see: smtpprobe address %q)", from, box)
+	}
+	return nil
 }
 
 // whyExitCode: 0 when the line was accepted, as sent or repaired; 1 when
@@ -148,16 +192,21 @@ func whyExitCode(c probe.WhyConclusion) int {
 }
 
 // readWhyLine reads the line from standard input: exactly one line, its
-// LF or CRLF ending removed and nothing else touched.
+// LF or CRLF ending removed and nothing else touched. A line longer than
+// whyMaxLine is refused, never cut short: a truncated line is not the
+// line the client sent.
 func readWhyLine(r io.Reader) (string, error) {
 	if r == nil {
 		return "", errors.New("no standard input to read the line from")
 	}
-	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), 64<<10))
+	b, err := io.ReadAll(io.LimitReader(r, whyMaxLine+3))
 	if err != nil {
 		return "", fmt.Errorf("reading standard input: %v", err)
 	}
 	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if len(s) > whyMaxLine {
+		return "", fmt.Errorf("the line on standard input is longer than %d bytes; refusing it rather than sending part of it", whyMaxLine)
+	}
 	if s == "" {
 		return "", errors.New("standard input holds no line")
 	}
@@ -165,93 +214,39 @@ func readWhyLine(r io.Reader) (string, error) {
 }
 
 // whyLine builds the command line: LINE as given, or with --as the
-// address wrapped in the command and its angle brackets.
+// address wrapped in the command and its angle brackets. A LINE that is
+// already a command line is taken as it is when its verb is the one --as
+// names, and refused when it is the other: wrapping it again would send
+// "RCPT TO:<RCPT TO:<…>>".
 func whyLine(arg, as string) (string, error) {
+	var verb string
 	switch strings.ToLower(as) {
 	case "":
 		return arg, nil
-	case "mail", "rcpt":
+	case "mail":
+		verb = "MAIL"
+	case "rcpt":
+		verb = "RCPT"
 	default:
 		return "", fmt.Errorf("--as must be mail or rcpt, not %q", as)
+	}
+	if probe.CheckWhyLine(arg) == nil {
+		if strings.EqualFold(arg[:4], verb) {
+			return arg, nil
+		}
+		return "", fmt.Errorf("LINE is already a %s command, but --as says %s: give just the address with --as, or drop --as", strings.ToUpper(arg[:4]), strings.ToLower(as))
 	}
 	path := arg
 	if !strings.HasPrefix(path, "<") {
 		path = "<" + path + ">"
 	}
-	if strings.EqualFold(as, "mail") {
+	if verb == "MAIL" {
 		return "MAIL FROM:" + path, nil
 	}
 	if arg == "" {
 		return "", errors.New("--as rcpt needs an address")
 	}
 	return "RCPT TO:" + path, nil
-}
-
-// whyHosts turns --server into the hosts to try: an IP address or
-// host:port directly; a bare name as a mail domain, by its MX hosts
-// (RFC 5321 §5.1; a host name without MX records falls back to its own
-// address, so a bare host name works too). kind is "usage" for a bad
-// --server, else the conclusion kind of the failure.
-func whyHosts(ctx context.Context, server string, port int, dnsServers []string) ([]probe.WhyHost, string, error) {
-	if i := strings.IndexAny(server, "\r\n\x00 \t"); i >= 0 {
-		return nil, "usage", fmt.Errorf("--server has white space, CR, LF or NUL at byte %d", i+1)
-	}
-	if host, p, err := net.SplitHostPort(server); err == nil {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, "usage", fmt.Errorf("--server %q: bad port %q", server, p)
-		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "IPv6:"), ".")
-		if host == "" {
-			return nil, "usage", fmt.Errorf("--server %q names no host", server)
-		}
-		return []probe.WhyHost{{Addr: net.JoinHostPort(host, p), Name: hostName(host)}}, "", nil
-	}
-	bare := strings.TrimSuffix(strings.TrimPrefix(server, "["), "]")
-	if ip, err := netip.ParseAddr(bare); err == nil {
-		return []probe.WhyHost{{Addr: net.JoinHostPort(ip.String(), strconv.Itoa(port))}}, "", nil
-	}
-	for _, s := range dnsServers {
-		if _, err := resolver.ServerAddr(s); err != nil {
-			return nil, "usage", fmt.Errorf("--dns: %v", err)
-		}
-	}
-	if _, err := resolver.ParseDomain(server); err != nil {
-		return nil, "usage", fmt.Errorf("--server: %v", err)
-	}
-	lctx, cancel := context.WithTimeout(ctx, whyDNSTimeout)
-	defer cancel()
-	res, err := resolver.New(dnsServers).LookupMX(lctx, server)
-	if err != nil {
-		var re *resolver.Error
-		if errors.As(err, &re) && re.Kind == "input" {
-			return nil, "usage", err
-		}
-		return nil, probe.WhyDNSError, fmt.Errorf("DNS could not answer for %s: %v", server, err)
-	}
-	var hosts []probe.WhyHost
-	for _, h := range res.DeliveryOrder(nil) {
-		for _, a := range h.Addresses {
-			hosts = append(hosts, probe.WhyHost{Addr: net.JoinHostPort(a.IP.String(), strconv.Itoa(port)), Name: h.Name})
-		}
-	}
-	if len(hosts) == 0 {
-		what := res.Finding.Meaning
-		if what == "" {
-			what = res.Code
-		}
-		return nil, probe.WhyNoMailHost, fmt.Errorf("%s has no mail host to try (%s); nothing was sent", server, what)
-	}
-	return hosts, "", nil
-}
-
-// hostName is the name for TLS of a host given as host:port: the name
-// itself, nothing for an IP address.
-func hostName(host string) string {
-	if _, err := netip.ParseAddr(host); err == nil {
-		return ""
-	}
-	return host
 }
 
 // whyReply renders a reply on one line, server text escaped.
@@ -267,11 +262,13 @@ func whyReply(r *probe.Reply, color bool) string {
 }
 
 // writeWhy prints the diagnosis: what was sent where, every attempt, the
-// two replies side by side, and the conclusion in plain words.
+// two replies side by side, and the conclusion in plain words. Lines the
+// user may copy are printed exactly (showExact): only control bytes and
+// the like are escaped, and flagged; server text is escaped in full.
 func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	esc := escapeUntrusted
 	c := rep.Conclusion
-	fmt.Fprintf(w, "Line:      %s\n", esc(rep.Line))
+	fmt.Fprintf(w, "Line:      %s\n", showExact(rep.Line))
 	where := esc(rep.Server)
 	if rep.Host != nil {
 		h := esc(rep.Host.Addr)
@@ -287,13 +284,13 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
 	}
 	if rep.Prelude != "" {
-		fmt.Fprintf(w, "Sent first: %s\n", esc(rep.Prelude))
+		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
 	}
 	if len(rep.Attempts) > 0 {
 		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
 		width := 0
 		for _, a := range rep.Attempts {
-			width = max(width, len(esc(a.Line)))
+			width = max(width, len(plainExact(a.Line)))
 		}
 		width = min(width, 60)
 		for _, a := range rep.Attempts {
@@ -314,9 +311,9 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 			} else if a.N == 1 {
 				tag = "  [as given]"
 			}
-			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, esc(a.Line), reply, tag)
+			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, plainExact(a.Line), reply, tag)
 			if a.Prelude != "" && a.Prelude != rep.Prelude {
-				fmt.Fprintf(w, "      after %s\n", esc(a.Prelude))
+				fmt.Fprintf(w, "      after %s\n", plainExact(a.Prelude))
 			}
 		}
 	}
@@ -327,16 +324,27 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
 		writeSend(w, c)
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	case probe.WhySyntaxFixed:
 		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
 		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
 		writeSend(w, c)
+	case probe.WhyPartial:
+		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		for _, p := range c.Progress {
+			var names []string
+			for _, r := range p.Repairs {
+				names = append(names, r.Name)
+			}
+			fmt.Fprintf(w, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
+		}
+		writeLine(w, "Closest:", c)
+		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
 	case probe.WhyAcceptedAsSent:
 		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", esc(c.Strict))
+			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	default:
 		if c.Original != nil {
@@ -345,7 +353,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 	}
 	// On a terminal the paragraph is folded to its width; elsewhere it is
 	// one line, for grep.
-	summary := esc(c.Summary)
+	summary := plainExact(c.Summary) // our words and the user's lines: no server text
 	if width := terminalWidth(w); width > 0 {
 		summary = strings.Join(wrapText(summary, min(width-1, 100)), "\n")
 	}
@@ -354,7 +362,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
 	}
 	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "Note: %s (%s)\n", esc(f.Detail), esc(f.Ref))
+		fmt.Fprintf(w, "Note: %s (%s)\n", plainExact(f.Detail), f.Ref)
 	}
 	for _, wn := range c.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
@@ -363,13 +371,17 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 
 // writeSend prints the line to send, after the MAIL FROM it needs when a
 // repair changed that.
-func writeSend(w io.Writer, c probe.WhyConclusion) {
+func writeSend(w io.Writer, c probe.WhyConclusion) { writeLine(w, "Send:", c) }
+
+// writeLine prints the repaired line under a label, after the MAIL FROM
+// it needs when a repair changed that.
+func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
 	if c.FixedPrelude != "" {
-		fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.FixedPrelude))
-		fmt.Fprintf(w, "     then  %s\n", escapeUntrusted(c.Fixed))
+		fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.FixedPrelude))
+		fmt.Fprintf(w, "     then  %s\n", showExact(c.Fixed))
 		return
 	}
-	fmt.Fprintf(w, "Send:      %s\n", escapeUntrusted(c.Fixed))
+	fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.Fixed))
 }
 
 func pluralWord(n int, what string) string {
@@ -377,4 +389,39 @@ func pluralWord(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// writeWhyTranscript prints every byte of every connection, for -v: the
+// server's text escaped, reply codes coloured.
+func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nTranscript:\n")
+	conn := 0
+	for _, t := range lines {
+		if t.Connection != conn {
+			conn = t.Connection
+			fmt.Fprintf(w, "  -- connection %d\n", conn)
+		}
+		// One printed line per line on the wire; a multi-line reply
+		// arrives as one entry.
+		for i, line := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			text := escapeUntrusted(line)
+			if t.Dir == probe.DirClient {
+				text = plainExact(line) // what was sent, backslashes as typed
+			}
+			if t.Dir == probe.DirServer && len(line) >= 3 {
+				if code, err := strconv.Atoi(line[:3]); err == nil {
+					text = paint(color, code, escapeUntrusted(line[:3])) + escapeUntrusted(line[3:])
+				}
+			}
+			at := fmt.Sprintf("%8.1fms", t.AtMS)
+			if i > 0 {
+				at = strings.Repeat(" ", len(at))
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", at, t.Dir, text)
+		}
+	}
 }

@@ -46,6 +46,8 @@ func TestWhyGolden(t *testing.T) {
 		{"accepted-lenient", postfix, []string{"MAIL FROM: <a@b>"}},
 		{"syntax-fixed", policy, []string{"MAIL FROM:a@b"}},
 		{"other-cause-rcpt", relay, []string{"--as", "rcpt", "x@example.net"}},
+		{"kept-progress", postfix, []string{`MAIL FROM : <"jörg"@exämple.com.> XFOO=1 BAR=2 BODY=8BITMIME`}},
+		{"partial", postfix, []string{"--max-attempts", "7", `MAIL FROM : <"jörg"@exämple.com.> XFOO=1 BAR=2 BODY=8BITMIME`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := probetest.StartProfile(t, tc.profile)

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -21,6 +24,11 @@ func runWhyCLI(t *testing.T, stdin string, args ...string) (int, string, string)
 	t.Helper()
 	var out, errb bytes.Buffer
 	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	// The default EHLO name is this machine's; tests pin it unless they
+	// set it themselves.
+	if !slices.Contains(args, "--helo") {
+		args = append([]string{"--helo", "localhost"}, args...)
+	}
 	code := runEnv(context.Background(), append([]string{"why"}, args...), e)
 	return code, out.String(), errb.String()
 }
@@ -175,6 +183,14 @@ func TestWhyCLIUsage(t *testing.T) {
 		{"--server", "127.0.0.1:1", "--tls", "sometimes", "MAIL FROM:<a@b>"},
 		{"--server", "127.0.0.1:1", "--from", "a b@c", "RCPT TO:<a@b>"},
 		{"--server", "127.0.0.1:1", "--max-attempts", "0", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--max-time", "0s", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--max-time", "25h", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--timeout", "25h", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1", "--port", "0", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--from", "a..b@example.com", "RCPT TO:<a@b>"},
+		{"--server", "127.0.0.1:1", "--from", "<<a@b>>", "RCPT TO:<a@b>"},
+		{"--server", "127.0.0.1:25", "--port", "26", "MAIL FROM:<a@b>"},
+		{"--server", "127.0.0.1:1", "--dns", "bad host", "MAIL FROM:<a@b>"},
 		{"--bogus"},
 	} {
 		code, out, errOut := runWhyCLI(t, "", args...)
@@ -241,7 +257,7 @@ func TestWhyCLIResolvesMX(t *testing.T) {
 	var doc struct {
 		Server string `json:"server"`
 		Host   struct {
-			Addr string `json:"addr"`
+			Addr string `json:"address"`
 			Name string `json:"name"`
 		} `json:"host"`
 	}
@@ -293,5 +309,221 @@ func TestWhyCLINotesLimits(t *testing.T) {
 	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--as", "mail", strings.Repeat("x", 65)+"@b")
 	if code != exitOK || !strings.Contains(out, "Note: the local part is 65 octets") || !strings.Contains(out, "(RFC 5321 §4.5.3.1.1)") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestWhyCLIMaxTime: a server that never answers the line cannot keep why
+// past --max-time, however long --timeout allows per reply.
+func TestWhyCLIMaxTime(t *testing.T) {
+	s := probetest.NewScripted(t,
+		probetest.Send("220 slow.test ESMTP\r\n"),
+		probetest.ExpectPrefix("EHLO "),
+		probetest.Send("250 slow.test\r\n"),
+		probetest.ExpectPrefix("MAIL FROM"),
+		probetest.Stall(time.Minute),
+	)
+	done := make(chan struct{})
+	var code int
+	var out string
+	go func() {
+		defer close(done)
+		code, out, _ = runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--timeout", "1m", "--max-time", "300ms", "MAIL FROM:a@b")
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("why ran on past --max-time")
+	}
+	if code != exitCheck || !strings.Contains(out, "The time allowed ran out after 1 attempt") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestWhyCLIDefaultHELO: without --helo, why announces the same name as
+// probe does.
+func TestWhyCLIDefaultHELO(t *testing.T) {
+	s := startProfile(t, "lenient")
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code := runEnv(context.Background(), []string{"why", "--server", s.Addr(), "--tls", "none", "--json", "--as", "rcpt", "x@y"}, e)
+	var doc struct {
+		Prelude string `json:"prelude"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, errb.String())
+	}
+	if want := "MAIL FROM:<postmaster@" + probe.DefaultHELO() + ">"; doc.Prelude != want {
+		t.Errorf("prelude %q, want %q", doc.Prelude, want)
+	}
+}
+
+// TestWhyCLIFromBrackets: --from is a mailbox, with or without one pair
+// of brackets.
+func TestWhyCLIFromBrackets(t *testing.T) {
+	s := startProfile(t, "lenient")
+	code, out, errOut := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--from", "<me@example.org>", "--as", "rcpt", "x@y")
+	if code != exitOK || !strings.Contains(out, "Sent first: MAIL FROM:<me@example.org>") {
+		t.Errorf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
+
+// TestWhyCLIStdinTooLong: an over-long line on standard input is refused,
+// not cut short and sent.
+func TestWhyCLIStdinTooLong(t *testing.T) {
+	s := startProfile(t, "lenient")
+	long := "MAIL FROM:<" + strings.Repeat("x", 70000) + "@b>\n"
+	code, out, errOut := runWhyCLI(t, long, "--server", s.Addr(), "--tls", "none", "-")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "longer than 65536 bytes") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if n := s.Connections(); n != 0 {
+		t.Errorf("%d connections for a refused line", n)
+	}
+}
+
+// TestWhyCLIVerbose: -v adds the transcript of every connection, server
+// text escaped.
+func TestWhyCLIVerbose(t *testing.T) {
+	p, _ := probetest.ProfileByName("postfix-strict")
+	p.MailReply = "250 2.1.0 Ok \x1b[2J"
+	s := probetest.StartProfile(t, p)
+	code, out, _ := runWhyCLI(t, "", "-v", "--server", s.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:a@b")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"Transcript:", "-- connection 1", "C: MAIL FROM:a@b", "C: MAIL FROM:<a@b>", "S: 250 2.1.0 Ok", "S: 250-PIPELINING\n", `\x1b[2J`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("raw ESC in output")
+	}
+	_, quiet, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:a@b")
+	if strings.Contains(quiet, "Transcript:") {
+		t.Errorf("transcript without -v")
+	}
+}
+
+// TestWhyCLITLSVerify: --tls-verify makes a certificate no one vouches
+// for fatal; without it the diagnosis goes on over the encrypted session.
+func TestWhyCLITLSVerify(t *testing.T) {
+	s := probetest.StartPolicy(t, probetest.Policy{Domain: "tls.test", Hostname: "mx.tls.test"})
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "starttls", "MAIL FROM:<a@b>")
+	if code != exitOK {
+		t.Errorf("without --tls-verify: exit %d\n%s", code, out)
+	}
+	code, out, _ = runWhyCLI(t, "", "--server", s.Addr(), "--tls", "starttls", "--tls-verify", "MAIL FROM:<a@b>")
+	if code != exitConnection || !strings.Contains(out, "tls") {
+		t.Errorf("with --tls-verify: exit %d\n%s", code, out)
+	}
+}
+
+// TestWhyCLIAsWithCommandLine: --as with a LINE that is already a command
+// takes it as it is when the verb matches, and refuses the other verb;
+// it never wraps a command in another.
+func TestWhyCLIAsWithCommandLine(t *testing.T) {
+	s := startProfile(t, "lenient")
+	code, out, errOut := runWhyCLI(t, "", "--json", "--server", s.Addr(), "--tls", "none", "--as", "rcpt", "RCPT TO:<a@b>")
+	var doc struct {
+		Line string `json:"line"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK || doc.Line != "RCPT TO:<a@b>" {
+		t.Errorf("exit %d, %v, line %q, stderr %q", code, err, doc.Line, errOut)
+	}
+	for _, l := range s.Lines() {
+		if strings.Contains(l, "TO:<RCPT") {
+			t.Errorf("sent %q", l)
+		}
+	}
+	code, out, errOut = runWhyCLI(t, "", "--server", s.Addr(), "--as", "mail", "rcpt to:<a@b>")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "already a RCPT command, but --as says mail") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestWhyCLIBetterKeepsVerbCase: the line "to the letter" does not change
+// the verb's case, which RFC 5321 §2.4 leaves to the client.
+func TestWhyCLIBetterKeepsVerbCase(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", "mail from: <a@b>")
+	if code != exitOK || !strings.Contains(out, "Better:    mail from:<a@b>  (to the letter of RFC 5321)") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// TestWhyCLILinesAreExact: the lines to copy (Line, Send, Better) show a
+// quoted pair with its one backslash; control bytes are escaped and
+// flagged.
+func TestWhyCLILinesAreExact(t *testing.T) {
+	s := startProfile(t, "postfix-strict")
+	code, out, _ := runWhyCLI(t, "", "--server", s.Addr(), "--tls", "none", "--color", "never", `MAIL FROM:"a\"b"@x.com`)
+	for _, want := range []string{"Line:      MAIL FROM:\"a\\\"b\"@x.com\n", "Send:      MAIL FROM:<\"a\\\"b\"@x.com>\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("exit %d: output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, `\\`) {
+		t.Errorf("doubled backslash in output:\n%s", out)
+	}
+	lenient := startProfile(t, "lenient")
+	_, out, _ = runWhyCLI(t, "", "--server", lenient.Addr(), "--tls", "none", "--color", "never", "MAIL FROM: <\"a\\\"b\"@x.com>")
+	if !strings.Contains(out, "Better:    MAIL FROM:<\"a\\\"b\"@x.com>  (to the letter of RFC 5321)") {
+		t.Errorf("Better line:\n%s", out)
+	}
+	_, out, _ = runWhyCLI(t, "", "--server", lenient.Addr(), "--tls", "none", "--color", "never", "MAIL FROM:<a\x01@b>")
+	if !strings.Contains(out, `Line:      MAIL FROM:<a\x01@b>`+exactNote) || strings.Contains(out, "\x01") {
+		t.Errorf("control byte:\n%q", out)
+	}
+}
+
+// TestWhyCLIImplicitTLSPort: with --tls implicit and no port, why dials
+// 465 as probe does.
+func TestWhyCLIImplicitTLSPort(t *testing.T) {
+	_, out, _ := runWhyCLI(t, "", "--json", "--server", "127.0.0.1", "--tls", "implicit", "--timeout", "2s", "--max-time", "5s", "MAIL FROM:<a@b>")
+	var doc struct {
+		Host *struct {
+			Addr string `json:"address"`
+		} `json:"host"`
+		HostErrors []struct {
+			Host string `json:"host"`
+		} `json:"host_errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	dialled := ""
+	if doc.Host != nil {
+		dialled = doc.Host.Addr
+	} else if len(doc.HostErrors) > 0 {
+		dialled = doc.HostErrors[0].Host
+	}
+	if dialled != "127.0.0.1:465" {
+		t.Errorf("dialled %q\n%s", dialled, out)
+	}
+}
+
+// TestWhyCLIJSONEscapesControls: DEL and C1 controls from the server,
+// which encoding/json leaves raw, reach stdout only as \u escapes.
+func TestWhyCLIJSONEscapesControls(t *testing.T) {
+	p, _ := probetest.ProfileByName("lenient")
+	p.MailReply = "550 5.7.1 \u009b31m c1 \x7f del"
+	s := probetest.StartProfile(t, p)
+	_, out, _ := runWhyCLI(t, "", "--json", "--server", s.Addr(), "--tls", "none", "MAIL FROM:<a@b>")
+	if strings.ContainsAny(out, "\u009b\x7f") {
+		t.Errorf("raw control in JSON: %q", out)
+	}
+	var doc struct {
+		Conclusion struct {
+			Original struct {
+				Lines []string `json:"lines"`
+			} `json:"original"`
+		} `json:"conclusion"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(doc.Conclusion.Original.Lines, ""); !strings.Contains(got, "\u009b31m c1 \x7f del") {
+		t.Errorf("the text does not survive the escaping: %q", got)
 	}
 }

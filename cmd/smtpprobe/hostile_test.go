@@ -1,0 +1,696 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
+)
+
+// The servers that misbehave, end to end: each case runs the whole CLI
+// against a loopback server with --timeout 3s and checks the host status,
+// the exit code, that the transcript up to the fault survives in the text
+// report (-v) and in the JSON document, and that no control byte the
+// server sent reaches stdout raw.
+
+// hostileTimeout is the --timeout every case runs with.
+const hostileTimeout = "3s"
+
+// Text a hostile server hides in its banner and replies: CSI colour and
+// screen clearing, an OSC 8 hyperlink, an OSC 0 window title ended by BEL
+// and by ST, an 8-bit CSI (C1), DEL, a bare CR that would overwrite the
+// line, a NUL and invalid UTF-8.
+const terminalAttack = "\x1b[31mred\x1b[0m\x1b[2J " +
+	"\x1b]8;;https://phish.example/\x1b\\click\x1b]8;;\x1b\\ " +
+	"\x1b]0;owned\x07\x1b]2;owned too\x1b\\ " +
+	"\u009b31m c1 \x7f del \rhidden \x00nul \xff\xfe bad"
+
+// hostileCase is one misbehaving server and what the CLI must make of it.
+type hostileCase struct {
+	name string
+	// serve starts the server and returns the TARGET to probe.
+	serve  func(t testing.TB) string
+	args   []string // flags besides --timeout and the output flags
+	status string   // hosts[0].status in the JSON document
+	exit   int
+	// kept is server text the transcript must hold up to the fault; the
+	// text report shows it escaped.
+	kept string
+	// check is an extra assertion on the JSON document, if any.
+	check func(t *testing.T, doc map[string]any)
+}
+
+const hostileBanner = "220 mx.hostile.test ESMTP\r\n"
+
+// hostileCases is the table shared by the tests, the benchmarks and
+// scripts/hostile-table.
+func hostileCases() []hostileCase {
+	scripted := func(steps ...probetest.Step) func(t testing.TB) string {
+		return func(t testing.TB) string { return probetest.NewScripted(t, steps...).Addr() }
+	}
+	stall := probetest.Stall(time.Minute)
+	ehlo := probetest.ExpectPrefix("EHLO ")
+	ruled := func(banner string, answer ruleFunc) func(t testing.TB) string {
+		return func(t testing.TB) string { return startRuleServer(t, banner, answer).addr() }
+	}
+	withTLS := func(cert func(t testing.TB) tls.Certificate, inject string) func(t testing.TB) string {
+		return func(t testing.TB) string {
+			c := cert(t)
+			s := startRuleServer(t, hostileBanner, starttlsRules(&tls.Config{Certificates: []tls.Certificate{c}}, inject))
+			_, port, _ := net.SplitHostPort(s.addr())
+			return "localhost:" + port // a name, so the certificate's name is checked
+		}
+	}
+	tlsProblem := func(sub string) func(t *testing.T, doc map[string]any) {
+		return func(t *testing.T, doc map[string]any) {
+			h := firstHost(doc)
+			info, _ := h["tls"].(map[string]any)
+			if info == nil {
+				t.Fatalf("no tls object in %v", h)
+			}
+			if !strings.Contains(fmt.Sprint(info["problems"]), sub) {
+				t.Errorf("tls.problems %v lacks %q", info["problems"], sub)
+			}
+			if info["verified"] != false {
+				t.Errorf("tls.verified = %v", info["verified"])
+			}
+		}
+	}
+	return []hostileCase{
+		{name: "silent-after-accept", serve: scripted(stall), status: "io-timeout", exit: exitConnection},
+		{name: "banner-then-nothing", serve: scripted(probetest.Send(hostileBanner), stall),
+			status: "io-timeout", exit: exitConnection, kept: "220 mx.hostile.test ESMTP"},
+		{name: "one-byte-per-second", serve: scripted(probetest.DripForever("220-drip ", time.Second)),
+			status: "io-timeout", exit: exitConnection, kept: "220"},
+		{name: "drip-after-ehlo", serve: ruled(hostileBanner, dripAfterEHLO),
+			status: "ok", exit: exitOK, kept: "250-mx.hostile.test"},
+		{name: "endless-250-dash", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Flood("250-more\r\n", 10<<20)),
+			status: "protocol-error", exit: exitConnection, kept: "250-more"},
+		{name: "10MB-line-without-CRLF", serve: scripted(probetest.Send("220 "), probetest.Flood("a", 10<<20)),
+			status: "protocol-error", exit: exitConnection, kept: "220 aaaaaaaa"},
+		{name: "bare-LF", serve: ruled("220 mx.hostile.test bare\n", bareLF), status: "ok", exit: exitOK, kept: "220 mx.hostile.test bare"},
+		{name: "NUL-bytes", serve: ruled("220 mx.hostile\x00.test ESMTP\r\n", saying("\x00nul")), status: "ok", exit: exitOK, kept: "220 mx.hostile\x00.test"},
+		{name: "invalid-UTF-8", serve: ruled("220 mx.hostile.test \xff\xfe\xc3\r\n", saying("\xc3\x28 \xed\xa0\x80")), status: "ok", exit: exitOK, kept: "220 mx.hostile.test \xff"},
+		{name: "terminal-escapes", serve: ruled("220 mx.hostile.test "+terminalAttack+"\r\n", saying(terminalAttack)),
+			status: "ok", exit: exitOK, kept: "\x1b]8;;https://phish.example/"},
+		{name: "code-000", serve: ruled(hostileBanner, badCode("000")), status: "ok", exit: exitOK, kept: "000 bad code"},
+		{name: "code-999", serve: ruled(hostileBanner, badCode("999")), status: "ok", exit: exitOK, kept: "999 bad code"},
+		{name: "code-abc", serve: ruled(hostileBanner, badCode("abc")), status: "ok", exit: exitOK, kept: "abc bad code"},
+		{name: "code-2500", serve: ruled(hostileBanner, badCode("2500")), status: "ok", exit: exitOK, kept: "2500 bad code"},
+		{name: "greeting-2500", serve: scripted(probetest.Send("2500 mx.hostile.test\r\n"), stall),
+			status: "protocol-error", exit: exitConnection, kept: "2500 mx.hostile.test"},
+		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees"},
+		{name: "unsolicited-lines", serve: ruled(hostileBanner, unsolicited), status: "ok", exit: exitOK, kept: "a reply to nothing", check: hasDeviation("unsolicited-data")},
+		{name: "reply-before-command", serve: ruled(hostileBanner+"250 early bird\r\n", lenientRules), status: "ok", exit: exitOK, kept: "250 early bird", check: hasDeviation("unsolicited-data")},
+		{name: "close-after-banner", serve: scripted(probetest.Send(hostileBanner), probetest.Close()),
+			status: "closed-by-server", exit: exitConnection, kept: "220 mx.hostile.test"},
+		{name: "reset-mid-reply", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250-PIPE"), probetest.Reset()),
+			status: "closed-by-server", exit: exitConnection, kept: "250-PIPE"},
+		{name: "421-to-everything", serve: ruled(hostileBanner, func(*ruleConn, string) ruleReply { return ruleReply{out: "421 4.3.2 go away\r\n", close: true} }),
+			status: "closed-by-server", exit: exitConnection, kept: "421 4.3.2 go away"},
+		{name: "drops-after-3-errors", serve: ruled(hostileBanner, dropsAfter(3)), status: "ok", exit: exitOK, kept: "421 4.7.0 too many errors",
+			check: func(t *testing.T, doc map[string]any) {
+				h := firstHost(doc)
+				if n, _ := h["connections"].(float64); n < 2 {
+					t.Errorf("connections = %v; the runner should reconnect after the drop", h["connections"])
+				}
+				v, _ := h["verdicts"].(map[string]any)
+				if v == nil || v["error_limit"] != float64(3) {
+					t.Errorf("verdicts.error_limit = %v, want 3", v["error_limit"])
+				}
+			}},
+		{name: "starttls-then-454", serve: ruled(hostileBanner, starttls454), status: "ok", exit: exitOK, kept: "454 4.7.0 TLS not available"},
+		{name: "starttls-454-required", serve: ruled(hostileBanner, starttls454), args: []string{"--tls", "starttls"},
+			status: "tls-unavailable", exit: exitConnection, kept: "454 4.7.0 TLS not available"},
+		{name: "starttls-220-then-plain-text", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250 STARTTLS\r\n"),
+			probetest.Expect("STARTTLS"), probetest.Send("220 2.0.0 go ahead\r\n"), probetest.AwaitBytes(), probetest.Send("250 I still speak plain text\r\n"), stall),
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead",
+			check: func(t *testing.T, doc map[string]any) {
+				if e := fmt.Sprint(firstHost(doc)["error"]); !strings.Contains(e, "plain text") {
+					t.Errorf("error %q does not say the server answered in plain text", e)
+				}
+			}},
+		{name: "tls-handshake-fails", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250 STARTTLS\r\n"),
+			probetest.Expect("STARTTLS"), probetest.Send("220 2.0.0 go ahead\r\n"), probetest.AwaitBytes(), probetest.Send("\x15\x03\x03\x00\x02\x02\x28"), stall),
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
+		{name: "expired-certificate", serve: withTLS(expiredCert, ""), status: "ok", exit: exitOK, kept: "250 2.0.0 over TLS", check: tlsProblem("expired")},
+		{name: "expired-certificate-verify", serve: withTLS(expiredCert, ""), args: []string{"--tls-verify"},
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
+		{name: "self-signed-certificate", serve: withTLS(selfSignedCert, ""), status: "ok", exit: exitOK, kept: "250 2.0.0 over TLS", check: tlsProblem("self-signed")},
+		{name: "self-signed-certificate-verify", serve: withTLS(selfSignedCert, ""), args: []string{"--tls-verify"},
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
+		{name: "wrong-name-certificate", serve: withTLS(wrongNameCert, ""), status: "ok", exit: exitOK, kept: "250 2.0.0 over TLS", check: tlsProblem(`not valid for "localhost"`)},
+		{name: "wrong-name-certificate-verify", serve: withTLS(wrongNameCert, ""), args: []string{"--tls-verify"},
+			status: "tls-handshake-error", exit: exitConnection, kept: "220 2.0.0 go ahead"},
+		{name: "starttls-plaintext-injection", serve: withTLS(selfSignedCert, "250-injected\r\n250 SMUGGLED\r\n"),
+			status: "ok", exit: exitOK, kept: "250 2.0.0 over TLS",
+			check: func(t *testing.T, doc map[string]any) {
+				h := firstHost(doc)
+				if h["tls"] == nil {
+					t.Fatal("TLS was not established")
+				}
+				if strings.Contains(fmt.Sprint(h["ehlo"]), "SMUGGLED") || strings.Contains(fmt.Sprint(h["extensions"]), "SMUGGLED") {
+					t.Errorf("injected plain text was read as the reply to EHLO: %v", h["ehlo"])
+				}
+				if !strings.Contains(fmt.Sprint(h["deviations"]), "starttls-plaintext-injection") {
+					t.Errorf("hosts[0].deviations lacks the STARTTLS injection: %v", h["deviations"])
+				}
+				if !strings.Contains(fmt.Sprint(h["transcript"]), "discarded 28 plain-text bytes") {
+					t.Errorf("the transcript does not say the injected bytes were discarded: %v", h["transcript"])
+				}
+			}},
+	}
+}
+
+// hasDeviation checks hosts[0].deviations for a kind.
+func hasDeviation(kind string) func(t *testing.T, doc map[string]any) {
+	return func(t *testing.T, doc map[string]any) {
+		if d := fmt.Sprint(firstHost(doc)["deviations"]); !strings.Contains(d, "kind:"+kind) {
+			t.Errorf("hosts[0].deviations lacks %s: %s", kind, d)
+		}
+	}
+}
+
+// firstHost is hosts[0] of a probe JSON document.
+func firstHost(doc map[string]any) map[string]any {
+	hosts, _ := doc["hosts"].([]any)
+	if len(hosts) == 0 {
+		return map[string]any{}
+	}
+	h, _ := hosts[0].(map[string]any)
+	return h
+}
+
+// rawControl counts what would act on a terminal in out: C0 controls other
+// than LF and TAB, DEL, C1 controls (as UTF-8 or as single bytes) and
+// bytes that are not UTF-8.
+func rawControl(out []byte) int {
+	n := 0
+	for i := 0; i < len(out); {
+		r, size := utf8.DecodeRune(out[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n++
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
+// runHostile runs the CLI with args; the context is the test's overall
+// bound, far above what any case should take.
+func runHostile(t *testing.T, args ...string) (stdout []byte, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code = runEnv(ctx, args, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	if ctx.Err() != nil {
+		t.Fatalf("%q did not return within the test's bound", args)
+	}
+	return out.Bytes(), errb.String(), code
+}
+
+// jsonStrings gathers every string value of a decoded JSON document.
+// hexEscapeInvalid writes each byte of s that is not valid UTF-8 as \xNN,
+// the way the JSON transcript does.
+func hexEscapeInvalid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func jsonStrings(v any, out *[]string) {
+	switch x := v.(type) {
+	case string:
+		*out = append(*out, x)
+	case []any:
+		for _, e := range x {
+			jsonStrings(e, out)
+		}
+	case map[string]any:
+		for _, e := range x {
+			jsonStrings(e, out)
+		}
+	}
+}
+
+func TestHostileServers(t *testing.T) {
+	for _, tc := range hostileCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := tc.serve(t)
+			base := append([]string{"probe", "--timeout", hostileTimeout, "--helo", "client.test"}, tc.args...)
+
+			out, errs, code := runHostile(t, append(base, "--json", target)...)
+			if n := rawControl(out); n != 0 {
+				t.Errorf("--json: %d raw control bytes on stdout", n)
+			}
+			if code != tc.exit {
+				t.Errorf("--json: exit %d, want %d; stderr %q", code, tc.exit, errs)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(out, &doc); err != nil {
+				t.Fatalf("--json: %v\n%s", err, out)
+			}
+			if doc["schema_version"] != float64(1) {
+				t.Errorf("schema_version = %v", doc["schema_version"])
+			}
+			h := firstHost(doc)
+			if h["status"] != tc.status {
+				t.Errorf("hosts[0].status = %v, want %s (error %v)", h["status"], tc.status, h["error"])
+			}
+			if tc.kept != "" {
+				var all []string
+				jsonStrings(doc, &all)
+				// reply lines carry U+FFFD for invalid bytes, the
+				// transcript spells them \xNN
+				if !containsAny(all, strings.ToValidUTF8(tc.kept, "\uFFFD")) && !containsAny(all, hexEscapeInvalid(tc.kept)) {
+					t.Errorf("the JSON document lost %q", tc.kept)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, doc)
+			}
+
+			out, errs, code = runHostile(t, append(base, "-v", "--color", "always", target)...)
+			if n := rawControl(bytes.ReplaceAll(out, []byte("\x1b["), nil)); n != 0 {
+				t.Errorf("text: %d raw control bytes on stdout besides our own colour codes", n)
+			}
+			if stripped := stripOurColour(out); bytes.ContainsRune(stripped, 0x1b) {
+				t.Errorf("text: an ESC on stdout that is not one of our colour codes")
+			}
+			if rawControl([]byte(errs)) != 0 {
+				t.Errorf("stderr holds raw control bytes: %q", errs)
+			}
+			if code != tc.exit {
+				t.Errorf("text: exit %d, want %d; stderr %q", code, tc.exit, errs)
+			}
+			if !bytes.Contains(out, []byte("status      "+tc.status)) {
+				t.Errorf("text report lacks the status %s:\n%s", tc.status, out)
+			}
+			if tc.kept != "" && !bytes.Contains(stripOurColour(out), []byte(escapeUntrusted(tc.kept))) {
+				t.Errorf("the text report (-v) lost %q:\n%s", escapeUntrusted(tc.kept), clip(out))
+			}
+		})
+	}
+}
+
+func containsAny(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripOurColour removes the SGR sequences paint writes, leaving any other
+// ESC in place.
+func stripOurColour(b []byte) []byte {
+	for _, c := range []string{"\x1b[32m", "\x1b[36m", "\x1b[33m", "\x1b[31m", "\x1b[0m"} {
+		b = bytes.ReplaceAll(b, []byte(c), nil)
+	}
+	return b
+}
+
+func clip(b []byte) string {
+	if len(b) > 4000 {
+		return string(b[:4000]) + "..."
+	}
+	return string(b)
+}
+
+// A rule server answers each line the client sends by a function: the
+// cases whose fault is in the replies to commands, not in the session.
+
+type ruleReply struct {
+	out   string // raw bytes to write, terminators included
+	close bool   // close the connection after writing
+	tls   *tls.Config
+	drip  string // after out, write drip again and again, a byte a second
+}
+
+// ruleConn is the state of one connection of a rule server.
+type ruleConn struct {
+	n    int // 1-based connection number
+	errs int // error replies sent on this connection
+}
+
+type ruleFunc func(c *ruleConn, line string) ruleReply
+
+type ruleServer struct {
+	l        net.Listener
+	accepted atomic.Int32
+	mu       sync.Mutex
+	received bytes.Buffer
+}
+
+func (s *ruleServer) addr() string { return s.l.Addr().String() }
+
+// bytesReceived is everything clients sent, in plain text or not.
+func (s *ruleServer) bytesReceived() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.received.Bytes()...)
+}
+
+// startRuleServer listens on 127.0.0.1:0, writes banner on each connection
+// and answers each line by answer. It stops in t.Cleanup.
+func startRuleServer(t testing.TB, banner string, answer ruleFunc) *ruleServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &ruleServer{l: l}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n := int(s.accepted.Add(1))
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.serve(c, &ruleConn{n: n}, banner, answer)
+			}()
+		}
+	}()
+	return s
+}
+
+func (s *ruleServer) serve(c net.Conn, rc *ruleConn, banner string, answer ruleFunc) {
+	defer func() { c.Close() }()
+	c.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := c.Write([]byte(banner)); err != nil {
+		return
+	}
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadString('\n')
+		s.mu.Lock()
+		s.received.WriteString(line)
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+		r := answer(rc, strings.TrimRight(line, "\r\n"))
+		if strings.HasPrefix(r.out, "4") || strings.HasPrefix(r.out, "5") {
+			rc.errs++
+		}
+		if _, err := c.Write([]byte(r.out)); err != nil || r.close {
+			return
+		}
+		for i := 0; r.drip != ""; i++ {
+			if _, err := c.Write([]byte{r.drip[i%len(r.drip)]}); err != nil {
+				return
+			}
+			time.Sleep(time.Second)
+		}
+		if r.tls != nil {
+			tc := tls.Server(c, r.tls)
+			if tc.Handshake() != nil {
+				return
+			}
+			c, br = tc, bufio.NewReader(tc)
+		}
+	}
+}
+
+// lenientRules answers like a permissive server: EHLO with SIZE, VRFY 252,
+// EXPN 502, every envelope line 250.
+func lenientRules(_ *ruleConn, line string) ruleReply {
+	verb := strings.ToUpper(strings.Fields(line + " x")[0])
+	switch verb {
+	case "EHLO":
+		return ruleReply{out: "250-mx.hostile.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"}
+	case "QUIT":
+		return ruleReply{out: "221 2.0.0 bye\r\n", close: true}
+	case "VRFY":
+		return ruleReply{out: "252 2.0.0 cannot VRFY\r\n"}
+	case "EXPN":
+		return ruleReply{out: "502 5.5.1 EXPN not implemented\r\n"}
+	}
+	return ruleReply{out: "250 2.0.0 ok\r\n"}
+}
+
+// saying answers like lenientRules with extra appended to every reply
+// line after the greeting.
+func saying(extra string) ruleFunc {
+	return func(c *ruleConn, line string) ruleReply {
+		r := lenientRules(c, line)
+		r.out = strings.ReplaceAll(r.out, "\r\n", " "+extra+"\r\n")
+		return r
+	}
+}
+
+// bareLF ends every reply line with LF alone.
+func bareLF(c *ruleConn, line string) ruleReply {
+	r := lenientRules(c, line)
+	r.out = strings.ReplaceAll(r.out, "\r\n", "\n")
+	return r
+}
+
+// badCode answers every probe command (not EHLO, RSET or QUIT) with code.
+func badCode(code string) ruleFunc {
+	return func(c *ruleConn, line string) ruleReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT", "RSET":
+			return lenientRules(c, line)
+		}
+		return ruleReply{out: code + " bad code\r\n"}
+	}
+}
+
+// mixedCodes answers RCPT TO with a multi-line reply whose lines disagree.
+func mixedCodes(c *ruleConn, line string) ruleReply {
+	if strings.HasPrefix(strings.ToUpper(line), "RCPT") {
+		return ruleReply{out: "250-2.1.5 first line accepts\r\n550 5.1.1 second line disagrees\r\n"}
+	}
+	return lenientRules(c, line)
+}
+
+// unsolicited sends a second reply nobody asked for behind the EHLO reply
+// and behind every VRFY reply.
+func unsolicited(c *ruleConn, line string) ruleReply {
+	r := lenientRules(c, line)
+	switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+	case "EHLO", "VRFY":
+		r.out += "250 a reply to nothing\r\n"
+	}
+	return r
+}
+
+// dripAfterEHLO greets and answers EHLO, then answers every command with a
+// reply that never ends, one byte per second: a tarpit past the greeting.
+func dripAfterEHLO(c *ruleConn, line string) ruleReply {
+	switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+	case "EHLO", "QUIT":
+		return lenientRules(c, line)
+	}
+	return ruleReply{drip: "250-still thinking "}
+}
+
+// dropsAfter answers the probe's errors as a strict server does, and says
+// 421 and hangs up after n error replies on one connection (RFC 5321
+// §4.1.1 lets a server close on too many errors).
+func dropsAfter(n int) ruleFunc {
+	return func(c *ruleConn, line string) ruleReply {
+		r := lenientRules(c, line)
+		upper := strings.ToUpper(line)
+		if strings.HasPrefix(upper, "MAIL FROM:") && !strings.HasPrefix(line[10:], "<") ||
+			strings.HasPrefix(upper, "RCPT TO:") && !strings.HasPrefix(line[8:], "<") || strings.HasPrefix(upper, "EXPN") {
+			r = ruleReply{out: "501 5.1.7 bad syntax\r\n"}
+		}
+		if c.errs >= n && strings.HasPrefix(r.out, "5") {
+			return ruleReply{out: "421 4.7.0 too many errors\r\n", close: true}
+		}
+		return r
+	}
+}
+
+// starttls454 offers STARTTLS and refuses it.
+func starttls454(c *ruleConn, line string) ruleReply {
+	switch strings.ToUpper(line) {
+	case "STARTTLS":
+		return ruleReply{out: "454 4.7.0 TLS not available due to local problem\r\n"}
+	}
+	if strings.HasPrefix(strings.ToUpper(line), "EHLO") {
+		return ruleReply{out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 SIZE 10240000\r\n"}
+	}
+	return lenientRules(c, line)
+}
+
+// starttlsRules offers STARTTLS with cfg and, when inject is not empty,
+// sends it in plain text right behind the 220 (CVE-2011-0411).
+func starttlsRules(cfg *tls.Config, inject string) ruleFunc {
+	return func(c *ruleConn, line string) ruleReply {
+		switch strings.ToUpper(line) {
+		case "STARTTLS":
+			return ruleReply{out: "220 2.0.0 go ahead\r\n" + inject, tls: cfg}
+		}
+		if strings.HasPrefix(strings.ToUpper(line), "EHLO") {
+			return ruleReply{out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 2.0.0 over TLS or not\r\n"}
+		}
+		return lenientRules(c, line)
+	}
+}
+
+// Certificates for the TLS cases, made at run time.
+
+func makeCert(t testing.TB, name string, from, to time.Time) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		DNSNames: []string{name}, NotBefore: from, NotAfter: to,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func expiredCert(t testing.TB) tls.Certificate {
+	return makeCert(t, "localhost", time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
+}
+
+func selfSignedCert(t testing.TB) tls.Certificate {
+	return makeCert(t, "localhost", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+func wrongNameCert(t testing.TB) tls.Certificate {
+	return makeCert(t, "other.hostile.test", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+// TestHostileServe serves one case for scripts/hostile-table, which runs
+// the built binary against it: HOSTILE_CASE names the case, and a line
+// "target, flags, status, exit, kept" separated by US (0x1f) is written to
+// HOSTILE_TARGET_FILE; the server stops when that file is removed (or
+// after five minutes). HOSTILE_CASE=list writes the case names instead.
+func TestHostileServe(t *testing.T) {
+	name, file := os.Getenv("HOSTILE_CASE"), os.Getenv("HOSTILE_TARGET_FILE")
+	if name == "" || file == "" {
+		t.Skip("serves a case for scripts/hostile-table; set HOSTILE_CASE and HOSTILE_TARGET_FILE")
+	}
+	if name == "list" {
+		var names []string
+		for _, tc := range hostileCases() {
+			names = append(names, tc.name)
+		}
+		if err := os.WriteFile(file, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for _, tc := range hostileCases() {
+		if tc.name != name {
+			continue
+		}
+		target := tc.serve(t)
+		line := strings.Join([]string{target, strings.Join(tc.args, " "), tc.status, fmt.Sprint(tc.exit), escapeUntrusted(tc.kept)}, "\x1f") + "\n"
+		if err := os.WriteFile(file+".tmp", []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(file+".tmp", file); err != nil {
+			t.Fatal(err)
+		}
+		for end := time.Now().Add(5 * time.Minute); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			if _, err := os.Stat(file); err != nil {
+				return
+			}
+		}
+		return
+	}
+	t.Fatalf("no hostile case %q", name)
+}
+
+// TestHostileOtherSubcommands runs vrfy and why, which share the session
+// layer but print their own documents, against a few of the servers.
+func TestHostileOtherSubcommands(t *testing.T) {
+	pick := map[string]bool{"silent-after-accept": true, "endless-250-dash": true, "terminal-escapes": true,
+		"421-to-everything": true, "code-999": true, "starttls-220-then-plain-text": true}
+	for _, tc := range hostileCases() {
+		if !pick[tc.name] {
+			continue
+		}
+		for _, sub := range [][]string{
+			{"vrfy", "--timeout", hostileTimeout, "--server", "TARGET", "alice@x.test"},
+			{"vrfy", "--timeout", hostileTimeout, "--json", "--server", "TARGET", "alice@x.test"},
+			{"why", "--timeout", hostileTimeout, "--server", "TARGET", "MAIL FROM:<a@x.test>"},
+			{"why", "--timeout", hostileTimeout, "--json", "--server", "TARGET", "MAIL FROM:<a@x.test>"},
+		} {
+			name := tc.name + "/" + strings.Join(sub[:len(sub)-3], " ")
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				target := tc.serve(t)
+				args := append([]string(nil), sub...)
+				args[len(args)-2] = target
+				out, errs, code := runHostile(t, args...)
+				if n := rawControl(out); n != 0 {
+					t.Errorf("%d raw control bytes on stdout:\n%s", n, clip(out))
+				}
+				if n := rawControl([]byte(errs)); n != 0 {
+					t.Errorf("%d raw control bytes on stderr: %q", n, errs)
+				}
+				if code == exitUsage {
+					t.Errorf("exit 2 (usage) for a server fault: %s", errs)
+				}
+				if tc.exit == exitConnection && code != exitConnection {
+					t.Errorf("exit %d; a host that could not be probed is exit 4", code)
+				}
+			})
+		}
+	}
+}
