@@ -219,12 +219,14 @@ func normaliseDemoJSON(t *testing.T, b []byte) string {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
-				switch k {
-				case "rtt_ms", "at_ns", "elapsed_ms", "duration_ms":
-					v[k] = 0
-				default:
+				if strings.HasSuffix(k, "_ms") || strings.HasSuffix(k, "_ns") {
+					v[k] = 0 // a timing: rtt_ms, at_ms, ...
+				} else {
 					v[k] = walk(x)
 				}
+			}
+			if tr, ok := v["transcript"].([]any); ok {
+				v["transcript"] = mergeDemoTranscript(tr)
 			}
 			if qs, ok := v["queries"].([]any); ok {
 				slices.SortStableFunc(qs, func(a, b any) int {
@@ -247,6 +249,30 @@ func normaliseDemoJSON(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return demoPortRE.ReplaceAllString(string(out), "$1:PORT") + "\n"
+}
+
+// mergeDemoTranscript joins consecutive transcript entries of one
+// direction on one connection: the transcript records bytes as each read
+// returned them, and TCP may split a multi-line reply anywhere.
+func mergeDemoTranscript(tr []any) []any {
+	var out []any
+	for _, x := range tr {
+		e, ok := x.(map[string]any)
+		if !ok {
+			return tr
+		}
+		if n := len(out); n > 0 {
+			prev := out[n-1].(map[string]any)
+			if prev["dir"] == e["dir"] && prev["connection"] == e["connection"] {
+				ps, _ := prev["data"].(string)
+				es, _ := e["data"].(string)
+				prev["data"] = ps + es
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func demoQueryKey(q any) string {
