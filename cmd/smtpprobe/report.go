@@ -286,6 +286,18 @@ func yesNo(b *bool, yes, no string) string {
 	return no
 }
 
+// postmasterRefusals names the postmaster RCPT lines the server refused
+// and its codes, e.g. "RCPT TO:<postmaster> drew 501".
+func postmasterRefusals(h *probe.HostReport) string {
+	var out []string
+	for _, s := range h.Steps {
+		if s.Step().Role == probe.RolePostmaster && s.Outcome == probe.Rejected && s.Reply != nil {
+			out = append(out, fmt.Sprintf("%s drew %d", escapeUntrusted(s.Sent), s.Reply.Code))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 func writeVerdicts(p *printer, h *probe.HostReport) {
 	v := h.Verdicts
 	p.section("Verdicts")
@@ -304,7 +316,7 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 		row("envelope_syntax", s)
 	}
 	row("catch_all", yesNo(v.CatchAll, "yes: a random mailbox was accepted", "no: a random mailbox was refused"))
-	row("postmaster_accepted", yesNo(v.PostmasterAccepted, "yes", "no: RFC 5321 §4.5.1 requires it"))
+	row("postmaster_accepted", yesNo(v.PostmasterAccepted, "yes", "no: "+postmasterRefusals(h)+"; RFC 5321 §4.5.1 requires both forms"))
 	row("starttls", map[bool]string{true: "offered", false: "not offered"}[v.STARTTLS])
 	row("smtputf8", map[bool]string{true: "advertised", false: "not advertised"}[v.SMTPUTF8])
 	if v.ErrorLimit != nil {
