@@ -15,17 +15,21 @@ var helpTopics = map[string]string{
 }
 
 const exitCodesHelp = `Exit codes (every subcommand):
-  0  the run completed. For probe, 4xx and 5xx replies are findings, not failures.
-  1  the check asked for failed: the address is invalid or rejected, the domain
-     has no usable mail host, no host could be probed, a --fail-on rule matched,
-     or explain was given a code it cannot explain.
-  2  usage: an unknown subcommand or flag, a bad argument, a malformed target,
-     or input with CR, LF or NUL in it. Nothing was sent.
-  3  DNS could not answer: timeout, SERVFAIL or REFUSED from every server, an
-     unparsable or truncated answer with no TCP service, or a CNAME loop at
-     the domain.
-  4  every connection failed: refused, timed out, or closed before a greeting.
-130  interrupted (Ctrl-C): what was seen so far is reported, marked incomplete.
+  0    the run completed; 4xx and 5xx replies are findings, not failures.
+  1    the check asked for failed: an address is invalid (address) or was
+       refused (probe, vrfy), the domain has no usable mail host (NXDOMAIN,
+       NODATA, null MX, no host with an address), no repair made the line
+       acceptable (why), a --fail-on rule matched, --max-time ran out before
+       the run finished, or explain was given a code it cannot explain.
+  2    usage: an unknown subcommand or flag, a bad argument, a malformed
+       target, or input with CR, LF or NUL in it. Nothing was resolved or sent.
+  3    DNS could not answer: timeout, SERVFAIL or REFUSED from every server, an
+       unparsable or truncated answer with no TCP service, or a CNAME loop at
+       the domain.
+  4    no host could be probed: every connection was refused, timed out,
+       closed, or failed at the greeting, EHLO or TLS handshake.
+  130  interrupted (Ctrl-C): what was seen so far is reported, marked
+       incomplete.
 `
 
 const jsonHelp = `Every --json document carries "schema_version" (currently 1). Fields are only
