@@ -43,6 +43,10 @@ const (
 	// InMail: inside a transaction; the runner sends a well-formed MAIL
 	// FROM first if none is open.
 	InMail
+	// InMailSMTPUTF8: inside a transaction opened with the SMTPUTF8
+	// parameter (RFC 6531 §3.4), which a UTF-8 forward-path needs; the
+	// runner always opens a fresh one.
+	InMailSMTPUTF8
 )
 
 // Need is a capability a step depends on; a step whose needs the server
@@ -164,6 +168,7 @@ var syntaxSteps = []Step{
 	{Name: "rcpt-ipv4-literal", Case: "an [IPv4] address literal", Command: explain.RCPT, Line: "RCPT TO:<postmaster@[{literal4}]>", Expect: ExpectValid, Ref: "RFC 5321 §4.1.3", State: InMail},
 	{Name: "rcpt-ipv6-literal", Case: "an [IPv6:...] address literal", Command: explain.RCPT, Line: "RCPT TO:<postmaster@[IPv6:{literal6}]>", Expect: ExpectValid, Ref: "RFC 5321 §4.1.3", State: InMail},
 	{Name: "rcpt-utf8-without-smtputf8", Case: "a UTF-8 local part without SMTPUTF8", Command: explain.RCPT, Line: "RCPT TO:<prüfung@{domain}>", Expect: ExpectReject, Codes: []int{553, 550, 501, 500}, Ref: "RFC 6531 §3.2, RFC 5321 §2.4", Draws: true, State: InMail, Role: RoleSyntax},
+	{Name: "rcpt-utf8-with-smtputf8", Case: "a UTF-8 local part in a SMTPUTF8 transaction", Command: explain.RCPT, Line: "RCPT TO:<prüfung@{domain}>", Expect: ExpectValid, Ref: "RFC 6531 §3.4", State: InMailSMTPUTF8, Needs: NeedSMTPUTF8},
 	{Name: "rcpt-local-part-65", Case: "a 65-octet local part", Command: explain.RCPT, Line: "RCPT TO:<{long_local}@{domain}>", Expect: ExpectEither, Codes: []int{501, 553, 550}, Ref: "RFC 5321 §4.5.3.1.1", Draws: true, State: InMail},
 	{Name: "rcpt-path-over-256", Case: "a path longer than 256 octets", Command: explain.RCPT, Line: "RCPT TO:<{long_path_rcpt}>", Expect: ExpectEither, Codes: []int{501, 553, 550}, Ref: "RFC 5321 §4.5.3.1.3", Draws: true, State: InMail},
 	{Name: "rcpt-source-route", Case: "a source route <@a:user@c>", Command: explain.RCPT, Line: "RCPT TO:<@relay1.invalid:{rcpt}>", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.2, §4.1.1.3, Appendix C", State: InMail},

@@ -139,7 +139,7 @@ func (r *runner) unmet(s Step) string {
 	if s.Needs&NeedSIZE != 0 && r.caps.Size <= 0 {
 		return "not sent: the server advertises no SIZE limit"
 	}
-	if s.State == InMail && r.mailRefused != 0 {
+	if s.State == InMail && r.mailRefused != 0 { // a SMTPUTF8 transaction is tried afresh
 		return fmt.Sprintf("not sent: the server refused MAIL FROM:<%s> with %d, so no transaction could open", r.from, r.mailRefused)
 	}
 	return ""
@@ -164,7 +164,7 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		// RSET after any MAIL or RCPT, even a refused one, before a new
 		// transaction: Postfix keeps a refused MAIL's SIZE= and refuses
 		// the next MAIL FROM with the same 552 until RSET.
-		if (s.State == Idle || s.State == InMail && !r.inTx) && r.dirty {
+		if (s.State == Idle || s.State == InMailSMTPUTF8 || s.State == InMail && !r.inTx) && r.dirty {
 			reply, err := r.conn.Cmd(ctx, "RSET")
 			r.count(reply)
 			if err != nil || reply.Code == 421 {
@@ -175,9 +175,13 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 		}
 		switch {
 		case dropped:
-		case s.State == InMail && !r.inTx:
+		case s.State == InMail && !r.inTx, s.State == InMailSMTPUTF8:
 			setup := Step{Name: "open-transaction", Suite: s.Suite, Case: "a MAIL FROM to open a transaction", Command: explain.MAIL,
 				Line: "MAIL FROM:<" + r.from + ">", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.1.2", Setup: true}
+			if s.State == InMailSMTPUTF8 {
+				setup.Line += " SMTPUTF8"
+				setup.Ref = "RFC 6531 §3.4"
+			}
 			res, err := r.send(ctx, setup)
 			r.dirty = true
 			if err != nil || res.code() == 421 {
