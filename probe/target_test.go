@@ -147,3 +147,13 @@ func TestCheckMailboxArg(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTargetRefusesTwoAts(t *testing.T) {
+	if _, err := ParseTarget("x@y@z.test"); err == nil || !strings.Contains(err.Error(), "more than one @") {
+		t.Errorf("ParseTarget(x@y@z.test) error = %v, want one naming the second @", err)
+	}
+	tg, err := ParseTarget(`"x@y"@z.test`)
+	if err != nil || tg.User != `"x@y"` || tg.Domain != "z.test" {
+		t.Errorf(`ParseTarget("x@y"@z.test) = %+v, %v; want user "x@y" at z.test`, tg, err)
+	}
+}
