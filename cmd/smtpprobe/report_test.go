@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -63,5 +65,39 @@ func TestWriteTargetNoEmptyRcode(t *testing.T) {
 	writeReport(&b, &probe.Report{Target: probe.Target{Input: "x.test", Kind: probe.TargetDomain, Domain: "x.test"}, MX: &probe.MXResult{Kind: "unresolved"}}, reportOptions{})
 	if strings.Contains(b.String(), "()") || !strings.Contains(b.String(), "mx          unresolved\n") {
 		t.Errorf("report:\n%s", b.String())
+	}
+}
+
+// A whole report at 80 columns keeps every line within 80 runes, and the
+// syntax table moves a reply that does not fit under its row instead of
+// cutting it.
+func TestReportFitsWidth(t *testing.T) {
+	out, _, code := runCLI(t, "demo", "--json")
+	if code != exitOK {
+		t.Fatalf("demo exit %d", code)
+	}
+	var r probe.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	writeReport(&b, &r, reportOptions{width: 80})
+	text := b.String()
+	for i, l := range strings.Split(text, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("line %d is %d runes: %q", i+1, n, l)
+		}
+	}
+	if strings.Contains(text, "…\n") && strings.Contains(text, "5.5.1 M…") {
+		t.Errorf("a reply was cut:\n%s", text)
+	}
+	if !strings.Contains(text, "\n"+replyIndent+"502 5.5.1 Missing MAIL FROM command.\n") {
+		t.Errorf("rcpt-before-mail's reply is not whole on its own line:\n%s", text)
+	}
+	// Not a terminal: one row a case, as the goldens have it.
+	b.Reset()
+	writeReport(&b, &r, reportOptions{})
+	if !regexp.MustCompile(`(?m)^  rcpt-before-mail +RCPT TO:<alice@demo\.test> +wrong-code +502 5\.5\.1 Missing MAIL FROM command\.$`).MatchString(b.String()) {
+		t.Errorf("without a width the row changed:\n%s", b.String())
 	}
 }
