@@ -41,11 +41,17 @@ func runHelp(ctx context.Context, args []string, e *env) int {
 	if len(args) > 1 {
 		return usageError(e, "help", "takes one subcommand or topic")
 	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		// help about help is the usage, which lists the subcommands and topics
+		printUsage(e.stdout)
+		return exitOK
+	}
 	if t, ok := helpTopics[args[0]]; ok {
 		fmt.Fprint(e.stdout, t)
 		return exitOK
 	}
-	if c := findCommand(args[0]); c != nil && c.name != "help" {
+	if c := findCommand(args[0]); c != nil {
 		return c.run(ctx, []string{"--help"}, e)
 	}
 	var names []string
