@@ -11,7 +11,7 @@ import (
 // subcommands.
 var helpTopics = map[string]string{
 	"exit-codes": exitCodesHelp,
-	"json":       jsonHelp,
+	"json":       jsonFieldsHelp,
 }
 
 const exitCodesHelp = `Exit codes (every subcommand):
