@@ -41,7 +41,7 @@ func TestAddressExitCodes(t *testing.T) {
 		{"LF", []string{"ab@c.example\nRSET"}, exitUsage, "", "LF at byte offset 12", true},
 		{"NUL", []string{"a\x00b@c.example"}, exitUsage, "", "NUL at byte offset 1", true},
 		{"unknown flag", []string{"--bogus", "a@b.example"}, exitUsage, "", "unknown flag", true},
-		{"bad colour", []string{"--color=purple", "a@b.example"}, exitUsage, "", "--color must be", true},
+		{"bad colour", []string{"--color=purple", "a@b.example"}, exitUsage, "", `invalid argument "purple" for "--color" flag: want auto, always or never`, true},
 		{"help", []string{"--help"}, exitOK, "Usage: smtpprobe address", "", false},
 	}
 	for _, tc := range tests {
@@ -118,7 +118,7 @@ func TestAddressColor(t *testing.T) {
 	if strings.Contains(plain, "\x1b[") {
 		t.Errorf("colour written to a non-terminal without --color:\n%q", plain)
 	}
-	_, colored, _ := runAddressCLI(t, nil, "--color", "a..b@example.com")
+	_, colored, _ := runAddressCLI(t, nil, "--color", "always", "a..b@example.com")
 	if !strings.Contains(colored, "\x1b[31merror") {
 		t.Errorf("--color did not colour the error:\n%q", colored)
 	}

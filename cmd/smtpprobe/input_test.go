@@ -349,3 +349,28 @@ func TestInputExplainLogEscapes(t *testing.T) {
 		})
 	}
 }
+
+// --color means the same on every subcommand: it takes a value, refuses any
+// other than auto, always or never with the same words, and never takes
+// the argument after it for its own.
+func TestColorFlagSameEverywhere(t *testing.T) {
+	for _, sub := range []string{"probe", "vrfy", "why", "address", "mx", "explain", "demo"} {
+		_, errs, code := runInput(t, "", sub, "--color", "pink", "x.test")
+		want := "smtpprobe " + sub + `: invalid argument "pink" for "--color" flag: want auto, always or never`
+		if code != exitUsage || strings.SplitN(errs, "\n", 2)[0] != want {
+			t.Errorf("%s --color pink: exit %d, stderr %q; want exit 2 and %q", sub, code, errs, want)
+		}
+		_, errs, code = runInput(t, "", sub, "--color")
+		if code != exitUsage || !strings.Contains(errs, "flag needs an argument: --color") {
+			t.Errorf("%s --color with no value: exit %d, stderr %q", sub, code, errs)
+		}
+	}
+	out, errs, code := runInput(t, "", "address", "--color", "always", "x@y.test")
+	if code != exitOK || !strings.Contains(out, "\x1b[32mvalid SMTP mailbox") {
+		t.Errorf("address --color always x@y.test: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = runInput(t, "", "explain", "--color", "never", "550")
+	if code != exitOK || strings.Contains(out, "\x1b[") {
+		t.Errorf("explain --color never 550: exit %d\n%q%s", code, out, errs)
+	}
+}

@@ -47,14 +47,11 @@ func runMX(ctx context.Context, args []string, e *env) int {
 	timeout := fs.Duration("timeout", mxDefaultTimeout, "time for the whole resolution")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
 	ptr := fs.Bool("ptr", false, "check reverse DNS of every address and its forward confirmation (FCrDNS)")
-	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
+	color := addColorFlag(fs, "the output")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "mx", err.Error())
-	}
+	mode := *color
 	if fs.NArg() != 1 {
 		return usageError(e, "mx", fmt.Sprintf("takes exactly one DOMAIN, got %d arguments", fs.NArg()))
 	}

@@ -39,7 +39,7 @@ type probeFlags struct {
 	tlsVerify bool
 	json      bool
 	verbose   bool
-	color     string
+	color     *colorMode
 	failOn    string
 }
 
@@ -64,7 +64,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
-	fs.StringVar(&f.color, "color", "auto", "colour reply codes: auto, always or never (NO_COLOR is honoured)")
+	f.color = addColorFlag(fs, "reply codes")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -179,10 +179,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if fs.NArg() != 1 {
 		return usageError(e, "probe", fmt.Sprintf("want one TARGET, got %d", fs.NArg()))
 	}
-	cm, err := parseColorMode(f.color)
-	if err != nil {
-		return usageError(e, "probe", err.Error())
-	}
+	cm := *f.color
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "probe", err.Error())

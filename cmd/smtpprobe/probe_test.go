@@ -128,7 +128,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--suite", "nope", srv.addr()}, "unknown suite"},
 		{[]string{"probe", "--tls", "maybe", srv.addr()}, "--tls must be"},
 		{[]string{"probe", "--fail-on", "sometimes", srv.addr()}, "--fail-on: unknown condition"},
-		{[]string{"probe", "--color", "pink", srv.addr()}, "--color must be"},
+		{[]string{"probe", "--color", "pink", srv.addr()}, `smtpprobe probe: invalid argument "pink" for "--color" flag: want auto, always or never`},
 		{[]string{"probe", "--timeout", "0s", srv.addr()}, "--timeout must be positive"},
 		{[]string{"probe", "--port", "25", srv.addr()}, "contradicts the port in the target"},
 		{[]string{"probe", "--helo", "evil\r\nMAIL FROM:<x>", srv.addr()}, "--helo has a carriage return (CR) at position 5"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,6 +53,32 @@ const (
 	colorAlways colorMode = "always"
 	colorNever  colorMode = "never"
 )
+
+// colorValue is the --color flag's value: it refuses anything but auto,
+// always or never as the flag is parsed.
+type colorValue colorMode
+
+func (c *colorValue) String() string { return string(*c) }
+func (c *colorValue) Type() string   { return "WHEN" }
+
+func (c *colorValue) Set(s string) error {
+	m, err := parseColorMode(s)
+	if err != nil {
+		return errors.New("want auto, always or never")
+	}
+	*c = colorValue(m)
+	return nil
+}
+
+// addColorFlag registers --color WHEN, the same on every subcommand: it
+// takes a value (auto, always or never; default auto), so that a flag
+// never swallows the argument after it by accident. what names what gets
+// coloured.
+func addColorFlag(fs *flagSet, what string) *colorMode {
+	m := colorAuto
+	fs.Var((*colorValue)(&m), "color", "colour "+what+": auto, always or never (NO_COLOR is honoured)")
+	return &m
+}
 
 // parseColorMode validates a --color value.
 func parseColorMode(s string) (colorMode, error) {

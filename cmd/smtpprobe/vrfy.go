@@ -45,10 +45,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	if fs.NArg() == 0 {
 		return usageError(e, "vrfy", "want at least one ADDRESS")
 	}
-	cm, err := parseColorMode(f.color)
-	if err != nil {
-		return usageError(e, "vrfy", err.Error())
-	}
+	cm := *f.color
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "vrfy", err.Error())

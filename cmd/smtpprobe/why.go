@@ -48,14 +48,11 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
 	verbose := fs.BoolP("verbose", "v", false, "also print the full C:/S: transcript of every connection")
-	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
+	color := addColorFlag(fs, "the output")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "why", err.Error())
-	}
+	mode := *color
 	tm, err := probe.ParseTLSMode(*tlsMode)
 	if err != nil {
 		return usageError(e, "why", "--tls: "+err.Error())
