@@ -129,6 +129,25 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
+// hasUnquotedComma tells whether s has a comma outside a quoted string. A
+// comma may stand in a quoted local part ("a,b"@example.com, RFC 5321
+// §4.1.2), so --rcpt and --vrfy take one address each instead of a
+// comma-separated list.
+func hasUnquotedComma(s string) bool {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case quoted && s[i] == '\\':
+			i++ // a quoted-pair: the next byte is literal
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == ',' && !quoted:
+			return true
+		}
+	}
+	return false
+}
+
 // options turns the flags and a parsed target into probe.Options. The
 // checks of what goes on the wire live in probe.Options.Check; here are
 // only those of flags the CLI alone has.
@@ -155,6 +174,16 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	}
 	if f.tlsVerify && f.tls == "none" {
 		return o, errors.New("--tls-verify has no certificate to check with --tls none")
+	}
+	for _, list := range []struct {
+		flag  string
+		addrs []string
+	}{{"--rcpt", f.rcpt}, {"--vrfy", f.vrfy}} {
+		for i, a := range list.addrs {
+			if hasUnquotedComma(a) {
+				return o, fmt.Errorf("%s #%d %q: one address per %s; repeat the flag", list.flag, i+1, a, list.flag)
+			}
+		}
 	}
 	if err := o.Check(); err != nil {
 		return o, err

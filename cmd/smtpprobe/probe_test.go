@@ -111,6 +111,18 @@ func lenient(line string) string {
 	return "250 2.1.0 Ok"
 }
 
+// A comma inside a quoted local part is part of the address, not a list.
+func TestProbeRcptQuotedComma(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, errs, code := runCLI(t, "probe", "--tls", "none", "--suite", "syntax", "--rcpt", `"a,b"@cli.test`, srv.addr())
+	if code != exitOK || !strings.Contains(out, `RCPT TO:<"a,b"@cli.test>`) {
+		t.Errorf("exit %d; the quoted comma was not sent as one address:\n%s%s", code, out, errs)
+	}
+	if !hasUnquotedComma(`"a\"b",c@x`) || hasUnquotedComma(`"a\",b"@x`) || hasUnquotedComma("a@x") {
+		t.Error("hasUnquotedComma misreads a quoted-pair")
+	}
+}
+
 func TestProbeUsageErrors(t *testing.T) {
 	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
 	tests := []struct {
@@ -141,6 +153,9 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--user", "alice@lab.test", srv.addr()}, "without @domain"},
 		{[]string{"probe", "--rcpt", "<<alice@lab.test>>", srv.addr()}, "--rcpt #1"},
 		{[]string{"probe", "--vrfy", "bob", srv.addr()}, `--vrfy #1 "bob" is not a mailbox`},
+		{[]string{"probe", "--rcpt", "a@lab.test,b@lab.test", srv.addr()}, `--rcpt #1 "a@lab.test,b@lab.test": one address per --rcpt; repeat the flag`},
+		{[]string{"probe", "--rcpt", "a@lab.test", "--vrfy", "a@lab.test, b@lab.test", srv.addr()}, `--vrfy #1 "a@lab.test, b@lab.test": one address per --vrfy; repeat the flag`},
+		{[]string{"probe", "--rcpt", `"a\",b"@lab.test,c@lab.test`, srv.addr()}, "one address per --rcpt"},
 		{[]string{"probe", "--domain", "lab.test> x", srv.addr()}, "is not a mail domain"},
 		{[]string{"probe", "--suite", "", srv.addr()}, "empty suite"},
 		{[]string{"probe", "--suite", "vrfy,", srv.addr()}, "empty suite"},
