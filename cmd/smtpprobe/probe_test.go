@@ -213,6 +213,12 @@ func TestProbeExitCodes(t *testing.T) {
 		}
 		return lenient(line)
 	})
+	deferring := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if line == "VRFY busy@cli.test" {
+			return "450 4.2.1 busy, try later"
+		}
+		return lenient(line)
+	})
 	tests := []struct {
 		name string
 		args []string
@@ -227,7 +233,15 @@ func TestProbeExitCodes(t *testing.T) {
 		{"permanent not matched", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--suite", "syntax", srv.addr()}, exitOK, ""},
 		{"given address rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "alice@[127.0.0.1]", "--port", portOf(rejecting.addr())}, exitCheck, "refused"},
 		{"given --rcpt rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
-		{"permanent", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--domain", "cli.test", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
+		// The well-formed RCPT TO:<alice@cli.test> is refused, but no
+		// address was given: only --fail-on makes that a failure.
+		{"baseline refused, no --fail-on", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", rejecting.addr()}, exitOK, ""},
+		{"baseline refused, --fail-on permanent", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "permanent", rejecting.addr()}, exitCheck, `permanent: 127.0.0.1 answered "RCPT TO:<alice@cli.test>" with 550`},
+		{"baseline refused, --fail-on transient", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "transient", rejecting.addr()}, exitOK, ""},
+		{"baseline refused, --fail-on any", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "any", rejecting.addr()}, exitCheck, "--fail-on"},
+		{"any, nothing holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--fail-on", "any", srv.addr()}, exitOK, ""},
+		{"any, only a transient refusal holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", "--fail-on", "any", deferring.addr()}, exitCheck, `transient: 127.0.0.1 answered "VRFY busy@cli.test" with 450`},
+		{"the same run without --fail-on", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", deferring.addr()}, exitOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,14 @@ func TestVerboseTranscript(t *testing.T) {
 			t.Errorf("-v output lacks %q", want)
 		}
 	}
+	// every transcript line starts with the time since the connection opened
+	timed := regexp.MustCompile(`(?m)^ +\d+\.\dms [CS]: `)
+	if n := len(timed.FindAllString(out, -1)); n < 6 {
+		t.Errorf("-v transcript has %d lines with a timing column; want every line timed:\n%s", n, out)
+	}
+	if !regexp.MustCompile(`(?m)^ +\d+\.\dms C: QUIT$`).MatchString(out) {
+		t.Errorf("QUIT has no timing:\n%s", out)
+	}
 	out, _, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", srv.addr())
 	if strings.Contains(out, "Transcript") {
 		t.Error("transcript printed without -v")
