@@ -26,12 +26,8 @@ func runAddress(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	mode := *color
-	switch fs.NArg() {
-	case 0:
-		return usageError(e, "address", "missing ADDRESS")
-	case 1:
-	default:
-		return usageError(e, "address", fmt.Sprintf("takes one ADDRESS, got %d arguments (quote an address that contains spaces)", fs.NArg()))
+	if fs.NArg() != 1 {
+		return argCountError(e, "address", "one ADDRESS", fs.NArg(), "quote an address that contains spaces")
 	}
 	addr := fs.Arg(0)
 	if addr == "" {

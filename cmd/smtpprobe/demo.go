@@ -200,7 +200,7 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		return usageError(e, "demo", fmt.Sprintf("takes no arguments, got %q", fs.Arg(0)))
+		return argCountError(e, "demo", "no arguments", fs.NArg(), "")
 	}
 
 	lab, err := startDemoLab(net.Listen)

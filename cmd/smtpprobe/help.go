@@ -39,7 +39,7 @@ func runHelp(ctx context.Context, args []string, e *env) int {
 		return exitOK
 	}
 	if len(args) > 1 {
-		return usageError(e, "help", "takes one subcommand or topic")
+		return argCountError(e, "help", "one subcommand or topic", len(args), "")
 	}
 	switch args[0] {
 	case "-h", "--help", "help":

@@ -206,7 +206,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	}
 	f.suiteSet = fs.Changed("suite")
 	if fs.NArg() != 1 {
-		return usageError(e, "probe", fmt.Sprintf("want one TARGET, got %d", fs.NArg()))
+		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
 	cm := *f.color
 	failOn, err := parseFailOn(f.failOn)

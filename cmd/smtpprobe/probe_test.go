@@ -129,8 +129,8 @@ func TestProbeUsageErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"probe"}, "want one TARGET"},
-		{[]string{"probe", "a.test", "b.test"}, "want one TARGET"},
+		{[]string{"probe"}, "smtpprobe probe: takes one TARGET, got 0 arguments\n"},
+		{[]string{"probe", "a.test", "b.test"}, "takes one TARGET, got 2 arguments\n"},
 		{[]string{"probe", ""}, "empty target"},
 		{[]string{"probe", "a@"}, "nothing after the @"},
 		{[]string{"probe", "@b"}, "nothing before the @"},
@@ -163,7 +163,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--timeout", "25h", srv.addr()}, "too large (max 24h)"},
 		{[]string{"vrfy", "--server", srv.addr(), "al ice@x.test"}, "white space"},
 		{[]string{"vrfy", "--server", srv.addr(), "a..b@x.test"}, "is not a mailbox"},
-		{[]string{"vrfy"}, "at least one ADDRESS"},
+		{[]string{"vrfy"}, "smtpprobe vrfy: takes one or more ADDRESSes, got 0 arguments\n"},
 		{[]string{"vrfy", "alice"}, "not an address"},
 		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
 		{[]string{"vrfy", "--server", srv.addr(), "al\rice@x.test"}, "carriage return"},

@@ -384,15 +384,18 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			conn = t.Connection
 			p.line(fmt.Sprintf("  -- connection %d", conn))
 		}
-		data := strings.TrimSuffix(t.Data, "\n")
-		data = strings.TrimSuffix(data, "\r")
-		text := escapeUntrusted(data)
-		if t.Dir == "S" && len(data) >= 3 {
-			var code int
-			fmt.Sscanf(data[:3], "%d", &code)
-			text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+		// One read may hold several lines (a whole EHLO reply in one
+		// packet): show each on its own, as they are once TLS is up.
+		for _, data := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
+			data = strings.TrimSuffix(data, "\r")
+			text := escapeUntrusted(data)
+			if t.Dir == "S" && len(data) >= 3 {
+				var code int
+				fmt.Sscanf(data[:3], "%d", &code)
+				text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+			}
+			p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 		}
-		p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 	}
 	if h.TranscriptDropped > 0 {
 		p.line(fmt.Sprintf("  (%d bytes past the transcript's caps were not kept)", h.TranscriptDropped))

@@ -61,6 +61,10 @@ func TestVerboseTranscript(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^ +\d+\.\dms C: QUIT$`).MatchString(out) {
 		t.Errorf("QUIT has no timing:\n%s", out)
 	}
+	// The EHLO reply arrives in one write: still one transcript line a line.
+	if !regexp.MustCompile(`(?m)^ +\d+\.\dms S: 250-SIZE 2048\n +\d+\.\dms S: 250 8BITMIME$`).MatchString(out) || strings.Contains(out, `\r\n`) {
+		t.Errorf("the EHLO reply is not shown a line at a time:\n%s", out)
+	}
 	out, _, _ = runCLI(t, "probe", "--tls", "none", "--suite", "vrfy", srv.addr())
 	if strings.Contains(out, "Transcript") {
 		t.Error("transcript printed without -v")
@@ -107,5 +111,26 @@ func TestReportFitsWidth(t *testing.T) {
 	writeReport(&b, &r, reportOptions{})
 	if !regexp.MustCompile(`(?m)^  rcpt-before-mail +RCPT TO:<alice@demo\.test> +wrong-code +502 5\.5\.1 Missing MAIL FROM command\.$`).MatchString(b.String()) {
 		t.Errorf("without a width the row changed:\n%s", b.String())
+	}
+}
+
+// Characters that take no room or turn the text around are shown as
+// escapes, so two replies that print alike are alike.
+func TestEscapeUntrustedInvisible(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\u200bb":        `a\u200bb`,
+		"a\u200eb":        `a\u200eb`,
+		"a\u200fb":        `a\u200fb`,
+		"a\u061cb":        `a\u061cb`,
+		"\ufeff250 ok":    `\ufeff250 ok`,
+		"a\u2060b":        `a\u2060b`,
+		"a\u202eb":        `a\u202eb`,
+		"a\u2067b":        `a\u2067b`,
+		"ok \u200d emoji": "ok \u200d emoji",
+		"prüfung ünïcode": "prüfung ünïcode",
+	} {
+		if got := escapeUntrusted(in); got != want {
+			t.Errorf("escapeUntrusted(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

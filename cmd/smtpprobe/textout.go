@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -32,8 +33,10 @@ func escapeUntrusted(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r < 0xa0:
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
-			// line separators and bidi overrides can disguise what is shown
+		case r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) || isInvisible(r):
+			// line separators, bidi controls (U+061C, U+200E, U+200F,
+			// U+202A-U+202E, U+2066-U+2069) and invisible characters can
+			// disguise what is shown
 			fmt.Fprintf(&b, `\u%04x`, r)
 		case r == '\\':
 			b.WriteString(`\\`)
@@ -43,6 +46,14 @@ func escapeUntrusted(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// isInvisible tells whether r is a format character that takes no room:
+// zero width space, word joiner and friends, and the byte order mark,
+// which would hide a difference between two replies that look the same.
+// ZWNJ and ZWJ (U+200C, U+200D) are left alone: scripts and emoji need them.
+func isInvisible(r rune) bool {
+	return r == '\u200b' || (r >= '\u2060' && r <= '\u2064') || r == '\ufeff'
 }
 
 // colorMode is the user's --color choice.

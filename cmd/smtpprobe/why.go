@@ -61,7 +61,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	case *server == "":
 		return usageError(e, "why", "--server is required: a domain, host:port or IP address")
 	case fs.NArg() != 1:
-		return usageError(e, "why", fmt.Sprintf("takes exactly one LINE (quote it, or give - to read it from standard input), got %d arguments", fs.NArg()))
+		return argCountError(e, "why", "one LINE", fs.NArg(), "quote it, or give - to read it from standard input")
 	case fs.Changed("port") && (*port < 1 || *port > 65535):
 		return usageError(e, "why", fmt.Sprintf("--port must be 1 to 65535, not %d", *port))
 	case *timeout <= 0 || *timeout > maxDuration:
