@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,8 +18,6 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // runCLI runs the program with args and returns stdout, stderr and the
 // exit code.
@@ -404,27 +400,6 @@ func normalize(s string) string {
 	return s
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
-}
-
 func TestProbeGolden(t *testing.T) {
 	strict := startSMTP(t, "220 cli.test ESMTP ready", func(line string) string {
 		upper := strings.ToUpper(line)
@@ -455,7 +430,7 @@ func TestProbeGolden(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", tc.name, code, errs)
 		}
-		golden(t, tc.name, normalize(out))
+		checkGolden(t, filepath.Join("testdata", "golden", tc.name), normalize(out))
 	}
 }
 
