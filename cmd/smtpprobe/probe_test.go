@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,64 +26,27 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// smtpServer is a raw SMTP server on 127.0.0.1 answering by a rule: the
-// CLI tests need whole sessions, with whatever text a server may send.
-type smtpServer struct {
-	l        net.Listener
-	accepted atomic.Int32
-}
+// smtpServer is a line server on 127.0.0.1 that answers EHLO, RSET and
+// QUIT itself and every other line by a rule: the CLI tests need whole
+// sessions, with whatever text a server may send.
+type smtpServer struct{ *probetest.LineServer }
 
 func startSMTP(t *testing.T, banner string, answer func(line string) string) *smtpServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpServer{l: l}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s.accepted.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				br := bufio.NewReader(c)
-				fmt.Fprint(c, banner+"\r\n")
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					verb := strings.ToUpper(strings.Fields(line + " x")[0])
-					switch verb {
-					case "EHLO":
-						fmt.Fprint(c, "250-cli.test\r\n250-SIZE 2048\r\n250 8BITMIME\r\n")
-					case "QUIT":
-						fmt.Fprint(c, "221 2.0.0 bye\r\n")
-						return
-					case "RSET":
-						fmt.Fprint(c, "250 2.0.0 ok\r\n")
-					default:
-						fmt.Fprint(c, answer(line)+"\r\n")
-					}
-				}
-			}()
+	return &smtpServer{probetest.StartLineServer(t, banner+"\r\n", func(_ *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO":
+			return probetest.LineReply{Out: "250-cli.test\r\n250-SIZE 2048\r\n250 8BITMIME\r\n"}
+		case "QUIT":
+			return probetest.LineReply{Out: "221 2.0.0 bye\r\n", Close: true}
+		case "RSET":
+			return probetest.LineReply{Out: "250 2.0.0 ok\r\n"}
 		}
-	}()
-	return s
+		return probetest.LineReply{Out: answer(line) + "\r\n"}
+	})}
 }
 
-func (s *smtpServer) addr() string { return s.l.Addr().String() }
+func (s *smtpServer) addr() string { return s.Addr() }
 
 // lenient accepts every envelope and answers VRFY 252, RCPT of unknown
 // users included: a catch-all.
@@ -179,7 +138,7 @@ func TestProbeUsageErrors(t *testing.T) {
 			t.Errorf("%q: stderr's first line holds raw control bytes: %q", tt.args, first)
 		}
 	}
-	if n := srv.accepted.Load(); n != 0 {
+	if n := srv.Accepted(); n != 0 {
 		t.Errorf("usage errors opened %d connections; nothing may be sent", n)
 	}
 }
