@@ -144,13 +144,18 @@ func JudgeStep(s Step, code int, enhanced string) (Outcome, Conformance, string)
 		return o, NotJudged, fmt.Sprintf("inconclusive: %d is not a valid reply code", code)
 	case o == Deferred:
 		return o, Transient, fmt.Sprintf("deferred: %s drew a temporary %d; nothing about syntax can be concluded", what, code)
-	case code == 252 && (s.Command == explain.VRFY || s.Command == explain.EXPN):
+	case code == 252 && (s.Command == explain.VRFY || s.Command == explain.EXPN) && s.Expect != ExpectReject:
 		// RFC 5321 §3.5.3: 252 means "cannot verify", never "exists".
+		// A line that must be refused (a bare VRFY) is judged below:
+		// there is no mailbox in it to verify.
 		return CannotVerify, Informative, fmt.Sprintf("cannot verify: %s drew 252, which neither confirms nor denies the mailbox (RFC 5321 §3.5.3); it is not a sign that the user exists", what)
 	}
 	v, ok := stepVerdicts[verdictKey{s.Expect, kindOf(s, code, enhanced)}]
 	if !ok {
 		return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
+	}
+	if v.conf == Lenient && s.Lenient != "" {
+		v.text = s.Lenient
 	}
 	want := ""
 	if len(s.Codes) > 0 {

@@ -44,6 +44,12 @@ func TestJudgeStep(t *testing.T) {
 		{"vrfy-user", 250, Accepted, Informative, "judged"},
 		{"vrfy-user", 0, NoReply, NotJudged, "no reply"},
 		{"vrfy-user", 199, Inconclusive, NotJudged, "not a valid reply code"},
+		// A bare VRFY names no mailbox: a 2yz to it, 252 included, is
+		// accepting a line RFC 5321 §4.1.1.6 gives an argument.
+		{"vrfy-no-argument", 252, Accepted, Lenient, "lenient: accepted VRFY with no argument, which RFC 5321 §4.1.1.6 requires one for"},
+		{"vrfy-no-argument", 250, Accepted, Lenient, "lenient: accepted VRFY with no argument, which RFC 5321 §4.1.1.6 requires one for"},
+		{"vrfy-no-argument", 501, Rejected, Conforms, "ok: rejected VRFY with no argument with 501, as RFC 5321 §4.1.1.6 asks"},
+		{"vrfy-no-argument", 502, Rejected, Conforms, "names 501"},
 	}
 	for _, tt := range tests {
 		s, ok := byName[tt.step]
@@ -232,6 +238,22 @@ func TestSummarizeVRFY(t *testing.T) {
 	}
 	if v.EnvelopeSyntax != nil {
 		t.Errorf("envelope_syntax = %+v without any syntax step", v.EnvelopeSyntax)
+	}
+}
+
+// The bare VRFY is no real-or-random comparison: whatever it draws, the
+// policy is judged on the mailbox pairs alone.
+func TestSummarizeVRFYIgnoresBareVRFY(t *testing.T) {
+	for _, bare := range []int{252, 250, 501, 550} {
+		v := Summarize(results(t, map[string]int{
+			"vrfy-user": 252, "vrfy-random-user": 252,
+			"vrfy-address": 252, "vrfy-random-address": 252,
+			"vrfy-brackets": 252, "vrfy-random-brackets": 252,
+			"vrfy-no-argument": bare,
+		}))
+		if v.VRFYPolicy == nil || v.VRFYPolicy.Policy != PolicyHides {
+			t.Errorf("bare VRFY %d: vrfy_policy = %+v; want hides", bare, v.VRFYPolicy)
+		}
 	}
 }
 

@@ -19,23 +19,15 @@ const addressExamples = `  smtpprobe address alice@example.com           # plain
 // runAddress analyses one address offline (probe.AnalyzeAddress) and exits
 // 0 when it is a valid SMTP mailbox, 1 when it is not.
 func runAddress(ctx context.Context, args []string, e *env) int {
-	fs := newFlagSet("address", "smtpprobe address [--json] [--color[=WHEN]] ADDRESS", addressExamples)
+	fs := newFlagSet("address", "smtpprobe address [--json] [--color auto|always|never] ADDRESS", addressExamples)
 	jsonOut := fs.Bool("json", false, "print the analysis as one JSON object")
-	color := fs.String("color", "auto", "colour the findings: auto, always or never")
-	fs.Lookup("color").NoOptDefVal = string(colorAlways)
+	color := addColorFlag(fs, "the findings")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "address", err.Error())
-	}
-	switch fs.NArg() {
-	case 0:
-		return usageError(e, "address", "missing ADDRESS")
-	case 1:
-	default:
-		return usageError(e, "address", fmt.Sprintf("takes one ADDRESS, got %d arguments (quote an address that contains spaces)", fs.NArg()))
+	mode := *color
+	if fs.NArg() != 1 {
+		return argCountError(e, "address", "one ADDRESS", fs.NArg(), "quote an address that contains spaces")
 	}
 	addr := fs.Arg(0)
 	if addr == "" {

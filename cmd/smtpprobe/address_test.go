@@ -34,14 +34,14 @@ func TestAddressExitCodes(t *testing.T) {
 		{"invalid missing at", []string{"alice"}, exitCheck, "missing-at", "", false},
 		{"invalid display name", []string{"Alice <alice@example.com>"}, exitCheck, "display-name", "", false},
 		{"invalid null path", []string{"<>"}, exitCheck, "null-path", "", false},
-		{"no argument", nil, exitUsage, "", "missing ADDRESS", true},
-		{"two arguments", []string{"a@b.example", "c@d.example"}, exitUsage, "", "takes one ADDRESS, got 2", true},
+		{"no argument", nil, exitUsage, "", "takes one ADDRESS, got 0 arguments", true},
+		{"two arguments", []string{"a@b.example", "c@d.example"}, exitUsage, "", "takes one ADDRESS, got 2 arguments; quote", true},
 		{"empty argument", []string{""}, exitUsage, "", "ADDRESS is empty", true},
 		{"CR", []string{"a\r@b.example"}, exitUsage, "", "CR at byte offset 1", true},
 		{"LF", []string{"ab@c.example\nRSET"}, exitUsage, "", "LF at byte offset 12", true},
 		{"NUL", []string{"a\x00b@c.example"}, exitUsage, "", "NUL at byte offset 1", true},
 		{"unknown flag", []string{"--bogus", "a@b.example"}, exitUsage, "", "unknown flag", true},
-		{"bad colour", []string{"--color=purple", "a@b.example"}, exitUsage, "", "--color must be", true},
+		{"bad colour", []string{"--color=purple", "a@b.example"}, exitUsage, "", `invalid argument "purple" for "--color" flag: want auto, always or never`, true},
 		{"help", []string{"--help"}, exitOK, "Usage: smtpprobe address", "", false},
 	}
 	for _, tc := range tests {
@@ -118,7 +118,7 @@ func TestAddressColor(t *testing.T) {
 	if strings.Contains(plain, "\x1b[") {
 		t.Errorf("colour written to a non-terminal without --color:\n%q", plain)
 	}
-	_, colored, _ := runAddressCLI(t, nil, "--color", "a..b@example.com")
+	_, colored, _ := runAddressCLI(t, nil, "--color", "always", "a..b@example.com")
 	if !strings.Contains(colored, "\x1b[31merror") {
 		t.Errorf("--color did not colour the error:\n%q", colored)
 	}

@@ -25,6 +25,7 @@ func init() {
 		{"mx", "resolve a domain's MX hosts as a sending MTA would (RFC 5321 §5.1)", runMX},
 		{"explain", "explain reply codes, enhanced codes, reply lines or a whole log", runExplain},
 		{"demo", "probe a built-in demo domain offline and print the real report", runDemo},
+		{"version", "print the version", runVersion},
 		{"help", "show help for a subcommand or topic (json, exit-codes)", runHelp},
 	}
 }

@@ -194,16 +194,13 @@ const demoExamples = `  smtpprobe demo              # the report a person reads
 func runDemo(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("demo", "smtpprobe demo [--json] [--color auto|always|never] [-v]", demoExamples)
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	color := fs.String("color", string(colorAuto), "colour reply codes: auto, always or never")
+	color := addColorFlag(fs, "reply codes")
 	verbose := fs.BoolP("verbose", "v", false, "print the full transcript with timings")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
 	if fs.NArg() > 0 {
-		return usageError(e, "demo", fmt.Sprintf("takes no arguments, got %q", fs.Arg(0)))
-	}
-	if _, err := parseColorMode(*color); err != nil {
-		return usageError(e, "demo", err.Error())
+		return argCountError(e, "demo", "no arguments", fs.NArg(), "")
 	}
 
 	lab, err := startDemoLab(net.Listen)
@@ -221,7 +218,7 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 		output = append(output, "-v")
 	}
 	if fs.Changed("color") {
-		output = append(output, "--color", *color)
+		output = append(output, "--color", string(*color))
 	}
 	code := lab.run(ctx, output, e)
 	if ctx.Err() != nil {

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -20,19 +18,6 @@ import (
 
 	"github.com/miekg/dns"
 )
-
-func init() {
-	// Other test files of the package may define -update too; whichever
-	// registers first serves all of them.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func demoUpdateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // demoDNSRecorder serves the lab's zone through the lab's own DNS handler and
 // notes every question asked.
@@ -280,27 +265,6 @@ func demoQueryKey(q any) string {
 	return fmt.Sprint(m["name"], " ", m["type"], " ", m["transport"])
 }
 
-func checkDemoGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join(demoTestdata, name)
-	if demoUpdateGoldens() {
-		if err := os.MkdirAll(demoTestdata, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("demo output differs from %s (rerun with -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestDemoGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden string
@@ -321,7 +285,7 @@ func TestDemoGolden(t *testing.T) {
 			} else {
 				got = normaliseDemoText(stdout.String())
 			}
-			checkDemoGolden(t, tc.golden, got)
+			checkGolden(t, filepath.Join(demoTestdata, tc.golden), got)
 		})
 	}
 }

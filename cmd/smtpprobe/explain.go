@@ -59,14 +59,11 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	ctxName := fs.StringP("context", "c", "", "the command that drew the reply: greeting, ehlo, helo, starttls, auth, vrfy, expn, mail, rcpt, data, bdat, rset, noop, help, quit, unknown")
 	lang := fs.String("lang", "", "language of the headings: "+strings.Join(explain.LanguageTags(), ", ")+" (default from LC_ALL or LANG, else en)")
 	asJSON := fs.Bool("json", false, "write one JSON document (schema_version 1) instead of text")
-	color := fs.String("color", "auto", "colour the codes by class: auto, always or never")
+	color := addColorFlag(fs, "the codes by class")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "explain", err.Error())
-	}
+	mode := *color
 	h, err := explainHeadings(*lang, e.getenv)
 	if err != nil {
 		return usageError(e, "explain", err.Error())

@@ -42,6 +42,25 @@ func parseFlags(fs *flagSet, args []string, e *env) (done bool, code int) {
 	return false, exitOK
 }
 
+// argCountError is the usage error for a wrong number of arguments, in
+// the one wording every subcommand uses: "takes one DOMAIN, got 2
+// arguments", with an optional hint after a semicolon.
+func argCountError(e *env, sub, want string, got int, hint string) int {
+	msg := fmt.Sprintf("takes %s, got %s", want, plural(got, "argument"))
+	if hint != "" {
+		msg += "; " + hint
+	}
+	return usageError(e, sub, msg)
+}
+
+// plural is "1 answer", "2 answers", "0 answers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // usageError prints a one-line usage error with a hint and returns exitUsage.
 func usageError(e *env, sub, msg string) int {
 	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])

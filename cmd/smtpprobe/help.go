@@ -11,7 +11,7 @@ import (
 // subcommands.
 var helpTopics = map[string]string{
 	"exit-codes": exitCodesHelp,
-	"json":       jsonHelp,
+	"json":       jsonFieldsHelp,
 }
 
 const exitCodesHelp = `Exit codes (every subcommand):
@@ -43,13 +43,19 @@ func runHelp(ctx context.Context, args []string, e *env) int {
 		return exitOK
 	}
 	if len(args) > 1 {
-		return usageError(e, "help", "takes one subcommand or topic")
+		return argCountError(e, "help", "one subcommand or topic", len(args), "")
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		// help about help is the usage, which lists the subcommands and topics
+		printUsage(e.stdout)
+		return exitOK
 	}
 	if t, ok := helpTopics[args[0]]; ok {
 		fmt.Fprint(e.stdout, t)
 		return exitOK
 	}
-	if c := findCommand(args[0]); c != nil && c.name != "help" {
+	if c := findCommand(args[0]); c != nil {
 		return c.run(ctx, []string{"--help"}, e)
 	}
 	var names []string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -16,8 +15,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -68,14 +65,14 @@ func hostileCases() []hostileCase {
 	}
 	stall := probetest.Stall(time.Minute)
 	ehlo := probetest.ExpectPrefix("EHLO ")
-	ruled := func(banner string, answer ruleFunc) func(t testing.TB) string {
-		return func(t testing.TB) string { return startRuleServer(t, banner, answer).addr() }
+	ruled := func(banner string, answer probetest.AnswerFunc) func(t testing.TB) string {
+		return func(t testing.TB) string { return probetest.StartLineServer(t, banner, answer).Addr() }
 	}
 	withTLS := func(cert func(t testing.TB) tls.Certificate, inject string) func(t testing.TB) string {
 		return func(t testing.TB) string {
 			c := cert(t)
-			s := startRuleServer(t, hostileBanner, starttlsRules(&tls.Config{Certificates: []tls.Certificate{c}}, inject))
-			_, port, _ := net.SplitHostPort(s.addr())
+			s := probetest.StartLineServer(t, hostileBanner, starttlsRules(&tls.Config{Certificates: []tls.Certificate{c}}, inject))
+			_, port, _ := net.SplitHostPort(s.Addr())
 			return "localhost:" + port // a name, so the certificate's name is checked
 		}
 	}
@@ -124,7 +121,9 @@ func hostileCases() []hostileCase {
 			status: "closed-by-server", exit: exitConnection, kept: "220 mx.hostile.test"},
 		{name: "reset-mid-reply", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Send("250-mx.hostile.test\r\n250-PIPE"), probetest.Reset()),
 			status: "closed-by-server", exit: exitConnection, kept: "250-PIPE"},
-		{name: "421-to-everything", serve: ruled(hostileBanner, func(*ruleConn, string) ruleReply { return ruleReply{out: "421 4.3.2 go away\r\n", close: true} }),
+		{name: "421-to-everything", serve: ruled(hostileBanner, func(*probetest.LineConn, string) probetest.LineReply {
+			return probetest.LineReply{Out: "421 4.3.2 go away\r\n", Close: true}
+		}),
 			status: "closed-by-server", exit: exitConnection, kept: "421 4.3.2 go away"},
 		{name: "drops-after-3-errors", serve: ruled(hostileBanner, dropsAfter(3)), status: "ok", exit: exitOK, kept: "421 4.7.0 too many errors",
 			check: func(t *testing.T, doc map[string]any) {
@@ -349,235 +348,124 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// A rule server answers each line the client sends by a function: the
-// cases whose fault is in the replies to commands, not in the session.
-
-type ruleReply struct {
-	out   string // raw bytes to write, terminators included
-	close bool   // close the connection after writing
-	tls   *tls.Config
-	drip  string // after out, write drip again and again, a byte a second
-}
-
-// ruleConn is the state of one connection of a rule server.
-type ruleConn struct {
-	n    int // 1-based connection number
-	errs int // error replies sent on this connection
-}
-
-type ruleFunc func(c *ruleConn, line string) ruleReply
-
-type ruleServer struct {
-	l        net.Listener
-	accepted atomic.Int32
-	mu       sync.Mutex
-	received bytes.Buffer
-}
-
-func (s *ruleServer) addr() string { return s.l.Addr().String() }
-
-// bytesReceived is everything clients sent, in plain text or not.
-func (s *ruleServer) bytesReceived() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.received.Bytes()...)
-}
-
-// startRuleServer listens on 127.0.0.1:0, writes banner on each connection
-// and answers each line by answer. It stops in t.Cleanup.
-func startRuleServer(t testing.TB, banner string, answer ruleFunc) *ruleServer {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &ruleServer{l: l}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n := int(s.accepted.Add(1))
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c, &ruleConn{n: n}, banner, answer)
-			}()
-		}
-	}()
-	return s
-}
-
-func (s *ruleServer) serve(c net.Conn, rc *ruleConn, banner string, answer ruleFunc) {
-	defer func() { c.Close() }()
-	c.SetDeadline(time.Now().Add(time.Minute))
-	if _, err := c.Write([]byte(banner)); err != nil {
-		return
-	}
-	br := bufio.NewReader(c)
-	for {
-		line, err := br.ReadString('\n')
-		s.mu.Lock()
-		s.received.WriteString(line)
-		s.mu.Unlock()
-		if err != nil {
-			return
-		}
-		r := answer(rc, strings.TrimRight(line, "\r\n"))
-		if strings.HasPrefix(r.out, "4") || strings.HasPrefix(r.out, "5") {
-			rc.errs++
-		}
-		if _, err := c.Write([]byte(r.out)); err != nil || r.close {
-			return
-		}
-		for i := 0; r.drip != ""; i++ {
-			if _, err := c.Write([]byte{r.drip[i%len(r.drip)]}); err != nil {
-				return
-			}
-			time.Sleep(time.Second)
-		}
-		if r.tls != nil {
-			tc := tls.Server(c, r.tls)
-			if tc.Handshake() != nil {
-				return
-			}
-			c, br = tc, bufio.NewReader(tc)
-		}
-	}
-}
+// A rule server (a probetest.LineServer) answers each line the client
+// sends by a function: the cases whose fault is in the replies to
+// commands, not in the session.
 
 // lenientRules answers like a permissive server: EHLO with SIZE, VRFY 252,
 // EXPN 502, every envelope line 250.
-func lenientRules(_ *ruleConn, line string) ruleReply {
+func lenientRules(_ *probetest.LineConn, line string) probetest.LineReply {
 	verb := strings.ToUpper(strings.Fields(line + " x")[0])
 	switch verb {
 	case "EHLO":
-		return ruleReply{out: "250-mx.hostile.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"}
+		return probetest.LineReply{Out: "250-mx.hostile.test\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"}
 	case "QUIT":
-		return ruleReply{out: "221 2.0.0 bye\r\n", close: true}
+		return probetest.LineReply{Out: "221 2.0.0 bye\r\n", Close: true}
 	case "VRFY":
-		return ruleReply{out: "252 2.0.0 cannot VRFY\r\n"}
+		return probetest.LineReply{Out: "252 2.0.0 cannot VRFY\r\n"}
 	case "EXPN":
-		return ruleReply{out: "502 5.5.1 EXPN not implemented\r\n"}
+		return probetest.LineReply{Out: "502 5.5.1 EXPN not implemented\r\n"}
 	}
-	return ruleReply{out: "250 2.0.0 ok\r\n"}
+	return probetest.LineReply{Out: "250 2.0.0 ok\r\n"}
 }
 
 // saying answers like lenientRules with extra appended to every reply
 // line after the greeting.
-func saying(extra string) ruleFunc {
-	return func(c *ruleConn, line string) ruleReply {
+func saying(extra string) probetest.AnswerFunc {
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
 		r := lenientRules(c, line)
-		r.out = strings.ReplaceAll(r.out, "\r\n", " "+extra+"\r\n")
+		r.Out = strings.ReplaceAll(r.Out, "\r\n", " "+extra+"\r\n")
 		return r
 	}
 }
 
 // bareLF ends every reply line with LF alone.
-func bareLF(c *ruleConn, line string) ruleReply {
+func bareLF(c *probetest.LineConn, line string) probetest.LineReply {
 	r := lenientRules(c, line)
-	r.out = strings.ReplaceAll(r.out, "\r\n", "\n")
+	r.Out = strings.ReplaceAll(r.Out, "\r\n", "\n")
 	return r
 }
 
 // badCode answers every probe command (not EHLO, RSET or QUIT) with code.
-func badCode(code string) ruleFunc {
-	return func(c *ruleConn, line string) ruleReply {
+func badCode(code string) probetest.AnswerFunc {
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
 		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
 		case "EHLO", "QUIT", "RSET":
 			return lenientRules(c, line)
 		}
-		return ruleReply{out: code + " bad code\r\n"}
+		return probetest.LineReply{Out: code + " bad code\r\n"}
 	}
 }
 
 // mixedCodes answers RCPT TO with a multi-line reply whose lines disagree.
-func mixedCodes(c *ruleConn, line string) ruleReply {
+func mixedCodes(c *probetest.LineConn, line string) probetest.LineReply {
 	if strings.HasPrefix(strings.ToUpper(line), "RCPT") {
-		return ruleReply{out: "250-2.1.5 first line accepts\r\n550 5.1.1 second line disagrees\r\n"}
+		return probetest.LineReply{Out: "250-2.1.5 first line accepts\r\n550 5.1.1 second line disagrees\r\n"}
 	}
 	return lenientRules(c, line)
 }
 
 // unsolicited sends a second reply nobody asked for behind the EHLO reply
 // and behind every VRFY reply.
-func unsolicited(c *ruleConn, line string) ruleReply {
+func unsolicited(c *probetest.LineConn, line string) probetest.LineReply {
 	r := lenientRules(c, line)
 	switch strings.ToUpper(strings.Fields(line + " x")[0]) {
 	case "EHLO", "VRFY":
-		r.out += "250 a reply to nothing\r\n"
+		r.Out += "250 a reply to nothing\r\n"
 	}
 	return r
 }
 
 // dripAfterEHLO greets and answers EHLO, then answers every command with a
 // reply that never ends, one byte per second: a tarpit past the greeting.
-func dripAfterEHLO(c *ruleConn, line string) ruleReply {
+func dripAfterEHLO(c *probetest.LineConn, line string) probetest.LineReply {
 	switch strings.ToUpper(strings.Fields(line + " x")[0]) {
 	case "EHLO", "QUIT":
 		return lenientRules(c, line)
 	}
-	return ruleReply{drip: "250-still thinking "}
+	return probetest.LineReply{Drip: "250-still thinking "}
 }
 
 // dropsAfter answers the probe's errors as a strict server does, and says
 // 421 and hangs up after n error replies on one connection (RFC 5321
 // §4.1.1 lets a server close on too many errors).
-func dropsAfter(n int) ruleFunc {
-	return func(c *ruleConn, line string) ruleReply {
+func dropsAfter(n int) probetest.AnswerFunc {
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
 		r := lenientRules(c, line)
 		upper := strings.ToUpper(line)
 		if strings.HasPrefix(upper, "MAIL FROM:") && !strings.HasPrefix(line[10:], "<") ||
 			strings.HasPrefix(upper, "RCPT TO:") && !strings.HasPrefix(line[8:], "<") || strings.HasPrefix(upper, "EXPN") {
-			r = ruleReply{out: "501 5.1.7 bad syntax\r\n"}
+			r = probetest.LineReply{Out: "501 5.1.7 bad syntax\r\n"}
 		}
-		if c.errs >= n && strings.HasPrefix(r.out, "5") {
-			return ruleReply{out: "421 4.7.0 too many errors\r\n", close: true}
+		if c.Errors >= n && strings.HasPrefix(r.Out, "5") {
+			return probetest.LineReply{Out: "421 4.7.0 too many errors\r\n", Close: true}
 		}
 		return r
 	}
 }
 
 // starttls454 offers STARTTLS and refuses it.
-func starttls454(c *ruleConn, line string) ruleReply {
+func starttls454(c *probetest.LineConn, line string) probetest.LineReply {
 	switch strings.ToUpper(line) {
 	case "STARTTLS":
-		return ruleReply{out: "454 4.7.0 TLS not available due to local problem\r\n"}
+		return probetest.LineReply{Out: "454 4.7.0 TLS not available due to local problem\r\n"}
 	}
 	if strings.HasPrefix(strings.ToUpper(line), "EHLO") {
-		return ruleReply{out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 SIZE 10240000\r\n"}
+		return probetest.LineReply{Out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 SIZE 10240000\r\n"}
 	}
 	return lenientRules(c, line)
 }
 
 // starttlsRules offers STARTTLS with cfg and, when inject is not empty,
 // sends it in plain text right behind the 220 (CVE-2011-0411).
-func starttlsRules(cfg *tls.Config, inject string) ruleFunc {
-	return func(c *ruleConn, line string) ruleReply {
+func starttlsRules(cfg *tls.Config, inject string) probetest.AnswerFunc {
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
 		switch strings.ToUpper(line) {
 		case "STARTTLS":
-			return ruleReply{out: "220 2.0.0 go ahead\r\n" + inject, tls: cfg}
+			return probetest.LineReply{Out: "220 2.0.0 go ahead\r\n" + inject, TLS: cfg}
 		}
 		if strings.HasPrefix(strings.ToUpper(line), "EHLO") {
-			return ruleReply{out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 2.0.0 over TLS or not\r\n"}
+			return probetest.LineReply{Out: "250-mx.hostile.test\r\n250-STARTTLS\r\n250 2.0.0 over TLS or not\r\n"}
 		}
 		return lenientRules(c, line)
 	}

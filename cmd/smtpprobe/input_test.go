@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
@@ -98,9 +99,9 @@ func positionNamed(pos int) *regexp.Regexp {
 }
 
 func TestInputLineBreaksRefusedBeforeConnecting(t *testing.T) {
-	srv := startRuleServer(t, hostileBanner, lenientRules)
+	srv := probetest.StartLineServer(t, hostileBanner, lenientRules)
 	dns := startUDPRecorder(t)
-	s := srv.addr()
+	s := srv.Addr()
 	cases := []struct {
 		name  string
 		stdin string
@@ -145,10 +146,10 @@ func TestInputLineBreaksRefusedBeforeConnecting(t *testing.T) {
 			}
 		})
 	}
-	if n := srv.accepted.Load(); n != 0 {
+	if n := srv.Accepted(); n != 0 {
 		t.Errorf("input with CR, LF or NUL opened %d connections; nothing may be sent", n)
 	}
-	if got := srv.bytesReceived(); len(got) != 0 {
+	if got := srv.Received(); len(got) != 0 {
 		t.Errorf("the server received %q", got)
 	}
 	if n := dns.packets(); n != 0 {
@@ -157,9 +158,9 @@ func TestInputLineBreaksRefusedBeforeConnecting(t *testing.T) {
 }
 
 func TestInputMalformedRefused(t *testing.T) {
-	srv := startRuleServer(t, hostileBanner, lenientRules)
+	srv := probetest.StartLineServer(t, hostileBanner, lenientRules)
 	dns := startUDPRecorder(t)
-	s := srv.addr()
+	s := srv.Addr()
 	d := dns.addr()
 	type tcase struct {
 		name string
@@ -216,10 +217,10 @@ func TestInputMalformedRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := srv.accepted.Load()
+			before := srv.Accepted()
 			out, errs, code := runInput(t, "", tc.args...)
 			checkUsageError(t, tc.args, out, errs, code)
-			if srv.accepted.Load() != before {
+			if srv.Accepted() != before {
 				t.Errorf("%q opened a connection; nothing may be sent", tc.args)
 			}
 		})
@@ -280,11 +281,11 @@ func TestInputIDN(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startRuleServer(t, hostileBanner, lenientRules)
-			_, port, _ := net.SplitHostPort(srv.addr())
-			args := tc.args(srv.addr(), port)
+			srv := probetest.StartLineServer(t, hostileBanner, lenientRules)
+			_, port, _ := net.SplitHostPort(srv.Addr())
+			args := tc.args(srv.Addr(), port)
 			out, errs, code := runInput(t, "", args...)
-			got := srv.bytesReceived()
+			got := srv.Received()
 			for _, line := range strings.SplitAfter(string(got), "\n") {
 				// The syntax suite's own UTF-8 cases (prüfung@) test the
 				// server on purpose; nothing the user typed may go raw.
@@ -347,5 +348,30 @@ func TestInputExplainLogEscapes(t *testing.T) {
 				t.Errorf("%d raw control bytes on stderr: %q", n, errs)
 			}
 		})
+	}
+}
+
+// --color means the same on every subcommand: it takes a value, refuses any
+// other than auto, always or never with the same words, and never takes
+// the argument after it for its own.
+func TestColorFlagSameEverywhere(t *testing.T) {
+	for _, sub := range []string{"probe", "vrfy", "why", "address", "mx", "explain", "demo"} {
+		_, errs, code := runInput(t, "", sub, "--color", "pink", "x.test")
+		want := "smtpprobe " + sub + `: invalid argument "pink" for "--color" flag: want auto, always or never`
+		if code != exitUsage || strings.SplitN(errs, "\n", 2)[0] != want {
+			t.Errorf("%s --color pink: exit %d, stderr %q; want exit 2 and %q", sub, code, errs, want)
+		}
+		_, errs, code = runInput(t, "", sub, "--color")
+		if code != exitUsage || !strings.Contains(errs, "flag needs an argument: --color") {
+			t.Errorf("%s --color with no value: exit %d, stderr %q", sub, code, errs)
+		}
+	}
+	out, errs, code := runInput(t, "", "address", "--color", "always", "x@y.test")
+	if code != exitOK || !strings.Contains(out, "\x1b[32mvalid SMTP mailbox") {
+		t.Errorf("address --color always x@y.test: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = runInput(t, "", "explain", "--color", "never", "550")
+	if code != exitOK || strings.Contains(out, "\x1b[") {
+		t.Errorf("explain --color never 550: exit %d\n%q%s", code, out, errs)
 	}
 }

@@ -58,9 +58,8 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	}
 	name := args[0]
 	switch name {
-	case "--version", "-version", "version":
-		fmt.Fprintf(e.stdout, "smtpprobe %s\n", version)
-		return exitOK
+	case "--version", "-version":
+		return runVersion(ctx, args[1:], e)
 	case "-h", "--help":
 		printUsage(e.stdout)
 		return exitOK

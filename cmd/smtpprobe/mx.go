@@ -47,16 +47,13 @@ func runMX(ctx context.Context, args []string, e *env) int {
 	timeout := fs.Duration("timeout", mxDefaultTimeout, "time for the whole resolution")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
 	ptr := fs.Bool("ptr", false, "check reverse DNS of every address and its forward confirmation (FCrDNS)")
-	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
+	color := addColorFlag(fs, "the output")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "mx", err.Error())
-	}
+	mode := *color
 	if fs.NArg() != 1 {
-		return usageError(e, "mx", fmt.Sprintf("takes exactly one DOMAIN, got %d arguments", fs.NArg()))
+		return argCountError(e, "mx", "one DOMAIN", fs.NArg(), "")
 	}
 	if *timeout < mxMinTimeout || *timeout > mxMaxTimeout {
 		return usageError(e, "mx", fmt.Sprintf("--timeout must be between %v and %v, not %v", mxMinTimeout, mxMaxTimeout, *timeout))
@@ -289,8 +286,8 @@ func writeQueries(w io.Writer, qs []resolver.Query) {
 		if q.AD {
 			flags += " AD"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s/%s\t%s%s\t%d answers\t%.1f ms\n", escapeUntrusted(q.Type), escapeUntrusted(q.Name),
-			escapeUntrusted(q.Server), q.Transport, escapeUntrusted(result), flags, q.Answers, q.RTTMillis)
+		fmt.Fprintf(tw, "  %s\t%s\t%s/%s\t%s%s\t%s\t%.1f ms\n", escapeUntrusted(q.Type), escapeUntrusted(q.Name),
+			escapeUntrusted(q.Server), q.Transport, escapeUntrusted(result), flags, plural(q.Answers, "answer"), q.RTTMillis)
 	}
 	tw.Flush()
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,20 +8,6 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
-
-func init() {
-	// Other tests of this package may define -update too; register it only
-	// once, after every package-level flag exists.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-// mxUpdateGoldens reports whether the test run was given -update.
-func mxUpdateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // rttRE and padRE match what varies from run to run in the queries
 // table: the times, and the padding that follows the server's port.
@@ -44,21 +28,7 @@ func TestMXGolden(t *testing.T) {
 			got := normaliseMX(out, s.Addr())
 			name := strings.NewReplacer("[", "", "]", "", ":", "_").Replace(domain)
 			path := filepath.Join("testdata", "mx", name+".golden")
-			if mxUpdateGoldens() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			checkGolden(t, path, got)
 		})
 	}
 }

@@ -39,7 +39,7 @@ type probeFlags struct {
 	tlsVerify bool
 	json      bool
 	verbose   bool
-	color     string
+	color     *colorMode
 	failOn    string
 }
 
@@ -64,7 +64,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
-	fs.StringVar(&f.color, "color", "auto", "colour reply codes: auto, always or never (NO_COLOR is honoured)")
+	f.color = addColorFlag(fs, "reply codes")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -129,6 +129,25 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
+// hasUnquotedComma tells whether s has a comma outside a quoted string. A
+// comma may stand in a quoted local part ("a,b"@example.com, RFC 5321
+// §4.1.2), so --rcpt and --vrfy take one address each instead of a
+// comma-separated list.
+func hasUnquotedComma(s string) bool {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case quoted && s[i] == '\\':
+			i++ // a quoted-pair: the next byte is literal
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == ',' && !quoted:
+			return true
+		}
+	}
+	return false
+}
+
 // options turns the flags and a parsed target into probe.Options. The
 // checks of what goes on the wire live in probe.Options.Check; here are
 // only those of flags the CLI alone has.
@@ -156,6 +175,16 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if f.tlsVerify && f.tls == "none" {
 		return o, errors.New("--tls-verify has no certificate to check with --tls none")
 	}
+	for _, list := range []struct {
+		flag  string
+		addrs []string
+	}{{"--rcpt", f.rcpt}, {"--vrfy", f.vrfy}} {
+		for i, a := range list.addrs {
+			if hasUnquotedComma(a) {
+				return o, fmt.Errorf("%s #%d %q: one address per %s; repeat the flag", list.flag, i+1, a, list.flag)
+			}
+		}
+	}
 	if err := o.Check(); err != nil {
 		return o, err
 	}
@@ -177,12 +206,9 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	}
 	f.suiteSet = fs.Changed("suite")
 	if fs.NArg() != 1 {
-		return usageError(e, "probe", fmt.Sprintf("want one TARGET, got %d", fs.NArg()))
+		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
-	cm, err := parseColorMode(f.color)
-	if err != nil {
-		return usageError(e, "probe", err.Error())
-	}
+	cm := *f.color
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "probe", err.Error())

@@ -1,27 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // runCLI runs the program with args and returns stdout, stderr and the
 // exit code.
@@ -34,64 +26,27 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// smtpServer is a raw SMTP server on 127.0.0.1 answering by a rule: the
-// CLI tests need whole sessions, with whatever text a server may send.
-type smtpServer struct {
-	l        net.Listener
-	accepted atomic.Int32
-}
+// smtpServer is a line server on 127.0.0.1 that answers EHLO, RSET and
+// QUIT itself and every other line by a rule: the CLI tests need whole
+// sessions, with whatever text a server may send.
+type smtpServer struct{ *probetest.LineServer }
 
 func startSMTP(t *testing.T, banner string, answer func(line string) string) *smtpServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpServer{l: l}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s.accepted.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				br := bufio.NewReader(c)
-				fmt.Fprint(c, banner+"\r\n")
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					verb := strings.ToUpper(strings.Fields(line + " x")[0])
-					switch verb {
-					case "EHLO":
-						fmt.Fprint(c, "250-cli.test\r\n250-SIZE 2048\r\n250 8BITMIME\r\n")
-					case "QUIT":
-						fmt.Fprint(c, "221 2.0.0 bye\r\n")
-						return
-					case "RSET":
-						fmt.Fprint(c, "250 2.0.0 ok\r\n")
-					default:
-						fmt.Fprint(c, answer(line)+"\r\n")
-					}
-				}
-			}()
+	return &smtpServer{probetest.StartLineServer(t, banner+"\r\n", func(_ *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO":
+			return probetest.LineReply{Out: "250-cli.test\r\n250-SIZE 2048\r\n250 8BITMIME\r\n"}
+		case "QUIT":
+			return probetest.LineReply{Out: "221 2.0.0 bye\r\n", Close: true}
+		case "RSET":
+			return probetest.LineReply{Out: "250 2.0.0 ok\r\n"}
 		}
-	}()
-	return s
+		return probetest.LineReply{Out: answer(line) + "\r\n"}
+	})}
 }
 
-func (s *smtpServer) addr() string { return s.l.Addr().String() }
+func (s *smtpServer) addr() string { return s.Addr() }
 
 // lenient accepts every envelope and answers VRFY 252, RCPT of unknown
 // users included: a catch-all.
@@ -111,14 +66,26 @@ func lenient(line string) string {
 	return "250 2.1.0 Ok"
 }
 
+// A comma inside a quoted local part is part of the address, not a list.
+func TestProbeRcptQuotedComma(t *testing.T) {
+	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
+	out, errs, code := runCLI(t, "probe", "--tls", "none", "--suite", "syntax", "--rcpt", `"a,b"@cli.test`, srv.addr())
+	if code != exitOK || !strings.Contains(out, `RCPT TO:<"a,b"@cli.test>`) {
+		t.Errorf("exit %d; the quoted comma was not sent as one address:\n%s%s", code, out, errs)
+	}
+	if !hasUnquotedComma(`"a\"b",c@x`) || hasUnquotedComma(`"a\",b"@x`) || hasUnquotedComma("a@x") {
+		t.Error("hasUnquotedComma misreads a quoted-pair")
+	}
+}
+
 func TestProbeUsageErrors(t *testing.T) {
 	srv := startSMTP(t, "220 cli.test ESMTP", lenient)
 	tests := []struct {
 		args []string
 		msg  string
 	}{
-		{[]string{"probe"}, "want one TARGET"},
-		{[]string{"probe", "a.test", "b.test"}, "want one TARGET"},
+		{[]string{"probe"}, "smtpprobe probe: takes one TARGET, got 0 arguments\n"},
+		{[]string{"probe", "a.test", "b.test"}, "takes one TARGET, got 2 arguments\n"},
 		{[]string{"probe", ""}, "empty target"},
 		{[]string{"probe", "a@"}, "nothing after the @"},
 		{[]string{"probe", "@b"}, "nothing before the @"},
@@ -128,7 +95,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--suite", "nope", srv.addr()}, "unknown suite"},
 		{[]string{"probe", "--tls", "maybe", srv.addr()}, "--tls must be"},
 		{[]string{"probe", "--fail-on", "sometimes", srv.addr()}, "--fail-on: unknown condition"},
-		{[]string{"probe", "--color", "pink", srv.addr()}, "--color must be"},
+		{[]string{"probe", "--color", "pink", srv.addr()}, `smtpprobe probe: invalid argument "pink" for "--color" flag: want auto, always or never`},
 		{[]string{"probe", "--timeout", "0s", srv.addr()}, "--timeout must be positive"},
 		{[]string{"probe", "--port", "25", srv.addr()}, "contradicts the port in the target"},
 		{[]string{"probe", "--helo", "evil\r\nMAIL FROM:<x>", srv.addr()}, "--helo has a carriage return (CR) at position 5"},
@@ -141,6 +108,9 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--user", "alice@lab.test", srv.addr()}, "without @domain"},
 		{[]string{"probe", "--rcpt", "<<alice@lab.test>>", srv.addr()}, "--rcpt #1"},
 		{[]string{"probe", "--vrfy", "bob", srv.addr()}, `--vrfy #1 "bob" is not a mailbox`},
+		{[]string{"probe", "--rcpt", "a@lab.test,b@lab.test", srv.addr()}, `--rcpt #1 "a@lab.test,b@lab.test": one address per --rcpt; repeat the flag`},
+		{[]string{"probe", "--rcpt", "a@lab.test", "--vrfy", "a@lab.test, b@lab.test", srv.addr()}, `--vrfy #1 "a@lab.test, b@lab.test": one address per --vrfy; repeat the flag`},
+		{[]string{"probe", "--rcpt", `"a\",b"@lab.test,c@lab.test`, srv.addr()}, "one address per --rcpt"},
 		{[]string{"probe", "--domain", "lab.test> x", srv.addr()}, "is not a mail domain"},
 		{[]string{"probe", "--suite", "", srv.addr()}, "empty suite"},
 		{[]string{"probe", "--suite", "vrfy,", srv.addr()}, "empty suite"},
@@ -148,7 +118,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"probe", "--timeout", "25h", srv.addr()}, "too large (max 24h)"},
 		{[]string{"vrfy", "--server", srv.addr(), "al ice@x.test"}, "white space"},
 		{[]string{"vrfy", "--server", srv.addr(), "a..b@x.test"}, "is not a mailbox"},
-		{[]string{"vrfy"}, "at least one ADDRESS"},
+		{[]string{"vrfy"}, "smtpprobe vrfy: takes one or more ADDRESSes, got 0 arguments\n"},
 		{[]string{"vrfy", "alice"}, "not an address"},
 		{[]string{"vrfy", "--server", "a@b", "alice@x.test"}, "--server takes"},
 		{[]string{"vrfy", "--server", srv.addr(), "al\rice@x.test"}, "carriage return"},
@@ -168,7 +138,7 @@ func TestProbeUsageErrors(t *testing.T) {
 			t.Errorf("%q: stderr's first line holds raw control bytes: %q", tt.args, first)
 		}
 	}
-	if n := srv.accepted.Load(); n != 0 {
+	if n := srv.Accepted(); n != 0 {
 		t.Errorf("usage errors opened %d connections; nothing may be sent", n)
 	}
 }
@@ -198,6 +168,12 @@ func TestProbeExitCodes(t *testing.T) {
 		}
 		return lenient(line)
 	})
+	deferring := startSMTP(t, "220 cli.test ESMTP", func(line string) string {
+		if line == "VRFY busy@cli.test" {
+			return "450 4.2.1 busy, try later"
+		}
+		return lenient(line)
+	})
 	tests := []struct {
 		name string
 		args []string
@@ -212,7 +188,15 @@ func TestProbeExitCodes(t *testing.T) {
 		{"permanent not matched", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--suite", "syntax", srv.addr()}, exitOK, ""},
 		{"given address rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "alice@[127.0.0.1]", "--port", portOf(rejecting.addr())}, exitCheck, "refused"},
 		{"given --rcpt rejected", []string{"probe", "--tls", "none", "--suite", "syntax", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
-		{"permanent", []string{"probe", "--tls", "none", "--fail-on", "permanent", "--domain", "cli.test", "--rcpt", "alice@cli.test", rejecting.addr()}, exitCheck, "refused"},
+		// The well-formed RCPT TO:<alice@cli.test> is refused, but no
+		// address was given: only --fail-on makes that a failure.
+		{"baseline refused, no --fail-on", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", rejecting.addr()}, exitOK, ""},
+		{"baseline refused, --fail-on permanent", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "permanent", rejecting.addr()}, exitCheck, `permanent: 127.0.0.1 answered "RCPT TO:<alice@cli.test>" with 550`},
+		{"baseline refused, --fail-on transient", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "transient", rejecting.addr()}, exitOK, ""},
+		{"baseline refused, --fail-on any", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "any", rejecting.addr()}, exitCheck, "--fail-on"},
+		{"any, nothing holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--fail-on", "any", srv.addr()}, exitOK, ""},
+		{"any, only a transient refusal holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", "--fail-on", "any", deferring.addr()}, exitCheck, `transient: 127.0.0.1 answered "VRFY busy@cli.test" with 450`},
+		{"the same run without --fail-on", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", deferring.addr()}, exitOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,27 +359,6 @@ func normalize(s string) string {
 	return s
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
-}
-
 func TestProbeGolden(t *testing.T) {
 	strict := startSMTP(t, "220 cli.test ESMTP ready", func(line string) string {
 		upper := strings.ToUpper(line)
@@ -426,7 +389,7 @@ func TestProbeGolden(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", tc.name, code, errs)
 		}
-		golden(t, tc.name, normalize(out))
+		checkGolden(t, filepath.Join("testdata", "golden", tc.name), normalize(out))
 	}
 }
 

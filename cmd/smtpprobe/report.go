@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -57,7 +58,7 @@ func (p *printer) line(s string) { fmt.Fprintln(p.w, s) }
 // continuation lines indented under the text.
 func (p *printer) wrap(prefix, text string) {
 	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
-	if p.o.width <= 0 || utf8.RuneCountInString(prefix+text) <= p.o.width {
+	if p.o.width <= 0 || visibleWidth(prefix+text) <= p.o.width {
 		fmt.Fprintln(p.w, prefix+text)
 		return
 	}
@@ -67,8 +68,8 @@ func (p *printer) wrap(prefix, text string) {
 	}
 	cur := prefix
 	n := 0
-	for _, word := range strings.Fields(text) {
-		wl := utf8.RuneCountInString(word)
+	for _, word := range breakLongWords(strings.Fields(text), avail) {
+		wl := visibleWidth(word)
 		if n > 0 && n+1+wl > avail {
 			fmt.Fprintln(p.w, cur)
 			cur, n = indent, 0
@@ -81,6 +82,21 @@ func (p *printer) wrap(prefix, text string) {
 		n += wl
 	}
 	fmt.Fprintln(p.w, cur)
+}
+
+// breakLongWords splits any word wider than n runes into pieces of n, so
+// that a long token a server sent is folded, not cut or left overlong.
+func breakLongWords(words []string, n int) []string {
+	var out []string
+	for _, w := range words {
+		for visibleWidth(w) > n && !strings.Contains(w, "\x1b") {
+			r := []rune(w)
+			out = append(out, string(r[:n]))
+			w = string(r[n:])
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // code shows a reply's code and enhanced code, coloured by class.
@@ -229,22 +245,26 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		verdictW = max(verdictW, len(verdictWord(s)))
 	}
 	sentW = min(sentW, 48)
-	p.line(fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply"))
+	fixed := func(sw int) int { return 2 + nameW + 2 + sw + 2 + verdictW }
+	if p.o.width > 0 && fixed(sentW) > p.o.width {
+		// our own line gives way before the server's reply does
+		sentW = max(p.o.width-fixed(0), 20)
+	}
+	header := fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply")
+	if p.o.width > 0 && utf8.RuneCountInString(header) > p.o.width {
+		header = strings.TrimRight(header[:len(header)-len("reply")], " ") + "\n" + replyIndent + "reply"
+	}
+	p.line(header)
 	for _, s := range steps {
 		sent := truncate(escapeUntrusted(s.Sent), sentW)
 		rep := replyOrSkip(p, s)
 		row := fmt.Sprintf("  %-*s  %-*s  %-*s  ", nameW, s.Name, sentW, sent, verdictW, verdictWord(s))
-		if p.o.width > 0 {
-			// keep the row on one line; the reply text is what gives way
-			room := p.o.width - utf8.RuneCountInString(row)
-			if room < 12 {
-				room = 12
-			}
-			if s.Reply != nil && s.Outcome != probe.Skipped {
-				rep = p.code(s.Reply) + " " + truncate(escapeUntrusted(replyText(s.Reply)), room-len(fmt.Sprint(s.Reply.Code))-len(s.Reply.Enhanced)-2)
-			} else {
-				rep = truncate(rep, room)
-			}
+		if p.o.width > 0 && visibleWidth(row+rep) > p.o.width {
+			// The reply is what is being diagnosed: never cut it; give it
+			// lines of its own under the row instead.
+			p.line(strings.TrimRight(row, " "))
+			p.wrap(replyIndent, rep)
+			continue
 		}
 		p.line(row + rep)
 	}
@@ -266,6 +286,17 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		}
 	}
 }
+
+// replyIndent starts a syntax-table reply moved under its row.
+const replyIndent = "      "
+
+// visibleWidth is the number of runes of s a terminal shows: the colour
+// escapes paint adds take no room.
+func visibleWidth(s string) int {
+	return utf8.RuneCountInString(ansiEscape.ReplaceAllString(s, ""))
+}
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // truncate shortens s to n runes, marking the cut.
 func truncate(s string, n int) string {
@@ -353,15 +384,18 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			conn = t.Connection
 			p.line(fmt.Sprintf("  -- connection %d", conn))
 		}
-		data := strings.TrimSuffix(t.Data, "\n")
-		data = strings.TrimSuffix(data, "\r")
-		text := escapeUntrusted(data)
-		if t.Dir == "S" && len(data) >= 3 {
-			var code int
-			fmt.Sscanf(data[:3], "%d", &code)
-			text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+		// One read may hold several lines (a whole EHLO reply in one
+		// packet): show each on its own, as they are once TLS is up.
+		for _, data := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
+			data = strings.TrimSuffix(data, "\r")
+			text := escapeUntrusted(data)
+			if t.Dir == "S" && len(data) >= 3 {
+				var code int
+				fmt.Sscanf(data[:3], "%d", &code)
+				text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
+			}
+			p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 		}
-		p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 	}
 	if h.TranscriptDropped > 0 {
 		p.line(fmt.Sprintf("  (%d bytes past the transcript's caps were not kept)", h.TranscriptDropped))

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -31,8 +33,10 @@ func escapeUntrusted(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r < 0xa0:
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case r == '\u2028' || r == '\u2029' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
-			// line separators and bidi overrides can disguise what is shown
+		case r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) || isInvisible(r):
+			// line separators, bidi controls (U+061C, U+200E, U+200F,
+			// U+202A-U+202E, U+2066-U+2069) and invisible characters can
+			// disguise what is shown
 			fmt.Fprintf(&b, `\u%04x`, r)
 		case r == '\\':
 			b.WriteString(`\\`)
@@ -44,6 +48,14 @@ func escapeUntrusted(s string) string {
 	return b.String()
 }
 
+// isInvisible tells whether r is a format character that takes no room:
+// zero width space, word joiner and friends, and the byte order mark,
+// which would hide a difference between two replies that look the same.
+// ZWNJ and ZWJ (U+200C, U+200D) are left alone: scripts and emoji need them.
+func isInvisible(r rune) bool {
+	return r == '\u200b' || (r >= '\u2060' && r <= '\u2064') || r == '\ufeff'
+}
+
 // colorMode is the user's --color choice.
 type colorMode string
 
@@ -52,6 +64,32 @@ const (
 	colorAlways colorMode = "always"
 	colorNever  colorMode = "never"
 )
+
+// colorValue is the --color flag's value: it refuses anything but auto,
+// always or never as the flag is parsed.
+type colorValue colorMode
+
+func (c *colorValue) String() string { return string(*c) }
+func (c *colorValue) Type() string   { return "WHEN" }
+
+func (c *colorValue) Set(s string) error {
+	m, err := parseColorMode(s)
+	if err != nil {
+		return errors.New("want auto, always or never")
+	}
+	*c = colorValue(m)
+	return nil
+}
+
+// addColorFlag registers --color WHEN, the same on every subcommand: it
+// takes a value (auto, always or never; default auto), so that a flag
+// never swallows the argument after it by accident. what names what gets
+// coloured.
+func addColorFlag(fs *flagSet, what string) *colorMode {
+	m := colorAuto
+	fs.Var((*colorValue)(&m), "color", "colour "+what+": auto, always or never (NO_COLOR is honoured)")
+	return &m
+}
 
 // parseColorMode validates a --color value.
 func parseColorMode(s string) (colorMode, error) {

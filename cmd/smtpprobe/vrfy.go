@@ -43,12 +43,9 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	if fs.NArg() == 0 {
-		return usageError(e, "vrfy", "want at least one ADDRESS")
+		return argCountError(e, "vrfy", "one or more ADDRESSes", 0, "")
 	}
-	cm, err := parseColorMode(f.color)
-	if err != nil {
-		return usageError(e, "vrfy", err.Error())
-	}
+	cm := *f.color
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "vrfy", err.Error())
@@ -75,7 +72,14 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 		t, err := probe.ParseTarget(a)
 		if err != nil {
-			return usageError(e, "vrfy", err.Error())
+			// vrfy's arguments are addresses: call them that
+			msg := err.Error()
+			if rest, ok := strings.CutPrefix(msg, "target "); ok {
+				msg = "address " + rest
+			} else if strings.HasPrefix(msg, "empty target") {
+				msg = "empty address: give user@domain"
+			}
+			return usageError(e, "vrfy", msg)
 		}
 		if t.Kind != probe.TargetAddress {
 			return usageError(e, "vrfy", fmt.Sprintf("%q is not an address (want user@domain)", a))

@@ -48,14 +48,11 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
 	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
 	verbose := fs.BoolP("verbose", "v", false, "also print the full C:/S: transcript of every connection")
-	color := fs.String("color", string(colorAuto), "colour the output: auto, always or never (NO_COLOR is honoured)")
+	color := addColorFlag(fs, "the output")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode, err := parseColorMode(*color)
-	if err != nil {
-		return usageError(e, "why", err.Error())
-	}
+	mode := *color
 	tm, err := probe.ParseTLSMode(*tlsMode)
 	if err != nil {
 		return usageError(e, "why", "--tls: "+err.Error())
@@ -64,7 +61,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	case *server == "":
 		return usageError(e, "why", "--server is required: a domain, host:port or IP address")
 	case fs.NArg() != 1:
-		return usageError(e, "why", fmt.Sprintf("takes exactly one LINE (quote it, or give - to read it from standard input), got %d arguments", fs.NArg()))
+		return argCountError(e, "why", "one LINE", fs.NArg(), "quote it, or give - to read it from standard input")
 	case fs.Changed("port") && (*port < 1 || *port > 65535):
 		return usageError(e, "why", fmt.Sprintf("--port must be 1 to 65535, not %d", *port))
 	case *timeout <= 0 || *timeout > maxDuration:

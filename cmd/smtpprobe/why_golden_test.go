@@ -1,8 +1,6 @@
 package main
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,21 +9,8 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
-func init() {
-	// Other tests of this package may define -update too; register it only
-	// once, after every package-level flag exists.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
 // aboutLine matches the explanation line, which must not be empty.
 var aboutLine = regexp.MustCompile(`(?m)^About that reply: \S.*$`)
-
-func whyUpdateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestWhyGolden pins the whole text output for one run per conclusion,
 // against profile servers; the server's port is replaced by PORT.
@@ -62,22 +47,7 @@ func TestWhyGolden(t *testing.T) {
 			got = aboutLine.ReplaceAllString(got, "About that reply: EXPLANATION")
 			got = "exit " + string(rune('0'+code)) + "\n" + got
 			path := filepath.Join("testdata", "why", tc.name+".golden")
-			if whyUpdateGoldens() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			checkGolden(t, path, got)
 		})
 	}
 }

@@ -1,0 +1,46 @@
+package main
+
+// jsonFieldsHelp is `smtpprobe help json`: the contract, then each
+// subcommand's top-level fields. The README's "JSON output" section
+// describes the nested objects.
+const jsonFieldsHelp = `Every --json document is one JSON object on stdout, and every one carries
+"schema_version" (currently 1). Fields are only ever added within a version;
+a removal or a change of meaning bumps it. Keys are snake_case. The README's
+"JSON output" section describes the nested objects.
+
+probe, demo
+  schema_version, target, domain, domain_note (host targets), mx (null unless
+  a domain or address was given), hosts, verdicts, incomplete,
+  incomplete_reason (when incomplete), warnings (when any)
+
+vrfy
+  schema_version, addresses (one answer per address asked), reports (the
+  probe documents behind them, as probe --json)
+
+why
+  schema_version, line, command ("mail" or "rcpt"), server, host, host_errors,
+  prelude, extensions, findings, connections, attempts, conclusion
+
+address
+  schema_version, input, address, bracketed, route, local_part,
+  local_part_form, domain, domain_form, a_label, a_label_address, path,
+  needs_smtputf8, valid_mailbox, valid_addr_spec, findings
+
+mx
+  schema_version, domain, input, kind, code, rcode, ad, server, cnames, ttl,
+  hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
+
+explain CODE (one code or reply)
+  schema_version, input, code, enhanced, context, class, class_name, category,
+  short_text, summary, meaning, when, fix, generic_meaning, generic_fix,
+  actor, refs, enhanced_status, recognized, warnings, notes, variants
+explain CODE CODE... (a comparison)
+  schema_version, items, differences, when_which
+explain - (replies found in a log on stdin)
+  schema_version, replies
+explain, on a code it cannot explain (exit 1)
+  schema_version, input, error
+
+A field marked with a condition appears only then; fields that would be
+empty are left out of the why, explain and address documents.
+`
