@@ -32,11 +32,6 @@ const exitCodesHelp = `Exit codes (every subcommand):
        incomplete.
 `
 
-const jsonHelp = `Every --json document carries "schema_version" (currently 1). Fields are only
-ever added within a version; a removal or a change of meaning bumps it. The README's
-"JSON output" section documents every field of every subcommand.
-`
-
 func runHelp(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		printUsage(e.stdout)

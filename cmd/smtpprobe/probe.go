@@ -308,7 +308,7 @@ func givenAddressRejected(r *probe.Report) string {
 		for _, s := range h.Steps {
 			given := s.Step().Role == probe.RoleRcptAddress || (r.Target.User != "" && s.Step().Role == probe.RoleRcptBaseline)
 			if given && s.Reply != nil && s.Reply.Code/100 == 5 {
-				return fmt.Sprintf("%s refused %q with %d", h.Host, s.Sent, s.Reply.Code)
+				return fmt.Sprintf("%s refused `%s` with %d", h.Host, s.Sent, s.Reply.Code)
 			}
 		}
 	}
@@ -342,10 +342,10 @@ func failOnMatches(r *probe.Report, conds []string) string {
 			checked := role == probe.RoleMailBaseline || role == probe.RoleRcptBaseline || role == probe.RoleRcptAddress || role == probe.RoleVRFYAddress
 			if checked && s.Reply != nil {
 				if has("permanent") && s.Reply.Code/100 == 5 {
-					return fmt.Sprintf("permanent: %s answered %q with %d", h.Host, s.Sent, s.Reply.Code)
+					return fmt.Sprintf("permanent: %s answered `%s` with %d", h.Host, s.Sent, s.Reply.Code)
 				}
 				if has("transient") && s.Reply.Code/100 == 4 {
-					return fmt.Sprintf("transient: %s answered %q with %d", h.Host, s.Sent, s.Reply.Code)
+					return fmt.Sprintf("transient: %s answered `%s` with %d", h.Host, s.Sent, s.Reply.Code)
 				}
 			}
 			if has("nonconforming") && !s.Setup && (s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode) {

@@ -191,11 +191,11 @@ func TestProbeExitCodes(t *testing.T) {
 		// The well-formed RCPT TO:<alice@cli.test> is refused, but no
 		// address was given: only --fail-on makes that a failure.
 		{"baseline refused, no --fail-on", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", rejecting.addr()}, exitOK, ""},
-		{"baseline refused, --fail-on permanent", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "permanent", rejecting.addr()}, exitCheck, `permanent: 127.0.0.1 answered "RCPT TO:<alice@cli.test>" with 550`},
+		{"baseline refused, --fail-on permanent", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "permanent", rejecting.addr()}, exitCheck, `permanent: 127.0.0.1 answered ` + "`RCPT TO:<alice@cli.test>`" + ` with 550`},
 		{"baseline refused, --fail-on transient", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "transient", rejecting.addr()}, exitOK, ""},
 		{"baseline refused, --fail-on any", []string{"probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--user", "alice", "--fail-on", "any", rejecting.addr()}, exitCheck, "--fail-on"},
 		{"any, nothing holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--fail-on", "any", srv.addr()}, exitOK, ""},
-		{"any, only a transient refusal holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", "--fail-on", "any", deferring.addr()}, exitCheck, `transient: 127.0.0.1 answered "VRFY busy@cli.test" with 450`},
+		{"any, only a transient refusal holds", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", "--fail-on", "any", deferring.addr()}, exitCheck, `transient: 127.0.0.1 answered ` + "`VRFY busy@cli.test`" + ` with 450`},
 		{"the same run without --fail-on", []string{"probe", "--tls", "none", "--suite", "vrfy", "--vrfy", "busy@cli.test", deferring.addr()}, exitOK, ""},
 	}
 	for _, tt := range tests {
