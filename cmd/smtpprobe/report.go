@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -373,6 +375,34 @@ func writeAdvice(p *printer, h *probe.HostReport) {
 	}
 }
 
+// transcriptText renders one transcript entry for a person, one string
+// per line on the wire (a read may hold a whole multi-line reply). Server
+// text is escaped from the exact bytes, so an invalid byte shows once as
+// \xNN; reply codes are coloured; lines sent are shown as typed.
+func transcriptText(t probe.TranscriptLine, color bool) []string {
+	data := t.Data
+	if t.DataBase64 != "" {
+		if b, err := base64.StdEncoding.DecodeString(t.DataBase64); err == nil {
+			data = string(b)
+		}
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		text := escapeUntrusted(line)
+		switch {
+		case t.Dir == probe.DirClient:
+			text = plainExact(line)
+		case t.Dir == probe.DirServer && len(line) >= 3:
+			if code, err := strconv.Atoi(line[:3]); err == nil {
+				text = paint(color, code, escapeUntrusted(line[:3])) + escapeUntrusted(line[3:])
+			}
+		}
+		out = append(out, text)
+	}
+	return out
+}
+
 func writeTranscript(p *printer, h *probe.HostReport) {
 	if len(h.Transcript) == 0 {
 		return
@@ -384,16 +414,7 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			conn = t.Connection
 			p.line(fmt.Sprintf("  -- connection %d", conn))
 		}
-		// One read may hold several lines (a whole EHLO reply in one
-		// packet): show each on its own, as they are once TLS is up.
-		for _, data := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
-			data = strings.TrimSuffix(data, "\r")
-			text := escapeUntrusted(data)
-			if t.Dir == "S" && len(data) >= 3 {
-				var code int
-				fmt.Sscanf(data[:3], "%d", &code)
-				text = paint(p.o.color, code, escapeUntrusted(data[:3])) + escapeUntrusted(data[3:])
-			}
+		for _, text := range transcriptText(t, p.o.color) {
 			p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 		}
 	}

@@ -401,19 +401,7 @@ func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
 			conn = t.Connection
 			fmt.Fprintf(w, "  -- connection %d\n", conn)
 		}
-		// One printed line per line on the wire; a multi-line reply
-		// arrives as one entry.
-		for i, line := range strings.Split(strings.TrimSuffix(t.Data, "\n"), "\n") {
-			line = strings.TrimSuffix(line, "\r")
-			text := escapeUntrusted(line)
-			if t.Dir == probe.DirClient {
-				text = plainExact(line) // what was sent, backslashes as typed
-			}
-			if t.Dir == probe.DirServer && len(line) >= 3 {
-				if code, err := strconv.Atoi(line[:3]); err == nil {
-					text = paint(color, code, escapeUntrusted(line[:3])) + escapeUntrusted(line[3:])
-				}
-			}
+		for i, text := range transcriptText(t, color) {
 			at := fmt.Sprintf("%8.1fms", t.AtMS)
 			if i > 0 {
 				at = strings.Repeat(" ", len(at))
