@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -195,7 +195,7 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 	defer w.hangUp(ctx)
 	if !w.connectFirst(ctx) {
 		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
-		if timeUp(ctx) {
+		if ended(ctx) {
 			rep.Conclusion.Summary = "The time allowed ran out before a host answered; nothing was sent."
 		}
 		return rep, ErrNoHost
@@ -226,7 +226,7 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 				s.Close()
 			}
 			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
-			if timeUp(ctx) {
+			if ended(ctx) {
 				return false
 			}
 			continue
@@ -312,7 +312,7 @@ func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs
 		if a.Outcome != "no-reply" && (a.Reply == nil || a.Reply.Code != 421) {
 			break
 		}
-		if timeUp(ctx) {
+		if ended(ctx) {
 			break
 		}
 	}
@@ -402,7 +402,7 @@ func (w *whyRun) diagnose(ctx context.Context, l envelopeLine) {
 	case first.Outcome == "prelude-rejected":
 		w.concludePrelude(first)
 		return
-	case first.Reply == nil && timeUp(ctx):
+	case first.Reply == nil && ended(ctx):
 		w.outOfTime()
 		return
 	case first.Reply == nil:
@@ -440,7 +440,7 @@ search:
 			switch {
 			case len(w.rep.Attempts) >= w.o.MaxAttempts:
 				break search
-			case timeUp(ctx):
+			case ended(ctx):
 				break search
 			case pastSyntax != nil && len(cand.Repairs) > pastSize:
 				break search // larger combinations only pile more changes on a line already past the syntax check
@@ -451,7 +451,7 @@ search:
 			repairs := append(append([]Repair(nil), cur.repairs...), cand.Repairs...)
 			a := w.try(ctx, cand.Line, cand.PreludeParams, repairs)
 			if a.Outcome == "no-reply" && a.Reply == nil {
-				if timeUp(ctx) {
+				if ended(ctx) {
 					break search
 				}
 				c.Kind = WhyIncomplete
@@ -518,7 +518,7 @@ search:
 		w.concludePartial(ctx, cur, rc)
 		return
 	}
-	if timeUp(ctx) {
+	if ended(ctx) {
 		w.outOfTime()
 		w.addCause(first)
 		return
@@ -589,7 +589,7 @@ func (w *whyRun) concludePartial(ctx context.Context, cur searchPoint, rc Repair
 	}
 	why := "no further repair helped"
 	switch {
-	case timeUp(ctx):
+	case ended(ctx):
 		why = "the time allowed ran out"
 	case len(w.rep.Attempts) >= w.o.MaxAttempts:
 		why = "the attempts ran out (" + plural(w.o.MaxAttempts, "attempt") + ")"
@@ -687,7 +687,7 @@ func stageOf(r Reply) replyStage {
 	}
 	_, sd, _ := splitEnhanced(r.Enhanced)
 	for _, st := range replyStages {
-		if st.codes != nil && !containsInt(st.codes, r.Code) {
+		if st.codes != nil && !slices.Contains(st.codes, r.Code) {
 			continue
 		}
 		if st.sub != nil && !matchesSub(st.sub, r.Enhanced, sd) {
@@ -925,7 +925,7 @@ func likelyCause(r Reply, command string, rc RepairContext) (cause, detail strin
 		if c.enhanced != "" && !strings.HasPrefix(sd, c.enhanced) {
 			continue
 		}
-		if c.codes != nil && !containsInt(c.codes, r.Code) {
+		if c.codes != nil && !slices.Contains(c.codes, r.Code) {
 			continue
 		}
 		if c.cause == "non-ascii-unsupported" && !rc.SMTPUTF8 {
@@ -937,24 +937,4 @@ func likelyCause(r Reply, command string, rc RepairContext) (cause, detail strin
 		return "temporary", "the refusal is temporary (4yz); send again later."
 	}
 	return "unknown", "the reply names no cause that can be read from its codes; read the server's text and the explanation below."
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-// timeUp reports whether ctx is cancelled or past its deadline. The
-// deadline is checked too: a dial or read cut short by it can return a
-// moment before ctx itself reports the expiry.
-func timeUp(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
 }
