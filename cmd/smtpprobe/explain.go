@@ -409,15 +409,6 @@ func wrapText(s string, width int) []string {
 	return lines
 }
 
-// writeJSON writes v as indented JSON with DEL and C1 controls escaped
-// (see jsonSafe), so a document of server text is safe on a terminal.
-func writeJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(jsonSafe{w})
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
 // annotatedReply is one reply found in stdin, for the JSON document.
 type annotatedReply struct {
 	Line  int    `json:"line"` // 1-based line of the input where the reply ends

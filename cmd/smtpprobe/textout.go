@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,4 +173,13 @@ func (j jsonSafe) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// writeJSON writes v as indented JSON with DEL and C1 controls escaped
+// (see jsonSafe), so a document of server text is safe on a terminal.
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(jsonSafe{w})
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
