@@ -3,21 +3,35 @@
 # server from Debian's packages, independent of miekg/dns) serving every
 # zone in testdata/zones/ on 127.0.0.1:10053, UDP and TCP.
 #
-# Idempotent: installs NSD if missing, stops the instance this script
-# started before (by its pid file), copies the zones afresh and starts
-# again, then waits until it answers over UDP and TCP.
+#   dns.sh install   install NSD and drill (needs the network)
+#   dns.sh start     stop the instance this script started before (by its
+#                    configuration file), copy the zones afresh, start NSD and
+#                    wait until it answers over UDP and TCP (no network needed)
+#   dns.sh           both
+#
+# Under .ci/hermetic, SMTPPROBE_CI_STATE names a fresh directory for NSD's files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 addr=127.0.0.1
 port=10053
-state=/var/lib/smtpprobe-dns
+state=${SMTPPROBE_CI_STATE:+$SMTPPROBE_CI_STATE/dns}
+state=${state:-/var/lib/smtpprobe-dns}
 zones_src=testdata/zones
 
-if ! command -v nsd >/dev/null || ! command -v drill >/dev/null; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y nsd ldnsutils
-fi
+install() {
+  if ! command -v nsd >/dev/null || ! command -v drill >/dev/null; then
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q nsd ldnsutils >/dev/null
+  fi
+}
+case "${1:-}" in
+  install) install; exit 0 ;;
+  start) ;;
+  "") install ;;
+  *) echo "usage: $0 [install|start]" >&2; exit 2 ;;
+esac
+command -v nsd >/dev/null || { echo "dns: NSD is not installed; run $0 install" >&2; exit 1; }
 
 # Stop our previous instance, and only it: the processes started with our
 # configuration file (NSD renames its processes, so match the command line).
