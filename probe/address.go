@@ -342,15 +342,15 @@ func scanUnquoted(s string, fn func(i int) bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case inLiteral: // a '"' inside [...] is literal text, not a quote
+			if c == ']' {
+				inLiteral = false
+			}
 		case inQuote && c == '\\':
 			i++
 		case c == '"':
 			inQuote = !inQuote
 		case inQuote:
-		case inLiteral:
-			if c == ']' {
-				inLiteral = false
-			}
 		default:
 			if c == '[' && i > 0 && s[i-1] == '@' {
 				inLiteral = true
