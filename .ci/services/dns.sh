@@ -19,16 +19,16 @@ state=${SMTPPROBE_CI_STATE:+$SMTPPROBE_CI_STATE/dns}
 state=${state:-/var/lib/smtpprobe-dns}
 zones_src=testdata/zones
 
-install() {
+install_nsd() {
   if ! command -v nsd >/dev/null || ! command -v drill >/dev/null; then
     apt-get -o DPkg::Lock::Timeout=300 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q nsd ldnsutils >/dev/null
   fi
 }
 case "${1:-}" in
-  install) install; exit 0 ;;
+  install) install_nsd; exit 0 ;;
   start) ;;
-  "") install ;;
+  "") install_nsd ;;
   *) echo "usage: $0 [install|start]" >&2; exit 2 ;;
 esac
 command -v nsd >/dev/null || { echo "dns: NSD is not installed; run $0 install" >&2; exit 1; }
