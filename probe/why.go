@@ -182,7 +182,7 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		o.MaxRepairs = DefaultWhyCombination
 	}
 	if o.From == "" {
-		o.From = "postmaster@" + o.Session.withDefaults().HELO
+		o.From = "postmaster@" + o.Session.WithDefaults().HELO
 	}
 	rep := &WhyReport{SchemaVersion: 1, Line: o.Line, Command: "mail", Server: o.Server, Attempts: []WhyAttempt{}}
 	if !l.isMail() {
@@ -297,7 +297,7 @@ func (w *whyRun) record(s *Session) {
 	}
 	w.dials++
 	for _, e := range s.Transcript().Entries() {
-		w.rep.Transcript = append(w.rep.Transcript, transcriptLine(w.dials, e))
+		w.rep.Transcript = append(w.rep.Transcript, e.Line(w.dials))
 	}
 }
 

@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"context"
@@ -60,7 +60,8 @@ type Config struct {
 	Limits Limits
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults fills every field left zero with its default.
+func (c Config) WithDefaults() Config {
 	if c.TLS == "" {
 		c.TLS = TLSAuto
 	}

@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"bufio"
@@ -52,7 +52,7 @@ type Session struct {
 // only when cfg.TLSVerify is set. On error the connection is already
 // closed; the Session stays readable.
 func Dial(ctx context.Context, cfg Config) (*Session, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if err := checkLine("HELO " + cfg.HELO); err != nil {
 		return nil, err
 	}

@@ -1,11 +1,18 @@
-// Package probe owns the bytes on the wire: it dials SMTP servers, reads
-// their replies without trusting them, runs probe plans (named steps, each
-// an exact line and what RFC 5321 expects of the reply) and turns the
-// replies into verdicts. It never prints and never sends DATA.
+// Package wire owns the bytes on the wire: it dials SMTP servers through a
+// Dialer, reads their replies without trusting them (every deviation from
+// RFC 5321 §4.2 recorded, every size capped), negotiates TLS, writes one
+// checked line at a time or a pipelined group (RFC 2920), and keeps a
+// transcript of every byte. It never sends DATA. It imports only the
+// standard library.
 //
 // An SMTP 4xx or 5xx reply is a finding, not a Go error: errors are for
 // transport and framing (timeouts, closed connections, TLS failures).
-package probe
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Reply is one SMTP reply as the server sent it, with every way it strayed
 // from RFC 5321 §4.2 recorded rather than rejected.
@@ -45,4 +52,16 @@ func (r Reply) Text() string {
 		s += l
 	}
 	return s
+}
+
+// marshalPlain is json.Marshal without HTML escaping: "<" must stay "<" in
+// SMTP paths for people reading the JSON.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

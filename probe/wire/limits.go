@@ -1,4 +1,4 @@
-package probe
+package wire
 
 // The caps below keep memory bounded whatever a server sends. A server can
 // send an endless multi-line reply, a line without end or a flood of bytes;

@@ -1,10 +1,13 @@
-package probe
+package wire
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Transcript directions.
@@ -113,4 +116,38 @@ func (t *Transcript) Event(format string, args ...any) {
 		return
 	}
 	t.entries = append(t.entries, TranscriptEntry{At: time.Since(t.start), Dir: DirEvent, Data: []byte(msg)})
+}
+
+// TranscriptLine is one line of a connection's transcript: in the JSON
+// always (within the transcript's caps, DefaultTranscriptBytes and
+// DefaultTranscriptEntries per connection), in the text report with -v.
+type TranscriptLine struct {
+	Connection int     `json:"connection"` // 1-based, as in steps[].connection
+	AtMS       float64 `json:"at_ms"`      // milliseconds since that connection opened
+	Dir        string  `json:"dir"`        // "C" sent, "S" received, "*" an event
+	// Data is the bytes as text, CRLF included. Bytes that are not valid
+	// UTF-8 appear as \xNN, and then DataBase64 holds the exact bytes.
+	Data       string `json:"data"`
+	DataBase64 string `json:"data_base64,omitempty"`
+}
+
+// Line turns a recorded entry of connection conn (1-based) into a report
+// line.
+func (e TranscriptEntry) Line(conn int) TranscriptLine {
+	l := TranscriptLine{Connection: conn, AtMS: float64(e.At.Microseconds()) / 1000, Dir: e.Dir, Data: string(e.Data)}
+	if !utf8.Valid(e.Data) {
+		var b strings.Builder
+		for d := e.Data; len(d) > 0; {
+			r, n := utf8.DecodeRune(d)
+			if r == utf8.RuneError && n == 1 {
+				fmt.Fprintf(&b, "\\x%02x", d[0])
+			} else {
+				b.Write(d[:n])
+			}
+			d = d[n:]
+		}
+		l.Data = b.String()
+		l.DataBase64 = base64.StdEncoding.EncodeToString(e.Data)
+	}
+	return l
 }
