@@ -14,6 +14,7 @@ type (
 	Extensions      = wire.Extensions
 	LimitError      = wire.LimitError
 	Limits          = wire.Limits
+	MailHost        = wire.MailHost
 	Reply           = wire.Reply
 	Session         = wire.Session
 	TLSInfo         = wire.TLSInfo

@@ -1,4 +1,4 @@
-package probe
+package why
 
 import (
 	"context"
@@ -9,7 +9,44 @@ import (
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/address"
+	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
+
+// Names this package takes from the layers below it.
+type (
+	// Reply is wire.Reply.
+	Reply = wire.Reply
+	// Config is wire.Config.
+	Config = wire.Config
+	// Extensions is wire.Extensions.
+	Extensions = wire.Extensions
+	// TranscriptLine is wire.TranscriptLine.
+	TranscriptLine = wire.TranscriptLine
+	// Repair is address.Repair.
+	Repair = address.Repair
+	// RepairContext is address.RepairContext.
+	RepairContext = address.RepairContext
+	// Candidate is address.Candidate.
+	Candidate = address.Candidate
+	// LineFinding is address.LineFinding.
+	LineFinding  = address.LineFinding
+	envelopeLine = address.EnvelopeLine
+)
+
+var (
+	ended          = pool.Ended
+	isASCII        = address.IsASCII
+	lineFindings   = address.LineFindings
+	violations     = address.Violations
+	strictLine     = address.StrictLine
+	candidatesFrom = address.CandidatesFrom
+)
+
+func parseEnvelopeLine(line string) (envelopeLine, error) { return address.ParseEnvelopeLine(line) }
+
+func candidateKey(l envelopeLine) string { return l.Key() }
 
 // Defaults of WhyOptions.
 const (
@@ -46,7 +83,7 @@ type WhyOptions struct {
 
 // WhyHost is one server to try: the address dialled and the name it is
 // known by (the MX host name, for TLS SNI; empty to use Addr's host).
-type WhyHost = MailHost
+type WhyHost = wire.MailHost
 
 // WhyReport is the result of a diagnosis: every attempt and the
 // conclusion. It is the --json document of `smtpprobe why`.
@@ -185,14 +222,14 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		o.From = "postmaster@" + o.Session.WithDefaults().HELO
 	}
 	rep := &WhyReport{SchemaVersion: 1, Line: o.Line, Command: "mail", Server: o.Server, Attempts: []WhyAttempt{}}
-	if !l.isMail() {
+	if !l.IsMail() {
 		rep.Command = "rcpt"
 		rep.Prelude = "MAIL FROM:<" + o.From + ">"
 	}
-	rep.Findings = LineFindings(o.Line)
+	rep.Findings = lineFindings(o.Line)
 
 	w := &whyRun{o: o, rep: rep}
-	defer w.hangUp(ctx)
+	defer w.finish(ctx)
 	if !w.connectFirst(ctx) {
 		rep.Conclusion = WhyConclusion{Kind: WhyNoConnection, Summary: "No host could be reached; nothing was sent."}
 		if ended(ctx) {
@@ -206,12 +243,11 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 
 // whyRun is the state of one diagnosis.
 type whyRun struct {
-	o       WhyOptions
-	rep     *WhyReport
-	sess    *Session
-	refused int  // refused lines on the current connection
-	dirty   bool // the current connection has had an attempt since its EHLO or last RSET
-	dials   int  // sessions recorded in the transcript
+	o        WhyOptions
+	rep      *WhyReport
+	pool     *pool.Pool
+	conn     *pool.Conn
+	sessions []*wire.Session // every session dialled, in order, for the transcript
 
 	progress []WhyProgress // repairs kept because they got the line further
 }
@@ -219,85 +255,83 @@ type whyRun struct {
 // connectFirst connects to the first host that answers.
 func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
-		s, err := Dial(ctx, w.config(h))
+		p := w.newPool(h)
+		c, _, err := p.Open(ctx)
 		if err != nil {
-			w.record(s)
-			if s != nil {
-				s.Close()
-			}
-			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: Status(err), Error: err.Error()})
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: wire.Status(err), Error: err.Error()})
 			if ended(ctx) {
 				return false
 			}
 			continue
 		}
 		w.rep.Host = &h
-		w.use(s)
-		ext := s.Extensions()
+		w.pool = p
+		w.use(c)
+		ext := c.S.Extensions()
 		w.rep.Extensions = &ext
 		return true
 	}
 	return false
 }
 
-func (w *whyRun) config(h WhyHost) Config {
+// newPool is the pool of connections to one host: PerConnection refused
+// lines each, one connection at a time.
+func (w *whyRun) newPool(h WhyHost) *pool.Pool {
 	cfg := w.o.Session
 	cfg.Addr = h.Addr
 	if h.Name != "" && cfg.ServerName == "" {
 		cfg.ServerName = h.Name
 	}
-	return cfg
+	return pool.New(pool.Config{Budget: w.o.PerConnection, Parallel: 1, Dial: func(ctx context.Context) (pool.Session, error) {
+		s, err := wire.Dial(ctx, cfg)
+		if s != nil {
+			w.sessions = append(w.sessions, s)
+		}
+		if s == nil {
+			return nil, err
+		}
+		return s, err
+	}})
 }
 
-func (w *whyRun) use(s *Session) {
-	w.sess = s
-	w.refused, w.dirty = 0, false
+func (w *whyRun) use(c *pool.Conn) {
+	w.conn = c
 	w.rep.Connections++
 }
 
-// connection returns a usable session, reconnecting to the same host when
-// the last one is gone or has taken its share of refusals.
-func (w *whyRun) connection(ctx context.Context) (*Session, error) {
-	if w.sess != nil && !w.sess.Closed() && w.refused < w.o.PerConnection {
-		return w.sess, nil
+// connection returns a usable connection, reconnecting to the same host
+// when the last one is gone or has taken its share of refusals.
+func (w *whyRun) connection(ctx context.Context) (*pool.Conn, error) {
+	if w.conn != nil && !w.conn.Spent() {
+		return w.conn, nil
 	}
 	w.hangUp(ctx)
-	s, err := Dial(ctx, w.config(*w.rep.Host))
+	c, _, err := w.pool.Open(ctx)
 	if err != nil {
-		w.record(s)
-		if s != nil {
-			s.Close()
-		}
 		return nil, err
 	}
-	w.use(s)
-	return s, nil
+	w.use(c)
+	return c, nil
 }
 
 // hangUp ends the current connection politely when it is still open. The
 // QUIT is sent even when ctx has run out (the time limit), under the
 // session's own short QUIT deadline.
 func (w *whyRun) hangUp(ctx context.Context) {
-	if w.sess == nil {
-		return
+	if w.conn != nil {
+		w.conn.Release(ctx)
+		w.conn = nil
 	}
-	if !w.sess.Closed() {
-		w.sess.Quit(context.WithoutCancel(ctx))
-	}
-	w.sess.Close()
-	w.record(w.sess)
-	w.sess = nil
 }
 
-// record adds a finished session's transcript to the report, numbered
-// by connection attempt.
-func (w *whyRun) record(s *Session) {
-	if s == nil {
-		return
-	}
-	w.dials++
-	for _, e := range s.Transcript().Entries() {
-		w.rep.Transcript = append(w.rep.Transcript, e.Line(w.dials))
+// finish ends the last connection and puts every session's transcript in
+// the report, numbered by connection attempt.
+func (w *whyRun) finish(ctx context.Context) {
+	w.hangUp(ctx)
+	for i, s := range w.sessions {
+		for _, e := range s.Transcript().Entries() {
+			w.rep.Transcript = append(w.rep.Transcript, e.Line(i+1))
+		}
 	}
 }
 
@@ -326,7 +360,7 @@ func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs
 
 func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, repairs []Repair) WhyAttempt {
 	a := WhyAttempt{Line: line, Repairs: repairs}
-	s, err := w.clean(ctx)
+	c, err := w.clean(ctx)
 	if err != nil {
 		a.Outcome, a.Error = "no-reply", err.Error()
 		return a
@@ -334,14 +368,13 @@ func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, rep
 	a.Connection = w.rep.Connections
 	if w.rep.Command == "rcpt" {
 		a.Prelude = strings.Join(append([]string{w.rep.Prelude}, prelude...), " ")
-		r, err := s.Cmd(ctx, a.Prelude)
+		r, err := c.Cmd(ctx, a.Prelude)
 		if err != nil {
 			a.Outcome, a.Error = "no-reply", err.Error()
 			return a
 		}
 		a.PreludeReply = &r
 		if r.Code/100 != 2 {
-			w.refused++
 			a.Outcome = "prelude-rejected"
 			if r.Code == 421 {
 				a.Outcome = "no-reply"
@@ -349,7 +382,7 @@ func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, rep
 			return a
 		}
 	}
-	r, err := s.Cmd(ctx, line)
+	r, err := c.Cmd(ctx, line)
 	if err != nil && !r.Valid() {
 		a.Outcome, a.Error = "no-reply", err.Error()
 		return a
@@ -360,31 +393,23 @@ func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, rep
 		a.Outcome = "accepted"
 	case 4:
 		a.Outcome = "deferred"
-		w.refused++
 	default:
 		a.Outcome = "rejected"
-		w.refused++
 	}
 	return a
 }
 
-// clean returns a session with no transaction open: a fresh one, or the
-// current one after RSET (RFC 5321 §4.1.1.5), so every attempt starts as
-// the first did. A server that does not take the RSET cleanly (a stray
+// clean returns a connection with no transaction open: a fresh one, or
+// the current one after RSET (RFC 5321 §4.1.1.5), so every attempt starts
+// as the first did. A server that does not take the RSET cleanly (a stray
 // reply left by a hang-up, say) is left for a fresh connection.
-func (w *whyRun) clean(ctx context.Context) (*Session, error) {
-	s, err := w.connection(ctx)
-	if err != nil || !w.dirty {
-		w.dirty = err == nil
-		return s, err
-	}
-	if r, err := s.Cmd(ctx, "RSET"); err == nil && r.Code/100 == 2 {
-		return s, nil
+func (w *whyRun) clean(ctx context.Context) (*pool.Conn, error) {
+	c, err := w.connection(ctx)
+	if err != nil || c.Clean(ctx) {
+		return c, err
 	}
 	w.hangUp(ctx)
-	s, err = w.connection(ctx)
-	w.dirty = err == nil
-	return s, err
+	return w.connection(ctx)
 }
 
 // diagnose sends the original line, then the repairs, and concludes.
@@ -444,10 +469,10 @@ search:
 				break search
 			case pastSyntax != nil && len(cand.Repairs) > pastSize:
 				break search // larger combinations only pile more changes on a line already past the syntax check
-			case sent[candidateKey(cand.l)]:
+			case sent[candidateKey(cand.Envelope())]:
 				continue
 			}
-			sent[candidateKey(cand.l)] = true
+			sent[candidateKey(cand.Envelope())] = true
 			repairs := append(append([]Repair(nil), cur.repairs...), cand.Repairs...)
 			a := w.try(ctx, cand.Line, cand.PreludeParams, repairs)
 			if a.Outcome == "no-reply" && a.Reply == nil {
@@ -466,8 +491,8 @@ search:
 				c.FixedPrelude = w.fixedPrelude(cand.PreludeParams)
 				c.Progress = w.progress
 				c.Summary = repairedSummary(repairs)
-				if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
-					c.Strict = StrictLine(cand.Line)
+				if c.Violations = violations(cand.Line); len(c.Violations) > 0 {
+					c.Strict = strictLine(cand.Line)
 					c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 				}
 				return
@@ -475,7 +500,7 @@ search:
 			if a.Reply == nil || a.Reply.Code == 421 || pastSyntax != nil {
 				continue
 			}
-			next := searchPoint{line: cand.l, reply: *a.Reply, repairs: repairs, applied: cloneSet(cur.applied)}
+			next := searchPoint{line: cand.Envelope(), reply: *a.Reply, repairs: repairs, applied: cloneSet(cur.applied)}
 			for _, r := range cand.Repairs {
 				// A line may carry a parameter twice: dropping one leaves
 				// the other to drop, under the same repair name.
@@ -505,7 +530,7 @@ search:
 		c.Kind = WhySyntaxFixed
 		c.Repairs = pastSyntax.repairs
 		c.Fixed = pastSyntax.line.String()
-		c.FixedPrelude = w.fixedPrelude(pastSyntax.line.prelude)
+		c.FixedPrelude = w.fixedPrelude(pastSyntax.line.Prelude())
 		c.RepairedReply = &pastSyntax.reply
 		cause, detail := likelyCause(pastSyntax.reply, w.rep.Command, rc)
 		c.Cause, c.CauseDetail = cause, detail
@@ -575,7 +600,7 @@ func (w *whyRun) concludePartial(ctx context.Context, cur searchPoint, rc Repair
 	c.Kind = WhyPartial
 	c.Repairs = cur.repairs
 	c.Fixed = cur.line.String()
-	c.FixedPrelude = w.fixedPrelude(cur.line.prelude)
+	c.FixedPrelude = w.fixedPrelude(cur.line.Prelude())
 	c.RepairedReply = &cur.reply
 	c.Cause, c.CauseDetail = likelyCause(cur.reply, w.rep.Command, rc)
 	c.Explanation = explainReply(cur.reply, w.rep.Command)
@@ -748,7 +773,7 @@ func keepHonest(cands []Candidate, rc RepairContext, original Reply, limit int) 
 		hides := false
 		for _, r := range c.Repairs {
 			if name, ok := strings.CutPrefix(r.Name, "drop-parameter-"); ok && !isSyntaxReply(original) {
-				if _, advertised := rc.advertises(name); advertised {
+				if _, advertised := rc.Advertises(name); advertised {
 					hides = true
 				}
 			}
@@ -775,7 +800,7 @@ func (w *whyRun) concludeAccepted() {
 	c := &w.rep.Conclusion
 	c.Kind = WhyAcceptedAsSent
 	c.Accepted = c.Original
-	c.Violations = Violations(w.o.Line)
+	c.Violations = violations(w.o.Line)
 	if _, ok := w.finding("control-character"); ok {
 		c.Summary = "The server accepted the line as sent, but the address has a control character, which RFC 5321 §4.1.2 allows in no form of a mailbox, quoted or not: this server is lenient, stricter ones refuse it, and no change to the line mends it. Correct the address where it comes from."
 		return
@@ -786,7 +811,7 @@ func (w *whyRun) concludeAccepted() {
 			c.Summary = "The server accepted the line as sent. Acceptance at RCPT does not prove the mailbox exists: a server may accept now and bounce later (RFC 5321 §3.3, §7.3)."
 		}
 	} else {
-		c.Strict = StrictLine(w.o.Line)
+		c.Strict = strictLine(w.o.Line)
 		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 	}
 }

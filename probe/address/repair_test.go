@@ -1,4 +1,4 @@
-package probe
+package address
 
 import (
 	"errors"
@@ -317,15 +317,13 @@ func BenchmarkRepairCandidates(b *testing.B) {
 	rc := RepairContext{SMTPUTF8: true, Advertised: []string{"SIZE", "8BITMIME", "SMTPUTF8"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := RepairCandidates(line, rc, DefaultWhyCombination, DefaultWhyAttempts); err != nil {
+		// The why search's defaults: 3 repairs combined, 24 attempts.
+		if _, err := RepairCandidates(line, rc, 3, 24); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// TestControlCharacterIsNeverQuoted: qtextSMTP and quoted-pairSMTP are
-// printable (RFC 5321 §4.1.2), so quoting cannot mend a control character;
-// the line gets a finding instead.
 func TestControlCharacterIsNeverQuoted(t *testing.T) {
 	for _, line := range []string{"MAIL FROM:<a\x01@b>", "MAIL FROM:<a b\x7f@b>", "RCPT TO:<\x1b[2J@b>"} {
 		cands, err := RepairCandidates(line, RepairContext{SMTPUTF8: true}, 3, 0)

@@ -1,4 +1,4 @@
-package probe_test
+package why_test
 
 import (
 	"context"
