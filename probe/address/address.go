@@ -102,6 +102,7 @@ var addressRules = map[string]addressRule{
 	"unterminated-quote":          {SeverityError, "RFC 5321 §4.1.2", false, "the quoted local part has no closing double quote"},
 	"text-after-quote":            {SeverityError, "RFC 5321 §4.1.2", false, "text %q after the closing quote of the local part; the whole local part must be one quoted string"},
 	"obsolete-local-part":         {SeverityError, "RFC 5322 §4.4", false, "a local part mixing quoted and unquoted words (%s) is obsolete RFC 822 syntax; SMTP allows one dot-string or one quoted string"},
+	"quoted-pair-invalid":         {SeverityError, "RFC 5321 §4.1.2", true, "backslash before %s: in SMTP a backslash may quote only printable ASCII (quoted-pairSMTP is %%d92 %%d32-126; RFC 6531 widens qtextSMTP, not quoted-pair), so write that character in the quoted string without the backslash"},
 	"quoted-local-part":           {SeverityWarning, "RFC 5321 §4.1.2", true, "the local part is a quoted string: legal, but many servers, filters and web forms refuse it, and §4.1.2 advises against such mailboxes"},
 	"quoting-unnecessary":         {SeverityNote, "RFC 5321 §4.1.2", true, "the quotes are not needed: send %s, the minimally quoted form §4.1.2 asks senders to use"},
 	"empty-quoted-local-part":     {SeverityWarning, "RFC 5321 §4.1.2", true, "the local part is an empty quoted string; legal, but hardly any server has such a mailbox"},

@@ -98,6 +98,13 @@ func analyzeQuoted(r *AddressReport, lp string) string {
 	for i := 1; i < len(lp); i++ {
 		c := lp[i]
 		if c == '\\' && i+1 < len(lp) {
+			if q := lp[i+1]; q >= utf8.RuneSelf {
+				rn, size := utf8.DecodeRuneInString(lp[i+1:])
+				r.add("quoted-pair-invalid", describeQuotedRune(rn, q))
+				value.WriteString(lp[i+1 : i+1+size])
+				i += size
+				continue
+			}
 			i++
 			value.WriteByte(lp[i])
 			continue
@@ -291,4 +298,17 @@ func joinWords(w []string) string {
 		return w[0]
 	}
 	return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
+}
+
+// describeQuotedRune names the character after a backslash for a finding:
+// the rune and its code point when it is valid UTF-8, else the byte.
+func describeQuotedRune(r rune, b byte) string {
+	switch {
+	case r == utf8.RuneError:
+		return fmt.Sprintf("byte 0x%02x", b)
+	case unicode.IsPrint(r):
+		return fmt.Sprintf("%q (U+%04X)", string(r), r)
+	default:
+		return fmt.Sprintf("U+%04X", r)
+	}
 }
