@@ -346,14 +346,22 @@ func (s *Session) ioError(ctx context.Context, op string, err error) error {
 }
 
 // pending returns, and discards, bytes the server has already sent that
-// no command asked for: what is buffered plus whatever arrives within a
-// millisecond. An EOF seen on the way marks the session closed.
+// no command asked for: what is buffered, and what the kernel holds for
+// the socket, found without waiting (waiting would pace every command).
+// An EOF seen on the way marks the session closed.
 func (s *Session) pending() []byte {
 	if s.br.Buffered() == 0 {
-		s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
-		_, err := s.br.Peek(1)
-		if err != nil && s.br.Buffered() == 0 && !isTimeout(err) {
+		switch avail, eof := peekSocket(s.raw); {
+		case eof:
 			s.markClosed()
+		case avail:
+			// Bytes are there (for TLS, a record): read what they give
+			// without blocking for more.
+			s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+			_, err := s.br.Peek(1)
+			if err != nil && s.br.Buffered() == 0 && !isTimeout(err) {
+				s.markClosed()
+			}
 		}
 	}
 	n := s.br.Buffered()
