@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/probe/pool"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -237,21 +240,29 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	}
 	steps := Plan(in)
 
-	var sessions []*Session
-	dial := func(ctx context.Context) (stepConn, connCaps, error) {
-		if len(sessions) == 0 {
+	var mu sync.Mutex
+	sessions := map[int]*Session{}
+	okFacts := false
+	dial := func(ctx context.Context, n int) (pool.Session, error) {
+		if n == 1 {
 			o.progress("connecting to %s (%s)", name, addr)
 		}
 		s, err := Dial(ctx, cfg)
+		mu.Lock()
+		defer mu.Unlock()
 		if s != nil {
-			sessions = append(sessions, s)
+			sessions[n] = s
 		}
-		if len(sessions) <= 1 && h.Status == "" {
-			h.Status = Status(err)
+		// The host's facts come from the first connection that
+		// answered, or from the first attempt when none did.
+		if !okFacts && (err == nil || h.Status == "") {
+			okFacts = err == nil
+			h.Status, h.Error = Status(err), ""
 			if err != nil {
 				h.Error = err.Error()
 			}
 			if s != nil {
+				h.Banner, h.EHLO = nil, nil
 				if g := s.Greeting(); g.Code != 0 || len(g.Lines) > 0 {
 					h.Banner = &g
 				}
@@ -266,26 +277,35 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			if s != nil {
 				s.Close()
 			}
-			return nil, connCaps{}, err
+			return nil, err
 		}
-		size, _ := s.Extensions().Size()
-		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
+		return s, nil
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
+	conns := o.Connections
+	if conns <= 0 {
+		conns = DefaultConnections
+	}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
+	nums := make([]int, 0, len(sessions))
+	for n := range sessions {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
 	seen := map[Deviation]bool{}
-	for _, s := range sessions {
-		for _, d := range s.Deviations() {
+	for _, n := range nums {
+		for _, d := range sessions[n].Deviations() {
 			if !seen[d] {
 				seen[d] = true
 				h.Deviations = append(h.Deviations, d)
 			}
 		}
 	}
-	for i, s := range sessions {
+	for _, n := range nums {
+		s := sessions[n]
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, e.Line(i+1))
+			h.Transcript = append(h.Transcript, e.Line(n))
 		}
 		h.TranscriptDropped += s.Transcript().Dropped()
 	}
@@ -307,6 +327,8 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
+	sched := res.Schedule
+	h.Schedule = &sched
 	v := Summarize(res.Steps)
 	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")

@@ -41,6 +41,8 @@ type probeFlags struct {
 	verbose   bool
 	color     *colorMode
 	failOn    string
+	conns     int
+	lockStep  bool
 }
 
 func (f *probeFlags) register(fs *flagSet, withSuite bool) {
@@ -64,6 +66,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
+	fs.IntVar(&f.conns, "connections", probe.DefaultConnections, "connections open at once to one address (1: one at a time)")
+	fs.BoolVar(&f.lockStep, "lock-step", false, "one command per round trip on one connection: no pipelining, no parallel sessions (for servers that misbehave)")
 	f.color = addColorFlag(fs, "reply codes")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
@@ -156,6 +160,10 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
+		Connections: f.conns, LockStep: f.lockStep,
+	}
+	if f.conns < 1 || f.conns > 100 {
+		return o, fmt.Errorf("--connections must be from 1 to 100, not %d", f.conns)
 	}
 	if f.suiteSet || f.suite != "" {
 		for _, s := range strings.Split(f.suite, ",") {

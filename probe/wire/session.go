@@ -36,9 +36,10 @@ type Session struct {
 	ext        Extensions
 	tlsInfo    *TLSInfo
 	deviations []Deviation
-	early      []Deviation // unsolicited bytes found before the last write
-	closed     bool        // the server closed, sent 421, or the stream is unusable
-	shut       bool        // Close was called
+	early      []Deviation     // unsolicited bytes found before the last write
+	times      []time.Duration // how long each reply of the last Cmd or Pipeline took
+	closed     bool            // the server closed, sent 421, or the stream is unusable
+	shut       bool            // Close was called
 }
 
 // Dial connects to cfg.Addr, reads the greeting, says EHLO (HELO when the
@@ -246,11 +247,14 @@ func checkLine(line string) error {
 }
 
 func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
+	s.times = s.times[:0]
 	dl, err := s.send(ctx, line+"\r\n", verbOf(line))
 	if err != nil {
 		return Reply{Deviations: s.early}, err
 	}
+	start := time.Now()
 	rep, err := s.readUntil(ctx, dl)
+	s.times = append(s.times, time.Since(start))
 	rep.Deviations = append(s.early, rep.Deviations...)
 	return rep, err
 }
@@ -404,6 +408,7 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 	if len(lines) == 0 {
 		return nil, nil
 	}
+	s.times = s.times[:0]
 	first, err := s.send(ctx, buf.String(), verbOf(lines[0]))
 	if err != nil {
 		return nil, err
@@ -411,8 +416,12 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 
 	replies := make([]Reply, 0, len(lines))
 	var firstErr error
+	prev := time.Now()
 	for dl := first; ; dl = replyDeadline(ctx, s.cfg.ReplyTimeout) {
 		rep, err := s.readUntil(ctx, dl)
+		now := time.Now()
+		s.times = append(s.times, now.Sub(prev))
+		prev = now
 		if len(replies) == 0 {
 			rep.Deviations = append(s.early, rep.Deviations...)
 		}
@@ -427,6 +436,11 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 		}
 	}
 }
+
+// ReplyTimes are how long each reply of the last Cmd or Pipeline took:
+// from the write to the reply for the first, from the reply before for
+// the others. A tarpit shows here as error replies that take ever longer.
+func (s *Session) ReplyTimes() []time.Duration { return append([]time.Duration(nil), s.times...) }
 
 // Quit sends QUIT and waits a short while for the 221 (RFC 5321 §4.1.1.10),
 // then closes the connection.
