@@ -135,7 +135,11 @@ type WhyConclusion struct {
 	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
 	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches left in the accepted line, which this server tolerates
 	Strict      string   `json:"strict_line,omitempty"` // the accepted line with those breaches mended, to the letter of RFC 5321
-	Warnings    []string `json:"warnings,omitempty"`
+	// Mended lists the breaches of RFC 5321 that the line to send (Fixed)
+	// mends beyond Repairs, the changes the server required: the server
+	// was sent that line too, and accepted it.
+	Mended   []Repair `json:"mended,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WhyProgress is one step of the search that got the line further: the
@@ -468,6 +472,9 @@ search:
 				c.Summary = repairedSummary(repairs)
 				if c.Violations = Violations(cand.Line); len(c.Violations) > 0 {
 					c.Strict = StrictLine(cand.Line)
+					if w.confirmStrict(ctx, cand.PreludeParams, repairs) {
+						return
+					}
 					c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 				}
 				return
@@ -789,6 +796,25 @@ func (w *whyRun) concludeAccepted() {
 		c.Strict = StrictLine(w.o.Line)
 		c.Summary = "The server accepted the line as sent, but the line breaks RFC 5321: this server is lenient, and stricter servers will refuse it. To be safe: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 	}
+}
+
+// confirmStrict sends the accepted line written to the letter of RFC 5321
+// (c.Strict) once more, so the line recommended is one every server must
+// take, not merely one this server tolerates. When the server accepts it
+// too, it becomes the line to send and no breach is left to report.
+func (w *whyRun) confirmStrict(ctx context.Context, prelude []string, repairs []Repair) bool {
+	c := &w.rep.Conclusion
+	if len(w.rep.Attempts) >= w.o.MaxAttempts || ended(ctx) {
+		return false
+	}
+	a := w.try(ctx, c.Strict, prelude, append(append([]Repair(nil), repairs...), c.Violations...))
+	if a.Outcome != "accepted" {
+		return false
+	}
+	c.Summary = repairedSummary(repairs) + " The line to send also mends what this server tolerates and stricter ones refuse, and the server accepted it so: " + violationsPhrase(c.Violations) + "."
+	c.Accepted, c.Fixed, c.Mended = a.Reply, c.Strict, c.Violations
+	c.Violations, c.Strict = nil, ""
+	return true
 }
 
 func (w *whyRun) concludePrelude(a WhyAttempt) {
