@@ -10,14 +10,6 @@ import (
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
-// MailHost is one address to dial and the name it is known by: the MX
-// host name or the host given, used for TLS SNI and verification; empty
-// for an IP address.
-type MailHost struct {
-	Addr string `json:"address"` // host:port dialled
-	Name string `json:"name,omitempty"`
-}
-
 // ErrNoMailHost marks a domain that has no host to deliver to: NXDOMAIN,
 // no MX and no address, a null MX (RFC 7505), or MX hosts without
 // addresses. Nothing was sent.

@@ -153,7 +153,7 @@ func ASCIIAddress(what, addr string) (string, error) { return asciiForm(what, ad
 // asciiForm converts v, a domain ('d'), a local part ('l') or an address
 // ('a'; a bare local part without @ is taken as one).
 func asciiForm(what, v string, kind byte) (string, error) {
-	if isASCII(v) {
+	if IsASCII(v) {
 		return v, nil
 	}
 	if !utf8.ValidString(v) {
@@ -165,7 +165,7 @@ func asciiForm(what, v string, kind byte) (string, error) {
 	} else if kind == 'a' {
 		local, domain = v[:i+1], v[i+1:]
 	}
-	if kind == 'l' || !isASCII(local) {
+	if kind == 'l' || !IsASCII(local) {
 		return v, fmt.Errorf("%s %q has a non-ASCII local part, which only a server that advertises SMTPUTF8 may receive (RFC 6531 §3.2); give an ASCII one", what, v)
 	}
 	a, err := ToALabel(domain)
@@ -206,7 +206,7 @@ func CheckLocalPartArg(flag, value string) error {
 	if value == "" {
 		return fmt.Errorf("%s is empty", flag)
 	}
-	if len(unquotedAts(value)) > 0 {
+	if len(UnquotedAts(value)) > 0 {
 		return fmt.Errorf("%s %q is not a local part: give the local part only, without @domain", flag, value)
 	}
 	r := AnalyzeAddress(value + "@example.com")

@@ -262,7 +262,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, transcriptLine(i+1, e))
+			h.Transcript = append(h.Transcript, e.Line(i+1))
 		}
 		h.TranscriptDropped += s.Transcript().Dropped()
 	}
