@@ -9,6 +9,8 @@ import "github.com/smtpprobe/smtpprobe/probe/wire"
 type (
 	Config          = wire.Config
 	Deviation       = wire.Deviation
+	DialFunc        = wire.DialFunc
+	Dialer          = wire.Dialer
 	Error           = wire.Error
 	Extension       = wire.Extension
 	Extensions      = wire.Extensions

@@ -324,6 +324,9 @@ func BenchmarkRepairCandidates(b *testing.B) {
 	}
 }
 
+// TestControlCharacterIsNeverQuoted: qtextSMTP and quoted-pairSMTP are
+// printable (RFC 5321 §4.1.2), so quoting cannot mend a control character;
+// the line gets a finding instead.
 func TestControlCharacterIsNeverQuoted(t *testing.T) {
 	for _, line := range []string{"MAIL FROM:<a\x01@b>", "MAIL FROM:<a b\x7f@b>", "RCPT TO:<\x1b[2J@b>"} {
 		cands, err := RepairCandidates(line, RepairContext{SMTPUTF8: true}, 3, 0)

@@ -744,7 +744,7 @@ func matchesSub(subs []string, enhanced, sd string) bool {
 func (w *whyRun) outOfTime() {
 	c := &w.rep.Conclusion
 	c.Kind = WhyIncomplete
-	c.Summary = "The time allowed ran out after " + plural(len(w.rep.Attempts), "attempt") + ", before the diagnosis was complete; allow more time (--max-time) or fewer attempts."
+	c.Summary = "The time allowed ran out after " + plural(len(w.rep.Attempts), "attempt") + ", before the diagnosis was complete; allow more time or fewer attempts."
 }
 
 func (w *whyRun) addCause(first WhyAttempt) {
@@ -849,7 +849,7 @@ func (w *whyRun) concludePrelude(a WhyAttempt) {
 	cause, detail := likelyCause(*a.PreludeReply, "mail", RepairContext{})
 	c.Cause, c.CauseDetail = cause, detail
 	c.Explanation = explainReply(*a.PreludeReply, "mail")
-	c.Summary = "The server refused the well-formed MAIL FROM sent before the RCPT TO line, so the RCPT TO line could not be tested; " + detail + " Try another --from."
+	c.Summary = "The server refused the well-formed MAIL FROM sent before the RCPT TO line, so the RCPT TO line could not be tested; " + detail + " Try another sender."
 }
 
 func violationsPhrase(vs []Repair) string {
