@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
 // Options are everything a probe run takes; the CLI fills them from flags.
@@ -31,11 +33,19 @@ type Options struct {
 	ErrorBudget int           // error replies per connection; DefaultErrorBudget when 0
 	Random      string        // the random local part; generated when empty
 
+	// Resolver answers the MX lookups; nil asks DNS (the DNS field) with
+	// a resolver.Client of its own. A batch run shares one with a cache.
+	Resolver Resolver
 	// Dialer opens TCP connections; nil uses a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Progress receives one line per stage (resolving, connecting); nil
 	// discards them. The CLI sends them to stderr.
 	Progress func(msg string)
+}
+
+// Resolver finds where a domain's mail goes; *resolver.Client is one.
+type Resolver interface {
+	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
 }
 
 // Suites a plan can hold.
