@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/batch"
 )
 
 const addressExamples = `  smtpprobe address alice@example.com           # plain address: exit 0
@@ -22,7 +23,12 @@ func runAddress(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("address", "smtpprobe address [--json] [--color auto|always|never] ADDRESS", addressExamples)
 	jsonOut := fs.Bool("json", false, "print the analysis as one JSON object")
 	color := addColorFlag(fs, "the findings")
+	var b batchFlags
+	b.register(fs, false)
 	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if code, done := b.dispatch(ctx, "address", batch.ModeAddress, fs, nil, e); done {
 		return code
 	}
 	mode := *color

@@ -154,7 +154,8 @@ type run struct {
 
 	mu  sync.Mutex
 	sum Summary
-	err error // emit failed: stop
+	err error               // emit failed: stop
+	mx  map[string]*mxEntry // domain → its lookup
 }
 
 func (r *run) emit(res Result) {
@@ -200,14 +201,24 @@ func (r *run) work(ctx context.Context, f func()) bool {
 // host, then a facts run per host and mailbox runs for the rest.
 func (r *run) network(ctx context.Context, lines []Line) {
 	items := make([]*item, len(lines))
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i, l := range lines {
+	for range r.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.work(ctx, func() { items[i] = r.prepare(ctx, l) })
+			for i := range next {
+				items[i] = r.prepare(ctx, lines[i])
+			}
 		}()
 	}
+	for i := range lines {
+		if r.stopped(ctx) {
+			break
+		}
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	groups := map[string][]*item{}
 	var order []string
@@ -270,7 +281,7 @@ func (r *run) prepare(ctx context.Context, l Line) *item {
 	if err != nil {
 		return fail(err)
 	}
-	res, err := r.cfg.Resolver.LookupMX(ctx, domain)
+	res, err := r.lookup(ctx, domain)
 	if err != nil && ctx.Err() != nil {
 		return nil
 	}
@@ -279,12 +290,46 @@ func (r *run) prepare(ctx context.Context, l Line) *item {
 		if errors.As(err, &re) && re.Kind == "input" {
 			return fail(err)
 		}
-		rep := &probe.Report{SchemaVersion: probe.SchemaVersion, Target: t, Domain: domain, MX: &res, Hosts: []probe.HostReport{}}
+		rep := &probe.Report{SchemaVersion: probe.SchemaVersion, Target: t, Domain: domain, MX: res, Hosts: []probe.HostReport{}}
 		r.emit(Result{Line: l, Target: t, Report: rep, Err: fmt.Errorf("%w: %v", probe.ErrDNS, err)})
 		return nil
 	}
-	it.mx = &res
+	it.mx = res
 	return it
+}
+
+// lookup is the MX result of domain, one per domain in the run: the
+// targets of a domain share it (and the resolver's cache shares the
+// lookups of hosts between domains).
+func (r *run) lookup(ctx context.Context, domain string) (*resolver.Result, error) {
+	key := strings.ToLower(domain)
+	r.mu.Lock()
+	if r.mx == nil {
+		r.mx = map[string]*mxEntry{}
+	}
+	e := r.mx[key]
+	if e == nil {
+		e = &mxEntry{ready: make(chan struct{})}
+		r.mx[key] = e
+		r.mu.Unlock()
+		res, err := r.cfg.Resolver.LookupMX(ctx, domain)
+		e.res, e.err = &res, err
+		close(e.ready)
+		return e.res, e.err
+	}
+	r.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.res, e.err
+	case <-ctx.Done():
+		return &resolver.Result{}, ctx.Err()
+	}
+}
+
+type mxEntry struct {
+	ready chan struct{}
+	res   *resolver.Result
+	err   error
 }
 
 // hostKey is the mail host a target's connections go to first: the first
