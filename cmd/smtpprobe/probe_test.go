@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -270,7 +271,7 @@ func TestVRFYCommand(t *testing.T) {
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
 	out, _, code = runCLI(t, "vrfy", "--tls", "none", "--json", "--server", hiding.addr(), "alice@cli.test")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("vrfy --json: %v\n%s", err, out)
 	}
@@ -296,7 +297,7 @@ func TestVRFYJudgesTheFormSent(t *testing.T) {
 		return "550 5.1.1 User unknown"
 	})
 	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--json", "--server", srv.addr(), "<zz-nobody@cli.test>")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v (%s)\n%s", err, errs, out)
 	}
