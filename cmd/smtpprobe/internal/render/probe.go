@@ -74,11 +74,21 @@ func replyText(rep *probe.Reply) string {
 	return strings.Join(parts, " ")
 }
 
+// hostAddressLabel puts the address a host was reached at in brackets
+// after its name: [127.0.0.1:25]. An IPv6 address and port already carry
+// brackets ([::1]:25) and are shown as they are.
+func hostAddressLabel(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		return addr
+	}
+	return "[" + addr + "]"
+}
+
 // hostTitle is "Host NAME [ADDRESS]".
 func hostTitle(h *probe.HostReport) string {
 	title := "Host " + escapeUntrusted(h.Host)
 	if h.Address != "" && h.Address != h.Host {
-		title += " [" + escapeUntrusted(h.Address) + "]"
+		title += " " + hostAddressLabel(escapeUntrusted(h.Address))
 	}
 	return title
 }
