@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ type probeFlags struct {
 	suiteSet  bool // --suite was given, even as ""
 	dns       []string
 	allMX     bool
+	mxSeed    uint64
+	mxSeedSet bool // --mx-seed was given
 	timeout   time.Duration
 	maxTime   time.Duration
 	tls       string
@@ -54,6 +57,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
+		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
@@ -156,6 +160,9 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
 	}
+	if f.mxSeedSet {
+		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
+	}
 	if f.suiteSet || f.suite != "" {
 		for _, s := range strings.Split(f.suite, ",") {
 			s = strings.TrimSpace(s)
@@ -204,6 +211,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	f.suiteSet = fs.Changed("suite")
+	f.mxSeedSet = fs.Changed("mx-seed")
 	if fs.NArg() != 1 {
 		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
