@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/batch"
 	"github.com/smtpprobe/smtpprobe/resolver"
@@ -107,11 +108,11 @@ type probeLine struct {
 
 // vrfyLine is one NDJSON line of `vrfy --targets`.
 type vrfyLine struct {
-	SchemaVersion int             `json:"schema_version"`
-	Target        string          `json:"target"`
-	Addresses     []vrfyAnswer    `json:"addresses"`
-	Reports       []*probe.Report `json:"reports"`
-	Batch         batchLine       `json:"batch"`
+	SchemaVersion int                 `json:"schema_version"`
+	Target        string              `json:"target"`
+	Addresses     []render.VRFYAnswer `json:"addresses"`
+	Reports       []*probe.Report     `json:"reports"`
+	Batch         batchLine           `json:"batch"`
 }
 
 // addressLine is one NDJSON line of `address --targets`.
@@ -304,14 +305,14 @@ func batchDocument(mode batch.Mode, r batch.Result) any {
 	case batch.ModeAddress:
 		return addressLine{SchemaVersion: 1, Target: r.Line.Text, AddressReport: *r.Address, Batch: bl}
 	case batch.ModeVRFY:
-		doc := vrfyLine{SchemaVersion: probe.SchemaVersion, Target: r.Line.Text, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}, Batch: bl}
+		doc := vrfyLine{SchemaVersion: probe.SchemaVersion, Target: r.Line.Text, Addresses: []render.VRFYAnswer{}, Reports: []*probe.Report{}, Batch: bl}
 		if r.Report != nil {
 			addr := vrfyAddress(r)
 			answers, _ := vrfyAnswers(r.Report, []string{r.Line.Text}, []string{addr})
 			doc.Addresses = answers
 			doc.Reports = []*probe.Report{r.Report}
 		} else {
-			doc.Addresses = []vrfyAnswer{{Address: r.Line.Text, Answer: probe.AddressUnknown, Reason: bl.Error}}
+			doc.Addresses = []render.VRFYAnswer{{Address: r.Line.Text, Answer: probe.AddressUnknown, Reason: bl.Error}}
 		}
 		return doc
 	}
