@@ -280,6 +280,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			h.Incomplete = true
 			h.Error = "the run ended while connecting: " + h.Error
 		}
+		h.Software = identifySteps(h)
 		return h
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
@@ -289,6 +290,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
 	v.ErrorLimit = res.ErrorLimit
 	h.Verdicts = &v
+	h.Software = identifySteps(h)
 	return h
 }
 

@@ -63,6 +63,9 @@ type WhyReport struct {
 	Connections   int           `json:"connections"`
 	Attempts      []WhyAttempt  `json:"attempts"`
 	Conclusion    WhyConclusion `json:"conclusion"`
+	// Software is the diagnosed host's MTA as its banner, EHLO reply and
+	// replies show it; absent when no host answered.
+	Software *explain.Software `json:"software,omitempty"`
 	// Transcript is every byte of every connection, for -v.
 	Transcript []TranscriptLine `json:"-"`
 }
@@ -201,6 +204,7 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
+	rep.Software = w.identify(l.isMail())
 	return rep, nil
 }
 
@@ -214,6 +218,8 @@ type whyRun struct {
 	dials   int  // sessions recorded in the transcript
 
 	progress []WhyProgress // repairs kept because they got the line further
+
+	banner, ehlo *Reply // of the first connection, for identifying the server
 }
 
 // connectFirst connects to the first host that answers.
@@ -232,6 +238,8 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 			continue
 		}
 		w.rep.Host = &h
+		g, e := s.Greeting(), s.EHLOReply()
+		w.banner, w.ehlo = &g, &e
 		w.use(s)
 		ext := s.Extensions()
 		w.rep.Extensions = &ext
@@ -937,4 +945,19 @@ func likelyCause(r Reply, command string, rc RepairContext) (cause, detail strin
 		return "temporary", "the refusal is temporary (4yz); send again later."
 	}
 	return "unknown", "the reply names no cause that can be read from its codes; read the server's text and the explanation below."
+}
+
+// identify reads the server's software from the first connection's banner
+// and EHLO reply and every reply the attempts drew.
+func (w *whyRun) identify(mail bool) *explain.Software {
+	cmd := explain.RCPT
+	if mail {
+		cmd = explain.MAIL
+	}
+	var rs []commandReply
+	for _, a := range w.rep.Attempts {
+		rs = append(rs, commandReply{explain.MAIL, a.PreludeReply}, commandReply{cmd, a.Reply})
+	}
+	sw := explain.Identify(sessionEvidence(w.banner, w.ehlo, rs))
+	return &sw
 }

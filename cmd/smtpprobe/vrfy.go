@@ -163,6 +163,14 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 			}
 			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
 		}
+		for _, r := range doc.Reports {
+			for _, h := range r.Hosts {
+				if h.Software != nil {
+					p := &printer{w: e.stdout, o: reportOptions{color: color, width: terminalWidth(e.stdout)}}
+					p.wrap(escapeUntrusted(h.Host)+" runs ", softwareLine(h.Software))
+				}
+			}
+		}
 	}
 	incomplete := &probe.Report{}
 	for _, r := range doc.Reports {
