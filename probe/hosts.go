@@ -10,14 +10,6 @@ import (
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
-// MailHost is one address to dial and the name it is known by: the MX
-// host name or the host given, used for TLS SNI and verification; empty
-// for an IP address.
-type MailHost struct {
-	Addr string `json:"address"` // host:port dialled
-	Name string `json:"name,omitempty"`
-}
-
 // ErrNoMailHost marks a domain that has no host to deliver to: NXDOMAIN,
 // no MX and no address, a null MX (RFC 7505), or MX hosts without
 // addresses. Nothing was sent.
@@ -35,6 +27,20 @@ var ErrNoMailHost = errors.New("no mail host to try")
 // domain has nowhere to deliver, and is a *resolver.Error of kind "input"
 // when the domain cannot be a DNS name.
 func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) ([]MailHost, *resolver.Result, error) {
+	o := Options{DNS: dnsServers}
+	var r Resolver
+	if !t.Direct() {
+		var err error
+		if r, err = o.resolver(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ResolveHostsWith(ctx, t, r, port)
+}
+
+// ResolveHostsWith is ResolveHosts asking r, which callers resolving many
+// targets share (and its cache); r is not used for a host target.
+func ResolveHostsWith(ctx context.Context, t Target, r Resolver, port int) ([]MailHost, *resolver.Result, error) {
 	if t.Port != 0 {
 		port = t.Port
 	}
@@ -49,11 +55,7 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) 
 		}
 		return []MailHost{h}, nil, nil
 	}
-	c := resolver.New(dnsServers)
-	if c.ConfigErr != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
-	}
-	res, err := c.LookupMX(ctx, t.Domain)
+	res, err := r.LookupMX(ctx, t.Domain)
 	if err != nil {
 		var re *resolver.Error
 		if errors.As(err, &re) && re.Kind == "input" {

@@ -48,9 +48,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			domain = o.Target.Domain
 		}
 		o.progress("resolving the MX hosts of %s", o.Target.Domain)
-		c := resolver.New(o.DNS)
-		if c.ConfigErr != nil {
-			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
+		c, err := o.resolver()
+		if err != nil {
+			return rep, err
 		}
 		res, err := c.LookupMX(ctx, o.Target.Domain)
 		if err != nil && ended(ctx) {
@@ -129,6 +129,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// Resolver finds where mail for a domain goes (RFC 5321 §5.1);
+// *resolver.Client is one. One Resolver may serve many runs at once.
+type Resolver interface {
+	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
+}
+
+// resolver is o.Resolver, or a client for o.DNS.
+func (o *Options) resolver() (Resolver, error) {
+	if o.Resolver != nil {
+		return o.Resolver, nil
+	}
+	c := resolver.New(o.DNS)
+	if c.ConfigErr != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
+	}
+	return c, nil
+}
+
 func (o *Options) setDefaults() {
 	if o.HELO == "" {
 		o.HELO = DefaultHELO()
@@ -172,8 +190,13 @@ func defaultDomain(t Target) string {
 	return "[IPv6:" + ip.String() + "]"
 }
 
-// DomainWarning is the note for a host target probed without --domain:
-// the mail domain then comes from the host name, or is the address
+// DefaultDomain is the mail domain probed at a host target when none is
+// given: the target's own domain, the host name, or the address literal
+// (RFC 5321 §4.1.3).
+func DefaultDomain(t Target) string { return defaultDomain(t) }
+
+// DomainWarning is the note for a host target probed without a mail
+// domain: the domain then comes from the host name, or is the address
 // literal, which is rarely the domain the host takes mail for, so the
 // postmaster and catch-all checks may draw relay refusals instead of
 // answers. "" when the target carries its own domain.
@@ -183,9 +206,9 @@ func DomainWarning(t Target) string {
 	}
 	d := defaultDomain(t)
 	if strings.HasPrefix(d, "[") {
-		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+		return fmt.Sprintf("no mail domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); give the mail domain this host serves", d, d)
 	}
-	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
+	return fmt.Sprintf("no mail domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so give the mail domain it serves", d, d)
 }
 
 // probeHost runs the plan against one address of one host.
@@ -262,7 +285,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, transcriptLine(i+1, e))
+			h.Transcript = append(h.Transcript, e.Line(i+1))
 		}
 		h.TranscriptDropped += s.Transcript().Dropped()
 	}

@@ -50,11 +50,3 @@ func TestPostfixSoftwareNamed(t *testing.T) {
 	h := probePostfix(t, postfixStrict, nil)
 	checkPostfixSoftware(t, h.Software, false)
 }
-
-// TestWhyPostfixSoftwareHiddenBanner: why names the software from its
-// banner, EHLO and the replies to its attempts.
-func TestWhyPostfixSoftwareHiddenBanner(t *testing.T) {
-	needWhyPostfix(t, postfixHidden)
-	rep := whyPostfix(t, postfixHidden, "RCPT TO:<nobody@lab.test>")
-	checkPostfixSoftware(t, rep.Software, true)
-}
