@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"strings"
@@ -41,7 +41,7 @@ func writeSoftware(p *printer, sw *explain.Software) {
 		return
 	}
 	p.wrap("  software    ", softwareLine(sw))
-	if p.o.verbose {
+	if p.o.Verbose {
 		for _, e := range sw.Evidence {
 			p.wrap("      ", escapeUntrusted(e))
 		}
