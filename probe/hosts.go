@@ -1,11 +1,15 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
@@ -16,6 +20,11 @@ import (
 type MailHost struct {
 	Addr string `json:"address"` // host:port dialled
 	Name string `json:"name,omitempty"`
+	// Warning says what is surprising about the host: an MX host on
+	// loopback or named localhost, or one with an address that names no
+	// host. Skip is set for the latter: it is never dialled.
+	Warning string `json:"warning,omitempty"`
+	Skip    bool   `json:"skipped,omitempty"`
 }
 
 // ErrNoMailHost marks a domain that has no host to deliver to: NXDOMAIN,
@@ -28,13 +37,14 @@ var ErrNoMailHost = errors.New("no mail host to try")
 // a domain or user@domain by its MX hosts (a name without MX records falls
 // back to its own address, the implicit MX). port is used when the target
 // names none; 0 means 25. dnsServers are "host[:port]"; none means
-// /etc/resolv.conf.
+// /etc/resolv.conf. dnsTimeout bounds the whole resolution
+// (DefaultDNSTimeout when 0), whatever time ctx leaves.
 //
 // The MX result is returned whenever DNS was asked, for the report. The
 // error wraps ErrDNS when DNS could not answer, ErrNoMailHost when the
 // domain has nowhere to deliver, and is a *resolver.Error of kind "input"
 // when the domain cannot be a DNS name.
-func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) ([]MailHost, *resolver.Result, error) {
+func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, dnsTimeout time.Duration) ([]MailHost, *resolver.Result, error) {
 	if t.Port != 0 {
 		port = t.Port
 	}
@@ -50,6 +60,7 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) 
 		return []MailHost{h}, nil, nil
 	}
 	c := resolver.New(dnsServers)
+	c.Timeout = cmp.Or(dnsTimeout, DefaultDNSTimeout)
 	if c.ConfigErr != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
 	}
@@ -62,10 +73,21 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) 
 		return nil, &res, fmt.Errorf("%w for %s: %v", ErrDNS, t.Domain, err)
 	}
 	var hosts []MailHost
+	usable := 0
 	for _, h := range res.DeliveryOrder(nil) {
 		for _, a := range h.Addresses {
-			hosts = append(hosts, MailHost{Addr: net.JoinHostPort(a.IP.String(), p), Name: h.Name})
+			warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+			hosts = append(hosts, MailHost{Addr: net.JoinHostPort(a.IP.String(), p), Name: h.Name, Warning: warn, Skip: !dial})
+			if dial {
+				usable++
+			}
 		}
+	}
+	if usable == 0 && res.Unanswered() {
+		return nil, &res, fmt.Errorf("%w for %s: no DNS server answered for the addresses of its MX hosts", ErrDNS, t.Domain)
+	}
+	if usable == 0 && len(hosts) > 0 {
+		return hosts, &res, fmt.Errorf("%w: %s: no MX host has an address that can be dialled (%s); nothing was sent", ErrNoMailHost, t.Domain, hosts[0].Warning)
 	}
 	if len(hosts) == 0 {
 		what := res.Finding.Meaning
@@ -75,4 +97,46 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int) 
 		return nil, &res, fmt.Errorf("%w: %s (%s); nothing was sent", ErrNoMailHost, t.Domain, what)
 	}
 	return hosts, &res, nil
+}
+
+// StatusNotDialled is the status of an MX host address smtpprobe refused
+// to connect to: the unspecified address 0.0.0.0 or ::, which names no
+// host (RFC 1122 §3.2.1.3) and which the system would take for itself.
+const StatusNotDialled = "not-dialled"
+
+// hostSurprise says what is wrong with delivering mail for domain to the
+// MX host name at ip: an address that means "no host" is never dialled;
+// a loopback address or a name for this machine (localhost, RFC 6761
+// §6.3) is dialled with a warning, because a sending MTA would deliver the
+// domain's mail to itself. A domain under localhost or test (RFC 6761
+// §6.2, §6.3) is no remote domain: loopback hosts are what a lab, such as
+// the demo's, has. "" when nothing is surprising.
+func hostSurprise(domain, host string, ip netip.Addr) (warning string, dial bool) {
+	ip = ip.Unmap()
+	if ip.IsUnspecified() {
+		return fmt.Sprintf("MX host %s of %s has the address %s, which names no host (RFC 1122 §3.2.1.3): not dialled, since a connection to it would reach this machine", host, domain, ip), false
+	}
+	if isLocalhostName(domain) || isTestName(domain) {
+		return "", true
+	}
+	switch {
+	case isLocalhostName(host):
+		return fmt.Sprintf("MX host %s of %s is a name for this machine (RFC 6761 §6.3): a sending MTA would deliver the domain's mail to itself; the probe talks to a server on this machine", host, domain), true
+	case ip.IsLoopback():
+		return fmt.Sprintf("MX host %s of %s has the loopback address %s: a sending MTA would deliver the domain's mail to itself; the probe talks to a server on this machine", host, domain, ip), true
+	}
+	return "", true
+}
+
+// isLocalhostName reports whether name is localhost or under it.
+func isLocalhostName(name string) bool {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	return n == "localhost" || strings.HasSuffix(n, ".localhost")
+}
+
+// isTestName reports whether name is under the test TLD, which RFC 6761
+// §6.2 keeps for testing: never a public mail domain.
+func isTestName(name string) bool {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	return n == "test" || strings.HasSuffix(n, ".test")
 }

@@ -7,6 +7,8 @@
 // transport and framing (timeouts, closed connections, TLS failures).
 package probe
 
+import "strings"
+
 // Reply is one SMTP reply as the server sent it, with every way it strayed
 // from RFC 5321 §4.2 recorded rather than rejected.
 type Reply struct {
@@ -36,13 +38,4 @@ type Deviation struct {
 }
 
 // Text is the reply's lines joined by a single space, for display.
-func (r Reply) Text() string {
-	s := ""
-	for i, l := range r.Lines {
-		if i > 0 {
-			s += " "
-		}
-		s += l
-	}
-	return s
-}
+func (r Reply) Text() string { return strings.Join(r.Lines, " ") }

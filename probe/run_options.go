@@ -24,6 +24,7 @@ type Options struct {
 	List        string        // EXPN argument; postmaster when empty
 	Suites      []string      // "vrfy", "syntax", "all"; empty is all
 	DNS         []string      // DNS servers host:port; empty: /etc/resolv.conf
+	DNSTimeout  time.Duration // bound on the whole MX resolution; DefaultDNSTimeout when 0
 	AllMX       bool          // probe every MX host, not only the first reachable
 	TLS         string        // auto, starttls, implicit, none
 	TLSVerify   bool          // certificate problems are fatal
@@ -48,11 +49,13 @@ var suiteNames = []string{"vrfy", "syntax", "all"}
 // place these rules live; the CLI relies on it. Address options given in
 // one pair of angle brackets are stored without them.
 func (o *Options) Check() error {
-	if err := CheckLine("--helo", o.HELO); err != nil {
-		return err
-	}
-	if strings.ContainsAny(o.HELO, " \t") {
-		return fmt.Errorf("--helo %q has white space in it", o.HELO)
+	if o.HELO != "" {
+		if err := CheckHELOArg("--helo", o.HELO); err != nil {
+			return err
+		}
+		if o.From == "" && !IsMailbox("postmaster@"+o.HELO) {
+			return fmt.Errorf("--helo %q is too long for the default sender postmaster@ that name (a path is at most 256 octets, RFC 5321 §4.5.3.1.3); give a shorter name or --from", o.HELO)
+		}
 	}
 	if err := CheckLine("--expn", o.List); err != nil {
 		return err
@@ -109,6 +112,9 @@ func (o *Options) Check() error {
 	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout must be positive")
+	}
+	if o.DNSTimeout < 0 {
+		return fmt.Errorf("--dns-timeout must be positive")
 	}
 	c := *o
 	return c.toASCII()
@@ -197,6 +203,30 @@ func CheckMailboxArg(flag, value string) (string, error) {
 	return "", fmt.Errorf("%s %q is not a mailbox (user@domain): %s", flag, value, addressProblem(AnalyzeAddress(v)))
 }
 
+// CheckHELOArg checks an EHLO name the user gave for flag: a domain or an
+// address literal (RFC 5321 §4.1.1.1), at most 255 octets with labels of
+// at most 63 (RFC 5321 §4.5.3.1.2, RFC 1035 §2.3.4). The error names flag.
+func CheckHELOArg(flag, value string) error {
+	if err := CheckLine(flag, value); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, " \t") {
+		return fmt.Errorf("%s %q has white space in it", flag, value)
+	}
+	r := AnalyzeAddress("postmaster@" + value)
+	if value == "" || r.Domain != value || !domainValid(r) {
+		why := domainProblem(r)
+		switch {
+		case value == "":
+			why = "it is empty"
+		case why == "":
+			why = "it is not one name"
+		}
+		return fmt.Errorf("%s %q is not a host name or address literal: %s", flag, shorten(value), why)
+	}
+	return nil
+}
+
 // CheckLocalPartArg checks a local part the user gave (--user): it must be
 // a valid RFC 5321 Local-part on its own, with no @domain.
 func CheckLocalPartArg(flag, value string) error {
@@ -270,3 +300,19 @@ func (o *Options) progress(format string, args ...any) {
 		o.Progress(fmt.Sprintf(format, args...))
 	}
 }
+
+// domainProblem is the first error about the domain in an analysis of
+// postmaster@domain, or "" when there is none. The path length is not the
+// domain's problem: an EHLO name is no path.
+func domainProblem(r AddressReport) string {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError && f.ID != "path-too-long" {
+			return f.Message + " (" + f.Ref + ")"
+		}
+	}
+	return ""
+}
+
+// domainValid reports whether an analysis of postmaster@domain found the
+// domain usable.
+func domainValid(r AddressReport) bool { return domainProblem(r) == "" }

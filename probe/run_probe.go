@@ -17,6 +17,12 @@ import (
 // SERVFAIL or REFUSED from every server): the CLI's exit code 3.
 var ErrDNS = errors.New("DNS could not answer")
 
+// DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
+// hosts' addresses, retries and the TCP fallback) when the caller gives no
+// bound of its own: a DNS server that never answers, answers late, or
+// truncates and then hangs over TCP costs this, not the run's budget.
+const DefaultDNSTimeout = 5 * time.Second
+
 // Run is the whole probe: resolve the target's MX hosts (unless it names a
 // host), connect to the first reachable one (every one with AllMX), run
 // the plan on each, and summarize. SMTP replies, even 5yz, are findings in
@@ -34,6 +40,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		name  string
 		pref  *uint16
 		addrs []string
+		skip  map[string]string // address → why it is not dialled
 	}
 	var cands []candidate
 	domain := o.Domain
@@ -49,6 +56,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		o.progress("resolving the MX hosts of %s", o.Target.Domain)
 		c := resolver.New(o.DNS)
+		c.Timeout = o.DNSTimeout
 		if c.ConfigErr != nil {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
 		}
@@ -67,6 +75,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, err)
 		}
 		rep.MX = &res
+		if res.Unanswered() {
+			// Every host's address lookup went unanswered: DNS failed,
+			// not the domain.
+			return rep, fmt.Errorf("%w: no DNS server answered for the addresses of %s's MX hosts", ErrDNS, res.Domain)
+		}
 		if res.Domain != "" && o.Domain == "" {
 			domain = res.Domain // the A-label form: what goes on the wire
 		}
@@ -80,6 +93,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
 			for _, a := range h.Addresses {
+				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+				if warn != "" {
+					rep.Warnings = append(rep.Warnings, warn)
+				}
+				if !dial {
+					if cd.skip == nil {
+						cd.skip = map[string]string{}
+					}
+					cd.skip[a.IP.String()] = warn
+				}
 				cd.addrs = append(cd.addrs, a.IP.String())
 			}
 			if len(cd.addrs) == 0 {
@@ -97,6 +120,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ended(ctx) {
 				rep.Incomplete = true // a host was left untried
 				break
+			}
+			if why, skip := cd.skip[ip]; skip {
+				rep.Hosts = append(rep.Hosts, HostReport{Host: cd.name, Preference: cd.pref, Address: net.JoinHostPort(ip, strconv.Itoa(o.Port)),
+					Status: StatusNotDialled, Error: why, Steps: []StepResult{}, Transcript: []TranscriptLine{}})
+				continue
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
 			rep.Hosts = append(rep.Hosts, h)
@@ -150,6 +178,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.DNSTimeout == 0 {
+		o.DNSTimeout = DefaultDNSTimeout
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()

@@ -201,6 +201,11 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
+	for _, h := range o.Hosts {
+		if h.Warning != "" && !h.Skip {
+			rep.Conclusion.Warnings = append(rep.Conclusion.Warnings, h.Warning)
+		}
+	}
 	return rep, nil
 }
 
@@ -219,6 +224,10 @@ type whyRun struct {
 // connectFirst connects to the first host that answers.
 func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
+		if h.Skip {
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: StatusNotDialled, Error: h.Warning})
+			continue
+		}
 		s, err := Dial(ctx, w.config(h))
 		if err != nil {
 			w.record(s)
