@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -125,5 +128,73 @@ func TestLoopbackMXWarns(t *testing.T) {
 	out, _, _ = runCLI(t, "why", "--dns", dns, "--port", port, "--helo", "client.test", "--json", "--server", "mixed.remote.example", "MAIL FROM:<a@b.example>")
 	if !strings.Contains(out, `"status": "not-dialled"`) || !strings.Contains(out, "has the loopback address 127.0.0.1") {
 		t.Errorf("why at mixed.remote.example:\n%s", out)
+	}
+}
+
+// hiddenRunes is every character a server could use to make text look
+// like other text: each format character (Unicode category Cf), the tag
+// block U+E0000-U+E007F, and the line and paragraph separators.
+func hiddenRunes() []rune {
+	var rs []rune
+	for _, rg := range unicode.Cf.R16 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			rs = append(rs, r)
+		}
+	}
+	for _, rg := range unicode.Cf.R32 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			rs = append(rs, r)
+		}
+	}
+	for r := rune(0xe0000); r <= 0xe007f; r++ {
+		rs = append(rs, r)
+	}
+	return append(rs, '\u2028', '\u2029', '\u00ad', '\u180e', '\ufff9', '\ufffa', '\ufffb')
+}
+
+// TestHiddenCharactersEscaped: no character of hiddenRunes reaches the
+// terminal raw, in text or in JSON; JSON writes each as \uXXXX (a
+// surrogate pair above U+FFFF) and still decodes to the same string.
+func TestHiddenCharactersEscaped(t *testing.T) {
+	for _, r := range hiddenRunes() {
+		in := "250 a" + string(r) + "b"
+		if got := escapeUntrusted(in); strings.ContainsRune(got, r) || !strings.HasPrefix(got, "250 a\\") {
+			t.Errorf("text: U+%04X shown raw: %q", r, got)
+		}
+		var b bytes.Buffer
+		writeJSON(&b, map[string]string{"text": in})
+		if strings.ContainsRune(b.String(), r) || !strings.Contains(b.String(), `a\u`) {
+			t.Errorf("JSON: U+%04X not escaped as \\uXXXX: %s", r, b.String())
+		}
+		var back map[string]string
+		if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["text"] != in {
+			t.Errorf("JSON of U+%04X decodes to %q (%v)", r, back["text"], err)
+		}
+	}
+	if got := escapeUntrusted("a\U000E0041b"); got != `a\U000e0041b` {
+		t.Errorf("tag A shown as %q", got)
+	}
+}
+
+// TestHiddenCharactersFromServer: a server whose replies carry tag
+// characters, a soft hyphen, U+180E, interlinear annotations and bidi
+// controls cannot get one of them onto the terminal, in the report or in
+// the JSON.
+func TestHiddenCharactersFromServer(t *testing.T) {
+	text := "2.1.5 ok\u00ad\u180e\ufff9a\ufffab\ufffb\u202e\u200d\U000E0041\U000E007F\u2028"
+	srv := startSMTP(t, "220 hidden.test ESMTP\u200b", func(string) string { return "250 " + text })
+	for _, args := range [][]string{
+		{"probe", "--tls", "none", "--helo", "client.test", "--domain", "hidden.test", "-v", srv.addr()},
+		{"probe", "--tls", "none", "--helo", "client.test", "--domain", "hidden.test", "--json", srv.addr()},
+	} {
+		out, errs, _ := runCLI(t, args...)
+		for _, r := range hiddenRunes() {
+			if strings.ContainsRune(out+errs, r) {
+				t.Errorf("%s: U+%04X reached the output raw", args[len(args)-2], r)
+			}
+		}
+		if !strings.Contains(out, `\u00ad`) {
+			t.Errorf("%s: the soft hyphen is not shown escaped:\n%.600s", args[len(args)-2], out)
+		}
 	}
 }
