@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,19 +12,6 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
-
-// MailHost is one address to dial and the name it is known by: the MX
-// host name or the host given, used for TLS SNI and verification; empty
-// for an IP address.
-type MailHost struct {
-	Addr string `json:"address"` // host:port dialled
-	Name string `json:"name,omitempty"`
-	// Warning says what is surprising about the host: an MX host on
-	// loopback or named localhost, or one with an address that names no
-	// host. Skip is set for the latter: it is never dialled.
-	Warning string `json:"warning,omitempty"`
-	Skip    bool   `json:"skipped,omitempty"`
-}
 
 // ErrNoMailHost marks a domain that has no host to deliver to: NXDOMAIN,
 // no MX and no address, a null MX (RFC 7505), or MX hosts without
@@ -45,6 +31,20 @@ var ErrNoMailHost = errors.New("no mail host to try")
 // domain has nowhere to deliver, and is a *resolver.Error of kind "input"
 // when the domain cannot be a DNS name.
 func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, dnsTimeout time.Duration) ([]MailHost, *resolver.Result, error) {
+	o := Options{DNS: dnsServers}
+	var r Resolver
+	if !t.Direct() {
+		var err error
+		if r, err = o.resolver(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ResolveHostsWith(ctx, t, r, port, dnsTimeout)
+}
+
+// ResolveHostsWith is ResolveHosts asking r, which callers resolving many
+// targets share (and its cache); r is not used for a host target.
+func ResolveHostsWith(ctx context.Context, t Target, r Resolver, port int, dnsTimeout time.Duration) ([]MailHost, *resolver.Result, error) {
 	if t.Port != 0 {
 		port = t.Port
 	}
@@ -59,12 +59,7 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, 
 		}
 		return []MailHost{h}, nil, nil
 	}
-	c := resolver.New(dnsServers)
-	c.Timeout = cmp.Or(dnsTimeout, DefaultDNSTimeout)
-	if c.ConfigErr != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
-	}
-	res, err := c.LookupMX(ctx, t.Domain)
+	res, err := lookupMX(ctx, r, t.Domain, dnsTimeout)
 	if err != nil {
 		var re *resolver.Error
 		if errors.As(err, &re) && re.Kind == "input" {
@@ -98,11 +93,6 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, 
 	}
 	return hosts, &res, nil
 }
-
-// StatusNotDialled is the status of an MX host address smtpprobe refused
-// to connect to: the unspecified address 0.0.0.0 or ::, which names no
-// host (RFC 1122 §3.2.1.3) and which the system would take for itself.
-const StatusNotDialled = "not-dialled"
 
 // hostSurprise says what is wrong with delivering mail for domain to the
 // MX host name at ip: an address that means "no host" is never dialled;

@@ -280,7 +280,7 @@ func (o *explainOutput) codeLabel(x explain.Explanation) string {
 
 // writeExplanation writes one explanation under the headings.
 func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
-	fmt.Fprintf(o.w, "%s  %s\n", o.codeLabel(x), x.ShortText)
+	fmt.Fprintf(o.w, "%s %s\n", o.codeLabel(x), x.ShortText)
 	if input != "" && input != fmt.Sprint(x.Code) && input != x.Enhanced && input != fmt.Sprint(x.Code)+" "+x.Enhanced {
 		fmt.Fprintf(o.w, "  %s: %s\n", o.h.Reply, escapeUntrusted(input))
 	}

@@ -27,7 +27,7 @@ address
   needs_smtputf8, valid_mailbox, valid_addr_spec, findings
 
 mx
-  schema_version, domain, input, kind, code, rcode, ad, server, cnames, ttl,
+  schema_version, domain, input, kind, code, rcode, ad, dnssec, server, cnames, ttl,
   hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
 
 explain CODE (one code or reply)

@@ -191,7 +191,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		}
 	}
 	if err := o.Check(); err != nil {
-		return o, err
+		return o, flagError(err)
 	}
 	if o.HELO == "" {
 		o.HELO = probe.DefaultHELO()
@@ -227,7 +227,7 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "probe", err.Error())
 	}
 	if opts.Domain == "" {
-		if w := probe.DomainWarning(t); w != "" {
+		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
 		}
 	}
@@ -235,6 +235,9 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
 	report, err := probe.Run(ctx, opts)
+	if report != nil && report.DomainNote != "" {
+		report.DomainNote = domainWarning(t)
+	}
 	if report != nil {
 		if f.json {
 			writeJSON(jsonSafe{e.stdout}, report)
@@ -384,4 +387,37 @@ func allNotDialled(r *probe.Report) bool {
 		}
 	}
 	return len(r.Hosts) > 0
+}
+
+// optionFlags name the flag behind each option probe.Options.Check names.
+var optionFlags = map[string]string{"HELO": "--helo", "List": "--expn", "From": "--from", "User": "--user",
+	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
+	"Timeout": "--timeout", "DNSTimeout": "--dns-timeout", "Connections": "--connections"}
+
+// flagError words a *probe.OptionError by the flag that set the option.
+func flagError(err error) error {
+	var oe *probe.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	name, ok := optionFlags[oe.Option]
+	if !ok {
+		return err
+	}
+	if oe.Index > 0 {
+		name += fmt.Sprintf(" #%d", oe.Index)
+	}
+	return errors.New(name + oe.Problem)
+}
+
+// domainWarning is the note for a host target probed without --domain.
+func domainWarning(t probe.Target) string {
+	if probe.DomainWarning(t) == "" {
+		return ""
+	}
+	d := probe.DefaultDomain(t)
+	if strings.HasPrefix(d, "[") {
+		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+	}
+	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
 }

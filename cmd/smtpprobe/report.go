@@ -139,10 +139,20 @@ func replyText(rep *probe.Reply) string {
 	return strings.Join(parts, " ")
 }
 
+// hostAddressLabel puts the address a host was reached at in brackets
+// after its name: [127.0.0.1:25]. An IPv6 address and port already carry
+// brackets ([::1]:25) and are shown as they are.
+func hostAddressLabel(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		return addr
+	}
+	return "[" + addr + "]"
+}
+
 func writeHost(p *printer, h *probe.HostReport) {
 	title := "Host " + escapeUntrusted(h.Host)
 	if h.Address != "" && h.Address != h.Host {
-		title += " [" + escapeUntrusted(h.Address) + "]"
+		title += " " + hostAddressLabel(escapeUntrusted(h.Address))
 	}
 	p.section(title)
 	p.line("  status      " + h.Status)

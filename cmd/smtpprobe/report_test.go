@@ -134,3 +134,23 @@ func TestEscapeUntrustedInvisible(t *testing.T) {
 		}
 	}
 }
+
+// An IPv6 address and port keep their own brackets in the host title; an
+// IPv4 one is put in brackets.
+func TestHostTitleAddress(t *testing.T) {
+	for addr, want := range map[string]string{
+		"[::1]:25":     "Host mx6.lab.test [::1]:25\n",
+		"127.0.0.1:25": "Host mx.lab.test [127.0.0.1:25]\n",
+	} {
+		name := "mx.lab.test"
+		if strings.HasPrefix(addr, "[") {
+			name = "mx6.lab.test"
+		}
+		var b bytes.Buffer
+		writeReport(&b, &probe.Report{Target: probe.Target{Input: name, Kind: probe.TargetDomain, Domain: "lab.test"},
+			Hosts: []probe.HostReport{{Host: name, Address: addr, Status: "ok"}}}, reportOptions{})
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("address %s: no %q in\n%s", addr, want, b.String())
+		}
+	}
+}

@@ -315,39 +315,45 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
 			}
 		}
 	}
-	fmt.Fprintln(w)
+	// The replies block is set off by one blank line, and only when it
+	// has something to say.
+	var verdict strings.Builder
+	vw := &verdict
 	switch c.Kind {
 	case probe.WhyRepaired:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
-		writeSend(w, c)
+		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(vw, "Accepted:  %s\n", whyReply(c.Accepted, color))
+		writeSend(vw, c)
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
+			fmt.Fprintf(vw, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	case probe.WhySyntaxFixed:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
-		writeSend(w, c)
+		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(vw, "Then:      %s\n", whyReply(c.RepairedReply, color))
+		writeSend(vw, c)
 	case probe.WhyPartial:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
 		for _, p := range c.Progress {
 			var names []string
 			for _, r := range p.Repairs {
 				names = append(names, r.Name)
 			}
-			fmt.Fprintf(w, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
+			fmt.Fprintf(vw, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
 		}
-		writeLine(w, "Closest:", c)
-		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
+		writeLine(vw, "Closest:", c)
+		fmt.Fprintf(vw, "Then:      %s\n", whyReply(c.RepairedReply, color))
 	case probe.WhyAcceptedAsSent:
-		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
+		fmt.Fprintf(vw, "Accepted:  %s\n", whyReply(c.Original, color))
 		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
+			fmt.Fprintf(vw, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
 		}
 	default:
 		if c.Original != nil {
-			fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
+			fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
 		}
+	}
+	if verdict.Len() > 0 {
+		fmt.Fprintf(w, "\n%s", verdict.String())
 	}
 	// On a terminal the paragraph is folded to its width; elsewhere it is
 	// one line, for grep.

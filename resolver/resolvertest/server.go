@@ -40,6 +40,12 @@ type Behavior struct {
 	// AD sets the authenticated-data bit on answers, as a validating
 	// resolver does for DNSSEC-signed data (RFC 4035 §3.2.3).
 	AD bool
+	// Insecure names (and the names below them) are answered without the
+	// AD bit even when AD is set: data from unsigned zones.
+	Insecure []string
+	// Bogus names (and the names below them) are answered SERVFAIL, as a
+	// validating resolver answers data that fails validation.
+	Bogus []string
 	// Types, when set, limits Rcode, Delay, Malformed and Truncate to
 	// queries of these types; others are answered from the zone.
 	Types []uint16
@@ -255,6 +261,13 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	var qname string
+	if len(req.Question) == 1 {
+		qname = lower(req.Question[0].Name)
+	}
+	if within(qname, s.behavior.Bogus) {
+		b.Rcode = dns.RcodeServerFailure
+	}
 	switch {
 	case b.Malformed:
 		// a header claiming one answer that is not there
@@ -275,7 +288,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	m := s.zone.Answer(req)
-	m.AuthenticatedData = s.behavior.AD
+	m.AuthenticatedData = s.behavior.AD && !within(qname, s.behavior.Insecure)
 	if udp {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
@@ -284,6 +297,17 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		m.Truncate(size)
 	}
 	w.WriteMsg(m)
+}
+
+// within reports whether name is one of names or below one.
+func within(name string, names []string) bool {
+	for _, n := range names {
+		n = lower(n)
+		if name == n || strings.HasSuffix(name, "."+n) {
+			return true
+		}
+	}
+	return false
 }
 
 // lower is a name in canonical lower case, fully qualified.
