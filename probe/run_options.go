@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -29,8 +30,12 @@ type Options struct {
 	DNSTimeout  time.Duration // bound on the whole MX resolution; DefaultDNSTimeout when 0
 	ErrorBudget int           // error replies per connection; DefaultErrorBudget when 0
 	Random      string        // the random local part; generated when empty
-	Connections int           // connections open at once to one address; DefaultConnections when 0, 1 for one at a time
-	LockStep    bool          // one command per round trip on one connection, as a plain client does: no pipelining, no parallel sessions
+	// MXOrder draws the order among MX hosts of equal preference, which
+	// RFC 5321 §5.1 has a sender try in random order; nil is random. A
+	// seeded one makes a run reproducible.
+	MXOrder     *rand.Rand
+	Connections int  // connections open at once to one address; DefaultConnections when 0, 1 for one at a time
+	LockStep    bool // one command per round trip on one connection, as a plain client does: no pipelining, no parallel sessions
 
 	// Dialer opens TCP connections; nil uses a net.Dialer.
 	Dialer Dialer

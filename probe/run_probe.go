@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case resolver.KindNone:
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
 		}
-		for _, h := range res.Hosts {
+		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
 			for _, a := range h.Addresses {

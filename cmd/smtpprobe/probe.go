@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
@@ -15,7 +17,8 @@ const probeExamples = `  smtpprobe probe example.com                 # the first
   smtpprobe probe --all-mx example.com        # every MX host, not only the first
   smtpprobe probe mx.example.com:2525 --domain example.com
   smtpprobe probe [192.0.2.25]:25 --suite vrfy --vrfy bob@example.com
-  smtpprobe probe example.com --json | jq .verdicts
+  smtpprobe probe example.com --format json | jq .verdicts
+  smtpprobe probe -q example.com              # the verdict lines only
   smtpprobe probe example.com --fail-on nonconforming   # exit 1 if the server strays from RFC 5321
 `
 
@@ -34,13 +37,13 @@ type probeFlags struct {
 	dns       []string
 	dnsTime   time.Duration
 	allMX     bool
+	mxSeed    uint64
+	mxSeedSet bool // --mx-seed was given
 	timeout   time.Duration
 	maxTime   time.Duration
 	tls       string
 	tlsVerify bool
-	json      bool
-	verbose   bool
-	color     *colorMode
+	out       *outputFlags
 	failOn    string
 }
 
@@ -55,6 +58,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
+		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
@@ -64,9 +68,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
-	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
-	f.color = addColorFlag(fs, "reply codes")
+	f.out = addOutputFlags(fs, "reply codes")
+	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -159,6 +162,9 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 	}
+	if f.mxSeedSet {
+		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
+	}
 	if f.suiteSet || f.suite != "" {
 		for _, s := range strings.Split(f.suite, ",") {
 			s = strings.TrimSpace(s)
@@ -210,10 +216,14 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	f.suiteSet = fs.Changed("suite")
+	f.mxSeedSet = fs.Changed("mx-seed")
 	if fs.NArg() != 1 {
 		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
-	cm := *f.color
+	out, err := f.out.options(fs, e)
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "probe", err.Error())
@@ -226,12 +236,13 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	e.silence(out)
 	if opts.Domain == "" {
 		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
 		}
 	}
-	opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+	opts.Progress = e.progress()
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
 	report, err := probe.Run(ctx, opts)
@@ -239,14 +250,8 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		report.DomainNote = domainWarning(t)
 	}
 	if report != nil {
-		if f.json {
-			writeJSON(jsonSafe{e.stdout}, report)
-		} else {
-			writeReport(e.stdout, report, reportOptions{
-				color:   useColor(cm, e.stdout, e.getenv),
-				width:   terminalWidth(e.stdout),
-				verbose: f.verbose,
-			})
+		if err := renderOut(e, render.NewProbe(report), out); err != nil {
+			return exitCheck
 		}
 	}
 	return probeExit(e, report, err, failOn)

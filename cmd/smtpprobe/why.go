@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
@@ -45,13 +45,15 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	maxTime := fs.Duration("max-time", 2*time.Minute, "budget for the whole run: DNS, every connection and attempt")
 	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
-	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
-	verbose := fs.BoolP("verbose", "v", false, "also print the full C:/S: transcript of every connection")
-	color := addColorFlag(fs, "the output")
+	of := addOutputFlags(fs, "the output")
+	of.addVerboseFlag(fs, "also print the full C:/S: transcript of every connection")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode := *color
+	out, err := of.options(fs, e)
+	if err != nil {
+		return usageError(e, "why", err.Error())
+	}
 	tm, err := probe.ParseTLSMode(*tlsMode)
 	if err != nil {
 		return usageError(e, "why", "--tls: "+err.Error())
@@ -116,6 +118,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if *port == 0 && tm == probe.TLSImplicit {
 		*port = 465 // submissions, RFC 8314 §3.3
 	}
+	e.silence(out)
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
 	opts := probe.WhyOptions{
@@ -146,13 +149,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		rep = r
 	}
 	code := whyExitCode(rep.Conclusion)
-	if *asJSON {
-		writeJSON(e.stdout, rep) // DEL and C1 controls escaped
-		return code
-	}
-	writeWhy(e.stdout, rep, useColor(mode, e.stdout, e.getenv))
-	if *verbose {
-		writeWhyTranscript(e.stdout, rep.Transcript, useColor(mode, e.stdout, e.getenv))
+	if err := renderOut(e, render.NewWhy(rep), out); err != nil {
+		return exitCheck
 	}
 	return code
 }
@@ -245,175 +243,4 @@ func whyLine(arg, as string) (string, error) {
 		return "", errors.New("--as rcpt needs an address")
 	}
 	return "RCPT TO:" + path, nil
-}
-
-// whyReply renders a reply on one line, server text escaped.
-func whyReply(r *probe.Reply, color bool) string {
-	if r == nil {
-		return "(no reply)"
-	}
-	s := strconv.Itoa(r.Code)
-	if t := r.Text(); t != "" {
-		s += " " + t
-	}
-	return paint(color, r.Code, escapeUntrusted(s))
-}
-
-// writeWhy prints the diagnosis: what was sent where, every attempt, the
-// two replies side by side, and the conclusion in plain words. Lines the
-// user may copy are printed exactly (showExact): only control bytes and
-// the like are escaped, and flagged; server text is escaped in full.
-func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
-	esc := escapeUntrusted
-	c := rep.Conclusion
-	fmt.Fprintf(w, "Line:      %s\n", showExact(rep.Line))
-	where := esc(rep.Server)
-	if rep.Host != nil {
-		h := esc(rep.Host.Addr)
-		if rep.Host.Name != "" && rep.Host.Name != rep.Server {
-			h += " (" + esc(rep.Host.Name) + ")"
-		}
-		if h != where {
-			where += " → " + h
-		}
-	}
-	fmt.Fprintf(w, "Server:    %s\n", where)
-	for _, he := range rep.HostErrors {
-		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
-	}
-	if rep.Prelude != "" {
-		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
-	}
-	if len(rep.Attempts) > 0 {
-		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
-		width := 0
-		for _, a := range rep.Attempts {
-			width = max(width, len(plainExact(a.Line)))
-		}
-		width = min(width, 60)
-		for _, a := range rep.Attempts {
-			reply := whyReply(a.Reply, color)
-			switch {
-			case a.Outcome == "prelude-rejected":
-				reply = "MAIL FROM refused: " + whyReply(a.PreludeReply, color)
-			case a.Reply == nil && a.Error != "":
-				reply = "(no reply: " + esc(a.Error) + ")"
-			}
-			tag := ""
-			if len(a.Repairs) > 0 {
-				var names []string
-				for _, r := range a.Repairs {
-					names = append(names, r.Name)
-				}
-				tag = "  [" + strings.Join(names, " + ") + "]"
-			} else if a.N == 1 {
-				tag = "  [as given]"
-			}
-			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, plainExact(a.Line), reply, tag)
-			if a.Prelude != "" && a.Prelude != rep.Prelude {
-				fmt.Fprintf(w, "      after %s\n", plainExact(a.Prelude))
-			}
-		}
-	}
-	// The replies block is set off by one blank line, and only when it
-	// has something to say.
-	var verdict strings.Builder
-	vw := &verdict
-	switch c.Kind {
-	case probe.WhyRepaired:
-		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(vw, "Accepted:  %s\n", whyReply(c.Accepted, color))
-		writeSend(vw, c)
-		if c.Strict != "" {
-			fmt.Fprintf(vw, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
-		}
-	case probe.WhySyntaxFixed:
-		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(vw, "Then:      %s\n", whyReply(c.RepairedReply, color))
-		writeSend(vw, c)
-	case probe.WhyPartial:
-		fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
-		for _, p := range c.Progress {
-			var names []string
-			for _, r := range p.Repairs {
-				names = append(names, r.Name)
-			}
-			fmt.Fprintf(vw, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
-		}
-		writeLine(vw, "Closest:", c)
-		fmt.Fprintf(vw, "Then:      %s\n", whyReply(c.RepairedReply, color))
-	case probe.WhyAcceptedAsSent:
-		fmt.Fprintf(vw, "Accepted:  %s\n", whyReply(c.Original, color))
-		if c.Strict != "" {
-			fmt.Fprintf(vw, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
-		}
-	default:
-		if c.Original != nil {
-			fmt.Fprintf(vw, "Rejected:  %s\n", whyReply(c.Original, color))
-		}
-	}
-	if verdict.Len() > 0 {
-		fmt.Fprintf(w, "\n%s", verdict.String())
-	}
-	// On a terminal the paragraph is folded to its width; elsewhere it is
-	// one line, for grep.
-	summary := plainExact(c.Summary) // our words and the user's lines: no server text
-	if width := terminalWidth(w); width > 0 {
-		summary = strings.Join(wrapText(summary, min(width-1, 100)), "\n")
-	}
-	fmt.Fprintf(w, "\n%s\n", summary)
-	if c.Explanation != "" && !c.Found() {
-		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
-	}
-	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "Note: %s (%s)\n", plainExact(f.Detail), f.Ref)
-	}
-	for _, wn := range c.Warnings {
-		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
-	}
-}
-
-// writeSend prints the line to send, after the MAIL FROM it needs when a
-// repair changed that.
-func writeSend(w io.Writer, c probe.WhyConclusion) { writeLine(w, "Send:", c) }
-
-// writeLine prints the repaired line under a label, after the MAIL FROM
-// it needs when a repair changed that.
-func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
-	if c.FixedPrelude != "" {
-		fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.FixedPrelude))
-		fmt.Fprintf(w, "     then  %s\n", showExact(c.Fixed))
-		return
-	}
-	fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.Fixed))
-}
-
-func pluralWord(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// writeWhyTranscript prints every byte of every connection, for -v: the
-// server's text escaped, reply codes coloured.
-func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
-	if len(lines) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nTranscript:\n")
-	conn := 0
-	for _, t := range lines {
-		if t.Connection != conn {
-			conn = t.Connection
-			fmt.Fprintf(w, "  -- connection %d\n", conn)
-		}
-		for i, text := range transcriptText(t, color) {
-			at := fmt.Sprintf("%8.1fms", t.AtMS)
-			if i > 0 {
-				at = strings.Repeat(" ", len(at))
-			}
-			fmt.Fprintf(w, "  %s %s: %s\n", at, t.Dir, text)
-		}
-	}
 }
