@@ -246,6 +246,11 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 	}
 	w.diagnose(ctx, l)
 	rep.Software = w.identify(l.IsMail())
+	for _, h := range o.Hosts {
+		if h.Warning != "" && !h.Skip {
+			rep.Conclusion.Warnings = append(rep.Conclusion.Warnings, h.Warning)
+		}
+	}
 	return rep, nil
 }
 
@@ -265,6 +270,10 @@ type whyRun struct {
 // connectFirst connects to the first host that answers.
 func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
+		if h.Skip {
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: wire.StatusNotDialled, Error: h.Warning})
+			continue
+		}
 		p := w.newPool(h)
 		c, _, err := p.Open(ctx)
 		if err != nil {
