@@ -36,6 +36,7 @@ type probeFlags struct {
 	suite     string
 	suiteSet  bool // --suite was given, even as ""
 	dns       []string
+	dnsTime   time.Duration
 	allMX     bool
 	mxSeed    uint64
 	mxSeedSet bool // --mx-seed was given
@@ -62,7 +63,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
-	f.timeout, f.maxTime = 30*time.Second, 10*time.Minute
+	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
+	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
@@ -159,7 +161,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
-		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
+		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 	}
 	if f.mxSeedSet {
 		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
@@ -178,6 +180,9 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	}
 	if f.maxTime <= 0 {
 		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	}
+	if f.dnsTime <= 0 {
+		return o, fmt.Errorf("--dns-timeout must be positive, not %s", f.dnsTime)
 	}
 	if f.tlsVerify && f.tls == "none" {
 		return o, errors.New("--tls-verify has no certificate to check with --tls none")
@@ -287,6 +292,10 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 			probed++
 		}
 	}
+	if probed == 0 && allNotDialled(r) {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: no MX host can be dialled: %s\n", escapeUntrusted(r.Hosts[0].Error))
+		return exitCheck
+	}
 	if probed == 0 {
 		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(r.Hosts[0].Status))
 		return exitConnection
@@ -380,10 +389,21 @@ func failOnMatches(r *probe.Report, conds []string) string {
 	return ""
 }
 
+// allNotDialled reports whether every host of r was left undialled: the
+// domain's MX hosts have only addresses that name no host.
+func allNotDialled(r *probe.Report) bool {
+	for _, h := range r.Hosts {
+		if h.Status != probe.StatusNotDialled {
+			return false
+		}
+	}
+	return len(r.Hosts) > 0
+}
+
 // optionFlags name the flag behind each option probe.Options.Check names.
 var optionFlags = map[string]string{"HELO": "--helo", "List": "--expn", "From": "--from", "User": "--user",
 	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
-	"Timeout": "--timeout", "Connections": "--connections"}
+	"Timeout": "--timeout", "DNSTimeout": "--dns-timeout", "Connections": "--connections"}
 
 // flagError words a *probe.OptionError by the flag that set the option.
 func flagError(err error) error {
