@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -266,12 +267,14 @@ func TestVRFYCommand(t *testing.T) {
 		t.Errorf("exit %d (%s); want 1 for an address that does not exist", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
+	// One line per address, then the software each host runs.
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") ||
+		!strings.HasPrefix(lines[2], "127.0.0.1 runs ") {
 		t.Errorf("vrfy output:\n%s", out)
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
 	out, _, code = runCLI(t, "vrfy", "--tls", "none", "--json", "--server", hiding.addr(), "alice@cli.test")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("vrfy --json: %v\n%s", err, out)
 	}
@@ -297,7 +300,7 @@ func TestVRFYJudgesTheFormSent(t *testing.T) {
 		return "550 5.1.1 User unknown"
 	})
 	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--json", "--server", srv.addr(), "<zz-nobody@cli.test>")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v (%s)\n%s", err, errs, out)
 	}
