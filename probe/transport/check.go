@@ -71,6 +71,7 @@ type Report struct {
 	Trust string `json:"trust"`
 	// MXSecurity is the DNSSEC status of the MX lookup.
 	MXSecurity resolver.Security `json:"mx_dnssec"`
+	MXRcode    string            `json:"mx_rcode"`
 	MXError    string            `json:"mx_error,omitempty"`
 	Hosts      []Host            `json:"hosts"`
 	// Lookups are the DNS lookups behind the verdicts, each with its
@@ -141,7 +142,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 	} else if mx.Kind == resolver.KindUnresolved {
 		rep.MXError = "the MX lookup failed (" + mx.Code + ")"
 	}
-	rep.MXSecurity = mx.Security
+	rep.MXSecurity, rep.MXRcode = mx.Security, mx.Rcode
 	hosts := mx.Hosts
 	if len(hosts) > o.MaxHosts {
 		hosts = hosts[:o.MaxHosts]
@@ -347,8 +348,12 @@ func enforcementNote(rep *Report) string {
 		return ""
 	}
 	protected := rep.MTASTS.Policy != nil && rep.MTASTS.Policy.Mode == mtasts.ModeEnforce || rep.DANE.Verdict == dane.Pass
-	if protected {
-		return strings.Join(plain, ", ") + " accept MAIL FROM before STARTTLS: senders applying the domain's MTA-STS enforce policy or DANE records never send in plain text, but senders that apply neither still may, and an attacker who strips STARTTLS gets the mail from them (RFC 3207 §6)"
+	who := strings.Join(plain, ", ") + " accept"
+	if len(plain) == 1 {
+		who += "s"
 	}
-	return strings.Join(plain, ", ") + " accept MAIL FROM before STARTTLS and the domain publishes no enforce policy or usable TLSA records: an attacker on the path can strip STARTTLS and read the mail (RFC 3207 §6); publishing MTA-STS in enforce mode or DANE is the fix, since a public MX must keep taking plain-text mail"
+	if protected {
+		return who + " MAIL FROM before STARTTLS: senders applying the domain's MTA-STS enforce policy or DANE records never send in plain text, but senders that apply neither still may, and an attacker who strips STARTTLS gets the mail from them (RFC 3207 §6)"
+	}
+	return who + " MAIL FROM before STARTTLS and the domain publishes no enforce policy or usable TLSA records: an attacker on the path can strip STARTTLS and read the mail (RFC 3207 §6); publishing MTA-STS in enforce mode or DANE is the fix, since a public MX must keep taking plain-text mail"
 }
