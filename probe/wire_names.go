@@ -9,6 +9,8 @@ import "github.com/smtpprobe/smtpprobe/probe/wire"
 type (
 	Config          = wire.Config
 	Deviation       = wire.Deviation
+	DialFunc        = wire.DialFunc
+	Dialer          = wire.Dialer
 	Error           = wire.Error
 	Extension       = wire.Extension
 	Extensions      = wire.Extensions
@@ -65,6 +67,7 @@ const (
 	StatusConnectionTimeout  = wire.StatusConnectionTimeout
 	StatusIOTimeout          = wire.StatusIOTimeout
 	StatusInvalidInput       = wire.StatusInvalidInput
+	StatusNotDialled         = wire.StatusNotDialled
 	StatusNoService          = wire.StatusNoService
 	StatusOK                 = wire.StatusOK
 	StatusProtocolError      = wire.StatusProtocolError

@@ -324,6 +324,9 @@ func BenchmarkRepairCandidates(b *testing.B) {
 	}
 }
 
+// TestControlCharacterIsNeverQuoted: qtextSMTP and quoted-pairSMTP are
+// printable (RFC 5321 §4.1.2), so quoting cannot mend a control character;
+// the line gets a finding instead.
 func TestControlCharacterIsNeverQuoted(t *testing.T) {
 	for _, line := range []string{"MAIL FROM:<a\x01@b>", "MAIL FROM:<a b\x7f@b>", "RCPT TO:<\x1b[2J@b>"} {
 		cands, err := RepairCandidates(line, RepairContext{SMTPUTF8: true}, 3, 0)
@@ -346,5 +349,27 @@ func TestControlCharacterIsNeverQuoted(t *testing.T) {
 	// A space alone is still quoted.
 	if got := StrictLine("MAIL FROM:<a b@c>"); got != `MAIL FROM:<"a b"@c>` {
 		t.Errorf("StrictLine = %q", got)
+	}
+}
+
+// TestRepairNamesTheBlank: a tab after the colon is called a tab, since it
+// looks like spaces on screen.
+func TestRepairNamesTheBlank(t *testing.T) {
+	for line, want := range map[string]string{
+		"MAIL FROM: <a@b>":     "remove the space after `FROM:`",
+		"MAIL FROM:\t<a@b>":    "remove the tab after `FROM:`",
+		"RCPT TO:   <a@b>":     "remove the 3 spaces after `TO:`",
+		"MAIL FROM:\t <a@b>":   "remove a tab and a space after `FROM:`",
+		"MAIL FROM\t:<a@b>":    "remove the tab between `FROM` and the colon",
+		"MAIL FROM \t\t:<a@b>": "remove 2 tabs and a space between `FROM` and the colon",
+	} {
+		c, err := RepairCandidates(line, RepairContext{}, 1, 0)
+		if err != nil || len(c) == 0 || len(c[0].Repairs) == 0 {
+			t.Errorf("%q: no repair (%v)", line, err)
+			continue
+		}
+		if got := c[0].Repairs[0].Change; got != want {
+			t.Errorf("%q: change %q, want %q", line, got, want)
+		}
 	}
 }

@@ -52,8 +52,9 @@ type Config struct {
 	ConnectTimeout time.Duration // TCP connect
 	ReplyTimeout   time.Duration // absolute deadline for each whole reply, and for a TLS handshake
 
-	// Dialer replaces net.Dialer, for tests and proxies.
-	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Dialer opens the TCP connection; nil uses a net.Dialer. A proxy
+	// client (SOCKS5) or a politeness limiter goes here.
+	Dialer Dialer
 	// RootCAs verifies the server's chain; nil uses the system roots.
 	RootCAs *x509.CertPool
 	// Limits caps what the server may send; zero fields take defaults.
@@ -83,12 +84,26 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Dialer opens the connections sessions run on. *net.Dialer is one; so is
+// a proxy client that tunnels each connection (SOCKS5, RFC 1928).
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// DialFunc makes a function a Dialer.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// DialContext calls f.
+func (f DialFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
 // dial opens the TCP connection within the connect timeout and ctx.
 func (c Config) dial(ctx context.Context) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
 	defer cancel()
 	if c.Dialer != nil {
-		return c.Dialer(ctx, "tcp", c.Addr)
+		return c.Dialer.DialContext(ctx, "tcp", c.Addr)
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", c.Addr)

@@ -144,10 +144,10 @@ func TestConnectFailures(t *testing.T) {
 
 	cfg := config("127.0.0.1:25")
 	cfg.ConnectTimeout = 50 * time.Millisecond
-	cfg.Dialer = func(ctx context.Context, _, _ string) (net.Conn, error) {
+	cfg.Dialer = DialFunc(func(ctx context.Context, _, _ string) (net.Conn, error) {
 		<-ctx.Done() // a host that never answers the SYN
 		return nil, ctx.Err()
-	}
+	})
 	_, err = Dial(context.Background(), cfg)
 	wantStatus(t, err, StatusConnectionTimeout)
 }
