@@ -39,8 +39,10 @@ type Options struct {
 	MaxHosts int
 	// RootCAs verify SMTP and policy certificates; nil: the system roots.
 	RootCAs *x509.CertPool
-	// Dialer opens SMTP connections; nil: net.Dialer.
-	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Dialer opens SMTP connections, and the policy connection unless
+	// PolicyDial is set; nil: net.Dialer. A proxy dialer (SOCKS5) thus
+	// carries the policy fetch too.
+	Dialer wire.Dialer
 	// PolicyDial opens the connection to mta-sts.<domain>:443, for tests;
 	// nil resolves that name through DNS and dials its address.
 	PolicyDial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -309,7 +311,10 @@ func (o Options) policyDial(record func(resolver.Answer)) func(ctx context.Conte
 		if len(ips) == 0 {
 			return nil, fmt.Errorf("%s has no address in DNS", host)
 		}
-		var d net.Dialer
+		var d wire.Dialer = &net.Dialer{}
+		if o.Dialer != nil {
+			d = o.Dialer
+		}
 		var last error
 		for _, ip := range ips {
 			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip, port))

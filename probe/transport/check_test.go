@@ -17,6 +17,7 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/probe/tlsrpt"
 	"github.com/smtpprobe/smtpprobe/probe/tlstest"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 	"github.com/smtpprobe/smtpprobe/resolver"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -50,7 +51,7 @@ func newLab(t *testing.T, ca *tlstest.CA, zone string, b resolvertest.Behavior, 
 		var d net.Dialer
 		return d.DialContext(ctx, network, to)
 	}
-	l.opts = Options{Domain: "lab.test", DNS: resolver.New([]string{l.dns.Addr()}), RootCAs: ca.Pool(), Dialer: dialer,
+	l.opts = Options{Domain: "lab.test", DNS: resolver.New([]string{l.dns.Addr()}), RootCAs: ca.Pool(), Dialer: wire.DialFunc(dialer),
 		Timeout: 5 * time.Second, HELO: "client.test", From: "postmaster@client.test"}
 	if policy != "" {
 		leaf := ca.Leaf(t, tlstest.Options{DNSNames: []string{"mta-sts.lab.test"}})
