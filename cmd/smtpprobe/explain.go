@@ -16,6 +16,7 @@ import (
 
 const explainSynopsis = `smtpprobe explain [flags] ARG...
        smtpprobe explain [flags] -
+       smtpprobe explain [flags] FILE|DIR...
 
 Explain SMTP reply codes: what they mean, when you see them and how to fix
 them, in the context of the command that drew them. ARG is a basic code
@@ -23,7 +24,13 @@ them, in the context of the command that drew them. ARG is a basic code
 in quotes; 550 5.1.1 unquoted is one reply too. Two or more ARGs compare
 the codes. "-" reads any text from stdin, of any size (a transcript, a
 bounce, Postfix, Exim or OpenSMTPD log lines), finds every reply in it
-and annotates each in place.
+and annotates each in place. When the input is a whole message, an mbox
+or Amazon SES JSON, each message is read as a report instead: a bounce
+(RFC 3464 or the text of Postfix, Exim, Sendmail, qmail, Exchange, Gmail,
+Yahoo, Amazon SES) per recipient, with reason, cause, who must act and
+the fix; a feedback report (RFC 5965) or an automatic reply (RFC 3834)
+as what it is. FILE is read the same way; DIR is every file under it
+(a maildir, a folder of .eml files, mbox files).
 
 Only the headings are translated by --lang; the explanations are English.`
 
@@ -37,6 +44,8 @@ const explainExamples = `  smtpprobe explain 252                      # general 
   smtpprobe explain --lang tr 252 501        # Turkish headings
   smtpprobe explain --json 250 252 550       # VRFY policy codes side by side, as JSON
   grep status=bounced /var/log/mail.log | smtpprobe explain -
+  smtpprobe explain bounce.eml               # a bounce: per recipient, verdict first
+  smtpprobe explain --json ~/Maildir/new     # every message of a maildir folder, as JSON
 `
 
 // lineScanner hands out the lines of "explain -" input with the replies
@@ -59,6 +68,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	ctxName := fs.StringP("context", "c", "", "the command that drew the reply: greeting, ehlo, helo, starttls, auth, vrfy, expn, mail, rcpt, data, bdat, rset, noop, help, quit, unknown")
 	lang := fs.String("lang", "", "language of the headings: "+strings.Join(explain.LanguageTags(), ", ")+" (default from LC_ALL or LANG, else en)")
 	asJSON := fs.Bool("json", false, "write one JSON document (schema_version 1) instead of text")
+	replies := fs.Bool("replies", false, "read the input as text with replies in it even when it is a whole message (a bounce is otherwise read per recipient)")
 	color := addColorFlag(fs, "the codes by class")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
@@ -85,12 +95,20 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 		out.width = min(w-2, 100)
 	}
 	if len(rest) == 1 && rest[0] == "-" {
-		return explainStdin(e, out, cmd)
+		if e.stdin == nil {
+			return usageError(e, "explain", "no standard input")
+		}
+		return explainInput(e, out, cmd, "-", e.stdin, *replies)
 	}
 	for _, a := range rest {
 		if a == "-" {
 			return usageError(e, "explain", `"-" (read stdin) cannot be combined with other arguments`)
 		}
+	}
+	if paths, err := pathArgs(rest); err != nil {
+		return usageError(e, "explain", err.Error())
+	} else if len(paths) > 0 {
+		return explainPaths(e, out, cmd, paths, *replies)
 	}
 	var items []explain.Explanation
 	var inputs []string
@@ -427,11 +445,8 @@ type annotatedReply struct {
 // annotation after the line it ends on; --json writes the replies as they
 // are found. Input of any size is read in bounded memory. cmd, from
 // --context, is used for replies whose command the text does not tell.
-func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
-	if e.stdin == nil {
-		return usageError(e, "explain", "no standard input")
-	}
-	sc := newLineScanner(e.stdin)
+func explainStdin(e *env, out *explainOutput, cmd explain.Command, in io.Reader) int {
+	sc := newLineScanner(in)
 	// Buffered: the input is echoed line by line, and may be large.
 	bw := bufio.NewWriter(out.w)
 	defer bw.Flush()
@@ -444,15 +459,27 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 	}
 	n := 0
 	var pending []annotatedReply // replies ending on a line not yet finished
+	dropped := 0                 // replies on that line past maxLineAnnotations
+	cache := newExplainCache()
+	flushPending := func() {
+		for _, r := range pending {
+			out.annotate(r)
+		}
+		if dropped > 0 {
+			fmt.Fprintf(out.w, "  => … and %d more replies on this line, not annotated (at most %d per line)\n", dropped, maxLineAnnotations)
+		}
+		pending, dropped = pending[:0], 0
+	}
 	for sc.Scan() {
 		ln := sc.Line()
 		for _, f := range ln.Replies {
-			r := annotatedFor(f, ln.Number, cmd)
 			n++
 			if js != nil {
-				js.add(r)
+				js.add(cache.annotated(f, ln.Number, cmd))
+			} else if len(pending) < maxLineAnnotations {
+				pending = append(pending, cache.annotated(f, ln.Number, cmd))
 			} else {
-				pending = append(pending, r)
+				dropped++
 			}
 		}
 		if js != nil {
@@ -463,16 +490,11 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 			continue
 		}
 		fmt.Fprintln(out.w)
-		for _, r := range pending {
-			out.annotate(r)
-		}
-		pending = pending[:0]
+		flushPending()
 	}
-	if js == nil && len(pending) > 0 {
+	if js == nil && (len(pending) > 0 || dropped > 0) {
 		fmt.Fprintln(out.w)
-		for _, r := range pending {
-			out.annotate(r)
-		}
+		flushPending()
 	}
 	if js != nil {
 		js.close()
@@ -487,6 +509,54 @@ func explainStdin(e *env, out *explainOutput, cmd explain.Command) int {
 		return exitCheck
 	}
 	return exitOK
+}
+
+// maxLineAnnotations caps the annotations written after one input line:
+// the replies of a line are held until the line ends, and a line may be
+// of any length, and each reply holds its text. The rest are counted, not
+// explained. A variable so that tests can lower it.
+var maxLineAnnotations = 100
+
+// explainCache remembers the explanations of recent replies: logs and
+// transcripts repeat the same reply many times, and explaining is the
+// costly part of annotating.
+type explainCache struct {
+	m map[explainKey]explain.Explanation
+}
+
+type explainKey struct {
+	code     int
+	enhanced string
+	text     string
+	cmd      explain.Command
+}
+
+// explainCacheSize bounds the cache; when full it starts over.
+const explainCacheSize = 512
+
+func newExplainCache() *explainCache {
+	return &explainCache{m: make(map[explainKey]explain.Explanation)}
+}
+
+// annotated is annotatedFor through the cache.
+func (c *explainCache) annotated(f explain.Found, number int, cmd explain.Command) annotatedReply {
+	if f.Context == "" {
+		f.Context = cmd
+	}
+	code := f.Code
+	if f.Inferred {
+		code = 0
+	}
+	k := explainKey{code, f.Enhanced, f.Text, f.Context}
+	x, ok := c.m[k]
+	if !ok {
+		if len(c.m) >= explainCacheSize {
+			clear(c.m)
+		}
+		x = explain.Explain(code, f.Enhanced, f.Text, f.Context)
+		c.m[k] = x
+	}
+	return annotatedReply{Line: number, Start: f.Start, End: f.End, Reply: f.Raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()}
 }
 
 // annotatedFor explains one reply found on input line number.
