@@ -2,11 +2,7 @@ package probe
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -50,56 +46,26 @@ func (r StepResult) code() int {
 // Step returns the plan row the result came from.
 func (r StepResult) Step() Step { return r.step }
 
-// TranscriptLine is one line of a connection's transcript: in the JSON
-// always (within the transcript's caps, DefaultTranscriptBytes and
-// DefaultTranscriptEntries per connection), in the text report with -v.
-type TranscriptLine struct {
-	Connection int     `json:"connection"` // 1-based, as in steps[].connection
-	AtMS       float64 `json:"at_ms"`      // milliseconds since that connection opened
-	Dir        string  `json:"dir"`        // "C" sent, "S" received, "*" an event
-	// Data is the bytes as text, CRLF included. Bytes that are not valid
-	// UTF-8 appear as \xNN, and then DataBase64 holds the exact bytes.
-	Data       string `json:"data"`
-	DataBase64 string `json:"data_base64,omitempty"`
-}
-
-// transcriptLine turns a recorded entry into a report line.
-func transcriptLine(conn int, e TranscriptEntry) TranscriptLine {
-	l := TranscriptLine{Connection: conn, AtMS: float64(e.At.Microseconds()) / 1000, Dir: e.Dir, Data: string(e.Data)}
-	if !utf8.Valid(e.Data) {
-		var b strings.Builder
-		for d := e.Data; len(d) > 0; {
-			r, n := utf8.DecodeRune(d)
-			if r == utf8.RuneError && n == 1 {
-				fmt.Fprintf(&b, "\\x%02x", d[0])
-			} else {
-				b.Write(d[:n])
-			}
-			d = d[n:]
-		}
-		l.Data = b.String()
-		l.DataBase64 = base64.StdEncoding.EncodeToString(e.Data)
-	}
-	return l
-}
-
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host        string           `json:"host"`                 // MX name or host given
-	Preference  *uint16          `json:"preference"`           // MX preference; null for a host target
-	Address     string           `json:"address"`              // host:port dialled
-	Status      string           `json:"status"`               // kebab-case outcome of the first connection: ok, connection-refused...
-	Error       string           `json:"error,omitempty"`      // the transport error behind a status other than ok
-	Banner      *Reply           `json:"banner"`               // the greeting
-	EHLO        *Reply           `json:"ehlo"`                 // the EHLO (or HELO) reply
-	Extensions  Extensions       `json:"extensions"`           // from the EHLO reply
-	TLS         *TLSInfo         `json:"tls"`                  // null when the session was not encrypted
-	Connections int              `json:"connections"`          // sessions the suite needed
-	Steps       []StepResult     `json:"steps"`                // in the order sent
-	Verdicts    *Verdicts        `json:"verdicts"`             // null when the host could not be probed
-	Incomplete  bool             `json:"incomplete"`           // the run ended before every step was sent
-	Deviations  []Deviation      `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
-	Transcript  []TranscriptLine `json:"transcript"`           // every byte sent and received, within the caps
+	Host       string     `json:"host"`            // MX name or host given
+	Preference *uint16    `json:"preference"`      // MX preference; null for a host target
+	Address    string     `json:"address"`         // host:port dialled
+	Status     string     `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
+	Error      string     `json:"error,omitempty"` // the transport error behind a status other than ok
+	Banner     *Reply     `json:"banner"`          // the greeting
+	EHLO       *Reply     `json:"ehlo"`            // the EHLO (or HELO) reply
+	Extensions Extensions `json:"extensions"`      // from the EHLO reply
+	// Software is the MTA the banner, EHLO reply and replies point to;
+	// null when no greeting was read.
+	Software    *explain.Software `json:"software"`
+	TLS         *TLSInfo          `json:"tls"`                  // null when the session was not encrypted
+	Connections int               `json:"connections"`          // sessions the suite needed
+	Steps       []StepResult      `json:"steps"`                // in the order sent
+	Verdicts    *Verdicts         `json:"verdicts"`             // null when the host could not be probed
+	Incomplete  bool              `json:"incomplete"`           // the run ended before every step was sent
+	Deviations  []Deviation       `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
+	Transcript  []TranscriptLine  `json:"transcript"`           // every byte sent and received, within the caps
 	// TranscriptDropped counts the bytes the transcript's caps left out.
 	TranscriptDropped int `json:"transcript_dropped"`
 }
