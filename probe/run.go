@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe/pool"
@@ -47,4 +48,14 @@ func cutShort(ctx context.Context, s Step, conn int) StepResult {
 	res := skipped(s, conn, why)
 	res.cut = true
 	return res
+}
+
+// sizeOver is the decimal of n+1 for a SIZE limit n from the wire: one
+// octet over the limit, computed without overflow even when a server
+// advertises the largest int64 (RFC 1870 §4 allows up to 20 digits).
+func sizeOver(n int64) string {
+	if n < 0 {
+		n = 0
+	}
+	return strconv.FormatUint(uint64(n)+1, 10)
 }

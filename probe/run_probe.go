@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		name  string
 		pref  *uint16
 		addrs []string
+		skip  map[string]string // address → why it is not dialled
 	}
 	var cands []candidate
 	domain := o.Domain
@@ -55,7 +57,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		res, err := c.LookupMX(ctx, o.Target.Domain)
+		res, err := lookupMX(ctx, c, o.Target.Domain, o.DNSTimeout)
 		if err != nil && ended(ctx) {
 			// Not DNS failing: the run ended while it waited.
 			rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
@@ -70,6 +72,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, err)
 		}
 		rep.MX = &res
+		if res.Unanswered() {
+			// Every host's address lookup went unanswered: DNS failed,
+			// not the domain.
+			return rep, fmt.Errorf("%w: no DNS server answered for the addresses of %s's MX hosts", ErrDNS, res.Domain)
+		}
 		if res.Domain != "" && o.Domain == "" {
 			domain = res.Domain // the A-label form: what goes on the wire
 		}
@@ -79,10 +86,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case resolver.KindNone:
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
 		}
-		for _, h := range res.Hosts {
+		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
 			for _, a := range h.Addresses {
+				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+				if warn != "" {
+					rep.Warnings = append(rep.Warnings, warn)
+				}
+				if !dial {
+					if cd.skip == nil {
+						cd.skip = map[string]string{}
+					}
+					cd.skip[a.IP.String()] = warn
+				}
 				cd.addrs = append(cd.addrs, a.IP.String())
 			}
 			if len(cd.addrs) == 0 {
@@ -100,6 +117,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ended(ctx) {
 				rep.Incomplete = true // a host was left untried
 				break
+			}
+			if why, skip := cd.skip[ip]; skip {
+				rep.Hosts = append(rep.Hosts, HostReport{Host: cd.name, Preference: cd.pref, Address: net.JoinHostPort(ip, strconv.Itoa(o.Port)),
+					Status: StatusNotDialled, Error: why, Steps: []StepResult{}, Transcript: []TranscriptLine{}})
+				continue
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
 			rep.Hosts = append(rep.Hosts, h)
@@ -138,6 +160,20 @@ type Resolver interface {
 	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
 }
 
+// DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
+// hosts' addresses, retries and the TCP fallback) when the caller gives no
+// bound of its own: a DNS server that never answers, answers late, or
+// truncates and then hangs over TCP costs this, not the run's budget.
+const DefaultDNSTimeout = 5 * time.Second
+
+// lookupMX asks r within its own deadline of timeout (DefaultDNSTimeout
+// when 0), however much time ctx leaves.
+func lookupMX(ctx context.Context, r Resolver, domain string, timeout time.Duration) (resolver.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	return r.LookupMX(ctx, domain)
+}
+
 // resolver is o.Resolver, or a client for o.DNS.
 func (o *Options) resolver() (Resolver, error) {
 	if o.Resolver != nil {
@@ -171,6 +207,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.DNSTimeout == 0 {
+		o.DNSTimeout = DefaultDNSTimeout
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -216,15 +255,6 @@ func DomainWarning(t Target) string {
 
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
-	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
-	cfg := Config{
-		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
-		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
-	}
-	if _, err := netip.ParseAddr(name); err != nil {
-		cfg.ServerName = name
-	}
 	user := o.User
 	if user == "" {
 		user = o.Target.User
@@ -238,7 +268,20 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			in.Literal6 = a.String()
 		}
 	}
-	steps := Plan(in)
+	return runHost(ctx, o, name, pref, ip, Plan(in))
+}
+
+// runHost runs steps against one address of one host.
+func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip string, steps []Step) HostReport {
+	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
+	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
+	cfg := Config{
+		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+	}
+	if _, err := netip.ParseAddr(name); err != nil {
+		cfg.ServerName = name
+	}
 
 	var mu sync.Mutex
 	sessions := map[int]*Session{}
@@ -323,6 +366,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			h.Incomplete = true
 			h.Error = "the run ended while connecting: " + h.Error
 		}
+		h.Software = identifySteps(h)
 		return h
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
@@ -334,6 +378,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
 	v.ErrorLimit = res.ErrorLimit
 	h.Verdicts = &v
+	h.Software = identifySteps(h)
 	return h
 }
 

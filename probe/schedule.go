@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -499,7 +498,7 @@ func (r *runner) setupStep(s Step) Step {
 func (r *runner) lineOf(s Step, caps connCaps) string {
 	line := s.Line
 	if s.Needs&NeedSIZE != 0 {
-		line = strings.ReplaceAll(line, "{size_over}", strconv.FormatInt(caps.Size+1, 10))
+		line = strings.ReplaceAll(line, "{size_over}", sizeOver(caps.Size))
 	}
 	return line
 }

@@ -3,15 +3,27 @@ package main
 // jsonFieldsHelp is `smtpprobe help json`: the contract, then each
 // subcommand's top-level fields. The README's "JSON output" section
 // describes the nested objects.
-const jsonFieldsHelp = `Every --json document is one JSON object on stdout, and every one carries
-"schema_version" (currently 1). Fields are only ever added within a version;
-a removal or a change of meaning bumps it. Keys are snake_case. The README's
-"JSON output" section describes the nested objects.
+const jsonFieldsHelp = `Every --format json (or --json) document is one JSON object on stdout, and
+every one carries "schema_version" (currently 1). Fields are only ever added
+within a version; a removal or a change of meaning bumps it. Keys are
+snake_case. The README's "JSON output" section describes the nested objects.
+
+--format ndjson writes the same objects compact, one a line: the whole
+document for probe, demo, why, address, mx, version and explain CODE...;
+one line per address for vrfy (schema_version plus the fields of one
+addresses[] entry); one line per reply found for explain - (schema_version
+plus the fields of one replies[] entry), written as the input is read.
 
 probe, demo
   schema_version, target, domain, domain_note (host targets), mx (null unless
-  a domain or address was given), hosts, verdicts, incomplete,
-  incomplete_reason (when incomplete), warnings (when any)
+  a domain or address was given), hosts, verdicts (of the first host probed),
+  incomplete, incomplete_reason (when incomplete), warnings (when any),
+  rollup (with more than one host: hosts, rows of key, values (one per
+  host) and agree, and disagree, the number of rows the hosts differ on)
+
+version
+  schema_version, version, module, commit, commit_time, modified,
+  go_version, os, arch
 
 vrfy
   schema_version, addresses (one answer per address asked), reports (the
@@ -19,7 +31,8 @@ vrfy
 
 why
   schema_version, line, command ("mail" or "rcpt"), server, host, host_errors,
-  prelude, extensions, findings, connections, attempts, conclusion
+  prelude, extensions, findings, connections, attempts, conclusion, software
+  (the diagnosed host's MTA, as on probe's hosts)
 
 address
   schema_version, input, address, bracketed, route, local_part,
@@ -29,6 +42,15 @@ address
 mx
   schema_version, domain, input, kind, code, rcode, ad, dnssec, server, cnames, ttl,
   hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
+
+tls
+  schema_version, domain, resolver, trust, mx_dnssec, mx_rcode, mx_error (when
+  the MX lookup failed), hosts, lookups, dane, mta_sts, tls_rpt, enforcement
+  (when a host takes mail in plain text). dane, mta_sts and tls_rpt each carry
+  verdict, reason and rfc (and fix when there is something to fix); every
+  hosts[] entry carries host, the layers starttls, handshake, pkix and name
+  (each with status and detail), enforcement, tls, tlsa, and its own dane and
+  mta_sts (null when no policy applies). docs/tls.md lists every verdict word.
 
 explain CODE (one code or reply)
   schema_version, input, code, enhanced, context, class, class_name, category,

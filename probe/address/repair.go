@@ -112,7 +112,7 @@ var repairTable = []repairDef{
 		rule: "RFC 5321 allows no space on either side of the colon after FROM or TO; the path must follow the colon directly",
 		ref:  "RFC 5321 §3.3, §4.1.1.2",
 		change: func(l envelopeLine, _ string) string {
-			return fmt.Sprintf("remove the space after `%s:`", strings.ToUpper(l.keyword))
+			return fmt.Sprintf("remove %s after `%s:`", blankName(l.postColon), strings.ToUpper(l.keyword))
 		},
 		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
 			if !l.colon || l.postColon == "" {
@@ -127,7 +127,7 @@ var repairTable = []repairDef{
 		rule: "RFC 5321 allows no space on either side of the colon after FROM or TO; many servers do not even recognise the command otherwise",
 		ref:  "RFC 5321 §3.3, §4.1.1.2",
 		change: func(l envelopeLine, _ string) string {
-			return fmt.Sprintf("remove the space between `%s` and the colon", strings.ToUpper(l.keyword))
+			return fmt.Sprintf("remove %s between `%s` and the colon", blankName(l.preColon), strings.ToUpper(l.keyword))
 		},
 		edit: func(l envelopeLine, _ string, _ RepairContext) (envelopeLine, bool) {
 			if !l.colon || l.preColon == "" {
@@ -599,4 +599,29 @@ func StrictLine(line string) string {
 // toALabel converts an internationalised domain to its ASCII form.
 func toALabel(domain string) (string, error) {
 	return idna.Lookup.ToASCII(domain)
+}
+
+// blankName names the white space (spaces and tabs, see isSpace) a repair
+// removes: "the space", "the tab", "the 3 spaces", "a tab and a space". A
+// tab looks like spaces on screen, so it is always named.
+func blankName(ws string) string {
+	tabs := strings.Count(ws, "\t")
+	spaces := len(ws) - tabs
+	plural := func(n int, one string) string {
+		if n == 1 {
+			return "a " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case tabs == 0 && spaces == 1:
+		return "the space"
+	case tabs == 1 && spaces == 0:
+		return "the tab"
+	case tabs == 0:
+		return fmt.Sprintf("the %d spaces", spaces)
+	case spaces == 0:
+		return fmt.Sprintf("the %d tabs", tabs)
+	}
+	return plural(tabs, "tab") + " and " + plural(spaces, "space")
 }

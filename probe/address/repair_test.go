@@ -351,3 +351,25 @@ func TestControlCharacterIsNeverQuoted(t *testing.T) {
 		t.Errorf("StrictLine = %q", got)
 	}
 }
+
+// TestRepairNamesTheBlank: a tab after the colon is called a tab, since it
+// looks like spaces on screen.
+func TestRepairNamesTheBlank(t *testing.T) {
+	for line, want := range map[string]string{
+		"MAIL FROM: <a@b>":     "remove the space after `FROM:`",
+		"MAIL FROM:\t<a@b>":    "remove the tab after `FROM:`",
+		"RCPT TO:   <a@b>":     "remove the 3 spaces after `TO:`",
+		"MAIL FROM:\t <a@b>":   "remove a tab and a space after `FROM:`",
+		"MAIL FROM\t:<a@b>":    "remove the tab between `FROM` and the colon",
+		"MAIL FROM \t\t:<a@b>": "remove 2 tabs and a space between `FROM` and the colon",
+	} {
+		c, err := RepairCandidates(line, RepairContext{}, 1, 0)
+		if err != nil || len(c) == 0 || len(c[0].Repairs) == 0 {
+			t.Errorf("%q: no repair (%v)", line, err)
+			continue
+		}
+		if got := c[0].Repairs[0].Change; got != want {
+			t.Errorf("%q: change %q, want %q", line, got, want)
+		}
+	}
+}

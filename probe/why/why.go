@@ -100,6 +100,9 @@ type WhyReport struct {
 	Connections   int           `json:"connections"`
 	Attempts      []WhyAttempt  `json:"attempts"`
 	Conclusion    WhyConclusion `json:"conclusion"`
+	// Software is the diagnosed host's MTA as its banner, EHLO reply and
+	// replies show it; absent when no host answered.
+	Software *explain.Software `json:"software,omitempty"`
 	// Transcript is every byte of every connection, for -v.
 	Transcript []TranscriptLine `json:"-"`
 }
@@ -172,7 +175,11 @@ type WhyConclusion struct {
 	Explanation string   `json:"explanation,omitempty"` // the knowledge base's note on the original reply
 	Violations  []Repair `json:"violations,omitempty"`  // RFC 5321 breaches left in the accepted line, which this server tolerates
 	Strict      string   `json:"strict_line,omitempty"` // the accepted line with those breaches mended, to the letter of RFC 5321
-	Warnings    []string `json:"warnings,omitempty"`
+	// Mended lists the breaches of RFC 5321 that the line to send (Fixed)
+	// mends beyond Repairs, the changes the server required: the server
+	// was sent that line too, and accepted it.
+	Mended   []Repair `json:"mended,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WhyProgress is one step of the search that got the line further: the
@@ -238,6 +245,12 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
+	rep.Software = w.identify(l.IsMail())
+	for _, h := range o.Hosts {
+		if h.Warning != "" && !h.Skip {
+			rep.Conclusion.Warnings = append(rep.Conclusion.Warnings, h.Warning)
+		}
+	}
 	return rep, nil
 }
 
@@ -250,11 +263,17 @@ type whyRun struct {
 	sessions []*wire.Session // every session dialled, in order, for the transcript
 
 	progress []WhyProgress // repairs kept because they got the line further
+
+	banner, ehlo *Reply // of the first connection, for identifying the server
 }
 
 // connectFirst connects to the first host that answers.
 func (w *whyRun) connectFirst(ctx context.Context) bool {
 	for _, h := range w.o.Hosts {
+		if h.Skip {
+			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: wire.StatusNotDialled, Error: h.Warning})
+			continue
+		}
 		p := w.newPool(h)
 		c, _, err := p.Open(ctx)
 		if err != nil {
@@ -265,6 +284,10 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 			continue
 		}
 		w.rep.Host = &h
+		if s, ok := c.S.(*wire.Session); ok {
+			g, e := s.Greeting(), s.EHLOReply()
+			w.banner, w.ehlo = &g, &e
+		}
 		w.pool = p
 		w.use(c)
 		ext := c.S.Extensions()
@@ -493,6 +516,9 @@ search:
 				c.Summary = repairedSummary(repairs)
 				if c.Violations = violations(cand.Line); len(c.Violations) > 0 {
 					c.Strict = strictLine(cand.Line)
+					if w.confirmStrict(ctx, cand.PreludeParams, repairs) {
+						return
+					}
 					c.Summary += " The accepted line still breaks RFC 5321 in ways this server tolerates and stricter ones do not: " + violationsPhrase(c.Violations) + ". Written to the letter: " + c.Strict
 				}
 				return
@@ -816,6 +842,25 @@ func (w *whyRun) concludeAccepted() {
 	}
 }
 
+// confirmStrict sends the accepted line written to the letter of RFC 5321
+// (c.Strict) once more, so the line recommended is one every server must
+// take, not merely one this server tolerates. When the server accepts it
+// too, it becomes the line to send and no breach is left to report.
+func (w *whyRun) confirmStrict(ctx context.Context, prelude []string, repairs []Repair) bool {
+	c := &w.rep.Conclusion
+	if len(w.rep.Attempts) >= w.o.MaxAttempts || ended(ctx) {
+		return false
+	}
+	a := w.try(ctx, c.Strict, prelude, append(append([]Repair(nil), repairs...), c.Violations...))
+	if a.Outcome != "accepted" {
+		return false
+	}
+	c.Summary = repairedSummary(repairs) + " The line to send also mends what this server tolerates and stricter ones refuse, and the server accepted it so: " + violationsPhrase(c.Violations) + "."
+	c.Accepted, c.Fixed, c.Mended = a.Reply, c.Strict, c.Violations
+	c.Violations, c.Strict = nil, ""
+	return true
+}
+
 func (w *whyRun) concludePrelude(a WhyAttempt) {
 	c := &w.rep.Conclusion
 	c.Kind = WhyPreludeRejected
@@ -962,4 +1007,18 @@ func likelyCause(r Reply, command string, rc RepairContext) (cause, detail strin
 		return "temporary", "the refusal is temporary (4yz); send again later."
 	}
 	return "unknown", "the reply names no cause that can be read from its codes; read the server's text and the explanation below."
+}
+
+// identify reads the server's software from the first connection's banner
+// and EHLO reply and every reply the attempts drew.
+func (w *whyRun) identify(mail bool) *explain.Software {
+	cmd := explain.RCPT
+	if mail {
+		cmd = explain.MAIL
+	}
+	var rs []wire.CommandReply
+	for _, a := range w.rep.Attempts {
+		rs = append(rs, wire.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, wire.CommandReply{Command: cmd, Reply: a.Reply})
+	}
+	return wire.Identify(w.banner, w.ehlo, rs)
 }

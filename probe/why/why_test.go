@@ -94,7 +94,7 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 		{"postfix-strict", "MAIL FROM:<jörg@exämple.com>", probe.WhyRepaired, "add-smtputf8", "MAIL FROM:<jörg@exämple.com> SMTPUTF8"},
 		{"postfix-strict", "RCPT TO:<b@exämple.com>", probe.WhyRepaired, "add-smtputf8", "RCPT TO:<b@exämple.com>"},
 		{"postfix-strict", "MAIL FROM:<jörg@b.example>", probe.WhyAcceptedAsSent, "", ""},
-		{"postfix-strict", "RCPT TO: b@c", probe.WhyRepaired, "add-angle-brackets", "RCPT TO: <b@c>"},
+		{"postfix-strict", "RCPT TO: b@c", probe.WhyRepaired, "add-angle-brackets", "RCPT TO:<b@c>"}, // sent to the letter, which it also accepts
 		{"exim", "MAIL FROM :<a@b>", probe.WhyRepaired, "remove-space-before-colon", "MAIL FROM:<a@b>"},
 		{"exim", "MAIL FROM <a@b>", probe.WhyRepaired, "add-colon", "MAIL FROM:<a@b>"},
 		{"exim", "MAIL FROM:<a@b", probe.WhyRepaired, "balance-angle-brackets", "MAIL FROM:<a@b>"},
@@ -103,7 +103,7 @@ func TestWhyFindsTheRepairForEachProfile(t *testing.T) {
 		{"ascii-only", "MAIL FROM:<a@exämple.com>", probe.WhyRepaired, "domain-to-a-label", "MAIL FROM:<a@xn--exmple-cua.com>"},
 		{"ascii-only", "MAIL FROM:<jörg@exämple.com>", probe.WhyOtherCause, "", ""},
 		{"ascii-only", "MAIL FROM:<a@b> SMTPUTF8", probe.WhyRepaired, "drop-parameter-smtputf8", "MAIL FROM:<a@b>"},
-		{"brackets-required", "MAIL FROM: a@b", probe.WhyRepaired, "add-angle-brackets", "MAIL FROM: <a@b>"},
+		{"brackets-required", "MAIL FROM: a@b", probe.WhyRepaired, "add-angle-brackets", "MAIL FROM:<a@b>"},
 		{"rfc-literal", "MAIL FROM: <a@b>", probe.WhyRepaired, "remove-space-after-colon", "MAIL FROM:<a@b>"},
 		{"rfc-literal", "MAIL FROM:<a@b.example.>", probe.WhyRepaired, "remove-trailing-dot", "MAIL FROM:<a@b.example>"},
 		{"rfc-literal", `MAIL FROM:<"john"@b>`, probe.WhyRepaired, "unquote-local-part", "MAIL FROM:<john@b>"},
@@ -348,7 +348,7 @@ func TestWhyTriesHostsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Host == nil || rep.Host.Addr != s.Addr() || len(rep.HostErrors) != 1 || rep.HostErrors[0].Status != probe.StatusConnectionRefused {
-		t.Errorf("host %q, errors %+v", rep.Host, rep.HostErrors)
+		t.Errorf("host %+v, errors %+v", rep.Host, rep.HostErrors)
 	}
 	if rep.Conclusion.Kind != probe.WhyRepaired {
 		t.Errorf("conclusion %s", rep.Conclusion.Kind)
@@ -495,7 +495,7 @@ func TestWhyKeepsProgress(t *testing.T) {
 	if c.Kind != probe.WhyRepaired || whyRepairNames(c.Repairs) != want {
 		t.Fatalf("%s %q: %s", c.Kind, whyRepairNames(c.Repairs), c.Summary)
 	}
-	if c.Fixed != `MAIL FROM: <"jörg"@exämple.com.> BODY=8BITMIME SMTPUTF8` {
+	if c.Fixed != `MAIL FROM:<jörg@exämple.com> BODY=8BITMIME SMTPUTF8` {
 		t.Errorf("fixed %q", c.Fixed)
 	}
 	var steps []string

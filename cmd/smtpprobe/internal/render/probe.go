@@ -1,10 +1,8 @@
-package main
+package render
 
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -12,93 +10,30 @@ import (
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
-// reportOptions shape the human report.
-type reportOptions struct {
-	color   bool // colour reply codes by class
-	width   int  // terminal width to wrap to; 0 when unknown (no wrapping)
-	verbose bool // add each step's annotation and the full transcript
-}
-
 // writeReport prints a probe report for people, in the order they read
-// it: target and DNS, connection and TLS, capabilities, VRFY/EXPN policy,
-// the envelope syntax suite, then the verdicts and what to do about them.
+// it: the target and its MX hosts; for each host its status, verdicts and
+// advice; then the evidence host by host (TLS, capabilities, VRFY/EXPN,
+// the envelope syntax suite, with -v the transcript); and with more than
+// one host, the hosts side by side.
 // Every string that came from a server goes through escapeUntrusted.
-func writeReport(w io.Writer, r *probe.Report, o reportOptions) {
-	p := &printer{w: w, o: o}
+func writeReport(p *printer, r *probe.Report) {
 	p.section("Target")
 	writeTarget(p, r)
+	for _, warn := range r.Warnings {
+		p.wrap("  warning: ", escapeUntrusted(warn))
+	}
 	for i := range r.Hosts {
-		h := &r.Hosts[i]
-		writeHost(p, h)
+		writeHostSummary(p, &r.Hosts[i])
 	}
 	if len(r.Hosts) == 0 {
 		p.line("  no host was probed")
 	}
-	for _, warn := range r.Warnings {
-		p.wrap("  warning: ", escapeUntrusted(warn))
+	for i := range r.Hosts {
+		writeHostDetails(p, &r.Hosts[i])
 	}
-}
-
-// printer writes the report's lines, wrapping prose to the terminal.
-type printer struct {
-	w     io.Writer
-	o     reportOptions
-	first bool
-}
-
-func (p *printer) section(title string) {
-	if p.first {
-		fmt.Fprintln(p.w)
+	if len(r.Hosts) > 1 {
+		writeComparison(p, r)
 	}
-	p.first = true
-	fmt.Fprintln(p.w, title)
-}
-
-func (p *printer) line(s string) { fmt.Fprintln(p.w, s) }
-
-// wrap prints prefix+text, folding text at spaces to the terminal width with
-// continuation lines indented under the text.
-func (p *printer) wrap(prefix, text string) {
-	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
-	if p.o.width <= 0 || visibleWidth(prefix+text) <= p.o.width {
-		fmt.Fprintln(p.w, prefix+text)
-		return
-	}
-	avail := p.o.width - len(indent)
-	if avail < 20 {
-		avail = 20
-	}
-	cur := prefix
-	n := 0
-	for _, word := range breakLongWords(strings.Fields(text), avail) {
-		wl := visibleWidth(word)
-		if n > 0 && n+1+wl > avail {
-			fmt.Fprintln(p.w, cur)
-			cur, n = indent, 0
-		}
-		if n > 0 {
-			cur += " "
-			n++
-		}
-		cur += word
-		n += wl
-	}
-	fmt.Fprintln(p.w, cur)
-}
-
-// breakLongWords splits any word wider than n runes into pieces of n, so
-// that a long token a server sent is folded, not cut or left overlong.
-func breakLongWords(words []string, n int) []string {
-	var out []string
-	for _, w := range words {
-		for visibleWidth(w) > n && !strings.Contains(w, "\x1b") {
-			r := []rune(w)
-			out = append(out, string(r[:n]))
-			w = string(r[n:])
-		}
-		out = append(out, w)
-	}
-	return out
 }
 
 // code shows a reply's code and enhanced code, coloured by class.
@@ -113,7 +48,7 @@ func (p *printer) code(rep *probe.Reply) string {
 	if rep.Enhanced != "" {
 		s += " " + escapeUntrusted(rep.Enhanced)
 	}
-	return paint(p.o.color, rep.Code, s)
+	return paint(p.o.Color, rep.Code, s)
 }
 
 // reply shows a whole reply on one line: code, enhanced code and text.
@@ -139,12 +74,29 @@ func replyText(rep *probe.Reply) string {
 	return strings.Join(parts, " ")
 }
 
-func writeHost(p *printer, h *probe.HostReport) {
+// hostAddressLabel puts the address a host was reached at in brackets
+// after its name: [127.0.0.1:25]. An IPv6 address and port already carry
+// brackets ([::1]:25) and are shown as they are.
+func hostAddressLabel(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		return addr
+	}
+	return "[" + addr + "]"
+}
+
+// hostTitle is "Host NAME [ADDRESS]".
+func hostTitle(h *probe.HostReport) string {
 	title := "Host " + escapeUntrusted(h.Host)
 	if h.Address != "" && h.Address != h.Host {
-		title += " [" + escapeUntrusted(h.Address) + "]"
+		title += " " + hostAddressLabel(escapeUntrusted(h.Address))
 	}
-	p.section(title)
+	return title
+}
+
+// writeHostSummary prints what a reader needs first about one host: how
+// the session went, the verdicts and the advice.
+func writeHostSummary(p *printer, h *probe.HostReport) {
+	p.section(hostTitle(h))
 	p.line("  status      " + h.Status)
 	if h.Error != "" {
 		p.wrap("  error       ", escapeUntrusted(h.Error))
@@ -152,22 +104,32 @@ func writeHost(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	writeSoftware(p, h.Software)
 	for _, d := range h.Deviations {
 		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
 	}
-	writeConnection(p, h)
 	if h.Verdicts == nil {
-		if p.o.verbose {
-			writeTranscript(p, h) // what came before the fault
-		}
 		return
 	}
-	writeVRFY(p, h)
-	writeSyntax(p, h)
 	writeVerdicts(p, h)
 	writeAdvice(p, h)
-	if p.o.verbose {
-		writeTranscript(p, h)
+}
+
+// writeHostDetails prints the evidence behind a host's verdicts: TLS,
+// capabilities, every step of every suite, and with -v the transcript.
+func writeHostDetails(p *printer, h *probe.HostReport) {
+	p.section("Details of " + escapeUntrusted(h.Host))
+	n := p.count
+	writeConnection(p, h)
+	if h.Verdicts != nil {
+		writeVRFY(p, h)
+		writeSyntax(p, h)
+	}
+	if p.o.Verbose {
+		writeTranscript(p, h) // for a failed host, what came before the fault
+	}
+	if p.count == n {
+		p.line("  nothing more was seen")
 	}
 }
 
@@ -196,7 +158,7 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	for _, s := range steps {
 		sent := escapeUntrusted(s.Sent)
 		p.wrap(fmt.Sprintf("  %-*s  ", width, sent), replyOrSkip(p, s))
-		if p.o.verbose && s.Annotation != "" {
+		if p.o.Verbose && s.Annotation != "" {
 			p.wrap("      ", escapeUntrusted(s.Annotation))
 		}
 	}
@@ -248,12 +210,12 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	}
 	sentW = min(sentW, 48)
 	fixed := func(sw int) int { return 2 + nameW + 2 + sw + 2 + verdictW }
-	if p.o.width > 0 && fixed(sentW) > p.o.width {
+	if p.o.Width > 0 && fixed(sentW) > p.o.Width {
 		// our own line gives way before the server's reply does
-		sentW = max(p.o.width-fixed(0), 20)
+		sentW = max(p.o.Width-fixed(0), 20)
 	}
 	header := fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply")
-	if p.o.width > 0 && utf8.RuneCountInString(header) > p.o.width {
+	if p.o.Width > 0 && utf8.RuneCountInString(header) > p.o.Width {
 		header = strings.TrimRight(header[:len(header)-len("reply")], " ") + "\n" + replyIndent + "reply"
 	}
 	p.line(header)
@@ -261,7 +223,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		sent := truncate(escapeUntrusted(s.Sent), sentW)
 		rep := replyOrSkip(p, s)
 		row := fmt.Sprintf("  %-*s  %-*s  %-*s  ", nameW, s.Name, sentW, sent, verdictW, verdictWord(s))
-		if p.o.width > 0 && visibleWidth(row+rep) > p.o.width {
+		if p.o.Width > 0 && visibleWidth(row+rep) > p.o.Width {
 			// The reply is what is being diagnosed: never cut it; give it
 			// lines of its own under the row instead.
 			p.line(strings.TrimRight(row, " "))
@@ -274,7 +236,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	// refuses for policy.
 	var notes []probe.StepResult
 	for _, s := range steps {
-		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || p.o.verbose {
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || p.o.Verbose {
 			notes = append(notes, s)
 		}
 	}
@@ -282,7 +244,7 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		p.line("")
 		for _, s := range notes {
 			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
-			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.verbose) {
+			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.Verbose) {
 				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
 			}
 		}
@@ -291,33 +253,6 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 
 // replyIndent starts a syntax-table reply moved under its row.
 const replyIndent = "      "
-
-// visibleWidth is the number of runes of s a terminal shows: the colour
-// escapes paint adds take no room.
-func visibleWidth(s string) int {
-	return utf8.RuneCountInString(ansiEscape.ReplaceAllString(s, ""))
-}
-
-var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
-
-// truncate shortens s to n runes, marking the cut.
-func truncate(s string, n int) string {
-	if n <= 1 || utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-func yesNo(b *bool, yes, no string) string {
-	if b == nil {
-		return "not determined"
-	}
-	if *b {
-		return yes
-	}
-	return no
-}
 
 // postmasterRefusals names the postmaster RCPT lines the server refused
 // and its codes, e.g. "RCPT TO:<postmaster> drew 501".
@@ -332,38 +267,9 @@ func postmasterRefusals(h *probe.HostReport) string {
 }
 
 func writeVerdicts(p *printer, h *probe.HostReport) {
-	v := h.Verdicts
-	p.section("Verdicts")
-	row := func(k, val string) { p.wrap(fmt.Sprintf("  %-20s", k), val) }
-	if v.VRFYPolicy != nil {
-		row("vrfy_policy", v.VRFYPolicy.Policy)
-	}
-	if v.EXPNPolicy != nil {
-		row("expn_policy", v.EXPNPolicy.Policy)
-	}
-	if v.EnvelopeSyntax != nil {
-		s := v.EnvelopeSyntax.Verdict
-		if len(v.EnvelopeSyntax.Deciding) > 0 {
-			s += " (" + strings.Join(v.EnvelopeSyntax.Deciding, ", ") + ")"
-		}
-		row("envelope_syntax", s)
-	}
-	row("catch_all", yesNo(v.CatchAll, "yes: a random mailbox was accepted", "no: a random mailbox was refused"))
-	row("postmaster_accepted", yesNo(v.PostmasterAccepted, "yes", "no: "+postmasterRefusals(h)+"; RFC 5321 §4.5.1 requires both forms"))
-	row("starttls", map[bool]string{true: "offered", false: "not offered"}[v.STARTTLS])
-	row("smtputf8", map[bool]string{true: "advertised", false: "not advertised"}[v.SMTPUTF8])
-	if v.ErrorLimit != nil {
-		row("error_limit", fmt.Sprintf("the server disconnected after %d error replies", *v.ErrorLimit))
-	} else {
-		row("error_limit", "not reached")
-	}
-	if h.Connections > 1 {
-		row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
-	} else {
-		row("connections", fmt.Sprint(h.Connections))
-	}
-	if sc := h.Schedule; sc != nil {
-		row("schedule", scheduleText(sc))
+	p.line("  verdicts")
+	for _, v := range hostVerdicts(h) {
+		p.wrap(fmt.Sprintf("    %-20s", v.key), v.detail)
 	}
 }
 
@@ -392,9 +298,9 @@ func writeAdvice(p *printer, h *probe.HostReport) {
 	if len(advice) == 0 {
 		return
 	}
-	p.section("Advice")
+	p.line("  advice")
 	for _, a := range advice {
-		p.wrap("  - ", escapeUntrusted(a))
+		p.wrap("    - ", escapeUntrusted(a))
 	}
 }
 
@@ -437,7 +343,7 @@ func writeTranscript(p *printer, h *probe.HostReport) {
 			conn = t.Connection
 			p.line(fmt.Sprintf("  -- connection %d", conn))
 		}
-		for _, text := range transcriptText(t, p.o.color) {
+		for _, text := range transcriptText(t, p.o.Color) {
 			p.line(fmt.Sprintf("  %8.1fms %s: %s", t.AtMS, t.Dir, text))
 		}
 	}
