@@ -27,6 +27,7 @@ type Options struct {
 	TLS         string        // auto, starttls, implicit, none
 	TLSVerify   bool          // certificate problems are fatal
 	Timeout     time.Duration // connect and per-reply deadline, absolute
+	DNSTimeout  time.Duration // bound on the whole MX resolution; DefaultDNSTimeout when 0
 	ErrorBudget int           // error replies per connection; DefaultErrorBudget when 0
 	Random      string        // the random local part; generated when empty
 	// MXOrder draws the order among MX hosts of equal preference, which
@@ -53,7 +54,7 @@ var suiteNames = []string{"vrfy", "syntax", "all"}
 // Options field, so a caller can word it its own way (a CLI by its flag);
 // Error uses a plain label.
 type OptionError struct {
-	Option  string // the Options field: "HELO", "List", "From", "User", "Domain", "VRFY", "RCPT", "DNS", "TLS", "Port", "Timeout", "Connections"
+	Option  string // the Options field: "HELO", "List", "From", "User", "Domain", "VRFY", "RCPT", "DNS", "TLS", "Port", "Timeout", "DNSTimeout", "Connections"
 	Index   int    // 1-based position in VRFY or RCPT; 0 for other options
 	Problem string // what is wrong, to follow the option's name: ` "a b" has white space in it`
 }
@@ -64,7 +65,7 @@ func (e *OptionError) Error() string { return OptionLabel(e.Option, e.Index) + e
 var optionLabels = map[string]string{
 	"HELO": "the HELO name", "List": "the EXPN argument", "From": "the sender", "User": "the user",
 	"Domain": "the mail domain", "VRFY": "VRFY address", "RCPT": "RCPT address", "DNS": "the DNS server",
-	"Suites": "the suite", "TLS": "the TLS mode", "Port": "the port", "Timeout": "the timeout", "Connections": "the number of connections",
+	"Suites": "the suite", "TLS": "the TLS mode", "Port": "the port", "Timeout": "the timeout", "DNSTimeout": "the DNS timeout", "Connections": "the number of connections",
 	"Target": "the target",
 }
 
@@ -102,11 +103,13 @@ func optionf(option string, index int, format string, args ...any) error {
 // pair of angle brackets are stored without them. Its errors are
 // *OptionError, except an unknown suite.
 func (o *Options) Check() error {
-	if err := CheckLine(OptionLabel("HELO", 0), o.HELO); err != nil {
-		return optionErr("HELO", 0, err)
-	}
-	if strings.ContainsAny(o.HELO, " \t") {
-		return optionf("HELO", 0, " %q has white space in it", o.HELO)
+	if o.HELO != "" {
+		if err := CheckHELOArg(OptionLabel("HELO", 0), o.HELO); err != nil {
+			return optionErr("HELO", 0, err)
+		}
+		if o.From == "" && !IsMailbox("postmaster@"+o.HELO) {
+			return optionf("HELO", 0, " %q is too long for the default sender postmaster@ that name (a path is at most 256 octets, RFC 5321 §4.5.3.1.3); give a shorter name or a sender", shorten(o.HELO))
+		}
 	}
 	if err := CheckLine(OptionLabel("List", 0), o.List); err != nil {
 		return optionErr("List", 0, err)
@@ -163,6 +166,9 @@ func (o *Options) Check() error {
 	}
 	if o.Timeout < 0 {
 		return optionf("Timeout", 0, " must be positive")
+	}
+	if o.DNSTimeout < 0 {
+		return optionf("DNSTimeout", 0, " must be positive")
 	}
 	if o.Connections < 0 {
 		return optionf("Connections", 0, " %d is not a number of connections", o.Connections)
@@ -259,6 +265,42 @@ func CheckMailboxArg(flag, value string) (string, error) {
 	return "", fmt.Errorf("%s %q is not a mailbox (user@domain): %s", flag, value, addressProblem(AnalyzeAddress(v)))
 }
 
+// CheckHELOArg checks an EHLO name given as what: a domain or an address
+// literal (RFC 5321 §4.1.1.1), at most 255 octets with labels of at most
+// 63 (RFC 5321 §4.5.3.1.2, RFC 1035 §2.3.4). The error starts with what.
+func CheckHELOArg(what, value string) error {
+	if err := CheckLine(what, value); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, " \t") {
+		return fmt.Errorf("%s %q has white space in it", what, value)
+	}
+	r := AnalyzeAddress("postmaster@" + value)
+	if value == "" || r.Domain != value || domainProblem(r) != "" {
+		why := domainProblem(r)
+		switch {
+		case value == "":
+			why = "it is empty"
+		case why == "":
+			why = "it is not one name"
+		}
+		return fmt.Errorf("%s %q is not a host name or address literal: %s", what, shorten(value), why)
+	}
+	return nil
+}
+
+// domainProblem is the first error about the domain in an analysis of
+// postmaster@domain, or "" when there is none. The path length is not the
+// domain's problem: an EHLO name is no path.
+func domainProblem(r AddressReport) string {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError && f.ID != "path-too-long" {
+			return f.Message + " (" + f.Ref + ")"
+		}
+	}
+	return ""
+}
+
 // CheckLocalPartArg checks a local part the user gave (--user): it must be
 // a valid RFC 5321 Local-part on its own, with no @domain.
 func CheckLocalPartArg(flag, value string) error {
@@ -331,4 +373,12 @@ func (o *Options) progress(format string, args ...any) {
 	if o.Progress != nil {
 		o.Progress(fmt.Sprintf(format, args...))
 	}
+}
+
+// shorten keeps a long value readable in a message: both ends of it.
+func shorten(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:20] + "…" + s[len(s)-16:]
 }

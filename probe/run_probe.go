@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		name  string
 		pref  *uint16
 		addrs []string
+		skip  map[string]string // address → why it is not dialled
 	}
 	var cands []candidate
 	domain := o.Domain
@@ -52,7 +54,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		res, err := c.LookupMX(ctx, o.Target.Domain)
+		res, err := lookupMX(ctx, c, o.Target.Domain, o.DNSTimeout)
 		if err != nil && ended(ctx) {
 			// Not DNS failing: the run ended while it waited.
 			rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
@@ -67,6 +69,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, err)
 		}
 		rep.MX = &res
+		if res.Unanswered() {
+			// Every host's address lookup went unanswered: DNS failed,
+			// not the domain.
+			return rep, fmt.Errorf("%w: no DNS server answered for the addresses of %s's MX hosts", ErrDNS, res.Domain)
+		}
 		if res.Domain != "" && o.Domain == "" {
 			domain = res.Domain // the A-label form: what goes on the wire
 		}
@@ -80,6 +87,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
 			for _, a := range h.Addresses {
+				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+				if warn != "" {
+					rep.Warnings = append(rep.Warnings, warn)
+				}
+				if !dial {
+					if cd.skip == nil {
+						cd.skip = map[string]string{}
+					}
+					cd.skip[a.IP.String()] = warn
+				}
 				cd.addrs = append(cd.addrs, a.IP.String())
 			}
 			if len(cd.addrs) == 0 {
@@ -97,6 +114,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ended(ctx) {
 				rep.Incomplete = true // a host was left untried
 				break
+			}
+			if why, skip := cd.skip[ip]; skip {
+				rep.Hosts = append(rep.Hosts, HostReport{Host: cd.name, Preference: cd.pref, Address: net.JoinHostPort(ip, strconv.Itoa(o.Port)),
+					Status: StatusNotDialled, Error: why, Steps: []StepResult{}, Transcript: []TranscriptLine{}})
+				continue
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
 			rep.Hosts = append(rep.Hosts, h)
@@ -135,6 +157,20 @@ type Resolver interface {
 	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
 }
 
+// DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
+// hosts' addresses, retries and the TCP fallback) when the caller gives no
+// bound of its own: a DNS server that never answers, answers late, or
+// truncates and then hangs over TCP costs this, not the run's budget.
+const DefaultDNSTimeout = 5 * time.Second
+
+// lookupMX asks r within its own deadline of timeout (DefaultDNSTimeout
+// when 0), however much time ctx leaves.
+func lookupMX(ctx context.Context, r Resolver, domain string, timeout time.Duration) (resolver.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	return r.LookupMX(ctx, domain)
+}
+
 // resolver is o.Resolver, or a client for o.DNS.
 func (o *Options) resolver() (Resolver, error) {
 	if o.Resolver != nil {
@@ -168,6 +204,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.DNSTimeout == 0 {
+		o.DNSTimeout = DefaultDNSTimeout
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -213,15 +252,6 @@ func DomainWarning(t Target) string {
 
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
-	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
-	cfg := Config{
-		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
-		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
-	}
-	if _, err := netip.ParseAddr(name); err != nil {
-		cfg.ServerName = name
-	}
 	user := o.User
 	if user == "" {
 		user = o.Target.User
@@ -235,7 +265,20 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			in.Literal6 = a.String()
 		}
 	}
-	steps := Plan(in)
+	return runHost(ctx, o, name, pref, ip, Plan(in))
+}
+
+// runHost runs steps against one address of one host.
+func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip string, steps []Step) HostReport {
+	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
+	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
+	cfg := Config{
+		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+	}
+	if _, err := netip.ParseAddr(name); err != nil {
+		cfg.ServerName = name
+	}
 
 	var sessions []*Session
 	dial := func(ctx context.Context) (stepConn, connCaps, error) {
@@ -303,6 +346,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			h.Incomplete = true
 			h.Error = "the run ended while connecting: " + h.Error
 		}
+		h.Software = identifySteps(h)
 		return h
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
@@ -312,6 +356,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
 	v.ErrorLimit = res.ErrorLimit
 	h.Verdicts = &v
+	h.Software = identifySteps(h)
 	return h
 }
 

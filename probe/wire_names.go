@@ -67,6 +67,7 @@ const (
 	StatusConnectionTimeout  = wire.StatusConnectionTimeout
 	StatusIOTimeout          = wire.StatusIOTimeout
 	StatusInvalidInput       = wire.StatusInvalidInput
+	StatusNotDialled         = wire.StatusNotDialled
 	StatusNoService          = wire.StatusNoService
 	StatusOK                 = wire.StatusOK
 	StatusProtocolError      = wire.StatusProtocolError

@@ -37,6 +37,9 @@ const (
 	// SIGTERM and SIGHUP end a run the same way, with 128 + their number
 	// (143, 129); see interruptedExit.
 	exitInterrupted = 130
+	// exitTerminated is 128 + 15, a run ended by SIGTERM (kill, a
+	// Kubernetes pod stopping).
+	exitTerminated = 143
 )
 
 // stopSignals are the signals that end a run with a partial report: Ctrl-C,
@@ -60,7 +63,7 @@ func main() {
 		cancel(interruption{s})
 		time.Sleep(signalGrace)
 		fmt.Fprintf(os.Stderr, "smtpprobe: %s: stopped after %s without finishing the report\n", signalName(s), signalGrace)
-		os.Exit(signalExit(s))
+		os.Exit(exitForSignal(s))
 	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(code)
@@ -84,8 +87,8 @@ func signalName(s os.Signal) string {
 	return s.String()
 }
 
-// signalExit is 128 plus the signal's number, the shell's convention.
-func signalExit(s os.Signal) int {
+// exitForSignal is 128 plus the signal's number, the shell's convention.
+func exitForSignal(s os.Signal) int {
 	if n, ok := s.(syscall.Signal); ok {
 		return 128 + int(n)
 	}
@@ -101,10 +104,25 @@ func interruptedExit(ctx context.Context, code int, sub string, stderr io.Writer
 	if !errors.As(context.Cause(ctx), &in) || code == exitUsage {
 		return code, false
 	}
-	if code != exitInterrupted {
+	if code < 128 { // a subcommand that says so itself returns 128 + N
 		fmt.Fprintf(stderr, "%s: %s; the output is incomplete\n", sub, in.Error())
 	}
-	return signalExit(in.sig), true
+	return exitForSignal(in.sig), true
+}
+
+// signalExit is the exit code of a run whose context was canceled: 128 +
+// the signal's number after a stop signal (143 for SIGTERM), 130 after
+// any other cancellation; ok is false while ctx is live or when only its
+// deadline passed.
+func signalExit(ctx context.Context) (code int, ok bool) {
+	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return exitOK, false
+	}
+	var in interruption
+	if errors.As(context.Cause(ctx), &in) {
+		return exitForSignal(in.sig), true
+	}
+	return exitInterrupted, true
 }
 
 // env is what a subcommand may touch of the outside world; tests build

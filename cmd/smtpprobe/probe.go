@@ -10,6 +10,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/batch"
 )
 
 const probeExamples = `  smtpprobe probe example.com                 # the first reachable MX host of example.com
@@ -35,6 +36,7 @@ type probeFlags struct {
 	suite     string
 	suiteSet  bool // --suite was given, even as ""
 	dns       []string
+	dnsTime   time.Duration
 	allMX     bool
 	mxSeed    uint64
 	mxSeedSet bool // --mx-seed was given
@@ -61,7 +63,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
-	f.timeout, f.maxTime = 30*time.Second, 10*time.Minute
+	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
+	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
@@ -158,7 +161,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
-		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
+		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 	}
 	if f.mxSeedSet {
 		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
@@ -177,6 +180,9 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	}
 	if f.maxTime <= 0 {
 		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
+	}
+	if f.dnsTime <= 0 {
+		return o, fmt.Errorf("--dns-timeout must be positive, not %s", f.dnsTime)
 	}
 	if f.tlsVerify && f.tls == "none" {
 		return o, errors.New("--tls-verify has no certificate to check with --tls none")
@@ -207,11 +213,16 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("probe", "smtpprobe probe [flags] TARGET   (TARGET: domain, user@domain, host[:port] or [ip]:port)", probeExamples)
 	var f probeFlags
 	f.register(fs, true)
+	var b batchFlags
+	b.register(fs, true)
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
 	f.suiteSet = fs.Changed("suite")
 	f.mxSeedSet = fs.Changed("mx-seed")
+	if code, done := b.dispatch(ctx, "probe", batch.ModeProbe, fs, &f, e); done {
+		return code
+	}
 	if fs.NArg() != 1 {
 		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
@@ -280,6 +291,10 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		if h.Verdicts != nil {
 			probed++
 		}
+	}
+	if probed == 0 && allNotDialled(r) {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: no MX host can be dialled: %s\n", escapeUntrusted(r.Hosts[0].Error))
+		return exitCheck
 	}
 	if probed == 0 {
 		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(r.Hosts[0].Status))
@@ -374,10 +389,21 @@ func failOnMatches(r *probe.Report, conds []string) string {
 	return ""
 }
 
+// allNotDialled reports whether every host of r was left undialled: the
+// domain's MX hosts have only addresses that name no host.
+func allNotDialled(r *probe.Report) bool {
+	for _, h := range r.Hosts {
+		if h.Status != probe.StatusNotDialled {
+			return false
+		}
+	}
+	return len(r.Hosts) > 0
+}
+
 // optionFlags name the flag behind each option probe.Options.Check names.
 var optionFlags = map[string]string{"HELO": "--helo", "List": "--expn", "From": "--from", "User": "--user",
 	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
-	"Timeout": "--timeout", "Connections": "--connections"}
+	"Timeout": "--timeout", "DNSTimeout": "--dns-timeout", "Connections": "--connections"}
 
 // flagError words a *probe.OptionError by the flag that set the option.
 func flagError(err error) error {

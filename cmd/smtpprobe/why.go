@@ -24,9 +24,6 @@ const whyExamples = `  smtpprobe why --server mx.example.net 'MAIL FROM: <jörg@
   smtpprobe why --json --server example.net 'MAIL FROM:a@example.com'
 `
 
-// whyDNSTimeout bounds the MX resolution of --server.
-const whyDNSTimeout = 30 * time.Second
-
 // whyMaxLine is the longest line read from standard input: far beyond
 // the 512 octets servers need accept (RFC 5321 §4.5.3.1.4), short enough
 // that a wrong file piped in is refused rather than sent.
@@ -40,6 +37,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
 	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
+	dnsTimeout := probe.DefaultDNSTimeout
+	fs.Var((*boundedDuration)(&dnsTimeout), "dns-timeout", "bound on the MX resolution of --server: a DNS server that does not answer in time is exit 3 (max 24h)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
 	tlsVerify := fs.Bool("tls-verify", false, "treat certificate problems as fatal")
 	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for connecting and for each reply")
@@ -70,6 +69,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "why", fmt.Sprintf("--timeout must be positive and at most %s, not %s", maxDuration, *timeout))
 	case *maxTime <= 0 || *maxTime > maxDuration:
 		return usageError(e, "why", fmt.Sprintf("--max-time must be positive and at most %s, not %s", maxDuration, *maxTime))
+	case dnsTimeout <= 0:
+		return usageError(e, "why", fmt.Sprintf("--dns-timeout must be positive, not %s", dnsTimeout))
 	case *maxAttempts < 1:
 		return usageError(e, "why", "--max-attempts must be at least 1")
 	case *perConn < 1:
@@ -99,8 +100,10 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if err := probe.CheckWhyLine(line); err != nil {
 		return usageError(e, "why", escapeUntrusted(err.Error()))
 	}
-	if i := strings.IndexAny(*helo, "\r\n\x00 \t<>"); i >= 0 {
-		return usageError(e, "why", fmt.Sprintf("--helo has a space, bracket, CR, LF or NUL at byte %d", i+1))
+	if *helo != "" {
+		if err := probe.CheckHELOArg("--helo", *helo); err != nil {
+			return usageError(e, "why", escapeUntrusted(err.Error()))
+		}
 	}
 	if *helo == "" {
 		*helo = probe.DefaultHELO()
@@ -127,9 +130,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		Session:       probe.Config{HELO: *helo, TLS: tm, TLSVerify: *tlsVerify, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
 	}
 	rep := &probe.WhyReport{SchemaVersion: 1, Line: line, Server: *server, Attempts: []probe.WhyAttempt{}}
-	dctx, dcancel := context.WithTimeout(ctx, whyDNSTimeout)
-	hosts, _, err := probe.ResolveHosts(dctx, target, *dnsServers, *port)
-	dcancel()
+	hosts, _, err := probe.ResolveHosts(ctx, target, *dnsServers, *port, dnsTimeout)
 	var re *resolver.Error
 	switch {
 	case errors.As(err, &re) && re.Kind == "input":

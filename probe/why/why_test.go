@@ -348,7 +348,7 @@ func TestWhyTriesHostsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Host == nil || rep.Host.Addr != s.Addr() || len(rep.HostErrors) != 1 || rep.HostErrors[0].Status != probe.StatusConnectionRefused {
-		t.Errorf("host %q, errors %+v", rep.Host, rep.HostErrors)
+		t.Errorf("host %+v, errors %+v", rep.Host, rep.HostErrors)
 	}
 	if rep.Conclusion.Kind != probe.WhyRepaired {
 		t.Errorf("conclusion %s", rep.Conclusion.Kind)

@@ -18,6 +18,7 @@ type Extension struct {
 // reply, in the order it listed them. Keywords compare case-insensitively.
 type Extensions struct {
 	list []Extension
+	byKW map[string]int // folded keyword → index in list
 }
 
 // ParseExtensions parses the keyword lines of an EHLO reply: every line
@@ -26,8 +27,14 @@ type Extensions struct {
 // ENHANCEDSTATUSCODES, REQUIRETLS, BINARYMIME...) and every other one is
 // kept with its parameters. The old "AUTH=MECH" form some servers still
 // send is folded into AUTH.
+//
+// A keyword listed again has its new parameters merged in, repeats
+// dropped. The work is linear in the size of the reply: keywords and
+// parameters are found through maps, so a server listing tens of
+// thousands of AUTH mechanisms costs milliseconds, not seconds.
 func ParseExtensions(lines []string) Extensions {
-	var e Extensions
+	e := Extensions{byKW: map[string]int{}}
+	seen := map[string]map[string]bool{} // folded keyword → folded parameters kept
 	for _, line := range lines {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -42,14 +49,27 @@ func ParseExtensions(lines []string) Extensions {
 				params = params[1:]
 			}
 		}
-		if i := e.index(kw); i >= 0 {
-			e.list[i].Params = appendNew(e.list[i].Params, params)
-			continue
+		key := fold(kw)
+		i, ok := e.byKW[key]
+		if !ok {
+			i = len(e.list)
+			e.byKW[key] = i
+			e.list = append(e.list, Extension{Keyword: kw, Params: []string{}, Line: line})
+			seen[key] = map[string]bool{}
 		}
-		e.list = append(e.list, Extension{Keyword: kw, Params: append([]string{}, params...), Line: line})
+		have := seen[key]
+		for _, p := range params {
+			if f := fold(p); !have[f] {
+				have[f] = true
+				e.list[i].Params = append(e.list[i].Params, p)
+			}
+		}
 	}
 	return e
 }
+
+// fold is the case-insensitive key of a keyword or parameter.
+func fold(s string) string { return strings.ToLower(strings.ToUpper(s)) }
 
 // ExtensionsOf parses the extensions of an EHLO reply.
 func ExtensionsOf(r Reply) Extensions {
@@ -59,27 +79,9 @@ func ExtensionsOf(r Reply) Extensions {
 	return ParseExtensions(r.Lines[1:])
 }
 
-func appendNew(have, add []string) []string {
-	for _, a := range add {
-		dup := false
-		for _, h := range have {
-			if strings.EqualFold(h, a) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			have = append(have, a)
-		}
-	}
-	return have
-}
-
 func (e Extensions) index(kw string) int {
-	for i, x := range e.list {
-		if strings.EqualFold(x.Keyword, kw) {
-			return i
-		}
+	if i, ok := e.byKW[fold(kw)]; ok {
+		return i
 	}
 	return -1
 }

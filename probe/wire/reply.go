@@ -12,6 +12,7 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // Reply is one SMTP reply as the server sent it, with every way it strayed
@@ -43,16 +44,7 @@ type Deviation struct {
 }
 
 // Text is the reply's lines joined by a single space, for display.
-func (r Reply) Text() string {
-	s := ""
-	for i, l := range r.Lines {
-		if i > 0 {
-			s += " "
-		}
-		s += l
-	}
-	return s
-}
+func (r Reply) Text() string { return strings.Join(r.Lines, " ") }
 
 // marshalPlain is json.Marshal without HTML escaping: "<" must stay "<" in
 // SMTP paths for people reading the JSON.

@@ -24,6 +24,7 @@ const (
 	StatusNoService         = "no-smtp-service" // greeting 554 (RFC 5321 §3.1)
 	StatusCanceled          = "canceled"
 	StatusInvalidInput      = "invalid-input" // a line the session refuses to send
+	StatusNotDialled        = "not-dialled"   // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
 )
 
 // Error is a session failure with its outcome word. Reply is the reply

@@ -33,6 +33,10 @@ type Behavior struct {
 	Truncate bool
 	// NoTCP serves UDP only: TCP connections to the port are refused.
 	NoTCP bool
+	// SilentTCP accepts TCP connections and reads queries on them but
+	// never answers; UDP is served as the other fields say. With
+	// Truncate, it is the server whose TCP fallback hangs.
+	SilentTCP bool
 	// AD sets the authenticated-data bit on answers, as a validating
 	// resolver does for DNSSEC-signed data (RFC 4035 §3.2.3).
 	AD bool
@@ -94,7 +98,15 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 	s.udp = &dns.Server{PacketConn: pc, Handler: s, NotifyStartedFunc: notify}
 	s.startServer(s.udp)
 	want := 1
-	if l != nil {
+	if l != nil && b.SilentTCP {
+		closeTCP := s.silentTCP(l)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			<-s.stop
+			closeTCP()
+		}()
+	} else if l != nil {
 		s.tcp = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: notify}
 		s.startServer(s.tcp)
 		want = 2
@@ -156,30 +168,7 @@ func (s *Server) serveSilent(pc net.PacketConn, l net.Listener) {
 	}()
 	closers := []func() error{pc.Close}
 	if l != nil {
-		closers = append(closers, l.Close)
-		var mu sync.Mutex
-		var conns []net.Conn
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
-			}
-		}()
-		closers = append(closers, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-			return nil
-		})
+		closers = append(closers, s.silentTCP(l))
 	}
 	s.wg.Add(1)
 	go func() {
@@ -189,6 +178,35 @@ func (s *Server) serveSilent(pc net.PacketConn, l net.Listener) {
 			c()
 		}
 	}()
+}
+
+// silentTCP accepts connections on l and never answers them. The returned
+// func closes l and every connection.
+func (s *Server) silentTCP(l net.Listener) func() error {
+	var mu sync.Mutex
+	var conns []net.Conn
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return func() error {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		return nil
+	}
 }
 
 // Start is NewServer for tests: it fails t on error and closes the server

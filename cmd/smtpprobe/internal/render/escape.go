@@ -31,11 +31,14 @@ func escapeUntrusted(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r < 0xa0:
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) || isInvisible(r):
-			// line separators, bidi controls (U+061C, U+200E, U+200F,
-			// U+202A-U+202E, U+2066-U+2069) and invisible characters can
-			// disguise what is shown
-			fmt.Fprintf(&b, `\u%04x`, r)
+		case isHidden(r):
+			// format characters, tags and separators can disguise what
+			// is shown
+			if r > 0xffff {
+				fmt.Fprintf(&b, `\U%08x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
 		case r == '\\':
 			b.WriteString(`\\`)
 		default:
@@ -46,12 +49,15 @@ func escapeUntrusted(s string) string {
 	return b.String()
 }
 
-// isInvisible tells whether r is a format character that takes no room:
-// zero width space, word joiner and friends, and the byte order mark,
-// which would hide a difference between two replies that look the same.
-// ZWNJ and ZWJ (U+200C, U+200D) are left alone: scripts and emoji need them.
-func isInvisible(r rune) bool {
-	return r == '\u200b' || (r >= '\u2060' && r <= '\u2064') || r == '\ufeff'
+// isHidden tells whether r would change or hide what is shown without
+// being seen itself: every Unicode format character (category Cf: soft
+// hyphen U+00AD, U+180E, zero-width space, ZWNJ and ZWJ, the bidi
+// controls, word joiner, byte order mark, interlinear annotation
+// U+FFF9-U+FFFB, the tag characters of U+E0000-U+E007F), and the line
+// and paragraph separators U+2028 and U+2029. Server text has no need of
+// any of them, and each could make one reply look like another.
+func isHidden(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' || r >= 0xe0000 && r <= 0xe007f
 }
 
 // EscapeExact is Escape that leaves backslashes alone, for a line or

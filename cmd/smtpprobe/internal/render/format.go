@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -131,9 +132,10 @@ func WriteNDJSON(w io.Writer, v any) error {
 }
 
 // SafeJSON wraps w so that what encoding/json leaves raw but a terminal
-// may act on is escaped: DEL and the C1 controls U+0080-U+009F (U+009B is
-// an 8-bit CSI). They only occur inside strings, where \u escapes mean
-// the same.
+// may act on or a reader may not see is escaped: DEL, the C1 controls
+// U+0080-U+009F (U+009B is an 8-bit CSI) and every character isHidden
+// names (above U+FFFF as a UTF-16 surrogate pair, RFC 8259 §7). They only
+// occur inside strings, where \u escapes mean the same.
 func SafeJSON(w io.Writer) io.Writer {
 	if j, ok := w.(jsonSafe); ok {
 		return j
@@ -147,9 +149,13 @@ func (j jsonSafe) Write(b []byte) (int, error) {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
-		if r == 0x7f || r >= 0x80 && r < 0xa0 {
+		switch {
+		case r == 0x7f || r >= 0x80 && r < 0xa0 || isHidden(r) && r <= 0xffff:
 			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
+		case isHidden(r):
+			hi, lo := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, `\u%04x\u%04x`, hi, lo)
+		default:
 			out = append(out, b[i:i+n]...)
 		}
 		i += n
