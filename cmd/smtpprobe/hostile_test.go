@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -98,7 +99,11 @@ func hostileCases() []hostileCase {
 		{name: "one-byte-per-second", serve: scripted(probetest.DripForever("220-drip ", time.Second)),
 			status: "io-timeout", exit: exitConnection, kept: "220"},
 		{name: "drip-after-ehlo", serve: ruled(hostileBanner, dripAfterEHLO),
-			status: "ok", exit: exitOK, kept: "250-mx.hostile.test"},
+			status: "unresponsive", exit: exitOK, kept: "250-mx.hostile.test", check: noVerdictFromDrips},
+		{name: "tarpit-every-other-command", serve: func(t testing.TB) string {
+			return probetest.StartLineServer(t, hostileBanner, everyOtherCommand()).Addr()
+		},
+			status: "unresponsive", exit: exitOK, kept: "250-"},
 		{name: "endless-250-dash", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Flood("250-more\r\n", 10<<20)),
 			status: "protocol-error", exit: exitConnection, kept: "250-more"},
 		{name: "10MB-line-without-CRLF", serve: scripted(probetest.Send("220 "), probetest.Flood("a", 10<<20)),
@@ -424,6 +429,32 @@ func dripAfterEHLO(c *probetest.LineConn, line string) probetest.LineReply {
 		return lenientRules(c, line)
 	}
 	return probetest.LineReply{Drip: "250-still thinking "}
+}
+
+// noVerdictFromDrips: replies that never completed decide no verdict.
+func noVerdictFromDrips(t *testing.T, doc map[string]any) {
+	v, _ := doc["verdicts"].(map[string]any)
+	p, _ := v["vrfy_policy"].(map[string]any)
+	if p["policy"] != "unknown" || v["catch_all"] != nil {
+		t.Errorf("verdicts from dripped replies: vrfy_policy %v, catch_all %v", p, v["catch_all"])
+	}
+}
+
+// everyOtherCommand answers EHLO, RSET and QUIT, and every other command
+// after them (counted over all connections); the rest draw a reply that
+// never ends. No two steps in a row go silent.
+func everyOtherCommand() probetest.AnswerFunc {
+	var n atomic.Int32
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT", "RSET":
+			return lenientRules(c, line)
+		}
+		if n.Add(1)%2 == 1 {
+			return lenientRules(c, line)
+		}
+		return probetest.LineReply{Out: "250-", Drip: "250-still thinking "}
+	}
 }
 
 // dropsAfter answers the probe's errors as a strict server does, and says
