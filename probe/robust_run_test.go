@@ -140,3 +140,30 @@ func TestRunDripsPastDeadlineNoVerdict(t *testing.T) {
 		t.Errorf("catch_all %v, postmaster_accepted %v from replies that never completed", v.CatchAll, v.PostmasterAccepted)
 	}
 }
+
+// TestRunMixed421IsNoAcceptance: "250-ok" then "421 closing" is a 421
+// (the last line decides, RFC 5321 §4.2.1), never an acceptance: no
+// accepts-all, no lenient syntax verdict from it.
+func TestRunMixed421IsNoAcceptance(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 mixed.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT":
+			return answerAll()(c, line)
+		}
+		return probetest.LineReply{Out: "250-ok\r\n421 4.3.2 closing\r\n", Close: true}
+	})
+	rep := runAt(t, srv.Addr(), probe.Options{Timeout: 2 * time.Second})
+	h := rep.Hosts[0]
+	for _, s := range h.Steps {
+		if s.Reply != nil && s.Reply.Code != 421 {
+			t.Errorf("%s judged %d from a reply that ends in 421", s.Name, s.Reply.Code)
+		}
+		if s.Outcome == probe.Accepted {
+			t.Errorf("%s accepted", s.Name)
+		}
+	}
+	v := h.Verdicts
+	if v.VRFYPolicy != nil && v.VRFYPolicy.Policy == probe.PolicyAcceptsAll || v.EnvelopeSyntax != nil && v.EnvelopeSyntax.Verdict == probe.SyntaxLenient {
+		t.Errorf("verdicts from 421s: %+v %+v", v.VRFYPolicy, v.EnvelopeSyntax)
+	}
+}

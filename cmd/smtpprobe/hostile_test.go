@@ -119,7 +119,7 @@ func hostileCases() []hostileCase {
 		{name: "code-2500", serve: ruled(hostileBanner, badCode("2500")), status: "ok", exit: exitOK, kept: "2500 bad code"},
 		{name: "greeting-2500", serve: scripted(probetest.Send("2500 mx.hostile.test\r\n"), stall),
 			status: "protocol-error", exit: exitConnection, kept: "2500 mx.hostile.test"},
-		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees"},
+		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees", check: judgedByLastLine},
 		{name: "unsolicited-lines", serve: ruled(hostileBanner, unsolicited), status: "ok", exit: exitOK, kept: "a reply to nothing", check: hasDeviation("unsolicited-data")},
 		{name: "reply-before-command", serve: ruled(hostileBanner+"250 early bird\r\n", lenientRules), status: "ok", exit: exitOK, kept: "250 early bird", check: hasDeviation("unsolicited-data")},
 		{name: "close-after-banner", serve: scripted(probetest.Send(hostileBanner), probetest.Close()),
@@ -429,6 +429,22 @@ func dripAfterEHLO(c *probetest.LineConn, line string) probetest.LineReply {
 		return lenientRules(c, line)
 	}
 	return probetest.LineReply{Drip: "250-still thinking "}
+}
+
+// judgedByLastLine: a reply whose lines disagree carries the last line's
+// code and every line's code.
+func judgedByLastLine(t *testing.T, doc map[string]any) {
+	steps, _ := firstHost(doc)["steps"].([]any)
+	for _, st := range steps {
+		rep, _ := st.(map[string]any)["reply"].(map[string]any)
+		if codes, ok := rep["line_codes"].([]any); ok {
+			if len(codes) < 2 || rep["code"] != codes[len(codes)-1] {
+				t.Errorf("code %v, line_codes %v: not the last line's", rep["code"], codes)
+			}
+			return
+		}
+	}
+	t.Error("no reply carries line_codes")
 }
 
 // noVerdictFromDrips: replies that never completed decide no verdict.
