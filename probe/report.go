@@ -53,21 +53,24 @@ func (r StepResult) Step() Step { return r.step }
 
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host        string           `json:"host"`                 // MX name or host given
-	Preference  *uint16          `json:"preference"`           // MX preference; null for a host target
-	Address     string           `json:"address"`              // host:port dialled
-	Status      string           `json:"status"`               // kebab-case outcome of the first connection: ok, connection-refused...
-	Error       string           `json:"error,omitempty"`      // the transport error behind a status other than ok
-	Banner      *Reply           `json:"banner"`               // the greeting
-	EHLO        *Reply           `json:"ehlo"`                 // the EHLO (or HELO) reply
-	Extensions  Extensions       `json:"extensions"`           // from the EHLO reply
-	TLS         *TLSInfo         `json:"tls"`                  // null when the session was not encrypted
-	Connections int              `json:"connections"`          // sessions the suite needed
-	Steps       []StepResult     `json:"steps"`                // in the order sent
-	Verdicts    *Verdicts        `json:"verdicts"`             // null when the host could not be probed
-	Incomplete  bool             `json:"incomplete"`           // the run ended before every step was sent
-	Deviations  []Deviation      `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
-	Transcript  []TranscriptLine `json:"transcript"`           // every byte sent and received, within the caps
+	Host       string     `json:"host"`            // MX name or host given
+	Preference *uint16    `json:"preference"`      // MX preference; null for a host target
+	Address    string     `json:"address"`         // host:port dialled
+	Status     string     `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
+	Error      string     `json:"error,omitempty"` // the transport error behind a status other than ok
+	Banner     *Reply     `json:"banner"`          // the greeting
+	EHLO       *Reply     `json:"ehlo"`            // the EHLO (or HELO) reply
+	Extensions Extensions `json:"extensions"`      // from the EHLO reply
+	// Software is the MTA the banner, EHLO reply and replies point to;
+	// null when no greeting was read.
+	Software    *explain.Software `json:"software"`
+	TLS         *TLSInfo          `json:"tls"`                  // null when the session was not encrypted
+	Connections int               `json:"connections"`          // sessions the suite needed
+	Steps       []StepResult      `json:"steps"`                // in the order sent
+	Verdicts    *Verdicts         `json:"verdicts"`             // null when the host could not be probed
+	Incomplete  bool              `json:"incomplete"`           // the run ended before every step was sent
+	Deviations  []Deviation       `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
+	Transcript  []TranscriptLine  `json:"transcript"`           // every byte sent and received, within the caps
 	// TranscriptDropped counts the bytes the transcript's caps left out.
 	TranscriptDropped int `json:"transcript_dropped"`
 }

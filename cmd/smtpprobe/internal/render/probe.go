@@ -113,6 +113,7 @@ func writeHostSummary(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	writeSoftware(p, h.Software)
 	for _, d := range h.Deviations {
 		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
 	}
