@@ -3,11 +3,60 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe/pool"
 )
+
+// giveUpInAll is how many steps in all may end without a reply before the
+// runner gives up on the host, however they are spread: a tarpit that
+// answers every other command cannot keep the "in a row" count low. A
+// server that works never lets three replies time out.
+const giveUpInAll = 3
+
+// StatusUnresponsive is the host status of a server the runner gave up
+// on: it answered the greeting and EHLO, then let too many replies time
+// out (giveUpAfter in a row, more than a quarter of the steps sent, or
+// giveUpInAll in all).
+const StatusUnresponsive = "unresponsive"
+
+// silence is the runner's tally of steps that drew no complete reply.
+type silence struct {
+	inRow, inAll, sent int
+	timeouts           int // of inAll, the replies cut off by the deadline
+}
+
+// observe counts one step sent and whether it drew no reply, and if so
+// whether the reply timed out (rather than came without a usable code).
+func (t *silence) observe(noReply, timedOut bool) {
+	t.sent++
+	if noReply {
+		t.inRow++
+		t.inAll++
+	} else {
+		t.inRow = 0
+	}
+	if timedOut {
+		t.timeouts++
+	}
+}
+
+// giveUp says why the host should be given up on, or "". Besides two
+// silent steps in a row, a host whose replies timed out on more than a
+// quarter of the steps so far (two at least), or on giveUpInAll steps in
+// all, is given up: the cost of a tarpit is bounded by giveUpInAll reply
+// deadlines, however it spaces its silences.
+func (t *silence) giveUp() string {
+	switch {
+	case t.inRow >= giveUpAfter:
+		return fmt.Sprintf("the server stopped answering (%d steps in a row without a complete reply, each tried on a new connection)", t.inRow)
+	case t.inAll >= giveUpInAll || t.inAll >= 2 && 4*t.inAll > t.sent:
+		return fmt.Sprintf("the server is unresponsive (%d of %d steps sent drew no complete reply)", t.inAll, t.sent)
+	}
+	return ""
+}
 
 func skipped(s Step, conn int, why string) StepResult {
 	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")

@@ -373,6 +373,9 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	h.Steps = res.Steps
 	sched := res.Schedule
 	h.Schedule = &sched
+	if res.GaveUp != "" {
+		h.Status, h.Error = StatusUnresponsive, res.GaveUp
+	}
 	v := Summarize(res.Steps)
 	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -96,9 +97,10 @@ type runner struct {
 	mailRefused   int            // code of a refused set-up MAIL FROM: transactions cannot open
 	tarpitChecked bool           // errors on some session came fast: no tarpit
 	tarpit        bool
-	silent        int   // steps in a row that drew no reply
-	stop          error // why the rest of the plan is not sent
-	active        int   // lanes holding a connection
+	quiet         silence // steps that drew no complete reply, even on a new connection
+	gaveUp        string  // why the host was given up on as unresponsive
+	stop          error   // why the rest of the plan is not sent
+	active        int     // lanes holding a connection
 	connected     bool
 	firstErr      error
 	firstCaps     connCaps
@@ -121,7 +123,8 @@ type runResult struct {
 	Connections int
 	ErrorLimit  *int
 	FirstCaps   connCaps
-	DialErr     error // no connection could be made: nothing was run
+	DialErr     error  // no connection could be made: nothing was run
+	GaveUp      string // why the runner gave up on an unresponsive host; "" when it did not
 	Schedule    Schedule
 }
 
@@ -196,6 +199,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		res.ErrorLimit = &n
 	}
 	res.FirstCaps = r.firstCaps
+	res.GaveUp = r.gaveUp
 	cap, peak, lowered := r.pool.Parallel()
 	r.sched.Connections, r.sched.Peak, r.sched.Lowered = cap, peak, lowered
 	r.sched.RoundTrips = r.longest
@@ -670,13 +674,15 @@ func (r *runner) record(l *lane, p *pending, res StepResult) {
 		res.ResentFrom = p.resent
 	}
 	r.out[p.i] = append(r.out[p.i], res)
-	if res.Outcome == NoReply {
-		r.silent++
-	} else {
-		r.silent = 0
+	if res.Outcome == Skipped {
+		return
 	}
-	if r.silent >= giveUpAfter && r.stop == nil {
-		r.stop = fmt.Errorf("the server stopped answering (%d steps in a row without a reply, each tried on a new connection)", r.silent)
+	r.quiet.observe(res.Outcome == NoReply, res.timedOut)
+	if why := r.quiet.giveUp(); why != "" && r.stop == nil {
+		r.stop = errors.New(why)
+		if r.quiet.timeouts > 0 {
+			r.gaveUp = why // replies that timed out: the host is unresponsive
+		}
 	}
 }
 
@@ -717,8 +723,10 @@ func (r *runner) result(l *lane, s Step, line string, reply wire.Reply, err erro
 	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
 	if wire.Status(err) == wire.StatusIOTimeout {
 		// A reply cut off by the deadline is no answer: a server that
-		// drips "250-" forever is silent, and counts toward giveUpAfter.
+		// drips "250-" forever is silent, and counts toward giving up.
+		// What it sent is kept in the reply and transcript, unjudged.
 		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Annotation, res.timedOut = "", true
 	}
 	return res
 }
