@@ -152,6 +152,8 @@ func writeHost(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	writeBaselines(p, h)
+	writeHello(p, h)
 	for _, d := range h.Deviations {
 		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
 	}
@@ -223,6 +225,9 @@ func replyOrSkip(p *printer, s probe.StepResult) string {
 
 // verdictWord is the one-word verdict of the syntax table.
 func verdictWord(s probe.StepResult) string {
+	if s.Withheld != "" {
+		return "withheld"
+	}
 	switch s.Conformance {
 	case probe.Conforms:
 		return "ok"
@@ -357,6 +362,7 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 	} else {
 		row("error_limit", "not reached")
 	}
+	writeWithheld(p, h, row)
 	if h.Connections > 1 {
 		row("connections", fmt.Sprintf("%d (error-drawing cases spread across them)", h.Connections))
 	} else {
