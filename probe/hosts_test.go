@@ -44,7 +44,7 @@ func TestResolveHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, mx, err := probe.ResolveHosts(context.Background(), tg, dnsServers, tc.port)
+		got, mx, err := probe.ResolveHosts(context.Background(), tg, dnsServers, tc.port, 0)
 		if err != nil {
 			t.Errorf("%s: %v", tc.target, err)
 			continue
@@ -58,12 +58,12 @@ func TestResolveHosts(t *testing.T) {
 	}
 
 	tg, _ := probe.ParseTarget("nomail.hosts.test")
-	if _, mx, err := probe.ResolveHosts(context.Background(), tg, dnsServers, 0); !errors.Is(err, probe.ErrNoMailHost) || mx == nil || mx.Kind != "null" {
+	if _, mx, err := probe.ResolveHosts(context.Background(), tg, dnsServers, 0, 0); !errors.Is(err, probe.ErrNoMailHost) || mx == nil || mx.Kind != "null" {
 		t.Errorf("null MX: %v %+v", err, mx)
 	}
 	bad := resolvertest.StartBehavior(t, hostsZone, resolvertest.Behavior{Rcode: dns.RcodeServerFailure})
 	tg, _ = probe.ParseTarget("mail.hosts.test")
-	if _, _, err := probe.ResolveHosts(context.Background(), tg, []string{bad.Addr()}, 0); !errors.Is(err, probe.ErrDNS) {
+	if _, _, err := probe.ResolveHosts(context.Background(), tg, []string{bad.Addr()}, 0, 0); !errors.Is(err, probe.ErrDNS) {
 		t.Errorf("SERVFAIL: %v", err)
 	}
 }

@@ -2,11 +2,7 @@ package probe
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -60,39 +56,6 @@ func (r StepResult) code() int {
 
 // Step returns the plan row the result came from.
 func (r StepResult) Step() Step { return r.step }
-
-// TranscriptLine is one line of a connection's transcript: in the JSON
-// always (within the transcript's caps, DefaultTranscriptBytes and
-// DefaultTranscriptEntries per connection), in the text report with -v.
-type TranscriptLine struct {
-	Connection int     `json:"connection"` // 1-based, as in steps[].connection
-	AtMS       float64 `json:"at_ms"`      // milliseconds since that connection opened
-	Dir        string  `json:"dir"`        // "C" sent, "S" received, "*" an event
-	// Data is the bytes as text, CRLF included. Bytes that are not valid
-	// UTF-8 appear as \xNN, and then DataBase64 holds the exact bytes.
-	Data       string `json:"data"`
-	DataBase64 string `json:"data_base64,omitempty"`
-}
-
-// transcriptLine turns a recorded entry into a report line.
-func transcriptLine(conn int, e TranscriptEntry) TranscriptLine {
-	l := TranscriptLine{Connection: conn, AtMS: float64(e.At.Microseconds()) / 1000, Dir: e.Dir, Data: string(e.Data)}
-	if !utf8.Valid(e.Data) {
-		var b strings.Builder
-		for d := e.Data; len(d) > 0; {
-			r, n := utf8.DecodeRune(d)
-			if r == utf8.RuneError && n == 1 {
-				fmt.Fprintf(&b, "\\x%02x", d[0])
-			} else {
-				b.Write(d[:n])
-			}
-			d = d[n:]
-		}
-		l.Data = b.String()
-		l.DataBase64 = base64.StdEncoding.EncodeToString(e.Data)
-	}
-	return l
-}
 
 // HELOFallback is EHLO refused and HELO tried instead.
 type HELOFallback struct {

@@ -234,7 +234,7 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	line := s.Line
 	if s.Needs&NeedSIZE != 0 {
-		line = strings.ReplaceAll(line, "{size_over}", strconv.FormatInt(r.caps.Size+1, 10))
+		line = strings.ReplaceAll(line, "{size_over}", sizeOver(r.caps.Size))
 	}
 	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
 		Expect: s.Expect, Ref: s.Ref, Connection: r.conns, Setup: s.Setup, Address: s.Address, step: s}
@@ -364,4 +364,14 @@ func cutShort(ctx context.Context, s Step, conn int) StepResult {
 	res := skipped(s, conn, why)
 	res.cut = true
 	return res
+}
+
+// sizeOver is the decimal of n+1 for a SIZE limit n from the wire: one
+// octet over the limit, computed without overflow even when a server
+// advertises the largest int64 (RFC 1870 §4 allows up to 20 digits).
+func sizeOver(n int64) string {
+	if n < 0 {
+		n = 0
+	}
+	return strconv.FormatUint(uint64(n)+1, 10)
 }

@@ -1,9 +1,8 @@
 package probe
 
 import (
-	"context"
 	"fmt"
-	"net"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -28,11 +27,21 @@ type Options struct {
 	TLS         string        // auto, starttls, implicit, none
 	TLSVerify   bool          // certificate problems are fatal
 	Timeout     time.Duration // connect and per-reply deadline, absolute
+	DNSTimeout  time.Duration // bound on the whole MX resolution; DefaultDNSTimeout when 0
 	ErrorBudget int           // error replies per connection; DefaultErrorBudget when 0
 	Random      string        // the random local part; generated when empty
+	// MXOrder draws the order among MX hosts of equal preference, which
+	// RFC 5321 §5.1 has a sender try in random order; nil is random. A
+	// seeded one makes a run reproducible.
+	MXOrder     *rand.Rand
+	Connections int  // connections open at once to one address; DefaultConnections when 0, 1 for one at a time
+	LockStep    bool // one command per round trip on one connection, as a plain client does: no pipelining, no parallel sessions
 
 	// Dialer opens TCP connections; nil uses a net.Dialer.
-	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	Dialer Dialer
+	// Resolver answers the MX lookup; nil makes one from DNS. Callers
+	// probing many targets share one, and its cache.
+	Resolver Resolver
 	// Progress receives one line per stage (resolving, connecting); nil
 	// discards them. The CLI sends them to stderr.
 	Progress func(msg string)
@@ -41,54 +50,102 @@ type Options struct {
 // Suites a plan can hold.
 var suiteNames = []string{"vrfy", "syntax", "all"}
 
+// OptionError is an option Check refuses. It names the option by its
+// Options field, so a caller can word it its own way (a CLI by its flag);
+// Error uses a plain label.
+type OptionError struct {
+	Option  string // the Options field: "HELO", "List", "From", "User", "Domain", "VRFY", "RCPT", "DNS", "TLS", "Port", "Timeout", "DNSTimeout", "Connections"
+	Index   int    // 1-based position in VRFY or RCPT; 0 for other options
+	Problem string // what is wrong, to follow the option's name: ` "a b" has white space in it`
+}
+
+func (e *OptionError) Error() string { return OptionLabel(e.Option, e.Index) + e.Problem }
+
+// optionLabels are the plain names of the options, for OptionError.
+var optionLabels = map[string]string{
+	"HELO": "the HELO name", "List": "the EXPN argument", "From": "the sender", "User": "the user",
+	"Domain": "the mail domain", "VRFY": "VRFY address", "RCPT": "RCPT address", "DNS": "the DNS server",
+	"Suites": "the suite", "TLS": "the TLS mode", "Port": "the port", "Timeout": "the timeout", "DNSTimeout": "the DNS timeout", "Connections": "the number of connections",
+	"Target": "the target",
+}
+
+// OptionLabel is the plain name of an option, with its index for a list.
+func OptionLabel(option string, index int) string {
+	l := optionLabels[option]
+	if l == "" {
+		l = option
+	}
+	if index > 0 {
+		l += fmt.Sprintf(" #%d", index)
+	}
+	return l
+}
+
+// optionErr turns err, whose text starts with the option's label, into an
+// *OptionError; nil stays nil.
+func optionErr(option string, index int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &OptionError{Option: option, Index: index, Problem: strings.TrimPrefix(err.Error(), OptionLabel(option, index))}
+}
+
+// optionf is an *OptionError with a problem in printf form.
+func optionf(option string, index int, format string, args ...any) error {
+	return &OptionError{Option: option, Index: index, Problem: fmt.Sprintf(format, args...)}
+}
+
 // Check refuses options that are malformed or would put something other
 // than what they name into a command line, before anything is sent: CR, LF
 // or NUL anywhere (RFC 5321 §2.3.8), an address that is not a Mailbox
-// (RFC 5321 §4.1.2), a --user that is not a local part. It is the one
-// place these rules live; the CLI relies on it. Address options given in
-// one pair of angle brackets are stored without them.
+// (RFC 5321 §4.1.2), a User that is not a local part. It is the one place
+// these rules live; the CLI relies on it. Address options given in one
+// pair of angle brackets are stored without them. Its errors are
+// *OptionError, except an unknown suite.
 func (o *Options) Check() error {
-	if err := CheckLine("--helo", o.HELO); err != nil {
-		return err
+	if o.HELO != "" {
+		if err := CheckHELOArg(OptionLabel("HELO", 0), o.HELO); err != nil {
+			return optionErr("HELO", 0, err)
+		}
+		if o.From == "" && !IsMailbox("postmaster@"+o.HELO) {
+			return optionf("HELO", 0, " %q is too long for the default sender postmaster@ that name (a path is at most 256 octets, RFC 5321 §4.5.3.1.3); give a shorter name or a sender", shorten(o.HELO))
+		}
 	}
-	if strings.ContainsAny(o.HELO, " \t") {
-		return fmt.Errorf("--helo %q has white space in it", o.HELO)
-	}
-	if err := CheckLine("--expn", o.List); err != nil {
-		return err
+	if err := CheckLine(OptionLabel("List", 0), o.List); err != nil {
+		return optionErr("List", 0, err)
 	}
 	if o.From != "" {
-		v, err := CheckMailboxArg("--from", o.From)
+		v, err := CheckMailboxArg(OptionLabel("From", 0), o.From)
 		if err != nil {
-			return err
+			return optionErr("From", 0, err)
 		}
 		o.From = v
 	}
 	if o.User != "" {
-		if err := CheckLocalPartArg("--user", o.User); err != nil {
-			return err
+		if err := CheckLocalPartArg(OptionLabel("User", 0), o.User); err != nil {
+			return optionErr("User", 0, err)
 		}
 	}
 	if o.Domain != "" {
-		if err := CheckDomainArg("--domain", o.Domain); err != nil {
-			return err
+		if err := CheckDomainArg(OptionLabel("Domain", 0), o.Domain); err != nil {
+			return optionErr("Domain", 0, err)
 		}
 	}
 	for _, list := range []struct {
-		flag  string
-		addrs []string
-	}{{"--vrfy", o.VRFY}, {"--rcpt", o.RCPT}} {
+		option string
+		addrs  []string
+	}{{"VRFY", o.VRFY}, {"RCPT", o.RCPT}} {
 		for i, a := range list.addrs {
-			v, err := CheckMailboxArg(fmt.Sprintf("%s #%d", list.flag, i+1), a)
+			v, err := CheckMailboxArg(OptionLabel(list.option, i+1), a)
 			if err != nil {
-				return err
+				return optionErr(list.option, i+1, err)
 			}
 			list.addrs[i] = v
 		}
 	}
 	for _, d := range o.DNS {
-		if err := CheckLine("--dns", d); err != nil {
-			return err
+		if err := CheckLine(OptionLabel("DNS", 0), d); err != nil {
+			return optionErr("DNS", 0, err)
 		}
 	}
 	for _, s := range o.Suites {
@@ -99,16 +156,22 @@ func (o *Options) Check() error {
 	switch o.TLS {
 	case "", "auto", "starttls", "implicit", "none":
 	default:
-		return fmt.Errorf("--tls must be auto, starttls, implicit or none, not %q", o.TLS)
+		return optionf("TLS", 0, " must be auto, starttls, implicit or none, not %q", o.TLS)
 	}
 	if o.Port < 0 || o.Port > 65535 {
-		return fmt.Errorf("--port %d is not from 1 to 65535", o.Port)
+		return optionf("Port", 0, " %d is not from 1 to 65535", o.Port)
 	}
 	if o.Port != 0 && o.Target.Port != 0 && o.Port != o.Target.Port {
-		return fmt.Errorf("--port %d contradicts the port in the target (%d)", o.Port, o.Target.Port)
+		return optionf("Port", 0, " %d contradicts the port in the target (%d)", o.Port, o.Target.Port)
 	}
 	if o.Timeout < 0 {
-		return fmt.Errorf("--timeout must be positive")
+		return optionf("Timeout", 0, " must be positive")
+	}
+	if o.DNSTimeout < 0 {
+		return optionf("DNSTimeout", 0, " must be positive")
+	}
+	if o.Connections < 0 {
+		return optionf("Connections", 0, " %d is not a number of connections", o.Connections)
 	}
 	c := *o
 	return c.toASCII()
@@ -120,25 +183,30 @@ func (o *Options) Check() error {
 // it is refused rather than sent raw.
 func (o *Options) toASCII() error {
 	var err error
-	conv := func(what string, v *string, kind byte) {
+	conv := func(option string, index int, v *string, kind byte) {
 		if err == nil {
-			*v, err = asciiForm(what, *v, kind)
+			*v, err = asciiForm(OptionLabel(option, index), *v, kind)
+			err = optionErr(option, index, err)
 		}
 	}
-	conv("--helo", &o.HELO, 'd')
-	conv("--domain", &o.Domain, 'd')
-	conv("--from", &o.From, 'a')
-	conv("--user", &o.User, 'l')
-	conv("--expn", &o.List, 'l')
-	conv("the target's user", &o.Target.User, 'l')
-	conv("the target's host", &o.Target.Host, 'd')
+	conv("HELO", 0, &o.HELO, 'd')
+	conv("Domain", 0, &o.Domain, 'd')
+	conv("From", 0, &o.From, 'a')
+	conv("User", 0, &o.User, 'l')
+	conv("List", 0, &o.List, 'l')
+	if err == nil {
+		o.Target.User, err = asciiForm("the target's user", o.Target.User, 'l')
+	}
+	if err == nil {
+		o.Target.Host, err = asciiForm("the target's host", o.Target.Host, 'd')
+	}
 	for _, list := range []struct {
-		what string
-		v    *[]string
-	}{{"--vrfy", &o.VRFY}, {"--rcpt", &o.RCPT}} {
+		option string
+		v      *[]string
+	}{{"VRFY", &o.VRFY}, {"RCPT", &o.RCPT}} {
 		out := append([]string(nil), *list.v...)
 		for i := range out {
-			conv(fmt.Sprintf("%s #%d", list.what, i+1), &out[i], 'a')
+			conv(list.option, i+1, &out[i], 'a')
 		}
 		*list.v = out
 	}
@@ -153,7 +221,7 @@ func ASCIIAddress(what, addr string) (string, error) { return asciiForm(what, ad
 // asciiForm converts v, a domain ('d'), a local part ('l') or an address
 // ('a'; a bare local part without @ is taken as one).
 func asciiForm(what, v string, kind byte) (string, error) {
-	if isASCII(v) {
+	if IsASCII(v) {
 		return v, nil
 	}
 	if !utf8.ValidString(v) {
@@ -165,7 +233,7 @@ func asciiForm(what, v string, kind byte) (string, error) {
 	} else if kind == 'a' {
 		local, domain = v[:i+1], v[i+1:]
 	}
-	if kind == 'l' || !isASCII(local) {
+	if kind == 'l' || !IsASCII(local) {
 		return v, fmt.Errorf("%s %q has a non-ASCII local part, which only a server that advertises SMTPUTF8 may receive (RFC 6531 §3.2); give an ASCII one", what, v)
 	}
 	a, err := ToALabel(domain)
@@ -197,6 +265,42 @@ func CheckMailboxArg(flag, value string) (string, error) {
 	return "", fmt.Errorf("%s %q is not a mailbox (user@domain): %s", flag, value, addressProblem(AnalyzeAddress(v)))
 }
 
+// CheckHELOArg checks an EHLO name given as what: a domain or an address
+// literal (RFC 5321 §4.1.1.1), at most 255 octets with labels of at most
+// 63 (RFC 5321 §4.5.3.1.2, RFC 1035 §2.3.4). The error starts with what.
+func CheckHELOArg(what, value string) error {
+	if err := CheckLine(what, value); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, " \t") {
+		return fmt.Errorf("%s %q has white space in it", what, value)
+	}
+	r := AnalyzeAddress("postmaster@" + value)
+	if value == "" || r.Domain != value || domainProblem(r) != "" {
+		why := domainProblem(r)
+		switch {
+		case value == "":
+			why = "it is empty"
+		case why == "":
+			why = "it is not one name"
+		}
+		return fmt.Errorf("%s %q is not a host name or address literal: %s", what, shorten(value), why)
+	}
+	return nil
+}
+
+// domainProblem is the first error about the domain in an analysis of
+// postmaster@domain, or "" when there is none. The path length is not the
+// domain's problem: an EHLO name is no path.
+func domainProblem(r AddressReport) string {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError && f.ID != "path-too-long" {
+			return f.Message + " (" + f.Ref + ")"
+		}
+	}
+	return ""
+}
+
 // CheckLocalPartArg checks a local part the user gave (--user): it must be
 // a valid RFC 5321 Local-part on its own, with no @domain.
 func CheckLocalPartArg(flag, value string) error {
@@ -206,7 +310,7 @@ func CheckLocalPartArg(flag, value string) error {
 	if value == "" {
 		return fmt.Errorf("%s is empty", flag)
 	}
-	if len(unquotedAts(value)) > 0 {
+	if len(UnquotedAts(value)) > 0 {
 		return fmt.Errorf("%s %q is not a local part: give the local part only, without @domain", flag, value)
 	}
 	r := AnalyzeAddress(value + "@example.com")
@@ -269,4 +373,12 @@ func (o *Options) progress(format string, args ...any) {
 	if o.Progress != nil {
 		o.Progress(fmt.Sprintf(format, args...))
 	}
+}
+
+// shorten keeps a long value readable in a message: both ends of it.
+func shorten(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:20] + "…" + s[len(s)-16:]
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		name  string
 		pref  *uint16
 		addrs []string
+		skip  map[string]string // address → why it is not dialled
 	}
 	var cands []candidate
 	domain := o.Domain
@@ -49,11 +51,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			domain = o.Target.Domain
 		}
 		o.progress("resolving the MX hosts of %s", o.Target.Domain)
-		c := resolver.New(o.DNS)
-		if c.ConfigErr != nil {
-			return rep, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
+		c, err := o.resolver()
+		if err != nil {
+			return rep, err
 		}
-		res, err := c.LookupMX(ctx, o.Target.Domain)
+		res, err := lookupMX(ctx, c, o.Target.Domain, o.DNSTimeout)
 		if err != nil && ended(ctx) {
 			// Not DNS failing: the run ended while it waited.
 			rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
@@ -68,6 +70,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("%w: %v", ErrDNS, err)
 		}
 		rep.MX = &res
+		if res.Unanswered() {
+			// Every host's address lookup went unanswered: DNS failed,
+			// not the domain.
+			return rep, fmt.Errorf("%w: no DNS server answered for the addresses of %s's MX hosts", ErrDNS, res.Domain)
+		}
 		if res.Domain != "" && o.Domain == "" {
 			domain = res.Domain // the A-label form: what goes on the wire
 		}
@@ -77,10 +84,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case resolver.KindNone:
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
 		}
-		for _, h := range res.Hosts {
+		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
 			for _, a := range h.Addresses {
+				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+				if warn != "" {
+					rep.Warnings = append(rep.Warnings, warn)
+				}
+				if !dial {
+					if cd.skip == nil {
+						cd.skip = map[string]string{}
+					}
+					cd.skip[a.IP.String()] = warn
+				}
 				cd.addrs = append(cd.addrs, a.IP.String())
 			}
 			if len(cd.addrs) == 0 {
@@ -98,6 +115,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if ended(ctx) {
 				rep.Incomplete = true // a host was left untried
 				break
+			}
+			if why, skip := cd.skip[ip]; skip {
+				rep.Hosts = append(rep.Hosts, HostReport{Host: cd.name, Preference: cd.pref, Address: net.JoinHostPort(ip, strconv.Itoa(o.Port)),
+					Status: StatusNotDialled, Error: why, Steps: []StepResult{}, Transcript: []TranscriptLine{}})
+				continue
 			}
 			h := probeHost(ctx, &o, cd.name, cd.pref, ip, domain)
 			rep.Hosts = append(rep.Hosts, h)
@@ -130,6 +152,38 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// Resolver finds where mail for a domain goes (RFC 5321 §5.1);
+// *resolver.Client is one. One Resolver may serve many runs at once.
+type Resolver interface {
+	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
+}
+
+// DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
+// hosts' addresses, retries and the TCP fallback) when the caller gives no
+// bound of its own: a DNS server that never answers, answers late, or
+// truncates and then hangs over TCP costs this, not the run's budget.
+const DefaultDNSTimeout = 5 * time.Second
+
+// lookupMX asks r within its own deadline of timeout (DefaultDNSTimeout
+// when 0), however much time ctx leaves.
+func lookupMX(ctx context.Context, r Resolver, domain string, timeout time.Duration) (resolver.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	return r.LookupMX(ctx, domain)
+}
+
+// resolver is o.Resolver, or a client for o.DNS.
+func (o *Options) resolver() (Resolver, error) {
+	if o.Resolver != nil {
+		return o.Resolver, nil
+	}
+	c := resolver.New(o.DNS)
+	if c.ConfigErr != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDNS, c.ConfigErr)
+	}
+	return c, nil
+}
+
 func (o *Options) setDefaults() {
 	if o.HELO == "" {
 		o.HELO = DefaultHELO()
@@ -152,6 +206,9 @@ func (o *Options) setDefaults() {
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.DNSTimeout == 0 {
+		o.DNSTimeout = DefaultDNSTimeout
+	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
 	}
@@ -173,8 +230,13 @@ func defaultDomain(t Target) string {
 	return "[IPv6:" + ip.String() + "]"
 }
 
-// DomainWarning is the note for a host target probed without --domain:
-// the mail domain then comes from the host name, or is the address
+// DefaultDomain is the mail domain probed at a host target when none is
+// given: the target's own domain, the host name, or the address literal
+// (RFC 5321 §4.1.3).
+func DefaultDomain(t Target) string { return defaultDomain(t) }
+
+// DomainWarning is the note for a host target probed without a mail
+// domain: the domain then comes from the host name, or is the address
 // literal, which is rarely the domain the host takes mail for, so the
 // postmaster and catch-all checks may draw relay refusals instead of
 // answers. "" when the target carries its own domain.
@@ -184,9 +246,9 @@ func DomainWarning(t Target) string {
 	}
 	d := defaultDomain(t)
 	if strings.HasPrefix(d, "[") {
-		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+		return fmt.Sprintf("no mail domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); give the mail domain this host serves", d, d)
 	}
-	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
+	return fmt.Sprintf("no mail domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so give the mail domain it serves", d, d)
 }
 
 // probeHost runs the plan against one address of one host.
@@ -269,7 +331,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	}
 	for i, s := range sessions {
 		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, transcriptLine(i+1, e))
+			h.Transcript = append(h.Transcript, e.Line(i+1))
 		}
 		h.TranscriptDropped += s.Transcript().Dropped()
 	}

@@ -73,7 +73,7 @@ func ParseTarget(s string) (Target, error) {
 		if domain == "" {
 			return t, fmt.Errorf("target %q has nothing after the @", s)
 		}
-		if len(unquotedAts(local)) > 0 {
+		if len(UnquotedAts(local)) > 0 {
 			return t, fmt.Errorf("target %q has more than one @ (RFC 5321 §4.1.2: an @ in the local part must be inside quotes)", s)
 		}
 		t.Kind, t.User = TargetAddress, local

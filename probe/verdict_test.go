@@ -308,14 +308,14 @@ func TestSyntaxIgnoresMailboxRefusals(t *testing.T) {
 }
 
 func TestTranscriptLineEscapesInvalidUTF8(t *testing.T) {
-	l := transcriptLine(2, TranscriptEntry{At: 1500 * time.Microsecond, Dir: DirServer, Data: []byte("250 caf\xe9 ok\r\n")})
+	l := TranscriptEntry{At: 1500 * time.Microsecond, Dir: DirServer, Data: []byte("250 caf\xe9 ok\r\n")}.Line(2)
 	if l.Connection != 2 || l.AtMS != 1.5 || l.Dir != "S" {
 		t.Errorf("%+v", l)
 	}
 	if l.Data != `250 caf\xe9 ok`+"\r\n" || l.DataBase64 != base64.StdEncoding.EncodeToString([]byte("250 caf\xe9 ok\r\n")) {
 		t.Errorf("data %q base64 %q", l.Data, l.DataBase64)
 	}
-	ok := transcriptLine(1, TranscriptEntry{Dir: DirClient, Data: []byte("VRFY prüfung\r\n")})
+	ok := TranscriptEntry{Dir: DirClient, Data: []byte("VRFY prüfung\r\n")}.Line(1)
 	if ok.Data != "VRFY prüfung\r\n" || ok.DataBase64 != "" {
 		t.Errorf("valid UTF-8 must pass unchanged, without base64: %+v", ok)
 	}

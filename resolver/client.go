@@ -56,6 +56,12 @@ type Client struct {
 	// ConfigErr is set by New when /etc/resolv.conf could not be read;
 	// every lookup then fails with it.
 	ConfigErr error
+	// Cache, when set, keeps answers across lookups (see Cache).
+	Cache *Cache
+	// Dial, when set, opens the connection for every query, and every
+	// query goes over TCP: DNS through a proxy, which carries streams
+	// only (RFC 7766 makes TCP a full transport for DNS).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a Client for servers ("host" or "host:port", port 53 when
@@ -249,6 +255,23 @@ func (l *stream) exchange(ctx context.Context, name string, qtype uint16) (answe
 	if len(l.c.Servers) == 0 {
 		return answer{}, &Error{Kind: "config", Cause: "no DNS server to ask"}
 	}
+	if l.c.Cache != nil {
+		msg, server, fill := l.c.Cache.lookup(ctx, name, qtype)
+		if msg != nil {
+			l.record(Query{Name: dns.Fqdn(name), Type: tname, Server: server, Transport: "cache",
+				Rcode: rcodeName(msg.Rcode), AD: msg.AuthenticatedData, Answers: len(msg.Answer), Outcome: "answer"})
+			return answer{msg: msg, server: server}, nil
+		}
+		a, err := l.exchangeServers(ctx, name, qtype)
+		fill(a.msg, a.server)
+		return a, err
+	}
+	return l.exchangeServers(ctx, name, qtype)
+}
+
+// exchangeServers is exchange without the cache.
+func (l *stream) exchangeServers(ctx context.Context, name string, qtype uint16) (answer, error) {
+	tname := dns.TypeToString[qtype]
 	var causes []string
 	kind := ""
 	for round := range 2 {
@@ -314,11 +337,15 @@ func (l *stream) ask(ctx context.Context, server, name string, qtype uint16, ser
 	m.AuthenticatedData = true // ask for the AD bit (RFC 6840 §5.7)
 	m.SetEdns0(ednsUDPSize, false)
 
-	resp, kind, cause := l.once(actx, ctx, server, "udp", m)
+	first := "udp"
+	if l.c.Dial != nil {
+		first = "tcp"
+	}
+	resp, kind, cause := l.once(actx, ctx, server, first, m)
 	if resp == nil {
 		return nil, kind, cause
 	}
-	if resp.Truncated {
+	if resp.Truncated && first == "udp" {
 		resp, kind, cause = l.once(actx, ctx, server, "tcp", m)
 		if resp == nil {
 			if kind != "timeout" && kind != "canceled" {
@@ -352,7 +379,13 @@ func (l *stream) once(actx, ctx context.Context, server, transport string, m *dn
 		c.Timeout = max(time.Until(dl), time.Millisecond)
 	}
 	start := time.Now()
-	resp, _, err := c.ExchangeContext(actx, m, server)
+	var resp *dns.Msg
+	var err error
+	if l.c.Dial != nil {
+		resp, err = l.viaDial(actx, c, m, server)
+	} else {
+		resp, _, err = c.ExchangeContext(actx, m, server)
+	}
 	q.RTT = time.Since(start)
 	if err != nil {
 		kind := errorKind(err, ctx)
@@ -383,6 +416,22 @@ func (l *stream) once(actx, ctx context.Context, server, transport string, m *dn
 	}
 	l.record(q)
 	return resp, "", ""
+}
+
+// viaDial is one exchange over a TCP connection Client.Dial opened.
+func (l *stream) viaDial(ctx context.Context, c *dns.Client, m *dns.Msg, server string) (*dns.Msg, error) {
+	conn, err := l.c.Dial(ctx, "tcp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	resp, _, err := c.ExchangeWithConnContext(ctx, m, &dns.Conn{Conn: conn, UDPSize: ednsUDPSize})
+	return resp, err
 }
 
 // errorKind classifies a failed exchange.

@@ -44,6 +44,7 @@ var hostileCases = []hostileCase{
 	{name: "refused", servers: []resolvertest.Behavior{{Rcode: dns.RcodeRefused}}, domain: "explicit.mx.test", errKind: "refused", rcode: "REFUSED"},
 	{name: "malformed", servers: []resolvertest.Behavior{{Malformed: true}}, domain: "explicit.mx.test", errKind: "malformed"},
 	{name: "truncated-no-tcp", servers: []resolvertest.Behavior{{Truncate: true, NoTCP: true}}, domain: "explicit.mx.test", errKind: "truncated-no-tcp"},
+	{name: "truncated-silent-tcp", servers: []resolvertest.Behavior{{Truncate: true, SilentTCP: true}}, domain: "explicit.mx.test", errKind: "timeout"},
 	{name: "big-no-tcp", servers: []resolvertest.Behavior{{NoTCP: true}}, domain: "big.mx.test", errKind: "truncated-no-tcp"},
 	{name: "cname-loop", servers: []resolvertest.Behavior{{}}, domain: "loop.mx.test", errKind: "cname-loop", rcode: "NOERROR"},
 	{name: "1000-mx", servers: []resolvertest.Behavior{{}}, domain: "many.mx.test", kind: "explicit"},

@@ -40,6 +40,9 @@ type Result struct {
 	// empty when no server responded.
 	Rcode string `json:"rcode"`
 	AD    bool   `json:"ad"` // the MX answer was DNSSEC-validated by the server
+	// Security is the DNSSEC status of the MX answer and its CNAMEs:
+	// secure, insecure, bogus (SERVFAIL) or indeterminate.
+	Security Security `json:"dnssec"`
 	// Server is the server whose answer to the MX query was used.
 	Server string `json:"server,omitempty"`
 	// CNAMEs are the aliases followed from the domain, in order.
@@ -74,6 +77,10 @@ type Host struct {
 	Error string `json:"error,omitempty"`
 	// ErrorKind is the Finding code of Error.
 	ErrorKind string `json:"error_kind,omitempty"`
+	// Security is the DNSSEC status of the address lookups together:
+	// secure only when the A and the AAAA answers (or their denials) and
+	// every CNAME were validated; bogus when either lookup was.
+	Security Security `json:"dnssec"`
 
 	problem string // why the host has no address, for the domain warning
 }
@@ -194,7 +201,7 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 		return res, &Error{Kind: "input", Cause: err.Error()}
 	}
 	if d.Literal.IsValid() {
-		res.Domain, res.Kind, res.Code = domain, KindLiteral, "literal"
+		res.Domain, res.Kind, res.Code, res.Security = domain, KindLiteral, "literal", Insecure
 		res.Hosts = []Host{{Name: domain, Addresses: []Address{{IP: d.Literal}}, Warnings: []string{}}}
 		res.Finding = Explain(res.Code)
 		return res, nil
@@ -219,9 +226,11 @@ func (c *Client) LookupMX(ctx context.Context, domain string) (res Result, err e
 		} else {
 			res.Rcode = lastRcode(l.snapshot())
 		}
+		res.Security = securityOf(false, err)
 		return res, err
 	}
 	res.Rcode, res.AD, res.Server, res.TTL = rcodeName(mx.rcode), mx.ad, mx.server, minTTL(mx.rrs)
+	res.Security = securityOf(mx.ad, nil)
 	switch {
 	case mx.rcode == dns.RcodeNameError:
 		res.Kind, res.Code = KindNone, "nxdomain"
@@ -355,6 +364,7 @@ func (c *Client) resolveHost(ctx context.Context, l *lookup, seq int, h *Host, n
 		}()
 	}
 	wg.Wait()
+	h.Security = combineSecurity(securityOf(answers[0].ad, errs[0]), securityOf(answers[1].ad, errs[1]))
 	nx := true
 	for i, a := range answers {
 		if errs[i] != nil {
@@ -453,7 +463,7 @@ type rrsetAnswer struct {
 // resolve asks for name/qtype and follows CNAMEs, in the answer or by
 // asking again, up to MaxCNAMEChain with loop detection (RFC 1034 §3.6.2).
 func (l *stream) resolve(ctx context.Context, name string, qtype uint16) (rrsetAnswer, error) {
-	var out rrsetAnswer
+	out := rrsetAnswer{ad: true}
 	cur := strings.ToLower(dns.Fqdn(name))
 	seen := map[string]bool{cur: true}
 	asked := map[string]bool{}
@@ -463,7 +473,8 @@ func (l *stream) resolve(ctx context.Context, name string, qtype uint16) (rrsetA
 		if err != nil {
 			return out, err
 		}
-		out.rcode, out.ad, out.server = a.msg.Rcode, a.msg.AuthenticatedData, a.server
+		// every answer on the way must be validated for the end to be
+		out.rcode, out.ad, out.server = a.msg.Rcode, out.ad && a.msg.AuthenticatedData, a.server
 		for {
 			var rrs []dns.RR
 			next := ""

@@ -25,7 +25,7 @@ func init() {
 		{"mx", "resolve a domain's MX hosts as a sending MTA would (RFC 5321 §5.1)", runMX},
 		{"explain", "explain reply codes, enhanced codes, reply lines or a whole log", runExplain},
 		{"demo", "probe a built-in demo domain offline and print the real report", runDemo},
-		{"version", "print the version", runVersion},
+		{"version", "print the version, commit and Go version (also -V)", runVersion},
 		{"help", "show help for a subcommand or topic (json, exit-codes)", runHelp},
 	}
 }
@@ -40,7 +40,7 @@ func findCommand(name string) *command {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintf(w, "smtpprobe %s — probe SMTP servers and explain every reply\n\n", version)
+	fmt.Fprintf(w, "smtpprobe %s — probe SMTP servers and explain every reply\n\n", buildVersion().Version)
 	fmt.Fprintln(w, "Usage: smtpprobe SUBCOMMAND [flags] [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Subcommands:")

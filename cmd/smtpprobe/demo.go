@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -189,15 +190,18 @@ func (l *demoLab) Close() error {
 const demoExamples = `  smtpprobe demo              # the report a person reads
   smtpprobe demo -v           # with the full C:/S: transcript and timings
   smtpprobe demo --json       # the JSON document scripts read
+  smtpprobe demo -q           # the verdict lines only
 `
 
 func runDemo(ctx context.Context, args []string, e *env) int {
-	fs := newFlagSet("demo", "smtpprobe demo [--json] [--color auto|always|never] [-v]", demoExamples)
-	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	color := addColorFlag(fs, "reply codes")
-	verbose := fs.BoolP("verbose", "v", false, "print the full transcript with timings")
+	fs := newFlagSet("demo", "smtpprobe demo [flags]", demoExamples)
+	of := addOutputFlags(fs, "reply codes")
+	of.addVerboseFlag(fs, "print the full transcript with timings")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
+	}
+	if _, err := of.options(fs, e); err != nil {
+		return usageError(e, "demo", err.Error())
 	}
 	if fs.NArg() > 0 {
 		return argCountError(e, "demo", "no arguments", fs.NArg(), "")
@@ -210,15 +214,19 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 	}
 	defer lab.Close()
 
+	// The flags that shape the output are passed on as given.
 	var output []string
-	if *jsonOut {
-		output = append(output, "--json")
-	}
-	if *verbose {
-		output = append(output, "-v")
-	}
-	if fs.Changed("color") {
-		output = append(output, "--color", string(*color))
+	for _, name := range []string{"format", "json", "quiet", "color", "verbose"} {
+		f := fs.Lookup(name)
+		switch {
+		case !f.Changed:
+		case f.Value.Type() == "bool" && f.Value.String() == "true":
+			output = append(output, "--"+name)
+		case f.Value.Type() == "bool":
+			output = append(output, "--"+name+"=false")
+		default:
+			output = append(output, "--"+name, f.Value.String())
+		}
 	}
 	code := lab.run(ctx, output, e)
 	if ctx.Err() != nil {
@@ -233,8 +241,10 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 // the flags that shape the report (--json, -v, --color).
 func (l *demoLab) run(ctx context.Context, output []string, e *env) int {
 	args := append(l.probeArgs(), output...)
-	fmt.Fprintf(e.stderr, "smtpprobe demo: %s served on loopback; running: smtpprobe probe %s\n",
-		demoDomain, strings.Join(args, " "))
+	if !slices.Contains(output, "--quiet") {
+		fmt.Fprintf(e.stderr, "smtpprobe demo: %s served on loopback; running: smtpprobe probe %s\n",
+			demoDomain, strings.Join(args, " "))
+	}
 	return runProbe(ctx, args, e)
 }
 

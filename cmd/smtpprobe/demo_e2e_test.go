@@ -309,7 +309,7 @@ func TestRunDemo(t *testing.T) {
 	if code := runDemo(context.Background(), []string{"--color", "never"}, e); code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
-	for _, want := range []string{"mx1.demo.test", "252 2.5.0", "550 5.1.1", "450 4.2.0", "452 4.2.2", "Verdicts"} {
+	for _, want := range []string{"mx1.demo.test", "252 2.5.0", "550 5.1.1", "450 4.2.0", "452 4.2.2", "vrfy_policy"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -468,3 +468,15 @@ func TestExplainAnnotatorEnhancedFix(t *testing.T) {
 		t.Errorf("fix %q, want the 4.2.2 fix %q", fix, st.Fix)
 	}
 }
+
+// TestExplainHeadlineOneSpace: the first line is the code, one space, the
+// code's name, with or without an enhanced code.
+func TestExplainHeadlineOneSpace(t *testing.T) {
+	for _, q := range []string{"550", "550 5.1.1"} {
+		_, out, _ := runExplainTest(t, "", nil, q)
+		first, _, _ := strings.Cut(out, "\n")
+		if want := q + " Requested action not taken"; !strings.HasPrefix(first, want) {
+			t.Errorf("explain %s: first line %q, want it to start %q", q, first, want)
+		}
+	}
+}

@@ -10,15 +10,27 @@ import (
 // jsonFieldsHelp is `smtpprobe help json`: the contract, then each
 // subcommand's top-level fields. The README's "JSON output" section
 // describes the nested objects.
-const jsonFieldsHelp = `Every --json document is one JSON object on stdout, and every one carries
-"schema_version" (currently 1). Fields are only ever added within a version;
-a removal or a change of meaning bumps it. Keys are snake_case. The README's
-"JSON output" section describes the nested objects.
+const jsonFieldsHelp = `Every --format json (or --json) document is one JSON object on stdout, and
+every one carries "schema_version" (currently 1). Fields are only ever added
+within a version; a removal or a change of meaning bumps it. Keys are
+snake_case. The README's "JSON output" section describes the nested objects.
+
+--format ndjson writes the same objects compact, one a line: the whole
+document for probe, demo, why, address, mx, version and explain CODE...;
+one line per address for vrfy (schema_version plus the fields of one
+addresses[] entry); one line per reply found for explain - (schema_version
+plus the fields of one replies[] entry), written as the input is read.
 
 probe, demo
   schema_version, target, domain, domain_note (host targets), mx (null unless
-  a domain or address was given), hosts, verdicts, incomplete,
-  incomplete_reason (when incomplete), warnings (when any)
+  a domain or address was given), hosts, verdicts (of the first host probed),
+  incomplete, incomplete_reason (when incomplete), warnings (when any),
+  rollup (with more than one host: hosts, rows of key, values (one per
+  host) and agree, and disagree, the number of rows the hosts differ on)
+
+version
+  schema_version, version, module, commit, commit_time, modified,
+  go_version, os, arch
 
 vrfy
   schema_version, addresses (one answer per address asked), reports (the
@@ -34,7 +46,7 @@ address
   needs_smtputf8, valid_mailbox, valid_addr_spec, findings
 
 mx
-  schema_version, domain, input, kind, code, rcode, ad, server, cnames, ttl,
+  schema_version, domain, input, kind, code, rcode, ad, dnssec, server, cnames, ttl,
   hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
 
 explain CODE (one code or reply)

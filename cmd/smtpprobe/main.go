@@ -13,8 +13,13 @@ import (
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version may be set at link time with -ldflags "-X main.version=...";
+// otherwise `smtpprobe version` reads the module version the Go
+// toolchain stamped into the binary (see buildVersion).
+var version = defaultVersion
+
+// defaultVersion is version when the link did not set it.
+const defaultVersion = "(devel)"
 
 // Exit codes shared by every subcommand; see `smtpprobe help exit-codes`.
 const (
@@ -51,14 +56,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runEnv(ctx, args, &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
 }
 
+// progress is the Progress function of probe runs: a line on stderr for
+// each step of the run (nothing under --quiet, see silence).
+func (e *env) progress() func(string) {
+	stderr := e.stderr
+	return func(msg string) { fmt.Fprintf(stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+}
+
+// runEnv runs one subcommand with stdout checked: a write that fails (a
+// full disk, a closed pipe) makes the run fail with exit 1 and one line
+// on stderr, whatever the subcommand found.
 func runEnv(ctx context.Context, args []string, e *env) int {
+	out := &checkedWriter{w: e.stdout}
+	stderr := e.stderr
+	inner := *e
+	inner.stdout = out
+	code := dispatch(ctx, args, &inner)
+	if out.err != nil {
+		sub := "smtpprobe"
+		if len(args) > 0 && findCommand(args[0]) != nil {
+			sub += " " + args[0]
+		}
+		fmt.Fprintf(stderr, "%s: writing the output failed: %s\n", sub, escapeUntrusted(out.err.Error()))
+		return exitCheck
+	}
+	return code
+}
+
+func dispatch(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		printUsage(e.stderr)
 		return exitUsage
 	}
 	name := args[0]
 	switch name {
-	case "--version", "-version":
+	case "--version", "-version", "-V":
 		return runVersion(ctx, args[1:], e)
 	case "-h", "--help":
 		printUsage(e.stdout)

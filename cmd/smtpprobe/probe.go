@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
@@ -15,7 +17,8 @@ const probeExamples = `  smtpprobe probe example.com                 # the first
   smtpprobe probe --all-mx example.com        # every MX host, not only the first
   smtpprobe probe mx.example.com:2525 --domain example.com
   smtpprobe probe [192.0.2.25]:25 --suite vrfy --vrfy bob@example.com
-  smtpprobe probe example.com --json | jq .verdicts
+  smtpprobe probe example.com --format json | jq .verdicts
+  smtpprobe probe -q example.com              # the verdict lines only
   smtpprobe probe example.com --fail-on nonconforming   # exit 1 if the server strays from RFC 5321
 `
 
@@ -32,14 +35,15 @@ type probeFlags struct {
 	suite     string
 	suiteSet  bool // --suite was given, even as ""
 	dns       []string
+	dnsTime   time.Duration
 	allMX     bool
+	mxSeed    uint64
+	mxSeedSet bool // --mx-seed was given
 	timeout   time.Duration
 	maxTime   time.Duration
 	tls       string
 	tlsVerify bool
-	json      bool
-	verbose   bool
-	color     *colorMode
+	out       *outputFlags
 	failOn    string
 }
 
@@ -54,17 +58,18 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
+		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
-	f.timeout, f.maxTime = 30*time.Second, 10*time.Minute
+	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
+	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
-	fs.BoolVar(&f.json, "json", false, "print one JSON document (schema_version 1) instead of the report")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the full C:/S: transcript with timings")
-	f.color = addColorFlag(fs, "reply codes")
+	f.out = addOutputFlags(fs, "reply codes")
+	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -155,7 +160,10 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
-		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout,
+		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
+	}
+	if f.mxSeedSet {
+		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
 	}
 	if f.suiteSet || f.suite != "" {
 		for _, s := range strings.Split(f.suite, ",") {
@@ -172,6 +180,9 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if f.maxTime <= 0 {
 		return o, fmt.Errorf("--max-time must be positive, not %s", f.maxTime)
 	}
+	if f.dnsTime <= 0 {
+		return o, fmt.Errorf("--dns-timeout must be positive, not %s", f.dnsTime)
+	}
 	if f.tlsVerify && f.tls == "none" {
 		return o, errors.New("--tls-verify has no certificate to check with --tls none")
 	}
@@ -186,7 +197,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		}
 	}
 	if err := o.Check(); err != nil {
-		return o, err
+		return o, flagError(err)
 	}
 	if o.HELO == "" {
 		o.HELO = probe.DefaultHELO()
@@ -205,10 +216,14 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 		return code
 	}
 	f.suiteSet = fs.Changed("suite")
+	f.mxSeedSet = fs.Changed("mx-seed")
 	if fs.NArg() != 1 {
 		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}
-	cm := *f.color
+	out, err := f.out.options(fs, e)
+	if err != nil {
+		return usageError(e, "probe", err.Error())
+	}
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "probe", err.Error())
@@ -221,24 +236,22 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	e.silence(out)
 	if opts.Domain == "" {
-		if w := probe.DomainWarning(t); w != "" {
+		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
 		}
 	}
-	opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+	opts.Progress = e.progress()
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
 	report, err := probe.Run(ctx, opts)
+	if report != nil && report.DomainNote != "" {
+		report.DomainNote = domainWarning(t)
+	}
 	if report != nil {
-		if f.json {
-			writeJSON(jsonSafe{e.stdout}, report)
-		} else {
-			writeReport(e.stdout, report, reportOptions{
-				color:   useColor(cm, e.stdout, e.getenv),
-				width:   terminalWidth(e.stdout),
-				verbose: f.verbose,
-			})
+		if err := renderOut(e, render.NewProbe(report), out); err != nil {
+			return exitCheck
 		}
 	}
 	return probeExit(e, report, err, failOn)
@@ -272,6 +285,10 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		if h.Verdicts != nil {
 			probed++
 		}
+	}
+	if probed == 0 && allNotDialled(r) {
+		fmt.Fprintf(e.stderr, "smtpprobe probe: no MX host can be dialled: %s\n", escapeUntrusted(r.Hosts[0].Error))
+		return exitCheck
 	}
 	if probed == 0 {
 		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(r.Hosts[0].Status))
@@ -364,4 +381,48 @@ func failOnMatches(r *probe.Report, conds []string) string {
 		}
 	}
 	return ""
+}
+
+// allNotDialled reports whether every host of r was left undialled: the
+// domain's MX hosts have only addresses that name no host.
+func allNotDialled(r *probe.Report) bool {
+	for _, h := range r.Hosts {
+		if h.Status != probe.StatusNotDialled {
+			return false
+		}
+	}
+	return len(r.Hosts) > 0
+}
+
+// optionFlags name the flag behind each option probe.Options.Check names.
+var optionFlags = map[string]string{"HELO": "--helo", "List": "--expn", "From": "--from", "User": "--user",
+	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
+	"Timeout": "--timeout", "DNSTimeout": "--dns-timeout", "Connections": "--connections"}
+
+// flagError words a *probe.OptionError by the flag that set the option.
+func flagError(err error) error {
+	var oe *probe.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	name, ok := optionFlags[oe.Option]
+	if !ok {
+		return err
+	}
+	if oe.Index > 0 {
+		name += fmt.Sprintf(" #%d", oe.Index)
+	}
+	return errors.New(name + oe.Problem)
+}
+
+// domainWarning is the note for a host target probed without --domain.
+func domainWarning(t probe.Target) string {
+	if probe.DomainWarning(t) == "" {
+		return ""
+	}
+	d := probe.DefaultDomain(t)
+	if strings.HasPrefix(d, "[") {
+		return fmt.Sprintf("no --domain given: the postmaster, catch-all and RCPT checks use the address literal %s (postmaster@%s); pass --domain with the mail domain this host serves", d, d)
+	}
+	return fmt.Sprintf("no --domain given: probing the host name %s as the mail domain (postmaster@%s); a server that does not take mail for that name refuses it as relaying, so pass --domain with the mail domain it serves", d, d)
 }

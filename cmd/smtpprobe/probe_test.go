@@ -7,10 +7,12 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -270,7 +272,7 @@ func TestVRFYCommand(t *testing.T) {
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)
 	out, _, code = runCLI(t, "vrfy", "--tls", "none", "--json", "--server", hiding.addr(), "alice@cli.test")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("vrfy --json: %v\n%s", err, out)
 	}
@@ -296,7 +298,7 @@ func TestVRFYJudgesTheFormSent(t *testing.T) {
 		return "550 5.1.1 User unknown"
 	})
 	out, errs, code := runCLI(t, "vrfy", "--tls", "none", "--json", "--server", srv.addr(), "<zz-nobody@cli.test>")
-	var doc vrfyDocument
+	var doc render.VRFY
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v (%s)\n%s", err, errs, out)
 	}
@@ -705,5 +707,42 @@ func TestVRFYInterrupted(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("vrfy did not end after its context was canceled")
+	}
+}
+
+// TestProbeEqualPreferenceOrder: MX hosts of equal preference are tried in
+// random order (RFC 5321 §5.1), and --mx-seed repeats one order exactly.
+func TestProbeEqualPreferenceOrder(t *testing.T) {
+	srv := probetest.StartPolicy(t, probetest.Policy{Domain: "eq.test", Hostname: "mx.eq.test", Mailboxes: []string{"alice"}})
+	dns := resolvertest.Start(t, `$ORIGIN eq.test.
+@      300 SOA  ns.eq.test. hostmaster.eq.test. 1 3600 600 86400 60
+@      300 MX   10 mx-a
+@      300 MX   10 mx-b
+mx-a   300 A    127.0.0.1
+mx-b   300 A    127.0.0.1
+`)
+	first := func(seed int) string {
+		out, errs, code := runCLI(t, "probe", "--dns", dns.Addr(), "--port", portOf(srv.Addr()), "--helo", "client.test",
+			"--tls", "none", "--suite", "vrfy", "--mx-seed", strconv.Itoa(seed), "alice@eq.test")
+		if code != exitOK {
+			t.Fatalf("seed %d: exit %d: %s", seed, code, errs)
+		}
+		_, rest, ok := strings.Cut(out, "\nHost ")
+		if !ok {
+			t.Fatalf("seed %d: no host section:\n%s", seed, out)
+		}
+		name, _, _ := strings.Cut(rest, " ")
+		return name
+	}
+	seen := map[string]bool{}
+	for seed := range 16 {
+		name := first(seed)
+		seen[name] = true
+		if again := first(seed); again != name {
+			t.Errorf("seed %d: %s first, then %s", seed, name, again)
+		}
+	}
+	if !seen["mx-a.eq.test"] || !seen["mx-b.eq.test"] {
+		t.Errorf("16 seeds tried only %v first; equal preferences must be shuffled", seen)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
@@ -14,24 +15,6 @@ const vrfyExamples = `  smtpprobe vrfy alice@example.com                      # 
   smtpprobe vrfy alice@example.com bob@example.com --json
   smtpprobe vrfy --server mx.example.com:2525 alice@example.com
 `
-
-// vrfyAnswer is one address's line of `smtpprobe vrfy`.
-type vrfyAnswer struct {
-	Address string       `json:"address"`
-	Answer  string       `json:"answer"` // exists, likely-exists, does-not-exist, unknown
-	Reason  string       `json:"reason"`
-	Host    string       `json:"host,omitempty"`
-	Sent    string       `json:"sent,omitempty"`
-	Reply   *probe.Reply `json:"reply"`
-	Policy  string       `json:"vrfy_policy,omitempty"` // the policy for the argument form the address was sent in
-}
-
-// vrfyDocument is the JSON of `smtpprobe vrfy --json`.
-type vrfyDocument struct {
-	SchemaVersion int             `json:"schema_version"`
-	Addresses     []vrfyAnswer    `json:"addresses"`
-	Reports       []*probe.Report `json:"reports"`
-}
 
 func runVRFY(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("vrfy", "smtpprobe vrfy [flags] ADDRESS...", vrfyExamples)
@@ -45,7 +28,10 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	if fs.NArg() == 0 {
 		return argCountError(e, "vrfy", "one or more ADDRESSes", 0, "")
 	}
-	cm := *f.color
+	out, err := f.out.options(fs, e)
+	if err != nil {
+		return usageError(e, "vrfy", err.Error())
+	}
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(e, "vrfy", err.Error())
@@ -105,9 +91,10 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 		g.addrs = append(g.addrs, a)
 	}
+	e.silence(out)
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
-	doc := vrfyDocument{SchemaVersion: probe.SchemaVersion, Addresses: []vrfyAnswer{}, Reports: []*probe.Report{}}
+	doc := render.NewVRFY()
 	code := exitOK
 	ran, noHost := 0, 0
 	for _, g := range groups {
@@ -124,7 +111,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 		opts.Suites = []string{"vrfy"}
 		opts.VRFY = slices.Clone(g.addrs) // Run strips any <> in place
-		opts.Progress = func(msg string) { fmt.Fprintf(e.stderr, "smtpprobe: %s\n", escapeUntrusted(msg)) }
+		opts.Progress = e.progress()
 		report, err := probe.Run(ctx, opts)
 		if errors.Is(err, probe.ErrDNS) {
 			fmt.Fprintf(e.stderr, "smtpprobe vrfy: %s\n", escapeUntrusted(err.Error()))
@@ -147,22 +134,8 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 		doc.Addresses = append(doc.Addresses, answers...)
 	}
-	if f.json {
-		writeJSON(jsonSafe{e.stdout}, doc)
-	} else {
-		color := useColor(cm, e.stdout, e.getenv)
-		for _, a := range doc.Addresses {
-			p := &printer{w: e.stdout, o: reportOptions{color: color, width: terminalWidth(e.stdout)}}
-			where := ""
-			if a.Host != "" {
-				where = escapeUntrusted(a.Host) + ": "
-			}
-			rep := ""
-			if a.Reply != nil {
-				rep = " [" + where + p.reply(a.Reply) + "]"
-			}
-			p.wrap(fmt.Sprintf("%s: %s", escapeUntrusted(a.Address), a.Answer), fmt.Sprintf(" — %s%s", a.Reason, rep))
-		}
+	if err := renderOut(e, doc, out); err != nil {
+		return exitCheck
 	}
 	incomplete := &probe.Report{}
 	for _, r := range doc.Reports {
@@ -204,7 +177,7 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 
 // vrfyAnswers reads each address's answer out of a report: the reply to
 // its VRFY, judged against the policy the comparison found.
-func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]vrfyAnswer, bool) {
+func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]render.VRFYAnswer, bool) {
 	var host *probe.HostReport
 	if r != nil {
 		for i := range r.Hosts {
@@ -214,9 +187,9 @@ func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]vrfyAnswer, bool) {
 			}
 		}
 	}
-	var out []vrfyAnswer
+	var out []render.VRFYAnswer
 	for i, a := range addrs {
-		ans := vrfyAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
+		ans := render.VRFYAnswer{Address: a, Answer: probe.AddressUnknown, Reason: "no server could be asked"}
 		if host != nil {
 			ans.Host = host.Host
 			ans.Reason = "not asked"

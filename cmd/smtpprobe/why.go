@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
@@ -24,9 +24,6 @@ const whyExamples = `  smtpprobe why --server mx.example.net 'MAIL FROM: <jörg@
   smtpprobe why --json --server example.net 'MAIL FROM:a@example.com'
 `
 
-// whyDNSTimeout bounds the MX resolution of --server.
-const whyDNSTimeout = 30 * time.Second
-
 // whyMaxLine is the longest line read from standard input: far beyond
 // the 512 octets servers need accept (RFC 5321 §4.5.3.1.4), short enough
 // that a wrong file piped in is refused rather than sent.
@@ -40,19 +37,23 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
 	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
+	dnsTimeout := probe.DefaultDNSTimeout
+	fs.Var((*boundedDuration)(&dnsTimeout), "dns-timeout", "bound on the MX resolution of --server: a DNS server that does not answer in time is exit 3 (max 24h)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")
 	tlsVerify := fs.Bool("tls-verify", false, "treat certificate problems as fatal")
 	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for connecting and for each reply")
 	maxTime := fs.Duration("max-time", 2*time.Minute, "budget for the whole run: DNS, every connection and attempt")
 	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
-	asJSON := fs.Bool("json", false, "print one JSON document (schema_version 1)")
-	verbose := fs.BoolP("verbose", "v", false, "also print the full C:/S: transcript of every connection")
-	color := addColorFlag(fs, "the output")
+	of := addOutputFlags(fs, "the output")
+	of.addVerboseFlag(fs, "also print the full C:/S: transcript of every connection")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
-	mode := *color
+	out, err := of.options(fs, e)
+	if err != nil {
+		return usageError(e, "why", err.Error())
+	}
 	tm, err := probe.ParseTLSMode(*tlsMode)
 	if err != nil {
 		return usageError(e, "why", "--tls: "+err.Error())
@@ -68,6 +69,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "why", fmt.Sprintf("--timeout must be positive and at most %s, not %s", maxDuration, *timeout))
 	case *maxTime <= 0 || *maxTime > maxDuration:
 		return usageError(e, "why", fmt.Sprintf("--max-time must be positive and at most %s, not %s", maxDuration, *maxTime))
+	case dnsTimeout <= 0:
+		return usageError(e, "why", fmt.Sprintf("--dns-timeout must be positive, not %s", dnsTimeout))
 	case *maxAttempts < 1:
 		return usageError(e, "why", "--max-attempts must be at least 1")
 	case *perConn < 1:
@@ -97,8 +100,10 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if err := probe.CheckWhyLine(line); err != nil {
 		return usageError(e, "why", escapeUntrusted(err.Error()))
 	}
-	if i := strings.IndexAny(*helo, "\r\n\x00 \t<>"); i >= 0 {
-		return usageError(e, "why", fmt.Sprintf("--helo has a space, bracket, CR, LF or NUL at byte %d", i+1))
+	if *helo != "" {
+		if err := probe.CheckHELOArg("--helo", *helo); err != nil {
+			return usageError(e, "why", escapeUntrusted(err.Error()))
+		}
 	}
 	if *helo == "" {
 		*helo = probe.DefaultHELO()
@@ -113,6 +118,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if *port == 0 && tm == probe.TLSImplicit {
 		*port = 465 // submissions, RFC 8314 §3.3
 	}
+	e.silence(out)
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
 	opts := probe.WhyOptions{
@@ -124,9 +130,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		Session:       probe.Config{HELO: *helo, TLS: tm, TLSVerify: *tlsVerify, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
 	}
 	rep := &probe.WhyReport{SchemaVersion: 1, Line: line, Server: *server, Attempts: []probe.WhyAttempt{}}
-	dctx, dcancel := context.WithTimeout(ctx, whyDNSTimeout)
-	hosts, _, err := probe.ResolveHosts(dctx, target, *dnsServers, *port)
-	dcancel()
+	hosts, _, err := probe.ResolveHosts(ctx, target, *dnsServers, *port, dnsTimeout)
 	var re *resolver.Error
 	switch {
 	case errors.As(err, &re) && re.Kind == "input":
@@ -145,13 +149,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		rep = r
 	}
 	code := whyExitCode(rep.Conclusion)
-	if *asJSON {
-		writeJSON(e.stdout, rep) // DEL and C1 controls escaped
-		return code
-	}
-	writeWhy(e.stdout, rep, useColor(mode, e.stdout, e.getenv))
-	if *verbose {
-		writeWhyTranscript(e.stdout, rep.Transcript, useColor(mode, e.stdout, e.getenv))
+	if err := renderOut(e, render.NewWhy(rep), out); err != nil {
+		return exitCheck
 	}
 	return code
 }
@@ -244,169 +243,4 @@ func whyLine(arg, as string) (string, error) {
 		return "", errors.New("--as rcpt needs an address")
 	}
 	return "RCPT TO:" + path, nil
-}
-
-// whyReply renders a reply on one line, server text escaped.
-func whyReply(r *probe.Reply, color bool) string {
-	if r == nil {
-		return "(no reply)"
-	}
-	s := strconv.Itoa(r.Code)
-	if t := r.Text(); t != "" {
-		s += " " + t
-	}
-	return paint(color, r.Code, escapeUntrusted(s))
-}
-
-// writeWhy prints the diagnosis: what was sent where, every attempt, the
-// two replies side by side, and the conclusion in plain words. Lines the
-// user may copy are printed exactly (showExact): only control bytes and
-// the like are escaped, and flagged; server text is escaped in full.
-func writeWhy(w io.Writer, rep *probe.WhyReport, color bool) {
-	esc := escapeUntrusted
-	c := rep.Conclusion
-	fmt.Fprintf(w, "Line:      %s\n", showExact(rep.Line))
-	where := esc(rep.Server)
-	if rep.Host != nil {
-		h := esc(rep.Host.Addr)
-		if rep.Host.Name != "" && rep.Host.Name != rep.Server {
-			h += " (" + esc(rep.Host.Name) + ")"
-		}
-		if h != where {
-			where += " → " + h
-		}
-	}
-	fmt.Fprintf(w, "Server:    %s\n", where)
-	for _, he := range rep.HostErrors {
-		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
-	}
-	if rep.Prelude != "" {
-		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
-	}
-	if len(rep.Attempts) > 0 {
-		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
-		width := 0
-		for _, a := range rep.Attempts {
-			width = max(width, len(plainExact(a.Line)))
-		}
-		width = min(width, 60)
-		for _, a := range rep.Attempts {
-			reply := whyReply(a.Reply, color)
-			switch {
-			case a.Outcome == "prelude-rejected":
-				reply = "MAIL FROM refused: " + whyReply(a.PreludeReply, color)
-			case a.Reply == nil && a.Error != "":
-				reply = "(no reply: " + esc(a.Error) + ")"
-			}
-			tag := ""
-			if len(a.Repairs) > 0 {
-				var names []string
-				for _, r := range a.Repairs {
-					names = append(names, r.Name)
-				}
-				tag = "  [" + strings.Join(names, " + ") + "]"
-			} else if a.N == 1 {
-				tag = "  [as given]"
-			}
-			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, plainExact(a.Line), reply, tag)
-			if a.Prelude != "" && a.Prelude != rep.Prelude {
-				fmt.Fprintf(w, "      after %s\n", plainExact(a.Prelude))
-			}
-		}
-	}
-	fmt.Fprintln(w)
-	switch c.Kind {
-	case probe.WhyRepaired:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Accepted, color))
-		writeSend(w, c)
-		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
-		}
-	case probe.WhySyntaxFixed:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
-		writeSend(w, c)
-	case probe.WhyPartial:
-		fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		for _, p := range c.Progress {
-			var names []string
-			for _, r := range p.Repairs {
-				names = append(names, r.Name)
-			}
-			fmt.Fprintf(w, "Progress:  %s → %s\n", strings.Join(names, " + "), whyReply(p.Reply, color))
-		}
-		writeLine(w, "Closest:", c)
-		fmt.Fprintf(w, "Then:      %s\n", whyReply(c.RepairedReply, color))
-	case probe.WhyAcceptedAsSent:
-		fmt.Fprintf(w, "Accepted:  %s\n", whyReply(c.Original, color))
-		if c.Strict != "" {
-			fmt.Fprintf(w, "Better:    %s  (to the letter of RFC 5321)\n", showExact(c.Strict))
-		}
-	default:
-		if c.Original != nil {
-			fmt.Fprintf(w, "Rejected:  %s\n", whyReply(c.Original, color))
-		}
-	}
-	// On a terminal the paragraph is folded to its width; elsewhere it is
-	// one line, for grep.
-	summary := plainExact(c.Summary) // our words and the user's lines: no server text
-	if width := terminalWidth(w); width > 0 {
-		summary = strings.Join(wrapText(summary, min(width-1, 100)), "\n")
-	}
-	fmt.Fprintf(w, "\n%s\n", summary)
-	if c.Explanation != "" && !c.Found() {
-		fmt.Fprintf(w, "About that reply: %s\n", esc(c.Explanation))
-	}
-	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "Note: %s (%s)\n", plainExact(f.Detail), f.Ref)
-	}
-	for _, wn := range c.Warnings {
-		fmt.Fprintf(w, "Warning: %s\n", esc(wn))
-	}
-}
-
-// writeSend prints the line to send, after the MAIL FROM it needs when a
-// repair changed that.
-func writeSend(w io.Writer, c probe.WhyConclusion) { writeLine(w, "Send:", c) }
-
-// writeLine prints the repaired line under a label, after the MAIL FROM
-// it needs when a repair changed that.
-func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
-	if c.FixedPrelude != "" {
-		fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.FixedPrelude))
-		fmt.Fprintf(w, "     then  %s\n", showExact(c.Fixed))
-		return
-	}
-	fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.Fixed))
-}
-
-func pluralWord(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// writeWhyTranscript prints every byte of every connection, for -v: the
-// server's text escaped, reply codes coloured.
-func writeWhyTranscript(w io.Writer, lines []probe.TranscriptLine, color bool) {
-	if len(lines) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nTranscript:\n")
-	conn := 0
-	for _, t := range lines {
-		if t.Connection != conn {
-			conn = t.Connection
-			fmt.Fprintf(w, "  -- connection %d\n", conn)
-		}
-		for i, text := range transcriptText(t, color) {
-			at := fmt.Sprintf("%8.1fms", t.AtMS)
-			if i > 0 {
-				at = strings.Repeat(" ", len(at))
-			}
-			fmt.Fprintf(w, "  %s %s: %s\n", at, t.Dir, text)
-		}
-	}
 }

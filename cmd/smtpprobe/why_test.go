@@ -215,6 +215,11 @@ func TestWhyCLINoConnectionExitsFour(t *testing.T) {
 	if code != exitConnection || !strings.Contains(out, "connection-refused") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+	// With no reply to show, one blank line separates the header from the
+	// conclusion, not two.
+	if strings.Contains(out, "\n\n\n") {
+		t.Errorf("two blank lines in a row:\n%q", out)
+	}
 }
 
 // TestWhyCLIEscapesServerText: a hostile reply text reaches the terminal

@@ -33,9 +33,19 @@ type Behavior struct {
 	Truncate bool
 	// NoTCP serves UDP only: TCP connections to the port are refused.
 	NoTCP bool
+	// SilentTCP accepts TCP connections and reads queries on them but
+	// never answers; UDP is served as the other fields say. With
+	// Truncate, it is the server whose TCP fallback hangs.
+	SilentTCP bool
 	// AD sets the authenticated-data bit on answers, as a validating
 	// resolver does for DNSSEC-signed data (RFC 4035 §3.2.3).
 	AD bool
+	// Insecure names (and the names below them) are answered without the
+	// AD bit even when AD is set: data from unsigned zones.
+	Insecure []string
+	// Bogus names (and the names below them) are answered SERVFAIL, as a
+	// validating resolver answers data that fails validation.
+	Bogus []string
 	// Types, when set, limits Rcode, Delay, Malformed and Truncate to
 	// queries of these types; others are answered from the zone.
 	Types []uint16
@@ -88,7 +98,15 @@ func NewServerBehavior(zone string, b Behavior) (*Server, error) {
 	s.udp = &dns.Server{PacketConn: pc, Handler: s, NotifyStartedFunc: notify}
 	s.startServer(s.udp)
 	want := 1
-	if l != nil {
+	if l != nil && b.SilentTCP {
+		closeTCP := s.silentTCP(l)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			<-s.stop
+			closeTCP()
+		}()
+	} else if l != nil {
 		s.tcp = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: notify}
 		s.startServer(s.tcp)
 		want = 2
@@ -150,30 +168,7 @@ func (s *Server) serveSilent(pc net.PacketConn, l net.Listener) {
 	}()
 	closers := []func() error{pc.Close}
 	if l != nil {
-		closers = append(closers, l.Close)
-		var mu sync.Mutex
-		var conns []net.Conn
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
-			}
-		}()
-		closers = append(closers, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, c := range conns {
-				c.Close()
-			}
-			return nil
-		})
+		closers = append(closers, s.silentTCP(l))
 	}
 	s.wg.Add(1)
 	go func() {
@@ -183,6 +178,35 @@ func (s *Server) serveSilent(pc net.PacketConn, l net.Listener) {
 			c()
 		}
 	}()
+}
+
+// silentTCP accepts connections on l and never answers them. The returned
+// func closes l and every connection.
+func (s *Server) silentTCP(l net.Listener) func() error {
+	var mu sync.Mutex
+	var conns []net.Conn
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return func() error {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		return nil
+	}
 }
 
 // Start is NewServer for tests: it fails t on error and closes the server
@@ -237,6 +261,13 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
+	var qname string
+	if len(req.Question) == 1 {
+		qname = lower(req.Question[0].Name)
+	}
+	if within(qname, s.behavior.Bogus) {
+		b.Rcode = dns.RcodeServerFailure
+	}
 	switch {
 	case b.Malformed:
 		// a header claiming one answer that is not there
@@ -257,7 +288,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 	m := s.zone.Answer(req)
-	m.AuthenticatedData = s.behavior.AD
+	m.AuthenticatedData = s.behavior.AD && !within(qname, s.behavior.Insecure)
 	if udp {
 		size := dns.MinMsgSize
 		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
@@ -266,6 +297,17 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		m.Truncate(size)
 	}
 	w.WriteMsg(m)
+}
+
+// within reports whether name is one of names or below one.
+func within(name string, names []string) bool {
+	for _, n := range names {
+		n = lower(n)
+		if name == n || strings.HasSuffix(name, "."+n) {
+			return true
+		}
+	}
+	return false
 }
 
 // lower is a name in canonical lower case, fully qualified.

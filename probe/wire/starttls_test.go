@@ -1,0 +1,182 @@
+package wire
+
+import (
+	"context"
+	"crypto/tls"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
+)
+
+func tlsConfigFor(addr string, p *testPKI, mode TLSMode) Config {
+	cfg := config(addr)
+	cfg.TLS, cfg.ServerName, cfg.RootCAs = mode, "mx.test", p.roots
+	return cfg
+}
+
+// afterTLS is what a server does once TLS is up: a second EHLO that no
+// longer offers STARTTLS, then QUIT.
+var afterTLS = script(expect("EHLO client.test"), send("250-mx.test over TLS\r\n250 SIZE 2000\r\n"), quitOK)
+
+func TestSTARTTLS(t *testing.T) {
+	p := newPKI(t)
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 2.0.0 go ahead\r\n"), probetest.StartTLS(serverTLS(p.good)), afterTLS)...)
+	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
+	wantStatus(t, err, StatusOK)
+	info := s.TLS()
+	if info == nil || !info.Verified || !info.NameMatch || len(info.Problems) != 0 {
+		t.Fatalf("TLS info %+v", info)
+	}
+	if info.Version == "" || info.Cipher == "" || info.Subject != "CN=mx.test" || !slices.Contains(info.SANs, "mx.test") ||
+		!strings.Contains(info.Issuer, "smtpprobe test CA") || info.NotAfter.IsZero() {
+		t.Errorf("TLS info %+v", info)
+	}
+	if n, _ := s.Extensions().Size(); n != 2000 || s.Extensions().Has("STARTTLS") {
+		t.Errorf("extensions after TLS: %q", s.Extensions().Keywords())
+	}
+	if _, err := s.Quit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if c := transcriptText(s, DirClient); c != "EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\nQUIT\r\n" {
+		t.Errorf("transcript of sent lines %q (the TLS handshake must not appear)", c)
+	}
+}
+
+func TestImplicitTLS(t *testing.T) {
+	p := newPKI(t)
+	srv := probetest.NewScripted(t, script(probetest.StartTLS(serverTLS(p.good)), banner, ehloOK, quitOK)...)
+	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSImplicit))
+	wantStatus(t, err, StatusOK)
+	if s.TLS() == nil || !s.TLS().Verified || s.Greeting().Code != 220 {
+		t.Fatalf("TLS %+v greeting %+v", s.TLS(), s.Greeting())
+	}
+	s.Quit(context.Background())
+	if err := srv.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSTARTTLSRefused(t *testing.T) {
+	p := newPKI(t)
+	steps := script(banner, ehloStartTL, send("454 4.7.0 TLS not available due to local problem\r\n"), longStall)
+	t.Run("auto continues in plain text", func(t *testing.T) {
+		srv := probetest.NewScripted(t, steps...)
+		s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
+		wantStatus(t, err, StatusOK)
+		if s.TLS() != nil || len(s.Deviations()) != 1 || s.Deviations()[0].Kind != "starttls-refused" {
+			t.Fatalf("TLS %+v deviations %+v", s.TLS(), s.Deviations())
+		}
+	})
+	t.Run("starttls required", func(t *testing.T) {
+		srv := probetest.NewScripted(t, steps...)
+		_, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSStartTLS))
+		wantStatus(t, err, StatusTLSUnavailable)
+	})
+	t.Run("not offered but required", func(t *testing.T) {
+		srv := probetest.NewScripted(t, script(banner, ehloOK, longStall)...)
+		_, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSStartTLS))
+		wantStatus(t, err, StatusTLSUnavailable)
+	})
+	t.Run("none never tries", func(t *testing.T) {
+		srv := probetest.NewScripted(t, script(banner, expect("EHLO client.test"), send("250-mx.test\r\n250 STARTTLS\r\n"), quitOK)...)
+		s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSNone))
+		wantStatus(t, err, StatusOK)
+		s.Quit(context.Background())
+		if err := srv.Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestSTARTTLSThenPlainText(t *testing.T) {
+	p := newPKI(t)
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.AwaitBytes(), send("250 still plain text\r\n"), longStall)...)
+	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
+	wantStatus(t, err, StatusTLSHandshakeError)
+	if !s.Closed() || s.TLS() != nil {
+		t.Fatalf("closed %v TLS %+v", s.Closed(), s.TLS())
+	}
+	if len(s.Deviations()) == 0 || s.Deviations()[0].Kind != DevTLSPlaintext {
+		t.Errorf("deviations %+v", s.Deviations())
+	}
+}
+
+func TestTLSHandshakeFailure(t *testing.T) {
+	// A server with no certificate aborts the handshake with an alert.
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.StartTLS(&tls.Config{}))...)
+	s, err := dial(t, tlsConfigFor(srv.Addr(), newPKI(t), TLSAuto))
+	wantStatus(t, err, StatusTLSHandshakeError)
+	if !s.Closed() {
+		t.Error("session usable after a failed handshake")
+	}
+}
+
+func TestCertificateProblems(t *testing.T) {
+	p := newPKI(t)
+	cases := []struct {
+		name    string
+		cert    tls.Certificate
+		problem string
+		name_ok bool
+	}{
+		{"expired", p.expired, "expired on", true},
+		{"self-signed", p.selfSigned, "self-signed", true},
+		{"wrong name", p.wrong, `not valid for "mx.test"`, false},
+	}
+	for _, tc := range cases {
+		for _, verify := range []bool{false, true} {
+			name := tc.name
+			if verify {
+				name += " with TLSVerify"
+			}
+			t.Run(name, func(t *testing.T) {
+				srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.StartTLS(serverTLS(tc.cert)), afterTLS)...)
+				cfg := tlsConfigFor(srv.Addr(), p, TLSAuto)
+				cfg.TLSVerify = verify
+				s, err := dial(t, cfg)
+				info := s.TLS()
+				if info == nil || info.Verified == (tc.name != "wrong name") || info.NameMatch != tc.name_ok || !hasProblem(info, tc.problem) {
+					t.Fatalf("TLS info %+v", info)
+				}
+				if verify {
+					wantStatus(t, err, StatusTLSHandshakeError)
+					return
+				}
+				wantStatus(t, err, StatusOK)
+				if rep, err := s.Quit(context.Background()); err != nil || rep.Code != 221 {
+					t.Fatalf("the session goes on despite the certificate: %+v %v", rep, err)
+				}
+			})
+		}
+	}
+}
+
+// TestSTARTTLSInjection is the CVE-2011-0411 class seen from the client:
+// plain-text lines sent right behind the 220 must never be read as if
+// they came through TLS.
+func TestSTARTTLSInjection(t *testing.T) {
+	p := newPKI(t)
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL,
+		send("220 go ahead\r\n250-injected.example\r\n250 AUTH PLAIN\r\n"),
+		probetest.StartTLS(serverTLS(p.good)), afterTLS)...)
+	s, err := dial(t, tlsConfigFor(srv.Addr(), p, TLSAuto))
+	wantStatus(t, err, StatusOK)
+	if s.TLS() == nil || s.Extensions().Has("AUTH") || !strings.Contains(s.EHLOReply().Text(), "over TLS") {
+		t.Fatalf("injected bytes were read as the TLS EHLO reply: %+v", s.EHLOReply())
+	}
+	found := false
+	for _, d := range s.Deviations() {
+		found = found || d.Kind == DevSTARTTLSInject
+	}
+	if !found {
+		t.Errorf("no injection deviation: %+v", s.Deviations())
+	}
+	if got := transcriptText(s, DirServer); !strings.Contains(got, "injected.example") {
+		t.Error("the injected bytes must stay in the transcript")
+	}
+}

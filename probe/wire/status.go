@@ -1,0 +1,87 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// Outcome words for a session, stable in the JSON report (kebab-case, in
+// the style of zgrab2's status values).
+const (
+	StatusOK                = "ok"
+	StatusConnectionRefused = "connection-refused"
+	StatusConnectionTimeout = "connection-timeout"
+	StatusConnectionFailed  = "connection-failed" // any other dial failure (unreachable, no route)
+	StatusIOTimeout         = "io-timeout"
+	StatusClosedByServer    = "closed-by-server" // EOF, reset, or a 421 reply
+	StatusProtocolError     = "protocol-error"   // an unusable reply, or a cap exceeded
+	StatusTLSHandshakeError = "tls-handshake-error"
+	StatusTLSUnavailable    = "tls-unavailable" // --tls starttls but STARTTLS not offered or refused
+	StatusNoService         = "no-smtp-service" // greeting 554 (RFC 5321 §3.1)
+	StatusCanceled          = "canceled"
+	StatusInvalidInput      = "invalid-input" // a line the session refuses to send
+	StatusNotDialled        = "not-dialled"   // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
+)
+
+// Error is a session failure with its outcome word. Reply is the reply
+// that ended the session, if one did (a 421 or 554 greeting).
+type Error struct {
+	Status string
+	Op     string // "connect", "greeting", "read", "write", "starttls", "tls"
+	Err    error
+	Reply  *Reply
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Op + ": " + e.Status
+	}
+	return e.Op + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Status maps an error from this package to its outcome word; nil is
+// "ok". Errors from elsewhere are classified by what they wrap.
+func Status(err error) string {
+	if err == nil {
+		return StatusOK
+	}
+	var pe *Error
+	if errors.As(err, &pe) && pe.Status != "" {
+		return pe.Status
+	}
+	return classify(err, "")
+}
+
+// classify names the outcome of a transport error; op "connect" turns
+// timeouts and refusals into connection-* words.
+func classify(err error, op string) string {
+	var le *LimitError
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return StatusCanceled
+	case errors.As(err, &le):
+		return StatusProtocolError
+	case op == "connect" && errors.Is(err, syscall.ECONNREFUSED):
+		return StatusConnectionRefused
+	case op == "connect" && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()):
+		return StatusConnectionTimeout
+	case op == "connect":
+		return StatusConnectionFailed
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return StatusIOTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed), errors.Is(err, ErrClosed):
+		return StatusClosedByServer
+	case errors.Is(err, ErrRefusedLine):
+		return StatusInvalidInput
+	}
+	return StatusProtocolError
+}
