@@ -21,6 +21,7 @@ var postfixLabEndpoints = []struct {
 }{
 	{"strict", "127.0.0.1:2525", true},
 	{"lenient", "127.0.0.1:2526", false},
+	{"hidden", "127.0.0.1:2527", true}, // smtpd_banner = $myhostname ESMTP
 }
 
 // TestLabAnswers checks that both lab endpoints greet with 220 and advertise

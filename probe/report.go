@@ -76,15 +76,18 @@ type HostReport struct {
 	HELOName string `json:"helo_name"`
 	// HELOFallback is set when the server refused EHLO and the prober
 	// fell back to HELO (RFC 5321 §4.1.4): no extensions are known then.
-	HELOFallback *HELOFallback    `json:"helo_fallback"`
-	Extensions   Extensions       `json:"extensions"`           // from the EHLO reply
-	TLS          *TLSInfo         `json:"tls"`                  // null when the session was not encrypted
-	Connections  int              `json:"connections"`          // sessions the suite needed
-	Steps        []StepResult     `json:"steps"`                // in the order sent
-	Verdicts     *Verdicts        `json:"verdicts"`             // null when the host could not be probed
-	Incomplete   bool             `json:"incomplete"`           // the run ended before every step was sent
-	Deviations   []Deviation      `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
-	Transcript   []TranscriptLine `json:"transcript"`           // every byte sent and received, within the caps
+	HELOFallback *HELOFallback `json:"helo_fallback"`
+	Extensions   Extensions    `json:"extensions"` // from the EHLO reply
+	// Software is the MTA the banner, EHLO reply and replies point to;
+	// null when no greeting was read.
+	Software    *explain.Software `json:"software"`
+	TLS         *TLSInfo          `json:"tls"`                  // null when the session was not encrypted
+	Connections int               `json:"connections"`          // sessions the suite needed
+	Steps       []StepResult      `json:"steps"`                // in the order sent
+	Verdicts    *Verdicts         `json:"verdicts"`             // null when the host could not be probed
+	Incomplete  bool              `json:"incomplete"`           // the run ended before every step was sent
+	Deviations  []Deviation       `json:"deviations,omitempty"` // session-level: unsolicited bytes, STARTTLS injection, ...
+	Transcript  []TranscriptLine  `json:"transcript"`           // every byte sent and received, within the caps
 	// TranscriptDropped counts the bytes the transcript's caps left out.
 	TranscriptDropped int `json:"transcript_dropped"`
 }

@@ -253,15 +253,6 @@ func DomainWarning(t Target) string {
 
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
-	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, HELOName: o.HELO, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
-	cfg := Config{
-		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
-		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
-	}
-	if _, err := netip.ParseAddr(name); err != nil {
-		cfg.ServerName = name
-	}
 	user := o.User
 	if user == "" {
 		user = o.Target.User
@@ -275,7 +266,20 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			in.Literal6 = a.String()
 		}
 	}
-	steps := Plan(in)
+	return runHost(ctx, o, name, pref, ip, Plan(in))
+}
+
+// runHost runs steps against one address of one host.
+func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip string, steps []Step) HostReport {
+	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
+	h := HostReport{Host: name, Preference: pref, Address: addr, HELOName: o.HELO, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
+	cfg := Config{
+		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+	}
+	if _, err := netip.ParseAddr(name); err != nil {
+		cfg.ServerName = name
+	}
 
 	var sessions []*Session
 	dial := func(ctx context.Context) (stepConn, connCaps, error) {
@@ -349,6 +353,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 			h.Incomplete = true
 			h.Error = "the run ended while connecting: " + h.Error
 		}
+		h.Software = identifySteps(h)
 		return h
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
@@ -363,6 +368,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
 	v.ErrorLimit = res.ErrorLimit
 	h.Verdicts = &v
+	h.Software = identifySteps(h)
 	return h
 }
 

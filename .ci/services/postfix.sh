@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Postfix lab for the integration tests: 127.0.0.1:2525 (strict) and
-# 127.0.0.1:2526 (lenient). scripts/lab holds the configuration and does the work, so
+# The Postfix lab for the integration tests: 127.0.0.1:2525 (strict),
+# 127.0.0.1:2526 (lenient) and 127.0.0.1:2527 (hidden: a banner that does not name
+# Postfix). scripts/lab holds the configuration and does the work, so
 # CI and a developer's machine run the same lab.
 #
 #   postfix.sh install   install Postfix and openssl (needs the network)

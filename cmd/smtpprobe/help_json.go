@@ -38,7 +38,8 @@ vrfy
 
 why
   schema_version, line, command ("mail" or "rcpt"), server, host, host_errors,
-  prelude, extensions, findings, connections, attempts, conclusion
+  prelude, extensions, findings, connections, attempts, conclusion, software
+  (the diagnosed host's MTA, as on probe's hosts)
 
 address
   schema_version, input, address, bracketed, route, local_part,

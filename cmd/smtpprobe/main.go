@@ -6,11 +6,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // version may be set at link time with -ldflags "-X main.version=...";
@@ -32,13 +34,48 @@ const (
 	// exitInterrupted is the shell's convention for a run ended by SIGINT
 	// (128 + 2): the user pressed Ctrl-C, so the findings are incomplete.
 	exitInterrupted = 130
+	// exitTerminated is 128 + 15, a run ended by SIGTERM (kill, a
+	// Kubernetes pod stopping).
+	exitTerminated = 143
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	code := run(signalContext(), os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(code)
+}
+
+// signalError is the cause of a context a signal ended.
+type signalError struct{ sig os.Signal }
+
+func (s signalError) Error() string { return "received " + s.sig.String() }
+
+// signalContext is canceled by the first SIGINT or SIGTERM, with the
+// signal as its cause; a second one ends the process at once, as the
+// signal does by default.
+func signalContext() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-ch
+		signal.Stop(ch)
+		cancel(signalError{s})
+	}()
+	return ctx
+}
+
+// signalExit is the exit code of a run whose context was canceled: 143
+// after SIGTERM, 130 after SIGINT or any other cancellation; ok is false
+// while ctx is live or when only its deadline passed.
+func signalExit(ctx context.Context) (code int, ok bool) {
+	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return exitOK, false
+	}
+	var se signalError
+	if errors.As(context.Cause(ctx), &se) && se.sig == syscall.SIGTERM {
+		return exitTerminated, true
+	}
+	return exitInterrupted, true
 }
 
 // env is what a subcommand may touch of the outside world; tests build

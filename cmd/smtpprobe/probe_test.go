@@ -267,7 +267,9 @@ func TestVRFYCommand(t *testing.T) {
 		t.Errorf("exit %d (%s); want 1 for an address that does not exist", code, errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") {
+	// One line per address, then the software each host runs.
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "alice@cli.test: likely-exists") || !strings.HasPrefix(lines[1], "nobody@cli.test: does-not-exist") ||
+		!strings.HasPrefix(lines[2], "127.0.0.1 runs ") {
 		t.Errorf("vrfy output:\n%s", out)
 	}
 	hiding := startSMTP(t, "220 cli.test ESMTP", lenient)

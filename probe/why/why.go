@@ -100,6 +100,9 @@ type WhyReport struct {
 	Connections   int           `json:"connections"`
 	Attempts      []WhyAttempt  `json:"attempts"`
 	Conclusion    WhyConclusion `json:"conclusion"`
+	// Software is the diagnosed host's MTA as its banner, EHLO reply and
+	// replies show it; absent when no host answered.
+	Software *explain.Software `json:"software,omitempty"`
 	// Transcript is every byte of every connection, for -v.
 	Transcript []TranscriptLine `json:"-"`
 }
@@ -242,6 +245,7 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 		return rep, ErrNoHost
 	}
 	w.diagnose(ctx, l)
+	rep.Software = w.identify(l.IsMail())
 	for _, h := range o.Hosts {
 		if h.Warning != "" && !h.Skip {
 			rep.Conclusion.Warnings = append(rep.Conclusion.Warnings, h.Warning)
@@ -259,6 +263,8 @@ type whyRun struct {
 	sessions []*wire.Session // every session dialled, in order, for the transcript
 
 	progress []WhyProgress // repairs kept because they got the line further
+
+	banner, ehlo *Reply // of the first connection, for identifying the server
 }
 
 // connectFirst connects to the first host that answers.
@@ -278,6 +284,10 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 			continue
 		}
 		w.rep.Host = &h
+		if s, ok := c.S.(*wire.Session); ok {
+			g, e := s.Greeting(), s.EHLOReply()
+			w.banner, w.ehlo = &g, &e
+		}
 		w.pool = p
 		w.use(c)
 		ext := c.S.Extensions()
@@ -997,4 +1007,18 @@ func likelyCause(r Reply, command string, rc RepairContext) (cause, detail strin
 		return "temporary", "the refusal is temporary (4yz); send again later."
 	}
 	return "unknown", "the reply names no cause that can be read from its codes; read the server's text and the explanation below."
+}
+
+// identify reads the server's software from the first connection's banner
+// and EHLO reply and every reply the attempts drew.
+func (w *whyRun) identify(mail bool) *explain.Software {
+	cmd := explain.RCPT
+	if mail {
+		cmd = explain.MAIL
+	}
+	var rs []wire.CommandReply
+	for _, a := range w.rep.Attempts {
+		rs = append(rs, wire.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, wire.CommandReply{Command: cmd, Reply: a.Reply})
+	}
+	return wire.Identify(w.banner, w.ehlo, rs)
 }

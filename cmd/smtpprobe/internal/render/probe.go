@@ -105,6 +105,7 @@ func writeHostSummary(p *printer, h *probe.HostReport) {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
 	writeBaselines(p, h)
+	writeSoftware(p, h.Software)
 	writeHello(p, h)
 	for _, d := range h.Deviations {
 		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))

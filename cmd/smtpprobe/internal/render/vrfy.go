@@ -43,6 +43,13 @@ func (d *VRFY) Text(p *Printer) {
 		}
 		p.wrap(fmt.Sprintf("%s: %s — ", escapeUntrusted(a.Address), a.Answer), a.Reason+rep)
 	}
+	for _, r := range d.Reports {
+		for _, h := range r.Hosts {
+			if h.Software != nil {
+				p.wrap(escapeUntrusted(h.Host)+" runs ", softwareLine(h.Software))
+			}
+		}
+	}
 }
 
 // Quiet writes "ADDRESS ANSWER" for each address.

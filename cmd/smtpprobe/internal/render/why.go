@@ -73,6 +73,9 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool, termWidth int) {
 		}
 	}
 	fmt.Fprintf(w, "Server:    %s\n", where)
+	if rep.Software != nil {
+		fmt.Fprintf(w, "Software:  %s\n", softwareLine(rep.Software))
+	}
 	for _, he := range rep.HostErrors {
 		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
 	}
