@@ -292,6 +292,7 @@ type ExplainStream struct {
 	out     *explainOutput
 	n       int
 	pending []AnnotatedReply // replies ending on a line not yet finished
+	skipped int              // replies of that line left unannotated (Skip)
 }
 
 // NewExplainStream starts the output of `explain -` on w.
@@ -337,7 +338,18 @@ func (s *ExplainStream) flushPending() {
 	for _, r := range s.pending {
 		s.out.annotate(r)
 	}
-	s.pending = s.pending[:0]
+	if s.skipped > 0 {
+		fmt.Fprintf(s.bw, "  => … and %d more replies on this line, not annotated\n", s.skipped)
+	}
+	s.pending, s.skipped = s.pending[:0], 0
+}
+
+// Skip counts n replies found on the current line that the caller left
+// unannotated, to bound what is held for a line of any length; the text
+// output says how many after the line.
+func (s *ExplainStream) Skip(n int) {
+	s.n += n
+	s.skipped += n
 }
 
 // explainRecord is one ndjson line of `explain -`.
@@ -365,7 +377,7 @@ func (s *ExplainStream) Replies() int { return s.n }
 
 // Close ends the output and returns the first error writing it.
 func (s *ExplainStream) Close() error {
-	if len(s.pending) > 0 {
+	if len(s.pending) > 0 || s.skipped > 0 {
 		fmt.Fprintln(s.bw)
 		s.flushPending()
 	}
