@@ -13,7 +13,7 @@ import (
 type Cause string
 
 // The cause words. A new cause is a new constant, a row in Causes and the
-// rows of causeRules that lead to it.
+// rows of refusalRules that lead to it.
 const (
 	CauseUnknownMailbox Cause = "unknown-mailbox" // the mailbox does not exist there
 	CauseUnknownDomain  Cause = "unknown-domain"  // the domain does not exist, or is not one the server knows
@@ -94,9 +94,9 @@ type Refusal struct {
 	Basis string
 }
 
-// causeRule is one row of the cause table: the reply shapes that mean a
+// refusalRule is one row of the cause table: the reply shapes that mean a
 // cause. A row matches when every field it sets matches.
-type causeRule struct {
+type refusalRule struct {
 	cause Cause
 	// codes is a space-separated set of basic codes or classes ("550",
 	// "4xx"); empty matches any refusal.
@@ -111,10 +111,10 @@ type causeRule struct {
 	words string
 }
 
-// causeRules are tried in order; the first that matches decides. Rows on
+// refusalRules are tried in order; the first that matches decides. Rows on
 // words come first (the text is the most specific evidence), then rows on
 // enhanced codes, then on the basic code and the command.
-var causeRules = []causeRule{
+var refusalRules = []refusalRule{
 	{cause: CauseTLSRequired, words: `must issue a starttls|starttls (command )?first|tls (is )?required|requires? (tls|encryption|starttls)|encryption required`},
 	{cause: CauseAuthRequired, words: `authentication (is )?required|must authenticate|auth(entication)? first|please authenticate|authenticate first`},
 	{cause: CauseBlocklisted, words: `spamhaus|blocked using|black ?list|block ?list|\bdnsbl\b|\brbl\b|listed (at|in|on|by) |barracuda|spamcop|uceprotect|psbl|\bsorbs\b|blackhole`},
@@ -154,14 +154,14 @@ var causeRules = []causeRule{
 	{cause: CausePolicy, codes: "5xx"},
 }
 
-type compiledCause struct {
-	row   causeRule
+type compiledRefusal struct {
+	row   refusalRule
 	words *regexp.Regexp
 }
 
-var compiledCauses = func() []compiledCause {
-	out := make([]compiledCause, len(causeRules))
-	for i, r := range causeRules {
+var compiledRefusals = func() []compiledRefusal {
+	out := make([]compiledRefusal, len(refusalRules))
+	for i, r := range refusalRules {
 		out[i].row = r
 		if r.words != "" {
 			out[i].words = regexp.MustCompile("(?i)" + r.words)
@@ -170,7 +170,7 @@ var compiledCauses = func() []compiledCause {
 	return out
 }()
 
-func (c compiledCause) matches(code int, enhanced, text string, cmd Command) bool {
+func (c compiledRefusal) matches(code int, enhanced, text string, cmd Command) bool {
 	r := c.row
 	if r.codes != "" && !codeIn(r.codes, code) {
 		return false
@@ -230,7 +230,7 @@ func ClassifyRefusal(code int, enhanced, text string, cmd Command) Refusal {
 	if code/100 != 4 && code/100 != 5 {
 		return Refusal{}
 	}
-	for _, c := range compiledCauses {
+	for _, c := range compiledRefusals {
 		if !c.matches(code, enhanced, text, cmd) {
 			continue
 		}

@@ -72,7 +72,7 @@ func TestClassifyRefusal(t *testing.T) {
 
 // Every cause a rule can give is documented in Causes.
 func TestCausesDocumented(t *testing.T) {
-	for _, r := range causeRules {
+	for _, r := range refusalRules {
 		if CauseAbout(r.cause) == "" {
 			t.Errorf("rule for %q: not in Causes", r.cause)
 		}
