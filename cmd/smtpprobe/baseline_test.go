@@ -39,7 +39,8 @@ func spamhausServer(t *testing.T) *probetest.LineServer {
 				return reply("503 5.5.1 Error: nested MAIL command")
 			case strings.Contains(line, "XSMTPPROBE"):
 				return reply("555 5.5.4 Unsupported option: XSMTPPROBE=1")
-			case !good.MatchString(line) || strings.Contains(line, "@@") || strings.Count(line, "<") != 1:
+			case !good.MatchString(line) || strings.Contains(line, "@@") || strings.Count(line, "<") != 1 ||
+				strings.Contains(regexp.MustCompile(`"[^"]*"`).ReplaceAllString(line, "q"), " "):
 				return reply("501 5.1.7 Bad sender address syntax")
 			}
 			inTx[c.N] = true

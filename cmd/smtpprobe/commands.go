@@ -22,6 +22,7 @@ func init() {
 		{"vrfy", "ask a server about addresses with VRFY and EXPN; one verdict a line", runVRFY},
 		{"why", "find why a server rejects a MAIL FROM or RCPT TO line, and the fix", runWhy},
 		{"address", "check one address's syntax offline, as SMTP path and RFC 5322 addr-spec", runAddress},
+		{"tls", "judge a domain's transport security: STARTTLS, certificates, DANE, MTA-STS, TLS-RPT", runTLS},
 		{"mx", "resolve a domain's MX hosts as a sending MTA would (RFC 5321 §5.1)", runMX},
 		{"explain", "explain reply codes, enhanced codes, reply lines or a whole log", runExplain},
 		{"demo", "probe a built-in demo domain offline and print the real report", runDemo},

@@ -50,6 +50,15 @@ mx
   schema_version, domain, input, kind, code, rcode, ad, dnssec, server, cnames, ttl,
   hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
 
+tls
+  schema_version, domain, resolver, trust, mx_dnssec, mx_rcode, mx_error (when
+  the MX lookup failed), hosts, lookups, dane, mta_sts, tls_rpt, enforcement
+  (when a host takes mail in plain text). dane, mta_sts and tls_rpt each carry
+  verdict, reason and rfc (and fix when there is something to fix); every
+  hosts[] entry carries host, the layers starttls, handshake, pkix and name
+  (each with status and detail), enforcement, tls, tlsa, and its own dane and
+  mta_sts (null when no policy applies). docs/tls.md lists every verdict word.
+
 explain CODE (one code or reply)
   schema_version, input, code, enhanced, context, class, class_name, category,
   short_text, summary, meaning, when, fix, generic_meaning, generic_fix,
