@@ -358,6 +358,9 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
+	if res.GaveUp != "" {
+		h.Status, h.Error = StatusUnresponsive, res.GaveUp
+	}
 	throttling := measureThrottling(res.Steps)
 	v := Summarize(res.Steps)
 	v.Throttling = throttling

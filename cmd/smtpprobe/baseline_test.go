@@ -40,7 +40,7 @@ func spamhausServer(t *testing.T) *probetest.LineServer {
 			case strings.Contains(line, "XSMTPPROBE"):
 				return reply("555 5.5.4 Unsupported option: XSMTPPROBE=1")
 			case !good.MatchString(line) || strings.Contains(line, "@@") || strings.Count(line, "<") != 1 ||
-				strings.Contains(regexp.MustCompile(`"[^"]*"`).ReplaceAllString(line, "q"), " "):
+				strings.Contains(regexp.MustCompile(`"[^"]*"`).ReplaceAllString(line[len("MAIL FROM:"):], "q"), " "):
 				return reply("501 5.1.7 Bad sender address syntax")
 			}
 			inTx[c.N] = true

@@ -56,7 +56,16 @@ func (p *printer) reply(rep *probe.Reply) string {
 	if rep == nil {
 		return "(no reply)"
 	}
-	return p.code(rep) + " " + escapeUntrusted(replyText(rep))
+	s := p.code(rep) + " " + escapeUntrusted(replyText(rep))
+	if len(rep.LineCodes) > 0 {
+		// The lines disagree: say so, and which codes came with it.
+		codes := make([]string, len(rep.LineCodes))
+		for i, c := range rep.LineCodes {
+			codes[i] = fmt.Sprintf("%03d", c)
+		}
+		s += " [mixed codes " + strings.Join(codes, ", ") + ": judged by the last line]"
+	}
+	return s
 }
 
 // replyText is a reply's text on one line without the enhanced code that
