@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
@@ -15,7 +16,6 @@ import (
 func spamhausServer(t *testing.T) *probetest.LineServer {
 	var mu sync.Mutex
 	inTx := map[int]bool{}
-	good := regexp.MustCompile(`^(?i)MAIL FROM:<[\x21-\x7e ]*>$`)
 	return probetest.StartLineServer(t, "220 cli.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
 		mu.Lock()
 		defer mu.Unlock()
@@ -39,8 +39,7 @@ func spamhausServer(t *testing.T) *probetest.LineServer {
 				return reply("503 5.5.1 Error: nested MAIL command")
 			case strings.Contains(line, "XSMTPPROBE"):
 				return reply("555 5.5.4 Unsupported option: XSMTPPROBE=1")
-			case !good.MatchString(line) || strings.Contains(line, "@@") || strings.Count(line, "<") != 1 ||
-				strings.Contains(regexp.MustCompile(`"[^"]*"`).ReplaceAllString(line[len("MAIL FROM:"):], "q"), " "):
+			case !rfcPath(line[len("MAIL FROM:"):]):
 				return reply("501 5.1.7 Bad sender address syntax")
 			}
 			inTx[c.N] = true
@@ -78,4 +77,34 @@ func TestProbeBlocklistedIsNoBreach(t *testing.T) {
 	if !strings.Contains(out, "withheld") {
 		t.Errorf("the withheld verdicts are not shown:\n%s", out)
 	}
+}
+
+// rfcPath tells whether a MAIL FROM argument is <>, or one pair of
+// brackets around an optional source route and a mailbox the address
+// checker takes, with nothing after it.
+func rfcPath(arg string) bool {
+	if !strings.HasPrefix(arg, "<") || !strings.HasSuffix(arg, ">") {
+		return false
+	}
+	path := arg[1 : len(arg)-1]
+	if path == "" {
+		return true
+	}
+	if strings.HasPrefix(path, "@") {
+		_, rest, ok := strings.Cut(path, ":")
+		if !ok {
+			return false
+		}
+		path = rest
+	}
+	return probe.IsMailbox(path) && isASCII(path)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
