@@ -26,11 +26,12 @@ const StatusUnresponsive = "unresponsive"
 type silence struct {
 	inRow, inAll, sent int
 	timeouts           int // of inAll, the replies cut off by the deadline
+	desyncs            int // of inAll, the replies out of step with the commands
 }
 
 // observe counts one step sent and whether it drew no reply, and if so
 // whether the reply timed out (rather than came without a usable code).
-func (t *silence) observe(noReply, timedOut bool) {
+func (t *silence) observe(noReply, timedOut, desync bool) {
 	t.sent++
 	if noReply {
 		t.inRow++
@@ -41,6 +42,9 @@ func (t *silence) observe(noReply, timedOut bool) {
 	if timedOut {
 		t.timeouts++
 	}
+	if desync {
+		t.desyncs++
+	}
 }
 
 // giveUp says why the host should be given up on, or "". Besides two
@@ -49,11 +53,18 @@ func (t *silence) observe(noReply, timedOut bool) {
 // all, is given up: the cost of a tarpit is bounded by giveUpInAll reply
 // deadlines, however it spaces its silences.
 func (t *silence) giveUp() string {
+	what := "the server stopped answering"
+	if t.desyncs > 0 {
+		what = "the server's replies fell out of step with the commands"
+	}
 	switch {
 	case t.inRow >= giveUpAfter:
-		return fmt.Sprintf("the server stopped answering (%d steps in a row without a complete reply, each tried on a new connection)", t.inRow)
+		return fmt.Sprintf("%s (%d steps in a row without a complete reply to trust, each tried on a new connection)", what, t.inRow)
 	case t.inAll >= giveUpInAll || t.inAll >= 2 && 4*t.inAll > t.sent:
-		return fmt.Sprintf("the server is unresponsive (%d of %d steps sent drew no complete reply)", t.inAll, t.sent)
+		if t.desyncs == 0 {
+			what = "the server is unresponsive"
+		}
+		return fmt.Sprintf("%s (%d of %d steps sent drew no complete reply to trust)", what, t.inAll, t.sent)
 	}
 	return ""
 }

@@ -98,7 +98,8 @@ type runner struct {
 	tarpitChecked bool           // errors on some session came fast: no tarpit
 	tarpit        bool
 	quiet         silence // steps that drew no complete reply, even on a new connection
-	gaveUp        string  // why the host was given up on as unresponsive
+	gaveUp        string  // why the host was given up on
+	gaveUpStatus  string  // the host status that says so
 	stop          error   // why the rest of the plan is not sent
 	active        int     // lanes holding a connection
 	connected     bool
@@ -124,8 +125,11 @@ type runResult struct {
 	ErrorLimit  *int
 	FirstCaps   connCaps
 	DialErr     error  // no connection could be made: nothing was run
-	GaveUp      string // why the runner gave up on an unresponsive host; "" when it did not
-	Schedule    Schedule
+	GaveUp      string // why the runner gave up on the host; "" when it did not
+	// GaveUpStatus is the host status that says so: unresponsive, or
+	// desynchronised when replies fell out of step with the commands.
+	GaveUpStatus string
+	Schedule     Schedule
 }
 
 func isVerify(s Step) bool { return s.Command == explain.VRFY || s.Command == explain.EXPN }
@@ -199,7 +203,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		res.ErrorLimit = &n
 	}
 	res.FirstCaps = r.firstCaps
-	res.GaveUp = r.gaveUp
+	res.GaveUp, res.GaveUpStatus = r.gaveUp, r.gaveUpStatus
 	cap, peak, lowered := r.pool.Parallel()
 	r.sched.Connections, r.sched.Peak, r.sched.Lowered = cap, peak, lowered
 	r.sched.RoundTrips = r.longest
@@ -538,6 +542,9 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 	defer r.mu.Unlock()
 	failedSetup := map[int]string{} // set-up index → why its steps are not judged
 	lost := -1                      // first line whose answer was lost with the connection
+	var lostRep wire.Reply          // what that line drew, a 421 perhaps
+	var lostErr error
+	var lostTook time.Duration
 	for k, gl := range g {
 		if lost >= 0 {
 			break
@@ -557,7 +564,10 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 			lost = k
 			break
 		}
-		timedOut := wire.Status(rerr) == wire.StatusIOTimeout
+		// A timeout is no drop: a retry would only wait again. Replies
+		// out of step are no drop either: the rest start afresh on a new
+		// connection.
+		timedOut := wire.Status(rerr) == wire.StatusIOTimeout || wire.Status(rerr) == wire.StatusDesync
 		if rep.Code == 421 || rerr != nil && !timedOut {
 			if gl.kind == lineStep && rep.Code != 421 && (rep.Code != 0 || len(rep.Lines) > 0) && !ended(ctx) {
 				// A reply came but the stream broke after it (an
@@ -565,7 +575,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 				r.record(l, gl.p, r.result(l, gl.p.s, gl.line, rep, rerr, took))
 				continue
 			}
-			lost = k
+			lost, lostRep, lostErr, lostTook = k, rep, rerr, took
 			break
 		}
 		switch gl.kind {
@@ -631,6 +641,12 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 		p := gl.p
 		p.tries++
 		if p.tries >= 2 {
+			if gl.p == g[lost].p && (lostRep.Code != 0 || len(lostRep.Lines) > 0) {
+				// The second connection answered it too, with a 421:
+				// that is its finding.
+				r.record(l, p, r.result(l, p.s, gl.line, lostRep, lostErr, lostTook))
+				continue
+			}
 			res := skipped(p.s, l.c.N, "no reply: the server dropped the connection twice before this step could be sent")
 			res.Outcome = NoReply
 			r.record(l, p, res)
@@ -677,11 +693,14 @@ func (r *runner) record(l *lane, p *pending, res StepResult) {
 	if res.Outcome == Skipped {
 		return
 	}
-	r.quiet.observe(res.Outcome == NoReply, res.timedOut)
+	r.quiet.observe(res.Outcome == NoReply, res.timedOut, res.desync)
 	if why := r.quiet.giveUp(); why != "" && r.stop == nil {
 		r.stop = errors.New(why)
-		if r.quiet.timeouts > 0 {
-			r.gaveUp = why // replies that timed out: the host is unresponsive
+		switch {
+		case r.quiet.desyncs > 0:
+			r.gaveUp, r.gaveUpStatus = why, StatusDesync
+		case r.quiet.timeouts > 0:
+			r.gaveUp, r.gaveUpStatus = why, StatusUnresponsive // replies that timed out
 		}
 	}
 }
@@ -720,13 +739,21 @@ func (r *runner) result(l *lane, s Step, line string, reply wire.Reply, err erro
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
+	ref := explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command)
+	res.Cause, res.Blocklist, res.RetryAfterS = ref.Cause, ref.List, int(ref.RetryAfter.Seconds())
+	res.Outcome, res.Conformance, res.Verdict = judgeReply(s, reply.Code, reply.Enhanced, ref)
 	if wire.Status(err) == wire.StatusIOTimeout {
 		// A reply cut off by the deadline is no answer: a server that
 		// drips "250-" forever is silent, and counts toward giving up.
 		// What it sent is kept in the reply and transcript, unjudged.
 		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Cause, res.Blocklist, res.RetryAfterS = "", "", 0
 		res.Annotation, res.timedOut = "", true
+	}
+	if wire.Status(err) == wire.StatusDesync {
+		// The reply read may belong to an earlier command: not evidence.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply to trust: the server's replies fell out of step with the commands (bytes arrived when no command was outstanding)"
+		res.Annotation, res.desync = "", true
 	}
 	return res
 }
