@@ -7,6 +7,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/batch"
 )
 
 const addressExamples = `  smtpprobe address alice@example.com           # plain address: exit 0
@@ -20,7 +21,12 @@ const addressExamples = `  smtpprobe address alice@example.com           # plain
 func runAddress(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("address", "smtpprobe address [flags] ADDRESS", addressExamples)
 	of := addOutputFlags(fs, "the findings")
+	var b batchFlags
+	b.register(fs, false)
 	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if code, done := b.dispatch(ctx, "address", batch.ModeAddress, fs, nil, e); done {
 		return code
 	}
 	out, err := of.options(fs, e)

@@ -14,6 +14,7 @@ import (
 
 const explainSynopsis = `smtpprobe explain [flags] ARG...
        smtpprobe explain [flags] -
+       smtpprobe explain [flags] FILE|DIR...
 
 Explain SMTP reply codes: what they mean, when you see them and how to fix
 them, in the context of the command that drew them. ARG is a basic code
@@ -21,7 +22,13 @@ them, in the context of the command that drew them. ARG is a basic code
 in quotes; 550 5.1.1 unquoted is one reply too. Two or more ARGs compare
 the codes. "-" reads any text from stdin, of any size (a transcript, a
 bounce, Postfix, Exim or OpenSMTPD log lines), finds every reply in it
-and annotates each in place.
+and annotates each in place. When the input is a whole message, an mbox
+or Amazon SES JSON, each message is read as a report instead: a bounce
+(RFC 3464 or the text of Postfix, Exim, Sendmail, qmail, Exchange, Gmail,
+Yahoo, Amazon SES) per recipient, with reason, cause, who must act and
+the fix; a feedback report (RFC 5965) or an automatic reply (RFC 3834)
+as what it is. FILE is read the same way; DIR is every file under it
+(a maildir, a folder of .eml files, mbox files). See docs/bounces.md.
 
 Only the headings are translated by --lang; the explanations are English.`
 
@@ -35,6 +42,8 @@ const explainExamples = `  smtpprobe explain 252                      # general 
   smtpprobe explain --lang tr 252 501        # Turkish headings
   smtpprobe explain --json 250 252 550       # VRFY policy codes side by side, as JSON
   grep status=bounced /var/log/mail.log | smtpprobe explain -
+  smtpprobe explain bounce.eml               # a bounce: per recipient, verdict first
+  smtpprobe explain --json ~/Maildir/new     # every message of a maildir folder, as JSON
 `
 
 // lineScanner hands out the lines of "explain -" input with the replies
@@ -53,6 +62,7 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("explain", explainSynopsis, explainExamples)
 	ctxName := fs.StringP("context", "c", "", "the command that drew the reply: greeting, ehlo, helo, starttls, auth, vrfy, expn, mail, rcpt, data, bdat, rset, noop, help, quit, unknown")
 	lang := fs.String("lang", "", "language of the headings: "+strings.Join(explain.LanguageTags(), ", ")+" (default from LC_ALL or LANG, else en)")
+	replies := fs.Bool("replies", false, "read the input as text with replies in it even when it is a whole message (a bounce is otherwise read per recipient)")
 	of := addOutputFlags(fs, "the codes by class")
 	if done, code := parseFlags(fs, args, e); done {
 		return code
@@ -78,13 +88,22 @@ func runExplain(ctx context.Context, args []string, e *env) int {
 		return usageError(e, "explain", "give a code, an enhanced code, a reply line, or - to read stdin")
 	}
 	if len(rest) == 1 && rest[0] == "-" {
+		if e.stdin == nil {
+			return usageError(e, "explain", "no standard input")
+		}
 		e.silence(out)
-		return explainStdin(e, out, h, cmd)
+		return explainInput(e, out, h, cmd, "-", e.stdin, *replies)
 	}
 	for _, a := range rest {
 		if a == "-" {
 			return usageError(e, "explain", `"-" (read stdin) cannot be combined with other arguments`)
 		}
+	}
+	if paths, err := pathArgs(rest); err != nil {
+		return usageError(e, "explain", err.Error())
+	} else if len(paths) > 0 {
+		e.silence(out)
+		return explainPaths(e, out, h, cmd, paths, *replies)
 	}
 	var items []explain.Explanation
 	var inputs []string
@@ -202,20 +221,29 @@ func explainFailed(e *env, out render.Options, arg string, err error) int {
 // writes them as they come (render.ExplainStream). Input of any size is
 // read in bounded memory. cmd, from --context, is used for replies whose
 // command the text does not tell.
-func explainStdin(e *env, out render.Options, h explain.Headings, cmd explain.Command) int {
-	if e.stdin == nil {
-		return usageError(e, "explain", "no standard input")
-	}
-	sc := newLineScanner(e.stdin)
+func explainStdin(e *env, out render.Options, h explain.Headings, cmd explain.Command, in io.Reader) int {
+	sc := newLineScanner(in)
 	st := render.NewExplainStream(e.stdout, out, h)
 	var found []render.AnnotatedReply
+	cache := newExplainCache()
+	held := 0 // annotations held for the input line being read
 	for sc.Scan() {
 		ln := sc.Line()
 		found = found[:0]
 		for _, f := range ln.Replies {
-			found = append(found, annotatedFor(f, ln.Number, cmd))
+			// Text holds a line's annotations until the line ends, and a
+			// line may be of any length: past the cap they are counted.
+			if !structured(out) && !out.Quiet && held >= maxLineAnnotations {
+				st.Skip(1)
+				continue
+			}
+			held++
+			found = append(found, cache.annotated(f, ln.Number, cmd))
 		}
 		st.Line(ln.Text, ln.Continued, found)
+		if !ln.Continued {
+			held = 0
+		}
 	}
 	if err := st.Close(); err != nil {
 		return exitCheck
@@ -229,6 +257,54 @@ func explainStdin(e *env, out render.Options, h explain.Headings, cmd explain.Co
 		return exitCheck
 	}
 	return exitOK
+}
+
+// maxLineAnnotations caps the annotations held for one input line of
+// text output: they are written when the line ends, a line may be of any
+// length, and each holds its reply's text. The rest are counted, not
+// explained. A variable so that tests can lower it.
+var maxLineAnnotations = 100
+
+// explainCache remembers the explanations of recent replies: logs and
+// transcripts repeat the same reply many times, and explaining is the
+// costly part of annotating.
+type explainCache struct {
+	m map[explainKey]explain.Explanation
+}
+
+type explainKey struct {
+	code     int
+	enhanced string
+	text     string
+	cmd      explain.Command
+}
+
+// explainCacheSize bounds the cache; when full it starts over.
+const explainCacheSize = 512
+
+func newExplainCache() *explainCache {
+	return &explainCache{m: make(map[explainKey]explain.Explanation)}
+}
+
+// annotated is annotatedFor through the cache.
+func (c *explainCache) annotated(f explain.Found, number int, cmd explain.Command) render.AnnotatedReply {
+	if f.Context == "" {
+		f.Context = cmd
+	}
+	code := f.Code
+	if f.Inferred {
+		code = 0
+	}
+	k := explainKey{code, f.Enhanced, f.Text, f.Context}
+	x, ok := c.m[k]
+	if !ok {
+		if len(c.m) >= explainCacheSize {
+			clear(c.m)
+		}
+		x = explain.Explain(code, f.Enhanced, f.Text, f.Context)
+		c.m[k] = x
+	}
+	return render.AnnotatedReply{Line: number, Start: f.Start, End: f.End, Reply: f.Raw, Inferred: f.Inferred, Explanation: x, Brief: x.Brief()}
 }
 
 // annotatedFor explains one reply found on input line number.

@@ -69,7 +69,9 @@ func TestExplainAnnotatesLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, out, errs := runExplainTest(t, string(in), nil, "-")
+			// A whole message is read per recipient unless --replies
+			// asks for the line annotator (see TestExplainBounceGolden).
+			code, out, errs := runExplainTest(t, string(in), nil, "--replies", "-")
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}

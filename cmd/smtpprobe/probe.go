@@ -10,6 +10,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/batch"
 )
 
 const probeExamples = `  smtpprobe probe example.com                 # the first reachable MX host of example.com
@@ -212,11 +213,16 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("probe", "smtpprobe probe [flags] TARGET   (TARGET: domain, user@domain, host[:port] or [ip]:port)", probeExamples)
 	var f probeFlags
 	f.register(fs, true)
+	var b batchFlags
+	b.register(fs, true)
 	if done, code := parseFlags(fs, args, e); done {
 		return code
 	}
 	f.suiteSet = fs.Changed("suite")
 	f.mxSeedSet = fs.Changed("mx-seed")
+	if code, done := b.dispatch(ctx, "probe", batch.ModeProbe, fs, &f, e); done {
+		return code
+	}
 	if fs.NArg() != 1 {
 		return argCountError(e, "probe", "one TARGET", fs.NArg(), "")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/cmd/smtpprobe/internal/render"
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/batch"
 )
 
 const vrfyExamples = `  smtpprobe vrfy alice@example.com                      # via example.com's first reachable MX
@@ -22,7 +23,15 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 	var server string
 	fs.StringVar(&server, "server", "", "ask this host[:port] instead of the domain's MX hosts")
 	f.register(fs, false)
+	var b batchFlags
+	b.register(fs, true)
 	if done, code := parseFlags(fs, args, e); done {
+		return code
+	}
+	if b.targets != "" && server != "" {
+		return usageError(e, "vrfy", "--server with --targets: a batch asks each address's own mail hosts")
+	}
+	if code, done := b.dispatch(ctx, "vrfy", batch.ModeVRFY, fs, &f, e); done {
 		return code
 	}
 	if fs.NArg() == 0 {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
 )
 
 // The politeness defaults. A batch run opens connections to other
@@ -276,18 +278,15 @@ func (l *Limiter) Stats() Stats {
 	return s
 }
 
-// DialFunc opens a connection, as net.Dialer.DialContext does.
-type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-// Dialer wraps next so every connection it opens is under the limiter:
-// it waits for a slot at the address's IP, and gives the slot back when
-// the connection is closed. A dial that times out strikes the IP.
-func (l *Limiter) Dialer(next DialFunc) DialFunc {
+// Dialer wraps next (nil: a net.Dialer) so every connection it opens is
+// under the limiter: it waits for a slot at the address's IP, and gives
+// the slot back when the connection is closed. A dial that times out
+// strikes the IP.
+func (l *Limiter) Dialer(next probe.Dialer) probe.Dialer {
 	if next == nil {
-		var d net.Dialer
-		next = d.DialContext
+		next = &net.Dialer{}
 	}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return probe.DialFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		ip := addr
 		if h, _, err := net.SplitHostPort(addr); err == nil {
 			ip = h
@@ -296,7 +295,7 @@ func (l *Limiter) Dialer(next DialFunc) DialFunc {
 		if err != nil {
 			return nil, err
 		}
-		c, err := next(ctx, network, addr)
+		c, err := next.DialContext(ctx, network, addr)
 		if err != nil {
 			var ne net.Error
 			if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
@@ -306,7 +305,7 @@ func (l *Limiter) Dialer(next DialFunc) DialFunc {
 			return nil, err
 		}
 		return &limitedConn{Conn: c, release: release}, nil
-	}
+	})
 }
 
 // limitedConn gives its slot back when closed.

@@ -155,7 +155,7 @@ func TestLimiterDialer(t *testing.T) {
 		}
 	}()
 	l := NewLimiter(Politeness{PerIP: 1, PerMinute: Unlimited})
-	dial := l.Dialer(nil)
+	dial := l.Dialer(nil).DialContext
 	c1, err := dial(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

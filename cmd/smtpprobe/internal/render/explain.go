@@ -298,17 +298,23 @@ type AnnotatedReply struct {
 type ExplainStream struct {
 	bw      *bufio.Writer
 	ew      *errWriter
+	tw      io.Writer // ew, or a foldWriter over it
 	o       Options
 	out     *explainOutput
 	n       int
 	pending []AnnotatedReply // replies ending on a line not yet finished
+	skipped int              // replies of that line left unannotated (Skip)
 }
 
 // NewExplainStream starts the output of `explain -` on w.
 func NewExplainStream(w io.Writer, o Options, h explain.Headings) *ExplainStream {
 	ew := &errWriter{w: w}
-	bw := bufio.NewWriter(ew) // the input is echoed line by line, and may be large
-	s := &ExplainStream{bw: bw, ew: ew, o: o}
+	var tw io.Writer = ew
+	if o.Width > 0 && o.Format == Text {
+		tw = newFoldWriter(ew, o.Width) // holds at most one line
+	}
+	bw := bufio.NewWriter(tw) // the input is echoed line by line, and may be large
+	s := &ExplainStream{bw: bw, ew: ew, tw: tw, o: o}
 	s.out = newExplainOutput(NewPrinter(bw, o), h)
 	if o.Format == JSON {
 		fmt.Fprint(bw, "{\n  \"schema_version\": 1,\n  \"replies\": [")
@@ -347,7 +353,18 @@ func (s *ExplainStream) flushPending() {
 	for _, r := range s.pending {
 		s.out.annotate(r)
 	}
-	s.pending = s.pending[:0]
+	if s.skipped > 0 {
+		fmt.Fprintf(s.bw, "  => … and %d more replies on this line, not annotated\n", s.skipped)
+	}
+	s.pending, s.skipped = s.pending[:0], 0
+}
+
+// Skip counts n replies found on the current line that the caller left
+// unannotated, to bound what is held for a line of any length; the text
+// output says how many after the line.
+func (s *ExplainStream) Skip(n int) {
+	s.n += n
+	s.skipped += n
 }
 
 // explainRecord is one ndjson line of `explain -`.
@@ -375,7 +392,7 @@ func (s *ExplainStream) Replies() int { return s.n }
 
 // Close ends the output and returns the first error writing it.
 func (s *ExplainStream) Close() error {
-	if len(s.pending) > 0 {
+	if len(s.pending) > 0 || s.skipped > 0 {
 		fmt.Fprintln(s.bw)
 		s.flushPending()
 	}
@@ -387,6 +404,9 @@ func (s *ExplainStream) Close() error {
 		}
 	}
 	s.bw.Flush()
+	if fw, ok := s.tw.(*foldWriter); ok {
+		fw.Flush()
+	}
 	return s.ew.err
 }
 

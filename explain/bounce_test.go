@@ -1,0 +1,203 @@
+package explain
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// wantRcpt is what a fixture must report about one recipient; an empty
+// field is not checked.
+type wantRcpt struct {
+	recipient, action, status string
+	code                      int
+	reason, cause, actor      string
+	remote                    string // a substring of RemoteMTA
+	context                   Command
+}
+
+var bounceCases = []struct {
+	file              string
+	kind, format, gen string
+	rcpts             []wantRcpt
+}{
+	{"postfix-dsn.eml", "bounce", "rfc3464", "Postfix", []wantRcpt{
+		{"nobody@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "mx.example.net", RCPT},
+		{"full@example.org", "failed", "5.2.2", 552, "mailboxfull", "mailbox-full", "recipient", "mail.example.org", RCPT},
+		{"someone@nxdomain.example", "failed", "5.4.4", 0, "hostunknown", "domain-unknown", "sender", "", ""},
+		{"list@example.com", "failed", "5.7.1", 554, "blocked", "ip-blocklisted", "sender's admin", "mx.example.com", RCPT},
+	}},
+	{"postfix-delayed.eml", "delay", "rfc3464", "Postfix", []wantRcpt{
+		{"accounts@slow.example", "delayed", "4.4.1", 0, "networkerror", "connection-failed", "recipient's admin", "", ""},
+	}},
+	{"exim-text.eml", "bounce", "exim", "Exim", []wantRcpt{
+		{"ghost@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "mx1.example.net [192.0.2.31]", RCPT},
+		{"quota@example.org", "failed", "5.2.2", 552, "mailboxfull", "mailbox-full", "recipient", "mail.example.org [198.51.100.40]", DATA},
+	}},
+	{"exim-delay.eml", "delay", "exim", "Exim", []wantRcpt{
+		{"later@busy.example", "delayed", "4.7.1", 451, "blocked", "greylisted", "nobody", "mx.busy.example", RCPT},
+	}},
+	{"sendmail-dsn.eml", "bounce", "rfc3464", "Sendmail", []wantRcpt{
+		{"olduser@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "mx.example.net", ""},
+	}},
+	{"qmail.eml", "bounce", "qmail", "qmail", []wantRcpt{
+		{"missing@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "192.0.2.61", RCPT},
+		{"nolocal@q.lab.example", "failed", "5.1.1", 0, "userunknown", "mailbox-unknown", "sender", "", ""},
+		{"huge@example.org", "failed", "5.3.4", 552, "mesgtoobig", "message-too-big", "sender", "", DATA},
+	}},
+	{"exchange-o365.eml", "bounce", "rfc3464", "Microsoft Exchange", []wantRcpt{
+		{"chris@fabrikam.example", "failed", "5.1.10", 550, "userunknown", "mailbox-unknown", "sender", "", ""},
+	}},
+	{"exchange-legacy.eml", "bounce", "exchange", "Microsoft Exchange", []wantRcpt{
+		{"lee@partner.example", "failed", "5.2.2", 552, "mailboxfull", "mailbox-full", "recipient", "", ""},
+	}},
+	{"gmail.eml", "bounce", "rfc3464", "Gmail", []wantRcpt{
+		{"jo@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "mx.example.net", ""},
+	}},
+	{"gmail-dmarc.eml", "bounce", "rfc3464", "Gmail", []wantRcpt{
+		{"kim@gmail.example", "failed", "5.7.26", 550, "authfailure", "dmarc-fail", "sender's admin", "gmail-smtp-in", ""},
+	}},
+	{"yahoo.eml", "bounce", "yahoo", "Yahoo", []wantRcpt{
+		{"nope@example.org", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "", RCPT},
+		{"bigbox@example.com", "failed", "5.3.4", 552, "mesgtoobig", "message-too-big", "sender", "", DATA},
+	}},
+	{"ses-email.eml", "bounce", "rfc3464", "Amazon SES", []wantRcpt{
+		{"lost@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "", ""},
+	}},
+	{"ses-bounce.json", "bounce", "amazon-ses-json", "Amazon SES", []wantRcpt{
+		{"gone@example.net", "failed", "5.1.1", 550, "userunknown", "mailbox-unknown", "sender", "192.0.2.90", ""},
+	}},
+	{"ses-complaint.json", "feedback", "amazon-ses-json", "Amazon SES", []wantRcpt{
+		{"annoyed@example.com", "", "", 0, "feedback", "abuse-complaint", "sender", "", ""},
+	}},
+	{"arf.eml", "feedback", "arf", "", []wantRcpt{
+		{"reader@isp.example", "", "", 0, "feedback", "abuse-complaint", "sender", "", ""},
+	}},
+	{"vacation-rfc3834.eml", "auto-reply", "rfc3834", "", []wantRcpt{
+		{"robin@example.org", "", "", 0, "vacation", "auto-reply", "nobody", "", ""},
+	}},
+	{"vacation-outlook.eml", "auto-reply", "rfc3834", "", []wantRcpt{
+		{"alex@fabrikam.example", "", "", 0, "vacation", "auto-reply", "nobody", "", ""},
+	}},
+	{"vacation-x-autoreply.eml", "auto-reply", "rfc3834", "", []wantRcpt{
+		{"hanna@beispiel.example", "", "", 0, "vacation", "auto-reply", "nobody", "", ""},
+	}},
+	{"plain-mail.eml", "none", "none", "", nil},
+}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "bounce", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func checkReport(t *testing.T, name string, got Report, kind, format, gen string, want []wantRcpt) {
+	t.Helper()
+	if got.Kind != kind || got.Format != format || got.Generator != gen {
+		t.Errorf("%s: kind/format/generator = %q/%q/%q, want %q/%q/%q", name, got.Kind, got.Format, got.Generator, kind, format, gen)
+	}
+	if len(got.Recipients) != len(want) {
+		t.Fatalf("%s: %d recipients, want %d: %+v", name, len(got.Recipients), len(want), got.Recipients)
+	}
+	for i, w := range want {
+		g := got.Recipients[i]
+		if g.Recipient != w.recipient || g.Action != w.action || g.Status != w.status || g.ReplyCode != w.code ||
+			g.Reason != w.reason || g.Cause != w.cause || g.Actor != w.actor || !strings.Contains(g.RemoteMTA, w.remote) ||
+			(w.context != "" && g.Context != w.context) {
+			t.Errorf("%s recipient %d:\n got %q %q %q %d %q %q %q mta=%q ctx=%q\nwant %+v\n diag %q", name, i,
+				g.Recipient, g.Action, g.Status, g.ReplyCode, g.Reason, g.Cause, g.Actor, g.RemoteMTA, g.Context, w, g.Diagnostic)
+		}
+		if g.Reason != "vacation" && g.Reason != "feedback" && g.Reason != "delivered" && (g.Explanation == "" || g.Fix == "") {
+			t.Errorf("%s recipient %d: no explanation or fix: %+v", name, i, g)
+		}
+	}
+}
+
+// TestBounceFixtures reads each fixture as one message, and again as the
+// single message of a stream.
+func TestBounceFixtures(t *testing.T) {
+	for _, c := range bounceCases {
+		raw := readFixture(t, c.file)
+		t.Run(c.file, func(t *testing.T) {
+			sc := NewMessageScanner(bytes.NewReader(raw))
+			if !sc.Scan() {
+				t.Fatalf("no message read: %v", sc.Err())
+			}
+			checkReport(t, c.file, sc.Report(), c.kind, c.format, c.gen, c.rcpts)
+			if !strings.HasSuffix(c.file, ".json") {
+				checkReport(t, c.file+" (ReadReport)", ReadReport(bytes.NewReader(raw)), c.kind, c.format, c.gen, c.rcpts)
+			}
+		})
+	}
+}
+
+// TestBounceMbox reads every message fixture from one mbox, with a
+// ">From " line quoted in a body, and gets the same reports in order.
+func TestBounceMbox(t *testing.T) {
+	var mbox bytes.Buffer
+	var cases []int
+	for i, c := range bounceCases {
+		if strings.HasSuffix(c.file, ".json") {
+			continue
+		}
+		fmt := "From MAILER-DAEMON Tue Dec  1 10:00:00 2026\n"
+		mbox.WriteString(fmt)
+		mbox.Write(bytes.TrimRight(readFixture(t, c.file), "\n"))
+		mbox.WriteString("\n>From the archive: this line is quoted\n\n")
+		cases = append(cases, i)
+	}
+	sc := NewMessageScanner(&mbox)
+	if sc.Kind() != InputMbox {
+		t.Fatalf("kind %q, want mbox", sc.Kind())
+	}
+	n := 0
+	for sc.Scan() {
+		if n >= len(cases) {
+			t.Fatalf("more messages than written")
+		}
+		c := bounceCases[cases[n]]
+		checkReport(t, c.file+" in mbox", sc.Report(), c.kind, c.format, c.gen, c.rcpts)
+		n++
+	}
+	if n != len(cases) || sc.Err() != nil {
+		t.Fatalf("read %d messages of %d, err %v", n, len(cases), sc.Err())
+	}
+}
+
+// TestReasonsCovered: every reason word the classifier gives is defined,
+// and every defined word is one the classifier can give or a kind's.
+func TestReasonsCovered(t *testing.T) {
+	defined := map[string]bool{}
+	for _, r := range Reasons {
+		if defined[r.Word] || r.Definition == "" {
+			t.Errorf("reason %q repeated or undefined", r.Word)
+		}
+		defined[r.Word] = true
+	}
+	used := map[string]bool{"feedback": true, "vacation": true, "delivered": true, "undefined": true}
+	for _, r := range causeRules {
+		if !defined[r.reason] {
+			t.Errorf("rule gives undefined reason %q", r.reason)
+		}
+		if r.cause == "" || r.actor == "" {
+			t.Errorf("rule for %q lacks cause or actor", r.reason)
+		}
+		used[r.reason] = true
+	}
+	for _, s := range sesSubtypes {
+		used[s.reason] = true
+	}
+	for w := range defined {
+		if !used[w] {
+			t.Errorf("reason %q is defined but never given", w)
+		}
+	}
+	if len(Reasons) != 35 {
+		t.Errorf("%d reasons, want the 35 of the taxonomy", len(Reasons))
+	}
+}

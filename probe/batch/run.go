@@ -1,0 +1,603 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/resolver"
+)
+
+// Mode is what a batch run does for each target.
+type Mode string
+
+// The modes, one per subcommand that takes --targets.
+const (
+	ModeProbe   Mode = "probe"   // the probe of each target; server facts once per mail host
+	ModeVRFY    Mode = "vrfy"    // VRFY of each address; the VRFY policy once per mail host
+	ModeAddress Mode = "address" // the offline syntax analysis of each address
+)
+
+// DefaultWorkers is how many targets (or groups of mailboxes) are worked
+// on at once. The connection limits, not this, bound what a server sees.
+const DefaultWorkers = 32
+
+// Config is a batch run.
+type Config struct {
+	Mode Mode
+	// Options are the probe options every target shares (all but the
+	// target); Options.Dialer should be the Limiter's.
+	Options probe.Options
+	// Resolver is shared by every target; a resolver.Client with a Cache.
+	Resolver probe.Resolver
+	// Limiter enforces the politeness; it must wrap Options.Dialer.
+	Limiter *Limiter
+	// Workers is DefaultWorkers when 0.
+	Workers int
+	// PerJob is how many mailboxes at one host one connection asks about
+	// (probe.DefaultRecipients when 0).
+	PerJob int
+	// Budget bounds each run at a server (the facts run, each group of
+	// mailboxes); none when 0.
+	Budget time.Duration
+}
+
+// Result is what became of one target.
+type Result struct {
+	Line   Line
+	Target probe.Target
+	// Report is the probe report of the target (probe and vrfy modes).
+	// For a target that shares its mail host with one probed before it,
+	// the host's facts (banner, extensions, TLS, verdicts, the VRFY
+	// comparison) come from that run and only the steps about this
+	// target's mailbox were sent for it; FactsFrom names that target.
+	Report    *probe.Report
+	FactsFrom string
+	// Address is the offline analysis (address mode).
+	Address *probe.AddressReport
+	// Err is why the target was not run: its text is not a target, or DNS
+	// could not answer (wraps probe.ErrDNS).
+	Err error
+}
+
+// Kind is one word for how the target ended, for the progress line and
+// the summary: "ok", "invalid-input", "dns-error", "no-mail-host", or the
+// status word of the first host that could not be reached.
+func (r Result) Kind() string {
+	switch {
+	case r.Err != nil && errors.Is(r.Err, probe.ErrDNS):
+		return "dns-error"
+	case r.Err != nil:
+		return "invalid-input"
+	case r.Address != nil:
+		if !r.Address.ValidMailbox {
+			return "invalid-address"
+		}
+		return "ok"
+	case r.Report == nil:
+		return "invalid-input"
+	case len(r.Report.Hosts) == 0:
+		return "no-mail-host"
+	}
+	for _, h := range r.Report.Hosts {
+		if h.Verdicts != nil {
+			return "ok"
+		}
+	}
+	return r.Report.Hosts[0].Status
+}
+
+// Summary is what a batch run did.
+type Summary struct {
+	Targets     int            // in the input given to Run
+	Done        int            // results emitted
+	Interrupted int            // started but cut off by the end of the run: not emitted, so a resume runs them
+	Kinds       map[string]int // Done by Result.Kind
+	MailHosts   int            // distinct mail hosts (address:port) targets went to
+	FactsRuns   int            // full probes run (one per mail host, at most)
+	Elapsed     time.Duration
+	Limiter     Stats
+	DNS         resolver.CacheStats
+}
+
+// item is one target in the run.
+type item struct {
+	line   Line
+	target probe.Target
+	mx     *resolver.Result
+	addr   string // mailbox to ask about (address targets), in the form to send
+}
+
+// Run works through lines and calls emit once per finished target, as
+// targets finish, never two calls at once. A target cut off because ctx
+// ended is not emitted (a resumed run does it again). It returns when
+// every target is done or ctx ends.
+func Run(ctx context.Context, cfg Config, lines []Line, emit func(Result) error) (Summary, error) {
+	start := time.Now()
+	r := &run{cfg: cfg, emitFn: emit, sum: Summary{Targets: len(lines), Kinds: map[string]int{}}}
+	if r.cfg.Workers <= 0 {
+		r.cfg.Workers = DefaultWorkers
+	}
+	r.sem = make(chan struct{}, r.cfg.Workers)
+	if cfg.Mode == ModeAddress {
+		for _, l := range lines {
+			a := probe.AnalyzeAddress(l.Text)
+			r.emit(Result{Line: l, Target: probe.Target{Input: l.Text}, Address: &a})
+			if r.err != nil {
+				break
+			}
+		}
+	} else {
+		r.network(ctx, lines)
+	}
+	r.sum.Elapsed = time.Since(start)
+	if cfg.Limiter != nil {
+		r.sum.Limiter = cfg.Limiter.Stats()
+	}
+	if c, ok := cfg.Resolver.(*resolver.Client); ok && c.Cache != nil {
+		r.sum.DNS = c.Cache.Stats()
+	}
+	return r.sum, r.err
+}
+
+type run struct {
+	cfg    Config
+	emitFn func(Result) error
+	sem    chan struct{}
+
+	mu  sync.Mutex
+	sum Summary
+	err error               // emit failed: stop
+	mx  map[string]*mxEntry // domain → its lookup
+}
+
+func (r *run) emit(res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return
+	}
+	if res.Report != nil && res.Report.Incomplete && res.Report.IncompleteReason == probe.IncompleteInterrupted {
+		r.sum.Interrupted++
+		return
+	}
+	if err := r.emitFn(res); err != nil {
+		r.err = err
+		return
+	}
+	r.sum.Done++
+	r.sum.Kinds[res.Kind()]++
+}
+
+func (r *run) stopped(ctx context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err != nil || ctx.Err() != nil
+}
+
+// work runs f on a worker slot; false when the run ended first.
+func (r *run) work(ctx context.Context, f func()) bool {
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	defer func() { <-r.sem }()
+	if r.stopped(ctx) {
+		return false
+	}
+	f()
+	return true
+}
+
+// network is the probe and vrfy modes: parse, resolve, group by mail
+// host, then a facts run per host and mailbox runs for the rest.
+func (r *run) network(ctx context.Context, lines []Line) {
+	items := make([]*item, len(lines))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				items[i] = r.prepare(ctx, lines[i])
+			}
+		}()
+	}
+	for i := range lines {
+		if r.stopped(ctx) {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	groups := map[string][]*item{}
+	var order []string
+	for _, it := range items {
+		if it == nil {
+			continue // emitted already, or the run ended
+		}
+		key := r.hostKey(it)
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], it)
+	}
+	r.mu.Lock()
+	r.sum.MailHosts = len(order)
+	r.mu.Unlock()
+	for _, key := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.group(ctx, key, groups[key])
+		}()
+	}
+	wg.Wait()
+}
+
+// prepare parses a line and resolves its domain (once per domain: the
+// resolver caches). A target that cannot be run is emitted here.
+func (r *run) prepare(ctx context.Context, l Line) *item {
+	text := l.Text
+	if len(text) >= 2 && text[0] == '<' && text[len(text)-1] == '>' {
+		text = text[1 : len(text)-1]
+	}
+	t, err := probe.ParseTarget(text)
+	t.Input = l.Text
+	fail := func(err error) *item {
+		r.emit(Result{Line: l, Target: t, Err: err})
+		return nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	it := &item{line: l, target: t}
+	if t.Kind == probe.TargetAddress {
+		a, err := probe.CheckMailboxArg("target", text)
+		if err == nil {
+			a, err = probe.ASCIIAddress("target", a)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		it.addr = a
+	} else if r.cfg.Mode == ModeVRFY {
+		return fail(fmt.Errorf("%q is not an address (want user@domain)", l.Text))
+	}
+	if t.Direct() {
+		return it
+	}
+	domain, err := probe.ASCIIAddress("target", t.Domain)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := r.lookup(ctx, domain)
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		var re *resolver.Error
+		if errors.As(err, &re) && re.Kind == "input" {
+			return fail(err)
+		}
+		rep := &probe.Report{SchemaVersion: probe.SchemaVersion, Target: t, Domain: domain, MX: res, Hosts: []probe.HostReport{}}
+		r.emit(Result{Line: l, Target: t, Report: rep, Err: fmt.Errorf("%w: %v", probe.ErrDNS, err)})
+		return nil
+	}
+	it.mx = res
+	return it
+}
+
+// lookup is the MX result of domain, one per domain in the run: the
+// targets of a domain share it (and the resolver's cache shares the
+// lookups of hosts between domains).
+func (r *run) lookup(ctx context.Context, domain string) (*resolver.Result, error) {
+	key := strings.ToLower(domain)
+	r.mu.Lock()
+	if r.mx == nil {
+		r.mx = map[string]*mxEntry{}
+	}
+	e := r.mx[key]
+	if e == nil {
+		e = &mxEntry{ready: make(chan struct{})}
+		r.mx[key] = e
+		r.mu.Unlock()
+		res, err := r.cfg.Resolver.LookupMX(ctx, domain)
+		e.res, e.err = &res, err
+		close(e.ready)
+		return e.res, e.err
+	}
+	r.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.res, e.err
+	case <-ctx.Done():
+		return &resolver.Result{}, ctx.Err()
+	}
+}
+
+type mxEntry struct {
+	ready chan struct{}
+	res   *resolver.Result
+	err   error
+}
+
+// hostKey is the mail host a target's connections go to first: the first
+// address of its most preferred MX host with one, as probe.Run tries them.
+func (r *run) hostKey(it *item) string {
+	port := r.cfg.Options.Port
+	if it.target.Port != 0 {
+		port = it.target.Port
+	}
+	if port == 0 {
+		port = 25
+		if r.cfg.Options.TLS == string(probe.TLSImplicit) {
+			port = 465
+		}
+	}
+	if it.target.Direct() {
+		return net.JoinHostPort(it.target.Host, strconv.Itoa(port))
+	}
+	for _, h := range it.mx.Hosts {
+		if len(h.Addresses) > 0 {
+			return net.JoinHostPort(h.Addresses[0].IP.String(), strconv.Itoa(port))
+		}
+	}
+	return "none:" + it.target.Domain // no mail host: each is its own (cheap) run
+}
+
+// options are the shared options with one target's.
+func (r *run) options(t probe.Target) probe.Options {
+	o := r.cfg.Options
+	o.Target = t
+	o.Resolver = r.cfg.Resolver
+	o.VRFY, o.RCPT = slices.Clone(o.VRFY), slices.Clone(o.RCPT)
+	if r.cfg.Mode == ModeVRFY {
+		o.Suites = []string{"vrfy"}
+		o.VRFY = []string{t.User + "@" + t.Domain}
+		if o.Domain == "" {
+			o.Domain = t.Domain
+		}
+	}
+	return o
+}
+
+func (r *run) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.cfg.Budget > 0 {
+		return context.WithTimeout(ctx, r.cfg.Budget)
+	}
+	return context.WithCancel(ctx)
+}
+
+// group works through the targets of one mail host: the first gets the
+// full probe; the rest share its server facts and get their mailboxes
+// asked in groups over few connections.
+func (r *run) group(ctx context.Context, key string, items []*item) {
+	if strings.HasPrefix(key, "none:") {
+		// No mail host (null MX, NXDOMAIN, NODATA): no connection, so each
+		// target's own run is cheap and says exactly why.
+		for _, it := range items {
+			r.work(ctx, func() {
+				rep, err := probe.Run(ctx, r.options(it.target))
+				r.emit(Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
+			})
+		}
+		return
+	}
+	first := items[0]
+	var facts *probe.Report
+	ok := r.work(ctx, func() {
+		bctx, cancel := r.budget(ctx)
+		defer cancel()
+		rep, err := probe.Run(bctx, r.options(first.target))
+		r.mu.Lock()
+		r.sum.FactsRuns++
+		r.mu.Unlock()
+		r.learn(rep)
+		facts = rep
+		r.emit(Result{Line: first.line, Target: first.target, Report: rep, Err: dnsOnly(err)})
+	})
+	if !ok || facts == nil || ctx.Err() != nil {
+		return
+	}
+	host := probedHost(facts)
+	rest := items[1:]
+	if host == nil {
+		// The host could not be probed: every target there gets that
+		// finding, and no connection of its own (a host that timed out or
+		// refused is not pressed again).
+		for _, it := range rest {
+			r.emit(Result{Line: it.line, Target: it.target, Report: shared(facts, it, nil, nil), FactsFrom: first.line.Text})
+		}
+		return
+	}
+	var plain, boxes []*item
+	for _, it := range rest {
+		if it.addr == "" {
+			plain = append(plain, it)
+		} else {
+			boxes = append(boxes, it)
+		}
+	}
+	for _, it := range plain {
+		r.emit(Result{Line: it.line, Target: it.target, Report: shared(facts, it, host, nil), FactsFrom: first.line.Text})
+	}
+	per := r.cfg.PerJob
+	if per <= 0 {
+		per = probe.DefaultRecipients
+	}
+	var wg sync.WaitGroup
+	for chunk := range slices.Chunk(boxes, per) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx, func() { r.mailboxes(ctx, facts, host, first, chunk) })
+		}()
+	}
+	wg.Wait()
+}
+
+func dnsOnly(err error) error {
+	if errors.Is(err, probe.ErrDNS) {
+		return err
+	}
+	return nil
+}
+
+// mailboxes asks the facts run's host about a group of mailboxes and
+// emits each target's result.
+func (r *run) mailboxes(ctx context.Context, facts *probe.Report, host *probe.HostReport, first *item, chunk []*item) {
+	bctx, cancel := r.budget(ctx)
+	defer cancel()
+	addrs := make([]string, len(chunk))
+	for i, it := range chunk {
+		addrs[i] = it.addr
+	}
+	o := r.options(first.target)
+	hostIP, _, _ := net.SplitHostPort(host.Address)
+	m := probe.Mailboxes{Addresses: addrs, VRFY: wants(o.Suites, "vrfy"), RCPT: r.cfg.Mode == ModeProbe && wants(o.Suites, "syntax"), PerTransaction: r.cfg.PerJob}
+	h := probe.RunMailboxes(bctx, o, host.Host, hostIP, m)
+	r.learnHost(hostIP, h)
+	cut := bctx.Err() != nil || ctx.Err() != nil
+	for _, it := range chunk {
+		rep := shared(facts, it, host, &h)
+		if cut && ctx.Err() != nil {
+			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
+		} else if cut {
+			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteBudget
+		}
+		r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: first.line.Text})
+	}
+}
+
+func wants(suites []string, s string) bool {
+	return len(suites) == 0 || slices.Contains(suites, s) || slices.Contains(suites, "all")
+}
+
+// probedHost is the host of a report that was probed, or nil.
+func probedHost(rep *probe.Report) *probe.HostReport {
+	if rep == nil {
+		return nil
+	}
+	for i := range rep.Hosts {
+		if rep.Hosts[i].Verdicts != nil {
+			return &rep.Hosts[i]
+		}
+	}
+	return nil
+}
+
+// shared is the report of a target that shares its mail host with the
+// facts run: that run's finding about the host, the VRFY comparison its
+// answers are judged by, and this target's own steps from run (nil when
+// nothing was asked for it).
+func shared(facts *probe.Report, it *item, host *probe.HostReport, run *probe.HostReport) *probe.Report {
+	rep := *facts
+	rep.Target = it.target
+	rep.MX = it.mx
+	if it.target.Domain != "" {
+		rep.Domain = it.target.Domain
+		if it.mx != nil && it.mx.Domain != "" {
+			rep.Domain = it.mx.Domain
+		}
+	}
+	rep.Warnings = slices.Clone(facts.Warnings)
+	if host == nil {
+		rep.Hosts = make([]probe.HostReport, len(facts.Hosts))
+		for i, h := range facts.Hosts {
+			h.Steps, h.Transcript, h.TranscriptDropped = []probe.StepResult{}, []probe.TranscriptLine{}, 0
+			rep.Hosts[i] = h
+		}
+		return &rep
+	}
+	h := *host
+	h.Steps = []probe.StepResult{}
+	for _, s := range host.Steps {
+		if role := s.Step().Role; role == probe.RoleVRFYReal || role == probe.RoleVRFYRandom {
+			h.Steps = append(h.Steps, s)
+		}
+	}
+	h.Transcript, h.TranscriptDropped, h.Connections = []probe.TranscriptLine{}, 0, 0
+	if run != nil {
+		h.Connections = run.Connections
+		if run.Status != probe.StatusOK {
+			h.Status, h.Error = run.Status, run.Error
+		}
+		for _, s := range run.Steps {
+			if s.Address == it.addr && !s.Setup {
+				h.Steps = append(h.Steps, s)
+			}
+		}
+	}
+	rep.Hosts = []probe.HostReport{h}
+	return &rep
+}
+
+// learn strikes or clears the hosts of a report by how they answered.
+func (r *run) learn(rep *probe.Report) {
+	if rep == nil {
+		return
+	}
+	for i := range rep.Hosts {
+		ip, _, _ := net.SplitHostPort(rep.Hosts[i].Address)
+		r.learnHost(ip, rep.Hosts[i])
+	}
+}
+
+// learnHost tells the limiter what a host's run showed: a 421, or a 4yz
+// that names a rate or connection limit, or a timeout, is a strike.
+func (r *run) learnHost(ip string, h probe.HostReport) {
+	if r.cfg.Limiter == nil || ip == "" {
+		return
+	}
+	if why, ok := strikeOf(h); ok {
+		r.cfg.Limiter.Strike(ip, why)
+		return
+	}
+	if h.Status == probe.StatusOK {
+		r.cfg.Limiter.Clean(ip)
+	}
+}
+
+// rateWords are in the text of 4yz replies that mean "you are sending too
+// fast" (Postfix's anvil "Too many connections", "Error: too much mail",
+// Exim's "rate limit", Microsoft's "throttled", Gmail's "unusual rate").
+var rateWords = []string{"rate", "too many connection", "too much", "throttl", "slow down", "limit exceeded", "try again later"}
+
+func strikeOf(h probe.HostReport) (Strike, bool) {
+	if h.Status == probe.StatusIOTimeout || h.Status == probe.StatusConnectionTimeout {
+		return StrikeTimeout, true
+	}
+	replies := []*probe.Reply{h.Banner}
+	for i := range h.Steps {
+		replies = append(replies, h.Steps[i].Reply)
+	}
+	for _, rp := range replies {
+		if rp == nil || rp.Code/100 != 4 {
+			continue
+		}
+		if rp.Code == 421 {
+			return StrikeRateLimited, true
+		}
+		text := strings.ToLower(rp.Text())
+		if strings.Contains(text, "recipients") {
+			continue // 452 too many recipients: a transaction limit, handled by splitting
+		}
+		for _, w := range rateWords {
+			if strings.Contains(text, w) {
+				return StrikeRateLimited, true
+			}
+		}
+	}
+	return "", false
+}

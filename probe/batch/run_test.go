@@ -1,0 +1,279 @@
+package batch
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/resolver"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
+)
+
+// sinkServer is a plain SMTP server on loopback that takes every mailbox
+// but "nobody", answers VRFY of real mailboxes 252 and of unknown ones
+// 550, and counts its connections: all of them, and the most open at once.
+type sinkServer struct {
+	ln     net.Listener
+	open   atomic.Int32
+	peak   atomic.Int32
+	total  atomic.Int32
+	delay  time.Duration
+	banner string
+}
+
+func startSink(t *testing.T, delay time.Duration) *sinkServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sinkServer{ln: ln, delay: delay, banner: "220 sink.test ESMTP"}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(c)
+		}
+	}()
+	return s
+}
+
+func (s *sinkServer) port() int {
+	_, p, _ := net.SplitHostPort(s.ln.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func (s *sinkServer) serve(c net.Conn) {
+	defer c.Close()
+	n := s.open.Add(1)
+	defer s.open.Add(-1)
+	s.total.Add(1)
+	for {
+		p := s.peak.Load()
+		if n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	time.Sleep(s.delay)
+	w := bufio.NewWriter(c)
+	say := func(l string) { w.WriteString(l + "\r\n"); w.Flush() }
+	say(s.banner)
+	rd := bufio.NewReader(c)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			return
+		}
+		up := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(up, "EHLO"):
+			say("250-sink.test")
+			say("250 PIPELINING")
+		case strings.HasPrefix(up, "VRFY") && (strings.Contains(up, "NOBODY") || strings.Contains(up, "SMTPPROBE-")):
+			say("550 5.1.1 unknown")
+		case strings.HasPrefix(up, "VRFY <"), strings.HasPrefix(up, "VRFY "):
+			say("252 2.0.0 maybe")
+		case up == "VRFY":
+			say("501 5.5.4 syntax")
+		case strings.HasPrefix(up, "EXPN"):
+			say("502 5.5.1 no")
+		case strings.HasPrefix(up, "MAIL FROM:<") && strings.HasSuffix(up, ">") && !strings.Contains(up[10:], " "):
+			say("250 2.1.0 ok")
+		case strings.HasPrefix(up, "MAIL"):
+			say("501 5.5.4 syntax")
+		case strings.HasPrefix(up, "RCPT TO:<NOBODY@"):
+			say("550 5.1.1 unknown")
+		case strings.HasPrefix(up, "RCPT TO:<"):
+			say("250 2.1.5 ok")
+		case strings.HasPrefix(up, "RCPT"):
+			say("501 5.5.4 syntax")
+		case up == "RSET", up == "NOOP":
+			say("250 ok")
+		case up == "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("502 5.5.2 unknown command")
+		}
+	}
+}
+
+// batchZone has 20 domains on one MX host, two NXDOMAIN names' zone and
+// a null MX.
+func batchZone() string {
+	var b strings.Builder
+	b.WriteString("$ORIGIN b.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\nmx A 127.0.0.1\nnull MX 0 .\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "d%d MX 10 mx\n", i)
+	}
+	return b.String()
+}
+
+type collected struct {
+	mu  sync.Mutex
+	res []Result
+}
+
+func (c *collected) emit(r Result) error {
+	c.mu.Lock()
+	c.res = append(c.res, r)
+	c.mu.Unlock()
+	return nil
+}
+
+func newRun(t *testing.T, mode Mode, sink *sinkServer, dns string, pol Politeness) Config {
+	rc := resolver.New([]string{dns})
+	rc.Cache = resolver.NewCache()
+	l := NewLimiter(pol)
+	return Config{Mode: mode, Resolver: rc, Limiter: l, PerJob: 7,
+		Options: probe.Options{Port: sink.port(), HELO: "client.test", TLS: "none", Timeout: 5 * time.Second, Dialer: l.Dialer(nil)}}
+}
+
+// A batch of mailboxes over 20 domains on one host: every target gets
+// exactly one result, the server facts are probed once, each mailbox gets
+// its own VRFY and RCPT answers, bad lines and dead domains their own
+// kinds, and the server never sees more than the per-IP cap at once.
+func TestRunProbeBatch(t *testing.T) {
+	sink := startSink(t, 5*time.Millisecond)
+	dns := resolvertest.Start(t, batchZone())
+	var lines []Line
+	n := 0
+	add := func(s string) { n++; lines = append(lines, Line{N: n, Text: s}) }
+	for d := range 20 {
+		for u := range 5 {
+			add(fmt.Sprintf("user%d@d%d.b.test", u, d))
+		}
+	}
+	add("nobody@d3.b.test")
+	add("d4.b.test")
+	add("x@missing.b.test")
+	add("x@null.b.test")
+	add("bad target")
+	add("a@@b.test")
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 3, PerMinute: Unlimited})
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTarget := map[string]Result{}
+	for _, r := range got.res {
+		if _, dup := byTarget[r.Line.Text]; dup {
+			t.Errorf("%s has two results", r.Line.Text)
+		}
+		byTarget[r.Line.Text] = r
+	}
+	if len(byTarget) != len(lines) || sum.Done != len(lines) {
+		t.Fatalf("%d results (%d done) for %d targets", len(byTarget), sum.Done, len(lines))
+	}
+	if sum.FactsRuns != 1 {
+		t.Errorf("%d facts runs for one mail host", sum.FactsRuns)
+	}
+	if p := sink.peak.Load(); p > 3 {
+		t.Errorf("the server saw %d connections at once; the cap is 3", p)
+	}
+	if tot := sink.total.Load(); tot > 40 {
+		t.Errorf("%d connections for 102 mailboxes at one host", tot)
+	}
+	for text, want := range map[string]string{"bad target": "invalid-input", "a@@b.test": "invalid-input",
+		"x@missing.b.test": "no-mail-host", "x@null.b.test": "no-mail-host", "d4.b.test": "ok", "user1@d7.b.test": "ok"} {
+		if k := byTarget[text].Kind(); k != want {
+			t.Errorf("%s: kind %s, want %s", text, k, want)
+		}
+	}
+	// Each mailbox has its own answers, and the shared VRFY comparison.
+	for text, want := range map[string]int{"user2@d9.b.test": 250, "nobody@d3.b.test": 550} {
+		r := byTarget[text]
+		if r.FactsFrom == "" && r.Report.Hosts[0].Steps[0].Name != "vrfy-user" {
+			t.Errorf("%s neither drew the facts nor names who did", text)
+		}
+		rcpt := 0
+		policy := 0
+		for _, s := range r.Report.Hosts[0].Steps {
+			if s.Step().Role == probe.RoleRcptAddress && s.Address == text && s.Reply != nil {
+				rcpt = s.Reply.Code
+			}
+			if s.Step().Role == probe.RoleVRFYRandom {
+				policy++
+			}
+		}
+		if rcpt != want || policy == 0 {
+			t.Errorf("%s: RCPT %d (want %d), %d VRFY comparison steps", text, rcpt, want, policy)
+		}
+		if r.Report.Verdicts == nil || r.Report.Verdicts.VRFYPolicy == nil {
+			t.Errorf("%s: no server verdicts", text)
+		}
+	}
+	if sum.DNS.Hits == 0 {
+		t.Errorf("the DNS cache answered nothing: %+v", sum.DNS)
+	}
+}
+
+// In vrfy mode a domain target is refused, and each address gets its VRFY.
+func TestRunVRFYBatch(t *testing.T) {
+	sink := startSink(t, 0)
+	dns := resolvertest.Start(t, batchZone())
+	lines := []Line{{1, "a@d1.b.test"}, {2, "nobody@d1.b.test"}, {3, "d2.b.test"}, {4, "b@d2.b.test"}}
+	cfg := newRun(t, ModeVRFY, sink, dns.Addr(), Politeness{PerMinute: Unlimited})
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil || sum.Done != 4 {
+		t.Fatal(err, sum.Done)
+	}
+	for _, r := range got.res {
+		if r.Line.Text == "d2.b.test" {
+			if r.Kind() != "invalid-input" {
+				t.Errorf("a domain in vrfy mode: %s", r.Kind())
+			}
+			continue
+		}
+		found := false
+		for _, s := range r.Report.Hosts[0].Steps {
+			if s.Step().Role == probe.RoleVRFYAddress && s.Address == r.Line.Text {
+				found = true
+			}
+			if s.Step().Role == probe.RoleRcptAddress {
+				t.Errorf("%s: vrfy mode sent RCPT", r.Line.Text)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no VRFY of it", r.Line.Text)
+		}
+	}
+}
+
+// Cancelling the run stops it; what was cut off is not emitted, and what
+// was emitted is whole.
+func TestRunInterrupted(t *testing.T) {
+	sink := startSink(t, 300*time.Millisecond)
+	dns := resolvertest.Start(t, batchZone())
+	var lines []Line
+	for d := range 20 {
+		lines = append(lines, Line{d + 1, fmt.Sprintf("u@d%d.b.test", d)})
+	}
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 1, PerMinute: Unlimited})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var got collected
+	sum, _ := Run(ctx, cfg, lines, got.emit)
+	if sum.Done == len(lines) {
+		t.Fatal("the run finished; the test needs it cut off")
+	}
+	for _, r := range got.res {
+		if r.Report != nil && r.Report.Incomplete && r.Report.IncompleteReason == probe.IncompleteInterrupted {
+			t.Errorf("%s emitted though cut off", r.Line.Text)
+		}
+	}
+}
