@@ -301,12 +301,15 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
+	ref := explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command)
+	res.Cause, res.Blocklist, res.RetryAfterS = ref.Cause, ref.List, int(ref.RetryAfter.Seconds())
+	res.Outcome, res.Conformance, res.Verdict = judgeReply(s, reply.Code, reply.Enhanced, ref)
 	if Status(err) == StatusIOTimeout {
 		// A reply cut off by the deadline is no answer: a server that
 		// drips "250-" forever is silent, and counts toward giving up.
 		// What it sent is kept in the reply and transcript, unjudged.
 		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Cause, res.Blocklist, res.RetryAfterS = "", "", 0
 		res.Annotation, res.timedOut = "", true
 	}
 	return res, err
