@@ -46,6 +46,8 @@ type StepResult struct {
 	cut  bool // not sent because the run ended: the verdicts that need it are unknown
 	// timedOut: the reply did not complete within the deadline.
 	timedOut bool
+	// desync: the reply came with bytes no command asked for.
+	desync bool
 }
 
 // code is the reply code, 0 when there was no reply.

@@ -369,7 +369,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
 	if res.GaveUp != "" {
-		h.Status, h.Error = StatusUnresponsive, res.GaveUp
+		h.Status, h.Error = res.GaveUpStatus, res.GaveUp
 	}
 	throttling := measureThrottling(res.Steps)
 	v := Summarize(res.Steps)
