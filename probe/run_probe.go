@@ -33,7 +33,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
-	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
+	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}, Proxy: o.Proxy}
 
 	type candidate struct {
 		name  string
@@ -90,7 +90,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
-			for _, a := range h.Addresses {
+			ips := make([]netip.Addr, len(h.Addresses))
+			for i, a := range h.Addresses {
+				ips[i] = a.IP
+			}
+			ordered := OrderAddresses(ips, o.Family)
+			if len(ordered) == 0 && len(ips) > 0 {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no IPv%s address, and only IPv%s was allowed", h.Name, o.Family, o.Family))
+				continue
+			}
+			for _, ip := range ordered {
+				a := resolver.Address{IP: ip}
 				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
 				if warn != "" {
 					rep.Warnings = append(rep.Warnings, warn)
@@ -145,6 +155,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
 		}
+	}
+	if n := o.mem.Dropped(); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run kept its cap of %d MiB of server text: %d more bytes of replies and transcript were left out (marked %q on replies, and at the end of a transcript)", MaxKeptBytes>>20, n, DevNotKept))
 	}
 	if rep.Incomplete {
 		rep.IncompleteReason = incompleteReason(ctx)
@@ -211,6 +224,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.DNSTimeout == 0 {
 		o.DNSTimeout = DefaultDNSTimeout
+	}
+	if o.mem == nil {
+		o.mem = newMemBudget(MaxKeptBytes)
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -335,7 +351,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	if conns <= 0 {
 		conns = DefaultConnections
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep, mem: o.mem}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
 	nums := make([]int, 0, len(sessions))
@@ -354,10 +370,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 	for _, n := range nums {
 		s := sessions[n]
-		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, e.Line(n))
-		}
-		h.TranscriptDropped += s.Transcript().Dropped()
+		var left int
+		h.Transcript, left = o.mem.keepTranscript(h.Transcript, n, s.Transcript().Entries())
+		h.TranscriptDropped += s.Transcript().Dropped() + left
+		sessions[n] = nil
 	}
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut

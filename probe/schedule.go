@@ -87,6 +87,7 @@ type runner struct {
 	maxConns int    // bound on connections, so a server that drops every time cannot loop us
 	parallel int    // connections at once
 	lockStep bool   // one line per round trip, one connection, plan order
+	mem      *memBudget
 
 	pool *pool.Pool
 
@@ -632,13 +633,26 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 		return true
 	}
 	// The server hung up (or said 421) before answering these lines: they
-	// go again on a new connection, once.
+	// go again on a new connection, once. A line that never left (the
+	// session was found closed before it was written) is no try.
+	written := len(reps)
+	if l.pipelined && len(lines) > 1 && len(reps) > 0 {
+		written = len(lines)
+	}
+	if n := len(reps); n > 0 && n == written && errors.Is(err, wire.ErrClosed) && reps[n-1].Code == 0 {
+		written--
+	}
 	var again []*pending
-	for _, gl := range g[lost:] {
+	for k := lost; k < len(g); k++ {
+		gl := g[k]
 		if gl.kind != lineStep || gl.p == nil {
 			continue
 		}
 		p := gl.p
+		if k >= written {
+			again = append(again, p)
+			continue
+		}
 		p.tries++
 		if p.tries >= 2 {
 			if gl.p == g[lost].p && (lostRep.Code != 0 || len(lostRep.Lines) > 0) {
@@ -733,8 +747,9 @@ func (r *runner) result(l *lane, s Step, line string, reply wire.Reply, err erro
 	res.RTTMS = math.Round(float64(took.Microseconds())/10) / 100
 	if reply.Code != 0 || len(reply.Lines) > 0 {
 		rep := reply
-		res.Reply = &rep
 		res.Annotation = explain.Explain(reply.Code, reply.Enhanced, reply.Text(), s.Command).Brief()
+		r.mem.keepReply(&rep)
+		res.Reply = &rep
 	}
 	if err != nil {
 		res.Error = err.Error()

@@ -48,6 +48,22 @@ type probeFlags struct {
 	failOn    string
 	conns     int
 	lockStep  bool
+	net       netFlags
+	netSet    netSetup // built from net by prepareNet
+}
+
+// prepareNet builds the network setup of the flags once they are parsed.
+func (f *probeFlags) prepareNet(fs *flagSet, e *env) error {
+	s, err := f.net.build(fs, e, f.dns)
+	f.netSet = s
+	return err
+}
+
+// sayNet says on stderr where DNS goes when a proxy is used.
+func (f *probeFlags) sayNet(sub string, e *env) {
+	if f.netSet.note != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe %s: %s\n", sub, escapeUntrusted(f.netSet.note))
+	}
 }
 
 func (f *probeFlags) register(fs *flagSet, withSuite bool) {
@@ -71,6 +87,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
+	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
 	fs.IntVar(&f.conns, "connections", probe.DefaultConnections, "connections open at once to one address (1: one at a time)")
@@ -171,6 +188,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	if f.conns < 1 || f.conns > 100 {
 		return o, fmt.Errorf("--connections must be from 1 to 100, not %d", f.conns)
 	}
+	f.netSet.apply(&o)
 	if f.mxSeedSet {
 		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
 	}
@@ -246,11 +264,15 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	if err := f.prepareNet(fs, e); err != nil {
+		return usageError(e, "probe", err.Error())
+	}
 	opts, err := f.options(t)
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
 	e.silence(out)
+	f.sayNet("probe", e)
 	if opts.Domain == "" {
 		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
