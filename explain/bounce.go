@@ -121,7 +121,7 @@ const (
 func ReadReport(r io.Reader) Report {
 	var b bytes.Buffer
 	truncated := false
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReaderSize(r, 16<<10)
 	for {
 		line, cut, err := readCappedLine(br)
 		cut = cut || b.Len()+len(line) > MaxMessageBytes
