@@ -115,6 +115,14 @@ func TestPostfixStrict(t *testing.T) {
 	if r := replyOf(t, h, "mail-no-brackets"); r.Code != 501 {
 		t.Errorf("mail-no-brackets: %d %s; want 501", r.Code, r.Text())
 	}
+	// strict_rfc821_envelopes wants the brackets, so a lone > is refused;
+	// a space before the > and a sender without a domain still pass (the
+	// latter until reject_non_fqdn_sender is set).
+	for name, code := range map[string]int{"mail-trailing-bracket-only": 501, "mail-space-before-close": 250, "mail-unqualified": 250} {
+		if r := replyOf(t, h, name); r.Code != code {
+			t.Errorf("%s: %d %s; want %d", name, r.Code, r.Text(), code)
+		}
+	}
 	checkCommon(t, h)
 }
 
@@ -127,8 +135,10 @@ func TestPostfixLenient(t *testing.T) {
 	if v.EnvelopeSyntax == nil || v.EnvelopeSyntax.Verdict != probe.SyntaxLenient {
 		t.Errorf("envelope_syntax = %+v; strict_rfc821_envelopes = no takes addresses without brackets", v.EnvelopeSyntax)
 	}
-	if r := replyOf(t, h, "mail-no-brackets"); r.Code != 250 {
-		t.Errorf("mail-no-brackets: %d %s; want 250", r.Code, r.Text())
+	for _, name := range []string{"mail-no-brackets", "mail-trailing-bracket-only", "mail-space-before-close", "mail-unqualified"} {
+		if r := replyOf(t, h, name); r.Code != 250 {
+			t.Errorf("%s: %d %s; want 250", name, r.Code, r.Text())
+		}
 	}
 	checkCommon(t, h)
 }
@@ -159,4 +169,49 @@ func TestPostfixHardErrorLimit(t *testing.T) {
 	if v.VRFYPolicy == nil || v.VRFYPolicy.Policy != probe.PolicyLeaks {
 		t.Errorf("vrfy_policy = %+v", v.VRFYPolicy)
 	}
+}
+
+// A mailbox that does not exist is a finding about the mailbox: the
+// cases that used it are withheld, never strict, and the VRFY policy is
+// judged on postmaster, where Postfix leaks (252 vs 550).
+func TestPostfixUnknownMailbox(t *testing.T) {
+	h := probePostfix(t, postfixStrict, func(o *probe.Options) { o.User = "nosuch" })
+	v := h.Verdicts
+	var mailbox probe.Baseline
+	for _, b := range v.Baselines {
+		if b.Name == probe.BaselineMailbox {
+			mailbox = b
+		}
+	}
+	if !mailbox.Failed() || mailbox.Fault != probe.FaultMailbox || mailbox.Code != 550 {
+		t.Errorf("mailbox baseline = %+v; want failed: the mailbox does not exist", mailbox)
+	}
+	for _, name := range []string{"rcpt-well-formed", "rcpt-lowercase-verb", "rcpt-source-route", "rcpt-quoted-local-part"} {
+		s := replyStep(t, h, name)
+		if s.Conformance == probe.TooStrict || s.Conformance == probe.Conforms {
+			t.Errorf("%s judged %s on a 550 5.1.1: %s", name, s.Conformance, s.Verdict)
+		}
+	}
+	if v.VRFYPolicy == nil || v.VRFYPolicy.Policy != probe.PolicyLeaks || v.VRFYPolicy.RealCode != 252 || v.VRFYPolicy.RandomCode != 550 {
+		t.Errorf("vrfy_policy = %+v; judged on postmaster, Postfix leaks 252 vs 550", v.VRFYPolicy)
+	}
+	if v.PostmasterAccepted == nil || !*v.PostmasterAccepted {
+		t.Errorf("postmaster_accepted = %v; postmaster is still a valid check", v.PostmasterAccepted)
+	}
+	for _, s := range h.Steps {
+		if s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode {
+			t.Errorf("%s: %s: a missing mailbox must not read as a breach", s.Name, s.Verdict)
+		}
+	}
+}
+
+func replyStep(t *testing.T, h probe.HostReport, name string) probe.StepResult {
+	t.Helper()
+	for _, s := range h.Steps {
+		if s.Name == name && !s.Setup {
+			return s
+		}
+	}
+	t.Fatalf("no step %s", name)
+	return probe.StepResult{}
 }

@@ -22,10 +22,13 @@ func init() {
 		{"vrfy", "ask a server about addresses with VRFY and EXPN; one verdict a line", runVRFY},
 		{"why", "find why a server rejects a MAIL FROM or RCPT TO line, and the fix", runWhy},
 		{"address", "check one address's syntax offline, as SMTP path and RFC 5322 addr-spec", runAddress},
+		{"tls", "judge a domain's transport security: STARTTLS, certificates, DANE, MTA-STS, TLS-RPT", runTLS},
 		{"mx", "resolve a domain's MX hosts as a sending MTA would (RFC 5321 §5.1)", runMX},
 		{"explain", "explain reply codes, enhanced codes, reply lines or a whole log", runExplain},
 		{"demo", "probe a built-in demo domain offline and print the real report", runDemo},
 		{"version", "print the version, commit and Go version (also -V)", runVersion},
+		{"completion", "print a completion script for bash, zsh or fish", runCompletion},
+		{"man", "print the manual page (roff); docs/smtpprobe.1 is this page", runMan},
 		{"help", "show help for a subcommand or topic (json, exit-codes)", runHelp},
 	}
 }

@@ -1,5 +1,12 @@
 package main
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+)
+
 // jsonFieldsHelp is `smtpprobe help json`: the contract, then each
 // subcommand's top-level fields. The README's "JSON output" section
 // describes the nested objects.
@@ -43,6 +50,15 @@ mx
   schema_version, domain, input, kind, code, rcode, ad, dnssec, server, cnames, ttl,
   hosts, truncated_hosts, warnings, queries, finding, error (on exit 3)
 
+tls
+  schema_version, domain, resolver, trust, mx_dnssec, mx_rcode, mx_error (when
+  the MX lookup failed), hosts, lookups, dane, mta_sts, tls_rpt, enforcement
+  (when a host takes mail in plain text). dane, mta_sts and tls_rpt each carry
+  verdict, reason and rfc (and fix when there is something to fix); every
+  hosts[] entry carries host, the layers starttls, handshake, pkix and name
+  (each with status and detail), enforcement, tls, tlsa, and its own dane and
+  mta_sts (null when no policy applies). docs/tls.md lists every verdict word.
+
 explain CODE (one code or reply)
   schema_version, input, code, enhanced, context, class, class_name, category,
   short_text, summary, meaning, when, fix, generic_meaning, generic_fix,
@@ -57,3 +73,26 @@ explain, on a code it cannot explain (exit 1)
 A field marked with a condition appears only then; fields that would be
 empty are left out of the why, explain and address documents.
 `
+
+// causesHelp documents the closed set of cause words a probe step (and a
+// why conclusion) carries, from the table the classifier itself uses.
+func causesHelp() string {
+	var b strings.Builder
+	b.WriteString(`
+probe steps: cause (on every refused or deferred step), blocklist, retry_after_s,
+withheld; verdicts: baselines, withheld, throttling; hosts: helo_name, helo_fallback
+  cause is one word of this closed set, read from the reply code, the enhanced
+  code, the recognised text and the command that drew the reply:
+`)
+	for _, c := range explain.Causes {
+		fmt.Fprintf(&b, "    %-16s %s\n", c.Cause, c.Meaning)
+	}
+	b.WriteString(`  A refusal about the mailbox, the domain or the client (blocklisted,
+  greylisted, rate-limited, sender-rejected, helo-rejected, ...) is never judged
+  strict. baselines[] are {name (helo|sender|mailbox), status (ok|failed|
+  not-tested), step, sent, code, enhanced, cause, fault (helo|sender|client|
+  domain|mailbox), reason}; a failed one withholds the verdicts resting on it
+  (steps[].withheld, verdicts.withheld{verdict: reason}).
+`)
+	return b.String()
+}

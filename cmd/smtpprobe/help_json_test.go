@@ -51,6 +51,7 @@ func TestHelpJSONNamesEveryField(t *testing.T) {
 		{"address", "", []string{"--json", "<@r.test:bücher@bücher.test>"}},
 		{"mx", "", []string{"--json", "--dns", dns.Addr(), "cnamedomain.mx.test"}},
 		{"mx", "", []string{"--json", "--dns", dns.Addr(), "loop.mx.test"}},
+		{"tls", "", []string{"--json", "--timeout", "2s", "--no-plaintext-check", "--dns", dns.Addr(), "loop.mx.test"}},
 		{"explain", "", []string{"--json", "550"}},
 		{"explain", "", []string{"--json", "--context", "rcpt", "550 5.1.1 <a@b.test>: Recipient address rejected: User unknown"}},
 		{"explain", "", []string{"--json", "550", "450"}},

@@ -34,6 +34,10 @@ const (
 	NotApplicableInsecure = "not-applicable-insecure" // the MX or address records are not DNSSEC-signed
 	NotApplicableNoTLSA   = "not-applicable-no-tlsa"  // signed, but no TLSA records
 	DNSBogus              = "dns-bogus"               // domain only: the MX lookup itself failed validation
+	// Unknown: usable records, but the server could not be asked (a 421
+	// or other refusal before EHLO, a failed connection), so whether its
+	// TLS matches is not known. Never read as a downgrade.
+	Unknown = "unknown"
 )
 
 // Certificate usages, selectors and matching types (RFC 6698 §2.1, with
@@ -129,6 +133,9 @@ type Host struct {
 	// NoTLS says why not, when TLS is false ("STARTTLS not offered",
 	// "handshake failed: ...").
 	NoTLS string
+	// Unreached is true when the session never got far enough to tell
+	// whether TLS works (a 421 greeting, a connection failure).
+	Unreached bool
 	// Chain is the certificate chain the server presented, leaf first.
 	Chain []*x509.Certificate
 }
@@ -215,6 +222,10 @@ func Check(h Host, now time.Time) Result {
 		}
 		return r.set(UnusableUsage, reason, "RFC 7672 §2.2",
 			"Replace the records with DANE-EE or DANE-TA ones, e.g. "+r.TLSAName+". IN TLSA "+orPlaceholder(r.Suggested))
+	}
+	if !h.TLS && h.Unreached {
+		return r.set(Unknown, "usable TLSA records make TLS mandatory, but the server could not be asked ("+h.NoTLS+"), so whether its TLS matches is unknown; this is not a downgrade", "RFC 7672 §2.2",
+			"Run the check again later; if the server keeps refusing, check its connection limits")
 	}
 	if !h.TLS {
 		return r.set(FailDowngrade, "usable TLSA records make TLS mandatory, but TLS failed here ("+h.NoTLS+"): senders that apply DANE defer the mail rather than send it in the clear", "RFC 7672 §2.2",
@@ -346,7 +357,7 @@ func describeNames(c *x509.Certificate) string {
 
 // domainOrder ranks host verdicts: the domain's verdict is its worst
 // host's, since a sender may pick any MX host.
-var domainOrder = []string{UnusableBogus, FailDowngrade, FailMismatch, FailExpired, FailName, UnusableUsage, NotApplicableInsecure, NotApplicableNoTLSA, Pass}
+var domainOrder = []string{UnusableBogus, FailDowngrade, FailMismatch, FailExpired, FailName, UnusableUsage, Unknown, NotApplicableInsecure, NotApplicableNoTLSA, Pass}
 
 // Domain is the domain's verdict from the MX lookup's DNSSEC status and
 // the hosts' verdicts, keyed by host name in delivery order.

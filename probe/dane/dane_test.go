@@ -93,6 +93,10 @@ func TestCheckVerdicts(t *testing.T) {
 			h.TLS, h.NoTLS, h.Chain = false, "STARTTLS not offered", nil
 			h.Records = []Record{ee}
 		}), FailDowngrade, "STARTTLS not offered"},
+		{"421 before EHLO is not a downgrade", with(func(h *Host) {
+			h.TLS, h.Unreached, h.NoTLS, h.Chain = false, true, "the greeting was 421 4.7.0 too many connections", nil
+			h.Records = []Record{ee}
+		}), Unknown, "not a downgrade"},
 		{"only PKIX usages", with(func(h *Host) { h.Records = []Record{pkix} }), UnusableUsage, "TLS is mandatory"},
 		{"unknown selector", with(func(h *Host) { h.Records = []Record{{Usage: 3, Selector: 7, MatchingType: 1, Data: ee.Data}} }), UnusableUsage, "no record usable"},
 		{"bad digest length", with(func(h *Host) { h.Records = []Record{{Usage: 3, Selector: 1, MatchingType: 1, Data: ee.Data[:10]}} }), UnusableUsage, "no record usable"},

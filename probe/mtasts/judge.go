@@ -25,6 +25,9 @@ type MX struct {
 	// NoTLS says why not.
 	TLS   bool
 	NoTLS string
+	// Unreached is true when the session never got far enough to tell
+	// whether TLS works (a 421 greeting, a connection failure).
+	Unreached bool
 	// PKIX is true when the chain leads to a trusted root and is in its
 	// validity period; NameMatch when the certificate is valid for Host.
 	PKIX      bool
@@ -150,6 +153,12 @@ func Judge(in Input, hosts []MX) (Result, []*MXResult) {
 			return r, per
 		}
 	}
+	if n := counts[MXUnknown]; n > 0 {
+		r.Verdict = EnforceUnknown
+		r.Reason = fmt.Sprintf("mode enforce; %d MX host(s) could not be checked, the rest pass (%s)", n, summary)
+		r.Fix = "Run the check again when every MX host answers"
+		return r, per
+	}
 	r.Verdict = EnforcePass
 	r.Reason = "mode enforce, and every MX host is covered by the policy and passes its TLS checks"
 	return r, per
@@ -172,6 +181,9 @@ func judgeMX(pol Policy, h MX) *MXResult {
 	case pat == "":
 		return &MXResult{Verdict: MXFailNotCovered, RFC: "RFC 8461 §4.1",
 			Reason: fmt.Sprintf("%s matches none of the policy's mx patterns (%s); a wildcard covers exactly one leftmost label", h.Host, strings.Join(pol.MX, ", "))}
+	case !h.TLS && h.Unreached:
+		return &MXResult{Verdict: MXUnknown, Pattern: pat, RFC: "RFC 8461 §4.2",
+			Reason: "covered by " + pat + ", but the server could not be asked (" + h.NoTLS + "), so whether its TLS passes is unknown"}
 	case !h.TLS:
 		return &MXResult{Verdict: MXFailNoTLS, Pattern: pat, RFC: "RFC 8461 §4.2",
 			Reason: "covered by " + pat + ", but TLS failed: " + h.NoTLS}

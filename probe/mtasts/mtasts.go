@@ -23,6 +23,9 @@ const (
 	InvalidTXT          = "invalid-txt"            // the TXT record is malformed, or there are several
 	FetchFailed         = "fetch-failed"           // the policy could not be fetched over HTTPS
 	InvalidPolicy       = "invalid-policy"         // the policy was fetched but does not parse
+	// EnforceUnknown: enforce, no MX host fails, but some could not be
+	// asked (a 421, a failed connection), so a pass would overclaim.
+	EnforceUnknown = "enforce-unknown"
 )
 
 // Per-MX verdict words (no word: no policy applies).
@@ -31,6 +34,7 @@ const (
 	MXFailNotCovered = "fail-mx-not-covered"
 	MXFailCert       = "fail-cert"
 	MXFailNoTLS      = "fail-notls"
+	MXUnknown        = "unknown" // the server could not be asked; never read as fail-notls
 )
 
 // Policy modes (RFC 8461 §5).

@@ -233,6 +233,7 @@ func TestJudge(t *testing.T) {
 		{"not covered", Input{TXT: txt, Fetch: okFetch(labPolicy)}, []MX{good, other}, EnforceMXNotCovered, []string{MXPass, MXFailNotCovered}},
 		{"bad cert", Input{TXT: txt, Fetch: okFetch(labPolicy)}, []MX{badCert}, EnforceFailCert, []string{MXFailCert}},
 		{"no tls", Input{TXT: txt, Fetch: okFetch(labPolicy)}, []MX{noTLS}, EnforceFailNoTLS, []string{MXFailNoTLS}},
+		{"421 is not notls", Input{TXT: txt, Fetch: okFetch(labPolicy)}, []MX{{Host: "mx.lab.test", Unreached: true, NoTLS: "the greeting was 421"}}, EnforceUnknown, []string{MXUnknown}},
 		{"testing", Input{TXT: txt, Fetch: okFetch(testing_)}, []MX{noTLS}, Testing, []string{MXFailNoTLS}},
 		{"none", Input{TXT: txt, Fetch: okFetch("version: STSv1\nmode: none\nmax_age: 60\n")}, []MX{good}, None, []string{""}},
 		{"no policy", Input{TXT: []string{"v=spf1 -all"}}, []MX{good}, NoPolicy, []string{""}},

@@ -50,6 +50,9 @@ type Policy struct {
 	MaxMessageBytes int64
 	// NoSTARTTLS leaves STARTTLS out of the EHLO reply.
 	NoSTARTTLS bool
+	// TLS, when set, is served after STARTTLS instead of a self-signed
+	// certificate for Hostname (a chain from a test CA, say).
+	TLS *tls.Config
 }
 
 // Replies the policy gives, in the wording Postfix uses so that the explain
@@ -100,7 +103,9 @@ func NewPolicyServer(l net.Listener, p Policy) (*PolicyServer, error) {
 	srv.WriteTimeout = 30 * time.Second
 	srv.Debug = policyRecorder{s}
 	srv.ErrorLog = policyErrorLog{s}
-	if !p.NoSTARTTLS {
+	if !p.NoSTARTTLS && p.TLS != nil {
+		srv.TLSConfig = p.TLS
+	} else if !p.NoSTARTTLS {
 		cert, tlsCert, err := policyCert(p.Hostname)
 		if err != nil {
 			return nil, err

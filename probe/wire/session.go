@@ -35,6 +35,7 @@ type Session struct {
 	helo       *Reply
 	ext        Extensions
 	tlsInfo    *TLSInfo
+	starttls   *Reply // the reply to STARTTLS, when it was sent
 	deviations []Deviation
 	early      []Deviation // unsolicited bytes found before the last write
 	closed     bool        // the server closed, sent 421, or the stream is unusable
@@ -159,6 +160,7 @@ func (s *Session) negotiateTLS(ctx context.Context) error {
 		return nil
 	}
 	rep, err := s.cmd(ctx, "STARTTLS")
+	s.starttls = &rep
 	if err != nil {
 		return err
 	}
@@ -312,8 +314,9 @@ func (s *Session) readUntil(ctx context.Context, dl time.Time) (Reply, error) {
 	if err != nil {
 		return rep, s.ioError(ctx, "read", err)
 	}
-	if rep.Code == 421 {
-		// RFC 5321 §3.8: the server is closing the channel.
+	if rep.Closing() {
+		// RFC 5321 §3.8: the server is closing the channel, even when
+		// the 421 is one line of a reply whose last line says more.
 		s.markClosed()
 	}
 	if !rep.Valid() {
@@ -464,6 +467,10 @@ func (s *Session) Extensions() Extensions { return s.ext }
 
 // TLS describes the TLS layer, nil when the session is in plain text.
 func (s *Session) TLS() *TLSInfo { return s.tlsInfo }
+
+// STARTTLSReply is the server's reply to STARTTLS, or nil when it was not
+// sent (not offered, not asked for, or the session ended before).
+func (s *Session) STARTTLSReply() *Reply { return s.starttls }
 
 // Transcript is every byte sent and received so far.
 func (s *Session) Transcript() *Transcript { return s.tr }

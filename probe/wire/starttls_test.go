@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/probe/tlstest"
 )
 
 func tlsConfigFor(addr string, p *testPKI, mode TLSMode) Config {
@@ -178,5 +179,28 @@ func TestSTARTTLSInjection(t *testing.T) {
 	}
 	if got := transcriptText(s, DirServer); !strings.Contains(got, "injected.example") {
 		t.Error("the injected bytes must stay in the transcript")
+	}
+}
+
+// TestCertificateWithOnlyACN: a certificate naming the host only in its
+// subject CN, with no subjectAltName, is valid for no name, and the
+// problem says so instead of listing an empty set of names.
+func TestCertificateWithOnlyACN(t *testing.T) {
+	ca := tlstest.NewCA(t, "Lab CA")
+	leaf := ca.Leaf(t, tlstest.Options{CommonName: "mx.test"})
+	srv := probetest.NewScripted(t, script(banner, ehloStartTL, send("220 go ahead\r\n"), probetest.StartTLS(tlstest.TLSConfig(leaf)), afterTLS)...)
+	cfg := config(srv.Addr())
+	cfg.TLS, cfg.ServerName, cfg.RootCAs = TLSAuto, "mx.test", ca.Pool()
+	s, err := dial(t, cfg)
+	wantStatus(t, err, StatusOK)
+	info := s.TLS()
+	if info == nil || !info.Verified || info.NameMatch || len(info.Chain) != 1 {
+		t.Fatalf("TLS info %+v", info)
+	}
+	if !hasProblem(info, `it has no subjectAltName, and its CN "mx.test" is not used for name checks (RFC 6125 §6.4.4)`) || hasProblem(info, "it names )") {
+		t.Fatalf("problems %q", info.Problems)
+	}
+	if r := s.STARTTLSReply(); r == nil || r.Code != 220 {
+		t.Errorf("STARTTLS reply %+v", r)
 	}
 }

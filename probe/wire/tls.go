@@ -22,6 +22,9 @@ type TLSInfo struct {
 	Verified  bool      `json:"verified"`   // the chain leads to a trusted root and is in its validity period
 	NameMatch bool      `json:"name_match"` // the certificate is valid for the server name
 	Problems  []string  `json:"problems,omitempty"`
+	// Chain is the certificate chain the server sent, leaf first, for
+	// checks beyond PKIX (DANE).
+	Chain []*x509.Certificate `json:"-"`
 }
 
 // tlsConfig verifies nothing during the handshake: a diagnostic tool must
@@ -45,6 +48,7 @@ func inspectTLS(st tls.ConnectionState, name string, roots *x509.CertPool, now t
 		info.Problems = append(info.Problems, "server sent no certificate")
 		return info
 	}
+	info.Chain = st.PeerCertificates
 	leaf := st.PeerCertificates[0]
 	info.Subject = leaf.Subject.String()
 	info.Issuer = leaf.Issuer.String()
@@ -82,7 +86,20 @@ func inspectTLS(st tls.ConnectionState, name string, roots *x509.CertPool, now t
 	}
 	info.NameMatch = name != "" && leaf.VerifyHostname(name) == nil
 	if !info.NameMatch {
-		info.Problems = append(info.Problems, fmt.Sprintf("certificate is not valid for %q (it names %s)", name, strings.Join(info.SANs, ", ")))
+		info.Problems = append(info.Problems, nameProblem(leaf, name, info.SANs))
 	}
 	return info
+}
+
+// nameProblem says why leaf is not valid for name. A certificate with no
+// subjectAltName is valid for no name at all: its subject CN is not used
+// for name checks (RFC 6125 §6.4.4), as modern clients no longer do.
+func nameProblem(leaf *x509.Certificate, name string, sans []string) string {
+	if len(sans) == 0 {
+		if cn := leaf.Subject.CommonName; cn != "" {
+			return fmt.Sprintf("certificate is not valid for %q: it has no subjectAltName, and its CN %q is not used for name checks (RFC 6125 §6.4.4)", name, cn)
+		}
+		return fmt.Sprintf("certificate is not valid for %q: it names no host (no subjectAltName)", name)
+	}
+	return fmt.Sprintf("certificate is not valid for %q (it names %s)", name, strings.Join(sans, ", "))
 }

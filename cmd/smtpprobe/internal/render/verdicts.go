@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -25,7 +26,9 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 		return []verdict{{"status", h.Status, h.Status}}
 	}
 	var out []verdict
-	add := func(key, value, detail string) { out = append(out, verdict{key, value, detail}) }
+	add := func(key, value, detail string) {
+		out = append(out, verdict{key, strings.ReplaceAll(value, " ", "-"), detail})
+	}
 	if v.VRFYPolicy != nil {
 		add("vrfy_policy", v.VRFYPolicy.Policy, v.VRFYPolicy.Policy)
 	}
@@ -48,6 +51,32 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 		add("error_limit", fmt.Sprint(*v.ErrorLimit), fmt.Sprintf("the server disconnected after %d error replies", *v.ErrorLimit))
 	} else {
 		add("error_limit", "not-reached", "not reached")
+	}
+	if t := v.Throttling; t != nil {
+		add("throttling", "yes", fmt.Sprintf("the server throttles: %.1f–%.1f s extra per reply after %d error replies (%d slow replies, connection %d)",
+			t.MinDelayMS/1000, t.MaxDelayMS/1000, t.AfterErrors, t.SlowReplies, t.Connection))
+	}
+	var failed []string
+	for _, b := range v.Baselines {
+		if b.Failed() {
+			failed = append(failed, b.Name)
+		}
+	}
+	if len(failed) > 0 {
+		add("baselines", "failed:"+strings.Join(failed, ","), "failed: "+strings.Join(failed, ", ")+" (see above); the verdicts resting on them are withheld")
+	} else if len(v.Baselines) > 0 {
+		add("baselines", "ok", "ok: the server took the prober's identity and the mailbox under test")
+	}
+	var names []string
+	for k := range v.Withheld {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		add("withheld", k, k+": "+escapeUntrusted(strings.TrimPrefix(v.Withheld[k], "withheld: ")))
+	}
+	if n := withheldSteps(h); n > 0 {
+		add("withheld_steps", fmt.Sprint(n), fmt.Sprintf("%d (their refusals rest on a failed baseline; marked withheld in the suites below)", n))
 	}
 	conns := fmt.Sprint(h.Connections)
 	if h.Connections > 1 {
@@ -81,7 +110,7 @@ func writeQuietReport(p *printer, r *probe.Report) {
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		for _, v := range hostVerdicts(h) {
-			p.line(escapeUntrusted(h.Host) + " " + v.key + " " + strings.ReplaceAll(v.value, " ", "-"))
+			p.line(escapeUntrusted(h.Host) + " " + v.key + " " + v.value)
 		}
 	}
 }
@@ -122,10 +151,14 @@ func writeComparison(p *printer, r *probe.Report) {
 		for _, row := range c.Rows {
 			line := "  " + Pad(row.Key, keyW)
 			for i := start; i < end; i++ {
-				line += "  " + Pad(row.Values[i], colW[i])
+				v := row.Values[i]
+				if v == "" {
+					v = "-" // this host has no such verdict
+				}
+				line += "  " + Pad(v, colW[i])
 			}
 			if !row.Agree {
-				line = strings.TrimRight(line, " ") + "  *"
+				line += "  *"
 			}
 			p.line(strings.TrimRight(line, " "))
 		}
@@ -144,4 +177,15 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// withheldSteps counts the steps whose verdict a failed baseline withheld.
+func withheldSteps(h *probe.HostReport) int {
+	n := 0
+	for _, s := range h.Steps {
+		if s.Withheld != "" {
+			n++
+		}
+	}
+	return n
 }
