@@ -419,6 +419,7 @@ func finishRecipient(r *Recipient, kind string) {
 	r.Fix = x.SpecificFix()
 	if x.Recognized != nil {
 		r.Source = x.Recognized.Source
+		r.StatusReused = x.Recognized.IANAMeaning != "" && x.Enhanced == r.Status
 	}
 	if r.Cause == "unspecified" && x.Actor != "" {
 		r.Actor = x.Actor
