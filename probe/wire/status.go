@@ -23,9 +23,14 @@ const (
 	StatusTLSUnavailable    = "tls-unavailable" // --tls starttls but STARTTLS not offered or refused
 	StatusNoService         = "no-smtp-service" // greeting 554 (RFC 5321 §3.1)
 	StatusCanceled          = "canceled"
-	StatusInvalidInput      = "invalid-input" // a line the session refuses to send
-	StatusNotDialled        = "not-dialled"   // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
+	StatusInvalidInput      = "invalid-input"  // a line the session refuses to send
+	StatusNotDialled        = "not-dialled"    // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
+	StatusDesync            = "desynchronised" // the server's replies fell out of step with the commands
 )
+
+// sessionStatuser is an error that names its own outcome word: a proxy's
+// failure (probe/socks), which is not the server's doing.
+type sessionStatuser interface{ SessionStatus() string }
 
 // Error is a session failure with its outcome word. Reply is the reply
 // that ended the session, if one did (a 421 or 554 greeting).
@@ -63,7 +68,10 @@ func Status(err error) string {
 func classify(err error, op string) string {
 	var le *LimitError
 	var ne net.Error
+	var own sessionStatuser
 	switch {
+	case errors.As(err, &own):
+		return own.SessionStatus()
 	case errors.Is(err, context.Canceled):
 		return StatusCanceled
 	case errors.As(err, &le):
