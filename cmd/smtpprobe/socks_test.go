@@ -188,7 +188,11 @@ func scriptedProxy(t *testing.T, serve func(c net.Conn)) string {
 // A proxy that refuses, one that hangs and one that lies each get their
 // own status word in the report, not connection-failed, and exit 4.
 func TestProxyRefusesHangsLies(t *testing.T) {
-	greet := func(c net.Conn) { io.ReadFull(c, make([]byte, 3)); c.Write([]byte{5, 0}); io.ReadFull(c, make([]byte, 10)) }
+	greet := func(c net.Conn) {
+		io.ReadFull(c, make([]byte, 3))
+		c.Write([]byte{5, 0})
+		io.ReadFull(c, make([]byte, 10))
+	}
 	cases := []struct {
 		name, want string
 		serve      func(net.Conn)
