@@ -45,7 +45,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			domain = defaultDomain(o.Target)
 			rep.DomainNote = DomainWarning(o.Target)
 		}
-		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
+		addrs := []string{o.Target.Host}
+		if o.Target.Kind == TargetHost {
+			r, err := o.resolver()
+			if err != nil {
+				return rep, err
+			}
+			if addrs, err = hostAddrs(ctx, r, o.Target, o.DNSTimeout); err != nil {
+				if ended(ctx) {
+					rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
+					return rep, nil
+				}
+				return rep, err
+			}
+		}
+		cands = []candidate{{name: o.Target.Host, addrs: addrs}}
 	} else {
 		if domain == "" {
 			domain = o.Target.Domain
@@ -153,6 +167,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 	}
+	if n := o.mem.Dropped(); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run kept its cap of %d MiB of server text: %d more bytes of replies and transcript were left out (marked %q on replies, and at the end of a transcript)", MaxKeptBytes>>20, n, DevNotKept))
+	}
 	if rep.Incomplete {
 		rep.IncompleteReason = incompleteReason(ctx)
 		if rep.IncompleteReason == "" {
@@ -166,6 +183,40 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // *resolver.Client is one. One Resolver may serve many runs at once.
 type Resolver interface {
 	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
+	// LookupHost resolves a host target's name to its addresses.
+	LookupHost(ctx context.Context, name string) (resolver.Host, error)
+}
+
+// hostAddrs resolves a host target's name with r (so --dns holds for it
+// too), within the DNS deadline. An IP target is its own address;
+// "localhost" is the loopback addresses without asking DNS (RFC 6761
+// §6.3). The error wraps ErrDNS when DNS did not answer, and
+// ErrNoMailHost when the name has no address.
+func hostAddrs(ctx context.Context, r Resolver, t Target, timeout time.Duration) ([]string, error) {
+	if t.Kind != TargetHost {
+		return []string{t.Host}, nil
+	}
+	if strings.EqualFold(strings.TrimSuffix(t.Host, "."), "localhost") {
+		return []string{"127.0.0.1", "::1"}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	h, err := r.LookupHost(ctx, t.Host)
+	if err != nil {
+		var re *resolver.Error
+		if errors.As(err, &re) && re.Kind == "input" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w for the host %s: %v", ErrDNS, t.Host, err)
+	}
+	var out []string
+	for _, a := range h.Addresses {
+		out = append(out, a.IP.String())
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: the host %s has no address (A or AAAA); nothing was sent", ErrNoMailHost, t.Host)
+	}
+	return out, nil
 }
 
 // DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
@@ -218,6 +269,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.DNSTimeout == 0 {
 		o.DNSTimeout = DefaultDNSTimeout
+	}
+	if o.mem == nil {
+		o.mem = newMemBudget(MaxKeptBytes)
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -292,10 +346,31 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 
 	var sessions []*Session
+	seen := map[Deviation]bool{}
+	flushed := 0 // sessions whose transcript and deviations are in h
+	flush := func() {
+		// Sessions before the last are closed: move what they saw into
+		// the report and let them go, so only one session's buffers are
+		// held at a time.
+		for ; flushed < len(sessions); flushed++ {
+			s := sessions[flushed]
+			for _, d := range s.Deviations() {
+				if !seen[d] {
+					seen[d] = true
+					h.Deviations = append(h.Deviations, d)
+				}
+			}
+			var left int
+			h.Transcript, left = o.mem.keepTranscript(h.Transcript, flushed+1, s.Transcript().Entries())
+			h.TranscriptDropped += s.Transcript().Dropped() + left
+			sessions[flushed] = nil
+		}
+	}
 	dial := func(ctx context.Context) (stepConn, connCaps, error) {
 		if len(sessions) == 0 {
 			o.progress("connecting to %s (%s)", name, addr)
 		}
+		flush()
 		s, err := Dial(ctx, cfg)
 		if s != nil {
 			sessions = append(sessions, s)
@@ -331,24 +406,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		size, _ := s.Extensions().Size()
 		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, mem: o.mem}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
-	seen := map[Deviation]bool{}
-	for _, s := range sessions {
-		for _, d := range s.Deviations() {
-			if !seen[d] {
-				seen[d] = true
-				h.Deviations = append(h.Deviations, d)
-			}
-		}
-	}
-	for i, s := range sessions {
-		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, e.Line(i+1))
-		}
-		h.TranscriptDropped += s.Transcript().Dropped()
-	}
+	flush()
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut
 	}
