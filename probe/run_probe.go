@@ -48,7 +48,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			domain = defaultDomain(o.Target)
 			rep.DomainNote = DomainWarning(o.Target)
 		}
-		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
+		addrs := []string{o.Target.Host}
+		if o.Target.Kind == TargetHost {
+			r, err := o.resolver()
+			if err != nil {
+				return rep, err
+			}
+			if addrs, err = hostAddrs(ctx, r, o.Target, o.DNSTimeout); err != nil {
+				if ended(ctx) {
+					rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
+					return rep, nil
+				}
+				return rep, err
+			}
+		}
+		cands = []candidate{{name: o.Target.Host, addrs: addrs}}
 	} else {
 		if domain == "" {
 			domain = o.Target.Domain
@@ -172,6 +186,40 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // *resolver.Client is one. One Resolver may serve many runs at once.
 type Resolver interface {
 	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
+	// LookupHost resolves a host target's name to its addresses.
+	LookupHost(ctx context.Context, name string) (resolver.Host, error)
+}
+
+// hostAddrs resolves a host target's name with r (so --dns holds for it
+// too), within the DNS deadline. An IP target is its own address;
+// "localhost" is the loopback addresses without asking DNS (RFC 6761
+// §6.3). The error wraps ErrDNS when DNS did not answer, and
+// ErrNoMailHost when the name has no address.
+func hostAddrs(ctx context.Context, r Resolver, t Target, timeout time.Duration) ([]string, error) {
+	if t.Kind != TargetHost {
+		return []string{t.Host}, nil
+	}
+	if strings.EqualFold(strings.TrimSuffix(t.Host, "."), "localhost") {
+		return []string{"127.0.0.1", "::1"}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	h, err := r.LookupHost(ctx, t.Host)
+	if err != nil {
+		var re *resolver.Error
+		if errors.As(err, &re) && re.Kind == "input" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w for the host %s: %v", ErrDNS, t.Host, err)
+	}
+	var out []string
+	for _, a := range h.Addresses {
+		out = append(out, a.IP.String())
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: the host %s has no address (A or AAAA); nothing was sent", ErrNoMailHost, t.Host)
+	}
+	return out, nil
 }
 
 // DefaultDNSTimeout bounds one whole MX resolution (the MX query, the

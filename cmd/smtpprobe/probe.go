@@ -80,7 +80,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
-	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
+	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] for every lookup: MX records and host names (repeatable; default /etc/resolv.conf)")
 	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
 	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
