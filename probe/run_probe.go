@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/probe/transport"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -141,6 +142,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
 		}
+	}
+	if !o.Target.Direct() && rep.MX != nil && !o.NoTransport && !ended(ctx) {
+		checkTransport(ctx, &o, rep)
 	}
 	if rep.Incomplete {
 		rep.IncompleteReason = incompleteReason(ctx)
@@ -274,7 +278,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
 	cfg := Config{
 		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
-		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer, RootCAs: o.RootCAs,
 	}
 	if _, err := netip.ParseAddr(name); err != nil {
 		cfg.ServerName = name
@@ -303,6 +307,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 				}
 				h.Extensions = s.Extensions()
 				h.TLS = s.TLS()
+			}
+			if cfg.TLS == TLSAuto || cfg.TLS == TLSStartTLS {
+				obs := transport.Observe(s, err)
+				h.observed = &obs
 			}
 		}
 		if err != nil {
