@@ -115,6 +115,14 @@ func TestPostfixStrict(t *testing.T) {
 	if r := replyOf(t, h, "mail-no-brackets"); r.Code != 501 {
 		t.Errorf("mail-no-brackets: %d %s; want 501", r.Code, r.Text())
 	}
+	// strict_rfc821_envelopes wants the brackets, so a lone > is refused;
+	// a space before the > and a sender without a domain still pass (the
+	// latter until reject_non_fqdn_sender is set).
+	for name, code := range map[string]int{"mail-trailing-bracket-only": 501, "mail-space-before-close": 250, "mail-unqualified": 250} {
+		if r := replyOf(t, h, name); r.Code != code {
+			t.Errorf("%s: %d %s; want %d", name, r.Code, r.Text(), code)
+		}
+	}
 	checkCommon(t, h)
 }
 
@@ -127,8 +135,10 @@ func TestPostfixLenient(t *testing.T) {
 	if v.EnvelopeSyntax == nil || v.EnvelopeSyntax.Verdict != probe.SyntaxLenient {
 		t.Errorf("envelope_syntax = %+v; strict_rfc821_envelopes = no takes addresses without brackets", v.EnvelopeSyntax)
 	}
-	if r := replyOf(t, h, "mail-no-brackets"); r.Code != 250 {
-		t.Errorf("mail-no-brackets: %d %s; want 250", r.Code, r.Text())
+	for _, name := range []string{"mail-no-brackets", "mail-trailing-bracket-only", "mail-space-before-close", "mail-unqualified"} {
+		if r := replyOf(t, h, name); r.Code != 250 {
+			t.Errorf("%s: %d %s; want 250", name, r.Code, r.Text())
+		}
 	}
 	checkCommon(t, h)
 }

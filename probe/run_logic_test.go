@@ -92,6 +92,10 @@ func strictAnswer(line string, inTx bool) int {
 		return 555
 	case strings.Contains(line, "SIZE="):
 		return 552
+	case strings.HasPrefix(line, "MAIL FROM:<") && !strings.Contains(line, "@") && !strings.HasPrefix(line, "MAIL FROM:<>"):
+		return 553 // no domain (RFC 5321 §4.1.2)
+	case strings.Contains(line, " >"):
+		return 501
 	case strings.Contains(line, ":<") && strings.HasSuffix(line, ">") && !strings.Contains(line, "@@") && !strings.Contains(line, "ü") || strings.HasSuffix(line, "SMTPUTF8"):
 		if strings.Contains(line, "smtpprobe-") {
 			return 550

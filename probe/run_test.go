@@ -164,6 +164,8 @@ func strictRules(line string, tx bool) string {
 	switch {
 	case !strings.HasPrefix(path, "<") || !strings.HasSuffix(path, ">"):
 		return "501 5.1.7 Bad address syntax"
+	case strings.HasPrefix(upper, "MAIL") && path != "<>" && !strings.Contains(path, "@"):
+		return "504 5.5.2 " + path + ": Sender address rejected: need fully-qualified address"
 	case strings.Contains(path, "@@") || strings.IndexFunc(path, func(r rune) bool { return r > 126 }) >= 0 && params != "SMTPUTF8":
 		return "553 5.1.3 Bad address"
 	case strings.HasPrefix(params, "SIZE="):
