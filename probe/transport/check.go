@@ -34,11 +34,11 @@ type Options struct {
 	Observed map[string]Observation
 	// NoDial leaves the hosts not in Observed undialled: their TLS is
 	// unknown (a probe that stops at the first reachable MX host).
-	NoDial bool
-	Port     int    // SMTP port; 25 when zero
-	HELO     string // EHLO name; "localhost" when empty
-	From     string // reverse-path of the enforcement check; empty skips it
-	Timeout  time.Duration
+	NoDial  bool
+	Port    int    // SMTP port; 25 when zero
+	HELO    string // EHLO name; "localhost" when empty
+	From    string // reverse-path of the enforcement check; empty skips it
+	Timeout time.Duration
 	// MaxHosts bounds the MX hosts checked; 8 when zero.
 	MaxHosts int
 	// RootCAs verify SMTP and policy certificates; nil: the system roots.
