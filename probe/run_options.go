@@ -38,6 +38,11 @@ type Options struct {
 	Connections int  // connections open at once to one address; DefaultConnections when 0, 1 for one at a time
 	LockStep    bool // one command per round trip on one connection, as a plain client does: no pipelining, no parallel sessions
 
+	// Family holds the run to IPv4 or IPv6 addresses (Family4, Family6);
+	// FamilyAny tries both in the RFC 8305 order.
+	Family string
+	// Proxy, when the Dialer goes through a proxy, names it in the report.
+	Proxy *ProxyInfo
 	// Dialer opens TCP connections; nil uses a net.Dialer.
 	Dialer Dialer
 	// RootCAs verify the servers' certificates (and the MTA-STS policy

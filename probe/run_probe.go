@@ -31,7 +31,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
-	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
+	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}, Proxy: o.Proxy}
 
 	type candidate struct {
 		name  string
@@ -88,7 +88,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
-			for _, a := range h.Addresses {
+			ips := make([]netip.Addr, len(h.Addresses))
+			for i, a := range h.Addresses {
+				ips[i] = a.IP
+			}
+			ordered := OrderAddresses(ips, o.Family)
+			if len(ordered) == 0 && len(ips) > 0 {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no IPv%s address, and only IPv%s was allowed", h.Name, o.Family, o.Family))
+				continue
+			}
+			for _, ip := range ordered {
+				a := resolver.Address{IP: ip}
 				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
 				if warn != "" {
 					rep.Warnings = append(rep.Warnings, warn)

@@ -50,6 +50,22 @@ type probeFlags struct {
 	caFile    string
 	noTLSSec  bool
 	transport bool // the subcommand runs the transport-security check (probe, not vrfy)
+	net       netFlags
+	netSet    netSetup // built from net by prepareNet
+}
+
+// prepareNet builds the network setup of the flags once they are parsed.
+func (f *probeFlags) prepareNet(fs *flagSet, e *env) error {
+	s, err := f.net.build(fs, e, f.dns)
+	f.netSet = s
+	return err
+}
+
+// sayNet says on stderr where DNS goes when a proxy is used.
+func (f *probeFlags) sayNet(sub string, e *env) {
+	if f.netSet.note != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe %s: %s\n", sub, escapeUntrusted(f.netSet.note))
+	}
 }
 
 func (f *probeFlags) register(fs *flagSet, withSuite bool) {
@@ -76,6 +92,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of root certificates to trust instead of the system's (SSL_CERT_FILE also works)")
+	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
@@ -182,6 +199,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		}
 		o.RootCAs = roots
 	}
+	f.netSet.apply(&o)
 	if f.mxSeedSet {
 		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
 	}
@@ -257,11 +275,15 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	if err := f.prepareNet(fs, e); err != nil {
+		return usageError(e, "probe", err.Error())
+	}
 	opts, err := f.options(t)
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
 	e.silence(out)
+	f.sayNet("probe", e)
 	if opts.Domain == "" {
 		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))
