@@ -57,6 +57,8 @@ type Options struct {
 	// Progress receives one line per stage (resolving, connecting); nil
 	// discards them. The CLI sends them to stderr.
 	Progress func(msg string)
+
+	mem *memBudget // room left for server text in this run (MaxKeptBytes)
 }
 
 // Suites a plan can hold.

@@ -157,6 +157,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if !o.Target.Direct() && rep.MX != nil && !o.NoTransport && !ended(ctx) {
 		checkTransport(ctx, &o, rep)
 	}
+	if n := o.mem.Dropped(); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run kept its cap of %d MiB of server text: %d more bytes of replies and transcript were left out (marked %q on replies, and at the end of a transcript)", MaxKeptBytes>>20, n, DevNotKept))
+	}
 	if rep.Incomplete {
 		rep.IncompleteReason = incompleteReason(ctx)
 		if rep.IncompleteReason == "" {
@@ -222,6 +225,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.DNSTimeout == 0 {
 		o.DNSTimeout = DefaultDNSTimeout
+	}
+	if o.mem == nil {
+		o.mem = newMemBudget(MaxKeptBytes)
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -296,10 +302,31 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 
 	var sessions []*Session
+	seen := map[Deviation]bool{}
+	flushed := 0 // sessions whose transcript and deviations are in h
+	flush := func() {
+		// Sessions before the last are closed: move what they saw into
+		// the report and let them go, so only one session's buffers are
+		// held at a time.
+		for ; flushed < len(sessions); flushed++ {
+			s := sessions[flushed]
+			for _, d := range s.Deviations() {
+				if !seen[d] {
+					seen[d] = true
+					h.Deviations = append(h.Deviations, d)
+				}
+			}
+			var left int
+			h.Transcript, left = o.mem.keepTranscript(h.Transcript, flushed+1, s.Transcript().Entries())
+			h.TranscriptDropped += s.Transcript().Dropped() + left
+			sessions[flushed] = nil
+		}
+	}
 	dial := func(ctx context.Context) (stepConn, connCaps, error) {
 		if len(sessions) == 0 {
 			o.progress("connecting to %s (%s)", name, addr)
 		}
+		flush()
 		s, err := Dial(ctx, cfg)
 		if s != nil {
 			sessions = append(sessions, s)
@@ -339,24 +366,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		size, _ := s.Extensions().Size()
 		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, mem: o.mem}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
-	seen := map[Deviation]bool{}
-	for _, s := range sessions {
-		for _, d := range s.Deviations() {
-			if !seen[d] {
-				seen[d] = true
-				h.Deviations = append(h.Deviations, d)
-			}
-		}
-	}
-	for i, s := range sessions {
-		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, e.Line(i+1))
-		}
-		h.TranscriptDropped += s.Transcript().Dropped()
-	}
+	flush()
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut
 	}
