@@ -67,7 +67,7 @@ func TestIdentify(t *testing.T) {
 		{
 			name: "courier-hidden",
 			ev: SessionEvidence{Banner: "mail.example.org ESMTP",
-				EHLO: []string{"mail.example.org Ok.", "AUTH PLAIN", "STARTTLS", "XCOURIEREXTENSIONS", "XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN"},
+				EHLO:    []string{"mail.example.org Ok.", "AUTH PLAIN", "STARTTLS", "XCOURIEREXTENSIONS", "XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN"},
 				Replies: []SessionReply{{VRFY, 252, "", "VRFY disabled"}}},
 			want: "Courier", confidence: "high", evidence: "XCOURIEREXTENSIONS",
 		},
