@@ -27,7 +27,9 @@ probe, demo
   a domain or address was given), hosts, verdicts (of the first host probed),
   incomplete, incomplete_reason (when incomplete), warnings (when any),
   rollup (with more than one host: hosts, rows of key, values (one per
-  host) and agree, and disagree, the number of rows the hosts differ on)
+  host) and agree, and disagree, the number of rows the hosts differ on),
+  identity (what the server sees of the prober: helo, helo_source, from,
+  from_source, from_domain {domain, status}, problems)
 
 version
   schema_version, version, module, commit, commit_time, modified,
