@@ -46,6 +46,8 @@ type probeFlags struct {
 	tlsVerify bool
 	out       *outputFlags
 	failOn    string
+	conns     int
+	lockStep  bool
 	net       netFlags
 	netSet    netSetup // built from net by prepareNet
 }
@@ -88,6 +90,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
+	fs.IntVar(&f.conns, "connections", probe.DefaultConnections, "connections open at once to one address (1: one at a time)")
+	fs.BoolVar(&f.lockStep, "lock-step", false, "one command per round trip on one connection: no pipelining, no parallel sessions (for servers that misbehave)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -179,6 +183,10 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
+		Connections: f.conns, LockStep: f.lockStep,
+	}
+	if f.conns < 1 || f.conns > 100 {
+		return o, fmt.Errorf("--connections must be from 1 to 100, not %d", f.conns)
 	}
 	f.netSet.apply(&o)
 	if f.mxSeedSet {
