@@ -368,11 +368,6 @@ func (r *run) options(t probe.Target) probe.Options {
 	o.Target = t
 	o.Resolver = r.cfg.Resolver
 	o.VRFY, o.RCPT = slices.Clone(o.VRFY), slices.Clone(o.RCPT)
-	if o.Connections == 0 {
-		// Many targets run at once already: one connection each keeps
-		// the per-IP politeness cap the only count that matters.
-		o.Connections = 1
-	}
 	if r.cfg.Mode == ModeVRFY {
 		o.Suites = []string{"vrfy"}
 		o.VRFY = []string{t.User + "@" + t.Domain}
