@@ -278,6 +278,7 @@ func TestRunInterrupted(t *testing.T) {
 		lines = append(lines, Line{d + 1, fmt.Sprintf("u@d%d.b.test", d)})
 	}
 	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 1, PerMinute: Unlimited})
+	cfg.Options.LockStep = true // a round trip per command: slow enough to be cut off
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	var got collected
