@@ -68,6 +68,7 @@ type runResult struct {
 	ErrorLimit  *int
 	FirstCaps   connCaps
 	DialErr     error // the first connection failed: nothing was run
+	Stopped     error // why the run stopped before the plan's end (server gone silent, no reconnect), or nil
 }
 
 // run executes steps in order. A reply is a finding; only a connection the
@@ -108,6 +109,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
+			res.Stopped = err
 			for _, rest := range steps[i+1:] {
 				if ended(ctx) {
 					res.Steps = append(res.Steps, cutShort(ctx, rest, r.conns))

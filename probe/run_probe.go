@@ -314,8 +314,25 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		size, _ := s.Extensions().Size()
 		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
 	}
+	steps, early := splitBeforeHello(steps)
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
 	res := r.run(ctx, steps)
+	switch {
+	case len(early) == 0 || res.DialErr != nil:
+	case res.Stopped != nil:
+		var results []StepResult
+		for _, st := range early {
+			results = append(results, skipped(st, res.Connections, "not sent: "+res.Stopped.Error()))
+		}
+		res.Steps = insertAtSuite(res.Steps, results)
+	default:
+		results, s := runBeforeHello(ctx, cfg, early, res.Connections+1)
+		if s != nil {
+			sessions = append(sessions, s)
+		}
+		res.Steps = insertAtSuite(res.Steps, results)
+		res.Connections++
+	}
 	h.Connections = res.Connections
 	seen := map[Deviation]bool{}
 	for _, s := range sessions {
