@@ -18,7 +18,7 @@ func ExampleReadReply() {
 		fmt.Println(d.Line, d.Kind)
 	}
 	// Output:
-	// 550 5.1.1 <nil>
+	// 551 5.1.1 <nil>
 	// 1 bare-lf
 	// 2 mixed-codes
 }

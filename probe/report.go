@@ -33,11 +33,16 @@ type StepResult struct {
 
 	step Step
 	cut  bool // not sent because the run ended: the verdicts that need it are unknown
+	// timedOut: the reply did not complete within the deadline.
+	timedOut bool
 }
 
 // code is the reply code, 0 when there was no reply.
 func (r StepResult) code() int {
-	if r.Reply == nil {
+	if r.Reply == nil || r.Outcome == NoReply || r.Outcome == Skipped {
+		// A reply that never completed is no evidence: the "250-" a
+		// server dripped past the deadline says nothing about the
+		// mailbox. Verdicts are built from completed replies only.
 		return 0
 	}
 	return r.Reply.Code

@@ -3,6 +3,7 @@ package probe_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,5 +72,98 @@ func TestRunSizeMaxInt64(t *testing.T) {
 	}
 	if got := string(srv.Received()); strings.Contains(got, "SIZE=-") || !strings.Contains(got, "SIZE=9223372036854775808\r\n") {
 		t.Errorf("the server received %q", got)
+	}
+}
+
+// everyOther answers EHLO and QUIT, and every other command after them,
+// counted across connections; the rest it leaves hanging with a reply
+// that never ends. In a row, no two steps are silent.
+func everyOther() probetest.AnswerFunc {
+	var mu sync.Mutex
+	n := 0
+	lenient := answerAll()
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT", "RSET":
+			return lenient(c, line)
+		}
+		mu.Lock()
+		n++
+		odd := n%2 == 1
+		mu.Unlock()
+		if odd {
+			return lenient(c, line)
+		}
+		return probetest.LineReply{Out: "250-", Drip: "250-still thinking "}
+	}
+}
+
+// TestRunTarpitEveryOther: a server that answers every other command
+// cannot dodge "two silent steps in a row": it is given up as
+// unresponsive after at most three steps without a reply.
+func TestRunTarpitEveryOther(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 tarpit.test ESMTP\r\n", everyOther())
+	rep := runAt(t, srv.Addr(), probe.Options{Timeout: 300 * time.Millisecond})
+	h := rep.Hosts[0]
+	noReply := 0
+	for _, s := range h.Steps {
+		if s.Outcome == probe.NoReply {
+			noReply++
+		}
+	}
+	if h.Status != probe.StatusUnresponsive || noReply > 3 || noReply < 2 {
+		t.Fatalf("status %s (%s), %d steps without a reply; want unresponsive after 2 or 3", h.Status, h.Error, noReply)
+	}
+	if last := h.Steps[len(h.Steps)-1]; last.Outcome != probe.Skipped || !strings.Contains(last.Verdict, "unresponsive") {
+		t.Errorf("the steps left: %s %q", last.Outcome, last.Verdict)
+	}
+	t.Logf("%d connections, %d steps without a reply", h.Connections, noReply)
+}
+
+// TestRunDripsPastDeadlineNoVerdict: a server that drips "250-" past the
+// deadline to every command leaves no verdict built from those partial
+// replies: the VRFY policy is unknown, not accepts-all.
+func TestRunDripsPastDeadlineNoVerdict(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 drip.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT":
+			return answerAll()(c, line)
+		}
+		return probetest.LineReply{Out: "250-", Drip: "250-ok "}
+	})
+	rep := runAt(t, srv.Addr(), probe.Options{Timeout: 300 * time.Millisecond, Suites: []string{"vrfy"}})
+	v := rep.Hosts[0].Verdicts
+	if v == nil || v.VRFYPolicy == nil || v.VRFYPolicy.Policy != probe.PolicyUnknown {
+		t.Fatalf("vrfy_policy %+v; want unknown: no reply completed", v.VRFYPolicy)
+	}
+	if v.CatchAll != nil || v.PostmasterAccepted != nil {
+		t.Errorf("catch_all %v, postmaster_accepted %v from replies that never completed", v.CatchAll, v.PostmasterAccepted)
+	}
+}
+
+// TestRunMixed421IsNoAcceptance: "250-ok" then "421 closing" is a 421
+// (the last line decides, RFC 5321 §4.2.1), never an acceptance: no
+// accepts-all, no lenient syntax verdict from it.
+func TestRunMixed421IsNoAcceptance(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 mixed.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT":
+			return answerAll()(c, line)
+		}
+		return probetest.LineReply{Out: "250-ok\r\n421 4.3.2 closing\r\n", Close: true}
+	})
+	rep := runAt(t, srv.Addr(), probe.Options{Timeout: 2 * time.Second})
+	h := rep.Hosts[0]
+	for _, s := range h.Steps {
+		if s.Reply != nil && s.Reply.Code != 421 {
+			t.Errorf("%s judged %d from a reply that ends in 421", s.Name, s.Reply.Code)
+		}
+		if s.Outcome == probe.Accepted {
+			t.Errorf("%s accepted", s.Name)
+		}
+	}
+	v := h.Verdicts
+	if v.VRFYPolicy != nil && v.VRFYPolicy.Policy == probe.PolicyAcceptsAll || v.EnvelopeSyntax != nil && v.EnvelopeSyntax.Verdict == probe.SyntaxLenient {
+		t.Errorf("verdicts from 421s: %+v %+v", v.VRFYPolicy, v.EnvelopeSyntax)
 	}
 }

@@ -43,6 +43,54 @@ const DefaultErrorBudget = 8
 // that stalls would otherwise cost two reply timeouts per step.
 const giveUpAfter = 2
 
+// giveUpInAll is how many steps in all may end without a reply before the
+// runner gives up on the host, however they are spread: a tarpit that
+// answers every other command cannot keep the "in a row" count low. A
+// server that works never lets three replies time out.
+const giveUpInAll = 3
+
+// StatusUnresponsive is the host status of a server the runner gave up
+// on: it answered the greeting and EHLO, then let too many replies time
+// out (giveUpAfter in a row, more than a quarter of the steps sent, or
+// giveUpInAll in all).
+const StatusUnresponsive = "unresponsive"
+
+// silence is the runner's tally of steps that drew no complete reply.
+type silence struct {
+	inRow, inAll, sent int
+	timeouts           int // of inAll, the replies cut off by the deadline
+}
+
+// observe counts one step sent and whether it drew no reply, and if so
+// whether the reply timed out (rather than came without a usable code).
+func (t *silence) observe(noReply, timedOut bool) {
+	t.sent++
+	if noReply {
+		t.inRow++
+		t.inAll++
+	} else {
+		t.inRow = 0
+	}
+	if timedOut {
+		t.timeouts++
+	}
+}
+
+// giveUp says why the host should be given up on, or "". Besides two
+// silent steps in a row, a host whose replies timed out on more than a
+// quarter of the steps so far (two at least), or on giveUpInAll steps in
+// all, is given up: the cost of a tarpit is bounded by giveUpInAll reply
+// deadlines, however it spaces its silences.
+func (t *silence) giveUp() string {
+	switch {
+	case t.inRow >= giveUpAfter:
+		return fmt.Sprintf("the server stopped answering (%d steps in a row without a complete reply, each tried on a new connection)", t.inRow)
+	case t.inAll >= giveUpInAll || t.inAll >= 2 && 4*t.inAll > t.sent:
+		return fmt.Sprintf("the server is unresponsive (%d of %d steps sent drew no complete reply)", t.inAll, t.sent)
+	}
+	return ""
+}
+
 // runner executes a plan over one host's connections, lock-step: RSET
 // between transactions, QUIT at the end, never DATA or BDAT.
 type runner struct {
@@ -67,8 +115,9 @@ type runResult struct {
 	Connections int
 	ErrorLimit  *int
 	FirstCaps   connCaps
-	DialErr     error // the first connection failed: nothing was run
-	Stopped     error // why the run stopped before the plan's end (server gone silent, no reconnect), or nil
+	DialErr     error  // the first connection failed: nothing was run
+	GaveUp      string // why the runner gave up on an unresponsive host; "" when it did not
+	Stopped     error  // why the run stopped before the plan's end (server gone silent, no reconnect), or nil
 }
 
 // run executes steps in order. A reply is a finding; only a connection the
@@ -86,7 +135,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		return res
 	}
 	res.FirstCaps = r.caps
-	silent := 0 // steps in a row that drew no reply even on a new connection
+	var quiet silence // steps that drew no complete reply, even on a new connection
 	for i := 0; i < len(steps); i++ {
 		s := steps[i]
 		if ended(ctx) {
@@ -99,13 +148,15 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		}
 		results, err := r.runStep(ctx, s)
 		res.Steps = append(res.Steps, results...)
-		if n := len(results); n > 0 && results[n-1].Outcome == NoReply {
-			silent++
-		} else {
-			silent = 0
+		if n := len(results); n > 0 && results[n-1].Outcome != Skipped {
+			last := results[n-1]
+			quiet.observe(last.Outcome == NoReply, last.timedOut)
 		}
-		if err == nil && silent >= giveUpAfter {
-			err = fmt.Errorf("the server stopped answering (%d steps in a row without a reply, each tried on a new connection)", silent)
+		if why := quiet.giveUp(); err == nil && why != "" {
+			err = errors.New(why)
+			if quiet.timeouts > 0 {
+				res.GaveUp = why // replies that timed out: the host is unresponsive
+			}
 		}
 		if err != nil {
 			// Could not reconnect: mark the rest and stop.
@@ -255,8 +306,10 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
 	if Status(err) == StatusIOTimeout {
 		// A reply cut off by the deadline is no answer: a server that
-		// drips "250-" forever is silent, and counts toward giveUpAfter.
+		// drips "250-" forever is silent, and counts toward giving up.
+		// What it sent is kept in the reply and transcript, unjudged.
 		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Annotation, res.timedOut = "", true
 	}
 	return res, err
 }

@@ -368,6 +368,9 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
+	if res.GaveUp != "" {
+		h.Status, h.Error = StatusUnresponsive, res.GaveUp
+	}
 	v := Summarize(res.Steps)
 	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")

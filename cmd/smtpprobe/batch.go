@@ -32,6 +32,7 @@ type batchFlags struct {
 	perMinute int
 	maxConns  int
 	backoff   time.Duration
+	perConn   int
 	format    *string // --format when this file registered it; else the output flags' own
 	quiet     *bool
 }
@@ -47,6 +48,7 @@ func (b *batchFlags) register(fs *flagSet, network bool) {
 		fs.IntVar(&b.perIP, "per-ip", batch.DefaultPerIP, "with --targets: connections open at once to one server IP")
 		fs.IntVar(&b.perMinute, "per-minute", batch.DefaultPerMinute, "with --targets: new connections to one server IP a minute (0: no limit)")
 		fs.IntVar(&b.maxConns, "max-conns", batch.DefaultGlobal, "with --targets: connections open at once in all")
+		fs.IntVar(&b.perConn, "per-conn", probe.DefaultRecipients, "with --targets: mailboxes at one server asked about on one connection (RCPTs many to a transaction)")
 		b.backoff = batch.DefaultBackoff
 		fs.Var((*boundedDuration)(&b.backoff), "backoff", "with --targets: first pause for a server IP that answered 421 or a rate limit, or timed out; doubles each time")
 	}
@@ -64,7 +66,7 @@ func (b *batchFlags) dispatch(ctx context.Context, sub string, mode batch.Mode, 
 	if b.targets != "" {
 		return runBatch(ctx, sub, mode, fs, b, pf, e), true
 	}
-	for _, name := range []string{"resume", "shard", "workers", "per-ip", "per-minute", "max-conns", "backoff"} {
+	for _, name := range []string{"resume", "shard", "workers", "per-ip", "per-minute", "max-conns", "backoff", "per-conn"} {
 		if fs.Changed(name) {
 			return usageError(e, sub, "--"+name+" works only with --targets"), true
 		}
@@ -146,7 +148,7 @@ func runBatch(ctx context.Context, sub string, mode batch.Mode, fs *flagSet, b *
 		for _, c := range []struct {
 			name string
 			v    int
-		}{{"--workers", b.workers}, {"--per-ip", b.perIP}, {"--max-conns", b.maxConns}} {
+		}{{"--workers", b.workers}, {"--per-ip", b.perIP}, {"--max-conns", b.maxConns}, {"--per-conn", b.perConn}} {
 			if c.v < 1 {
 				return usageError(e, sub, fmt.Sprintf("%s must be at least 1, not %d", c.name, c.v))
 			}
@@ -209,7 +211,7 @@ func runBatch(ctx context.Context, sub string, mode batch.Mode, fs *flagSet, b *
 		}
 		rc.Cache = resolver.NewCache()
 		opts.Dialer = limiter.Dialer(opts.Dialer)
-		cfg.Options, cfg.Resolver, cfg.Limiter, cfg.Workers, cfg.Budget = opts, rc, limiter, b.workers, pf.maxTime
+		cfg.Options, cfg.Resolver, cfg.Limiter, cfg.Workers, cfg.Budget, cfg.PerJob = opts, rc, limiter, b.workers, pf.maxTime, b.perConn
 		if mode == batch.ModeVRFY {
 			cfg.Options.Suites = []string{"vrfy"}
 		}

@@ -230,7 +230,8 @@ func runDemo(ctx context.Context, args []string, e *env) int {
 	}
 	code := lab.run(ctx, output, e)
 	if ctx.Err() != nil {
-		// Ctrl-C: whatever the probe made of it, the report is partial.
+		// Ctrl-C or a stop signal: whatever the probe made of it, the
+		// report is partial.
 		fmt.Fprintln(e.stderr, "smtpprobe demo: interrupted; the report is incomplete")
 		return exitInterrupted
 	}

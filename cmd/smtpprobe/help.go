@@ -28,8 +28,11 @@ const exitCodesHelp = `Exit codes (every subcommand):
        the domain.
   4    no host could be probed: every connection was refused, timed out,
        closed, or failed at the greeting, EHLO or TLS handshake.
-  130  interrupted (Ctrl-C): what was seen so far is reported, marked
-       incomplete.
+  129  stopped by SIGHUP (the terminal closed),
+  130  by SIGINT (Ctrl-C),
+  143  or by SIGTERM (kill, a service manager): what was seen so far is
+       reported, marked incomplete. A second signal ends the process at
+       once, and so does the first after 5 seconds of finishing up.
 `
 
 func runHelp(ctx context.Context, args []string, e *env) int {

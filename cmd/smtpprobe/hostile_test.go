@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -98,7 +99,11 @@ func hostileCases() []hostileCase {
 		{name: "one-byte-per-second", serve: scripted(probetest.DripForever("220-drip ", time.Second)),
 			status: "io-timeout", exit: exitConnection, kept: "220"},
 		{name: "drip-after-ehlo", serve: ruled(hostileBanner, dripAfterEHLO),
-			status: "ok", exit: exitOK, kept: "250-mx.hostile.test"},
+			status: "unresponsive", exit: exitOK, kept: "250-mx.hostile.test", check: noVerdictFromDrips},
+		{name: "tarpit-every-other-command", serve: func(t testing.TB) string {
+			return probetest.StartLineServer(t, hostileBanner, everyOtherCommand()).Addr()
+		},
+			status: "unresponsive", exit: exitOK, kept: "250-"},
 		{name: "endless-250-dash", serve: scripted(probetest.Send(hostileBanner), ehlo, probetest.Flood("250-more\r\n", 10<<20)),
 			status: "protocol-error", exit: exitConnection, kept: "250-more"},
 		{name: "10MB-line-without-CRLF", serve: scripted(probetest.Send("220 "), probetest.Flood("a", 10<<20)),
@@ -114,7 +119,7 @@ func hostileCases() []hostileCase {
 		{name: "code-2500", serve: ruled(hostileBanner, badCode("2500")), status: "ok", exit: exitOK, kept: "2500 bad code"},
 		{name: "greeting-2500", serve: scripted(probetest.Send("2500 mx.hostile.test\r\n"), stall),
 			status: "protocol-error", exit: exitConnection, kept: "2500 mx.hostile.test"},
-		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees"},
+		{name: "mixed-codes", serve: ruled(hostileBanner, mixedCodes), status: "ok", exit: exitOK, kept: "550 5.1.1 second line disagrees", check: judgedByLastLine},
 		{name: "unsolicited-lines", serve: ruled(hostileBanner, unsolicited), status: "ok", exit: exitOK, kept: "a reply to nothing", check: hasDeviation("unsolicited-data")},
 		{name: "reply-before-command", serve: ruled(hostileBanner+"250 early bird\r\n", lenientRules), status: "ok", exit: exitOK, kept: "250 early bird", check: hasDeviation("unsolicited-data")},
 		{name: "close-after-banner", serve: scripted(probetest.Send(hostileBanner), probetest.Close()),
@@ -424,6 +429,48 @@ func dripAfterEHLO(c *probetest.LineConn, line string) probetest.LineReply {
 		return lenientRules(c, line)
 	}
 	return probetest.LineReply{Drip: "250-still thinking "}
+}
+
+// judgedByLastLine: a reply whose lines disagree carries the last line's
+// code and every line's code.
+func judgedByLastLine(t *testing.T, doc map[string]any) {
+	steps, _ := firstHost(doc)["steps"].([]any)
+	for _, st := range steps {
+		rep, _ := st.(map[string]any)["reply"].(map[string]any)
+		if codes, ok := rep["line_codes"].([]any); ok {
+			if len(codes) < 2 || rep["code"] != codes[len(codes)-1] {
+				t.Errorf("code %v, line_codes %v: not the last line's", rep["code"], codes)
+			}
+			return
+		}
+	}
+	t.Error("no reply carries line_codes")
+}
+
+// noVerdictFromDrips: replies that never completed decide no verdict.
+func noVerdictFromDrips(t *testing.T, doc map[string]any) {
+	v, _ := doc["verdicts"].(map[string]any)
+	p, _ := v["vrfy_policy"].(map[string]any)
+	if p["policy"] != "unknown" || v["catch_all"] != nil {
+		t.Errorf("verdicts from dripped replies: vrfy_policy %v, catch_all %v", p, v["catch_all"])
+	}
+}
+
+// everyOtherCommand answers EHLO, RSET and QUIT, and every other command
+// after them (counted over all connections); the rest draw a reply that
+// never ends. No two steps in a row go silent.
+func everyOtherCommand() probetest.AnswerFunc {
+	var n atomic.Int32
+	return func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT", "RSET":
+			return lenientRules(c, line)
+		}
+		if n.Add(1)%2 == 1 {
+			return lenientRules(c, line)
+		}
+		return probetest.LineReply{Out: "250-", Drip: "250-still thinking "}
+	}
 }
 
 // dropsAfter answers the probe's errors as a strict server does, and says

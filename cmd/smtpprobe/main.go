@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // version may be set at link time with -ldflags "-X main.version=...";
@@ -33,47 +34,93 @@ const (
 
 	// exitInterrupted is the shell's convention for a run ended by SIGINT
 	// (128 + 2): the user pressed Ctrl-C, so the findings are incomplete.
+	// SIGTERM and SIGHUP end a run the same way, with 128 + their number
+	// (143, 129); see interruptedExit.
 	exitInterrupted = 130
 	// exitTerminated is 128 + 15, a run ended by SIGTERM (kill, a
 	// Kubernetes pod stopping).
 	exitTerminated = 143
 )
 
+// stopSignals are the signals that end a run with a partial report: Ctrl-C,
+// a service manager's or kill's TERM, and a closed terminal's HUP.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// signalGrace is how long a run may take to write its partial report
+// after a stop signal before the process exits regardless (a read of
+// stdin, say, that no context reaches).
+const signalGrace = 5 * time.Second
+
 func main() {
-	code := run(signalContext(), os.Args[1:], os.Stdout, os.Stderr)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopSignals...)
+	go func() {
+		s := <-sigs
+		// A second signal acts as if none were caught: it ends the
+		// process at once.
+		signal.Reset(stopSignals...)
+		cancel(interruption{s})
+		time.Sleep(signalGrace)
+		fmt.Fprintf(os.Stderr, "smtpprobe: %s: stopped after %s without finishing the report\n", signalName(s), signalGrace)
+		os.Exit(exitForSignal(s))
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(code)
 }
 
-// signalError is the cause of a context a signal ended.
-type signalError struct{ sig os.Signal }
+// interruption is the cause of a run's context when a signal stopped it.
+type interruption struct{ sig os.Signal }
 
-func (s signalError) Error() string { return "received " + s.sig.String() }
+func (i interruption) Error() string { return "interrupted by " + signalName(i.sig) }
 
-// signalContext is canceled by the first SIGINT or SIGTERM, with the
-// signal as its cause; a second one ends the process at once, as the
-// signal does by default.
-func signalContext() context.Context {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-ch
-		signal.Stop(ch)
-		cancel(signalError{s})
-	}()
-	return ctx
+// signalName is "SIGTERM" for syscall.SIGTERM.
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return s.String()
 }
 
-// signalExit is the exit code of a run whose context was canceled: 143
-// after SIGTERM, 130 after SIGINT or any other cancellation; ok is false
-// while ctx is live or when only its deadline passed.
+// exitForSignal is 128 plus the signal's number, the shell's convention.
+func exitForSignal(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return exitInterrupted
+}
+
+// interruptedExit is the exit code of a run whose context a signal
+// cancelled: 128 + the signal's number, and a line on stderr when the
+// subcommand did not say it was interrupted itself. A usage error stays
+// exit 2. ok is false when no signal stopped the run.
+func interruptedExit(ctx context.Context, code int, sub string, stderr io.Writer) (int, bool) {
+	var in interruption
+	if !errors.As(context.Cause(ctx), &in) || code == exitUsage {
+		return code, false
+	}
+	if code < 128 { // a subcommand that says so itself returns 128 + N
+		fmt.Fprintf(stderr, "%s: %s; the output is incomplete\n", sub, in.Error())
+	}
+	return exitForSignal(in.sig), true
+}
+
+// signalExit is the exit code of a run whose context was canceled: 128 +
+// the signal's number after a stop signal (143 for SIGTERM), 130 after
+// any other cancellation; ok is false while ctx is live or when only its
+// deadline passed.
 func signalExit(ctx context.Context) (code int, ok bool) {
 	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return exitOK, false
 	}
-	var se signalError
-	if errors.As(context.Cause(ctx), &se) && se.sig == syscall.SIGTERM {
-		return exitTerminated, true
+	var in interruption
+	if errors.As(context.Cause(ctx), &in) {
+		return exitForSignal(in.sig), true
 	}
 	return exitInterrupted, true
 }
@@ -109,13 +156,16 @@ func runEnv(ctx context.Context, args []string, e *env) int {
 	inner := *e
 	inner.stdout = out
 	code := dispatch(ctx, args, &inner)
+	sub := "smtpprobe"
+	if len(args) > 0 && findCommand(args[0]) != nil {
+		sub += " " + args[0]
+	}
 	if out.err != nil {
-		sub := "smtpprobe"
-		if len(args) > 0 && findCommand(args[0]) != nil {
-			sub += " " + args[0]
-		}
 		fmt.Fprintf(stderr, "%s: writing the output failed: %s\n", sub, escapeUntrusted(out.err.Error()))
 		return exitCheck
+	}
+	if c, ok := interruptedExit(ctx, code, sub, inner.stderr); ok {
+		return c
 	}
 	return code
 }

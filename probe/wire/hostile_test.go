@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,8 +175,11 @@ func TestMixedCodesReply(t *testing.T) {
 	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("RCPT TO:<a@b>"), send("250-first\r\n550 5.1.1 second\r\n"), longStall)...)
 	s, _ := dial(t, config(srv.Addr()))
 	rep, err := s.Cmd(context.Background(), "RCPT TO:<a@b>")
-	if err != nil || rep.Code != 250 || !rep.Has(DevMixedCodes) || len(rep.Lines) != 2 {
-		t.Fatalf("%+v %v", rep, err)
+	if err != nil || rep.Code != 550 || rep.Enhanced != "5.1.1" || !rep.Has(DevMixedCodes) || len(rep.Lines) != 2 || !slices.Equal(rep.LineCodes, []int{250, 550}) {
+		t.Fatalf("judged %d %q, want the last line's 550 5.1.1: %+v %v", rep.Code, rep.Enhanced, rep, err)
+	}
+	if s.Closed() {
+		t.Error("a reply without 421 closed the session")
 	}
 }
 

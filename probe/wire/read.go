@@ -69,9 +69,9 @@ const (
 // The error is nil for a complete reply, however odd. io.EOF means the
 // connection closed before any byte of a reply; io.ErrUnexpectedEOF, a
 // *LimitError or a read error come with the partial reply read so far.
-func ReadReply(r *bufio.Reader, lim Limits) (Reply, error) {
+func ReadReply(r *bufio.Reader, lim Limits) (rep Reply, err error) {
 	lim = lim.withDefaults()
-	var rep Reply
+	defer func() { rep.codes = nil }()
 	budget := lim.ReplyBytes
 	for n := 1; ; n++ {
 		if n > lim.Lines {
@@ -231,6 +231,7 @@ func (rep *Reply) addLine(n int, ln rawLine) (more bool) {
 	rep.Lines = append(rep.Lines, string(text))
 	if n == 1 {
 		rep.Code = code
+		rep.codes = []int{code}
 		if !rep.Valid() {
 			rep.addDev(DevInvalidCode, n, fmt.Sprintf("code %03d is outside 200-599 (RFC 5321 §4.2.1)", code))
 		}
@@ -240,8 +241,23 @@ func (rep *Reply) addLine(n int, ln rawLine) (more bool) {
 				rep.addDev(DevEnhancedClass, n, fmt.Sprintf("enhanced code %s does not match reply class %dxx (RFC 3463 §2)", enh, code/100))
 			}
 		}
-	} else if code != rep.Code {
-		rep.addDev(DevMixedCodes, n, fmt.Sprintf("code %03d differs from the first line's %03d", code, rep.Code))
+		return more
+	}
+	rep.codes = append(rep.codes, code)
+	if code != rep.codes[0] {
+		rep.addDev(DevMixedCodes, n, fmt.Sprintf("code %03d differs from the first line's %03d; the reply is judged by its last line (RFC 5321 §4.2.1)", code, rep.codes[0]))
+	}
+	if !more && code != rep.Code {
+		// The last line decides (RFC 5321 §4.2.1: a client may look
+		// for the line with the code followed by a space and ignore
+		// the ones before it).
+		rep.Code, rep.Enhanced = code, ""
+		if enh, ok := ParseEnhanced(string(text)); ok {
+			rep.Enhanced = enh
+		}
+	}
+	if rep.Has(DevMixedCodes) {
+		rep.LineCodes = rep.codes
 	}
 	return more
 }

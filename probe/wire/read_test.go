@@ -36,7 +36,7 @@ var replyCases = []struct {
 	{name: "empty-texts", in: "250-\r\n250 \r\n", code: 250, lines: []string{"", ""}},
 	{name: "bare-lf", in: "250-a\n250 b\n", code: 250, lines: []string{"a", "b"}, devs: []string{DevBareLF, DevBareLF}},
 	{name: "missing-space", in: "250OK\r\n", code: 250, lines: []string{"OK"}, devs: []string{DevMissingSpace}},
-	{name: "mixed-codes", in: "250-first\r\n550 second\r\n", code: 250, lines: []string{"first", "second"}, devs: []string{DevMixedCodes}},
+	{name: "mixed-codes", in: "250-first\r\n550 second\r\n", code: 550, lines: []string{"first", "second"}, devs: []string{DevMixedCodes}},
 	{name: "non-code-continuation", in: "220-hello\r\nwelcome to the server\r\n220 ready\r\n", code: 220,
 		lines: []string{"hello", "welcome to the server", "ready"}, devs: []string{DevNonCodeLine}},
 	{name: "long-line", in: "250 " + strings.Repeat("x", 600) + "\r\n", code: 250, lines: []string{strings.Repeat("x", 600)}, devs: []string{DevLongLine}},

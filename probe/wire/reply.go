@@ -18,11 +18,31 @@ import (
 // Reply is one SMTP reply as the server sent it, with every way it strayed
 // from RFC 5321 §4.2 recorded rather than rejected.
 type Reply struct {
-	Code       int         `json:"code"`               // the reply code of the first line; 0 if none could be read
-	Enhanced   string      `json:"enhanced,omitempty"` // RFC 3463 enhanced status code from the first line, if any
+	Code       int         `json:"code"`               // the reply code: the last line's (RFC 5321 §4.2.1); 0 if none could be read
+	Enhanced   string      `json:"enhanced,omitempty"` // RFC 3463 enhanced status code from the line that gave Code, if any
 	Lines      []string    `json:"lines"`              // each line's text after the code and separator, CRLF stripped
 	Raw        []byte      `json:"-"`                  // the bytes exactly as received, capped
 	Deviations []Deviation `json:"deviations"`
+	// LineCodes is the code of every line, set only when they disagree
+	// (a "mixed-codes" deviation): "250-ok" then "421 closing" is judged
+	// 421, and LineCodes shows the 250 it came with.
+	LineCodes []int `json:"line_codes,omitempty"`
+
+	codes []int // every line's code so far, while the reply is read
+}
+
+// Closing reports whether any line of the reply carries 421: the server
+// is closing the channel (RFC 5321 §3.8), whatever the other lines say.
+func (r Reply) Closing() bool {
+	if r.Code == 421 {
+		return true
+	}
+	for _, c := range r.LineCodes {
+		if c == 421 {
+			return true
+		}
+	}
+	return false
 }
 
 // MarshalJSON writes the reply with "deviations" always present ([] for

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,4 +70,27 @@ func ehloReply(lines []string) string {
 		fmt.Fprintf(&b, "250%s%s\r\n", sep, l)
 	}
 	return b.String()
+}
+
+// TestMixedCodesLastLineAnd421: a reply whose lines disagree is judged by
+// its last line (RFC 5321 §4.2.1), keeps every line's code, and a 421 on
+// any line ends the session.
+func TestMixedCodesLastLineAnd421(t *testing.T) {
+	for _, tc := range []struct {
+		reply  string
+		code   int
+		codes  []int
+		closed bool
+	}{
+		{"250-ok\r\n421 4.3.2 closing\r\n", 421, []int{250, 421}, true},
+		{"421-4.3.2 closing\r\n250 ok\r\n", 250, []int{421, 250}, true},
+		{"250-first\r\n550-5.1.1 second\r\n252 third\r\n", 252, []int{250, 550, 252}, false},
+	} {
+		srv := probetest.NewScripted(t, script(banner, ehloOK, expect("VRFY alice"), send(tc.reply), longStall)...)
+		s, _ := dial(t, config(srv.Addr()))
+		rep, _ := s.Cmd(context.Background(), "VRFY alice")
+		if rep.Code != tc.code || !slices.Equal(rep.LineCodes, tc.codes) || !rep.Has(DevMixedCodes) || s.Closed() != tc.closed {
+			t.Errorf("%q: code %d, line codes %v, closed %v; want %d, %v, %v", tc.reply, rep.Code, rep.LineCodes, s.Closed(), tc.code, tc.codes, tc.closed)
+		}
+	}
 }

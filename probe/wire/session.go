@@ -317,8 +317,9 @@ func (s *Session) readUntil(ctx context.Context, dl time.Time) (Reply, error) {
 	if err != nil {
 		return rep, s.ioError(ctx, "read", err)
 	}
-	if rep.Code == 421 {
-		// RFC 5321 §3.8: the server is closing the channel.
+	if rep.Closing() {
+		// RFC 5321 §3.8: the server is closing the channel, even when
+		// the 421 is one line of a reply whose last line says more.
 		s.markClosed()
 	}
 	if !rep.Valid() {

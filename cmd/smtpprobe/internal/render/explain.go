@@ -288,6 +288,7 @@ type AnnotatedReply struct {
 type ExplainStream struct {
 	bw      *bufio.Writer
 	ew      *errWriter
+	tw      io.Writer // ew, or a foldWriter over it
 	o       Options
 	out     *explainOutput
 	n       int
@@ -298,8 +299,12 @@ type ExplainStream struct {
 // NewExplainStream starts the output of `explain -` on w.
 func NewExplainStream(w io.Writer, o Options, h explain.Headings) *ExplainStream {
 	ew := &errWriter{w: w}
-	bw := bufio.NewWriter(ew) // the input is echoed line by line, and may be large
-	s := &ExplainStream{bw: bw, ew: ew, o: o}
+	var tw io.Writer = ew
+	if o.Width > 0 && o.Format == Text {
+		tw = newFoldWriter(ew, o.Width) // holds at most one line
+	}
+	bw := bufio.NewWriter(tw) // the input is echoed line by line, and may be large
+	s := &ExplainStream{bw: bw, ew: ew, tw: tw, o: o}
 	s.out = newExplainOutput(NewPrinter(bw, o), h)
 	if o.Format == JSON {
 		fmt.Fprint(bw, "{\n  \"schema_version\": 1,\n  \"replies\": [")
@@ -389,6 +394,9 @@ func (s *ExplainStream) Close() error {
 		}
 	}
 	s.bw.Flush()
+	if fw, ok := s.tw.(*foldWriter); ok {
+		fw.Flush()
+	}
 	return s.ew.err
 }
 

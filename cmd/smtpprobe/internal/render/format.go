@@ -73,11 +73,20 @@ func Render(w io.Writer, d Document, o Options) error {
 			WriteNDJSON(ew, r)
 		}
 	default:
-		p := NewPrinter(ew, o)
+		var tw io.Writer = ew
+		var fw *foldWriter
+		if o.Width > 0 {
+			fw = newFoldWriter(ew, o.Width)
+			tw = fw
+		}
+		p := NewPrinter(tw, o)
 		if o.Quiet {
 			d.Quiet(p)
 		} else {
 			d.Text(p)
+		}
+		if fw != nil {
+			fw.Flush()
 		}
 	}
 	return ew.err

@@ -52,13 +52,14 @@ func (p *printer) wrap(prefix, text string) {
 	}
 	iw := visibleWidth(prefix)
 	avail := p.o.width() - iw
-	if avail < minText {
-		// the prefix is most of the line: the text goes under it,
-		// indented as the prefix's own indent
+	if avail < max(minText, p.o.width()/2) {
+		// the prefix is most of the line: prefix and text are folded as
+		// one paragraph, continuing four columns past the prefix's indent
 		lead := len(prefix) - len(strings.TrimLeft(prefix, " "))
-		p.line(strings.TrimRight(prefix, " "))
-		prefix = strings.Repeat(" ", lead+2)
-		iw, avail = lead+2, p.o.width()-lead-2
+		for _, l := range foldPieces(prefix+strings.Join(strings.Fields(text), " "), p.o.width(), lead+4) {
+			p.line(l)
+		}
+		return
 	}
 	indent := strings.Repeat(" ", iw)
 	for i, l := range Wrap(text, max(avail, 1)) {

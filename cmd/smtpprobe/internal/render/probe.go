@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/smtpprobe/smtpprobe/probe"
 )
@@ -56,7 +55,16 @@ func (p *printer) reply(rep *probe.Reply) string {
 	if rep == nil {
 		return "(no reply)"
 	}
-	return p.code(rep) + " " + escapeUntrusted(replyText(rep))
+	s := p.code(rep) + " " + escapeUntrusted(replyText(rep))
+	if len(rep.LineCodes) > 0 {
+		// The lines disagree: say so, and which codes came with it.
+		codes := make([]string, len(rep.LineCodes))
+		for i, c := range rep.LineCodes {
+			codes[i] = fmt.Sprintf("%03d", c)
+		}
+		s += " [mixed codes " + strings.Join(codes, ", ") + ": judged by the last line]"
+	}
+	return s
 }
 
 // replyText is a reply's text on one line without the enhanced code that
@@ -152,12 +160,25 @@ func writeVRFY(p *printer, h *probe.HostReport) {
 	p.section("VRFY and EXPN")
 	width := 0
 	for _, s := range steps {
-		width = max(width, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
+		width = max(width, Width(escapeUntrusted(s.Sent)))
 	}
 	width = min(width, 40)
+	// On a narrow terminal each reply goes under its line rather than
+	// beside it, where it would fold into a thin column.
+	stacked := p.o.Width > 0 && 2+width+2+minReply > p.o.Width
 	for _, s := range steps {
 		sent := escapeUntrusted(s.Sent)
-		p.wrap(fmt.Sprintf("  %-*s  ", width, sent), replyOrSkip(p, s))
+		switch {
+		case stacked:
+			p.wrap("  ", sent)
+			p.wrap(replyIndent, replyOrSkip(p, s))
+		case Width(sent) > width:
+			// a line too long for the column goes on its own
+			p.wrap("  ", sent)
+			p.wrap("  "+strings.Repeat(" ", width)+"  ", replyOrSkip(p, s))
+		default:
+			p.wrap("  "+Pad(sent, width)+"  ", replyOrSkip(p, s))
+		}
 		if p.o.Verbose && s.Annotation != "" {
 			p.wrap("      ", escapeUntrusted(s.Annotation))
 		}
@@ -204,33 +225,37 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 	p.section("Envelope syntax suite")
 	nameW, sentW, verdictW := len("case"), len("sent"), len("verdict")
 	for _, s := range steps {
-		nameW = max(nameW, len(s.Name))
-		sentW = max(sentW, utf8.RuneCountInString(escapeUntrusted(s.Sent)))
-		verdictW = max(verdictW, len(verdictWord(s)))
+		nameW = max(nameW, Width(s.Name))
+		sentW = max(sentW, Width(escapeUntrusted(s.Sent)))
+		verdictW = max(verdictW, Width(verdictWord(s)))
 	}
 	sentW = min(sentW, 48)
 	fixed := func(sw int) int { return 2 + nameW + 2 + sw + 2 + verdictW }
 	if p.o.Width > 0 && fixed(sentW) > p.o.Width {
 		// our own line gives way before the server's reply does
-		sentW = max(p.o.Width-fixed(0), 20)
+		sentW = p.o.Width - fixed(0)
 	}
-	header := fmt.Sprintf("  %-*s  %-*s  %-*s  %s", nameW, "case", sentW, "sent", verdictW, "verdict", "reply")
-	if p.o.Width > 0 && utf8.RuneCountInString(header) > p.o.Width {
-		header = strings.TrimRight(header[:len(header)-len("reply")], " ") + "\n" + replyIndent + "reply"
-	}
-	p.line(header)
-	for _, s := range steps {
-		sent := truncate(escapeUntrusted(s.Sent), sentW)
-		rep := replyOrSkip(p, s)
-		row := fmt.Sprintf("  %-*s  %-*s  %-*s  ", nameW, s.Name, sentW, sent, verdictW, verdictWord(s))
-		if p.o.Width > 0 && visibleWidth(row+rep) > p.o.Width {
-			// The reply is what is being diagnosed: never cut it; give it
-			// lines of its own under the row instead.
-			p.line(strings.TrimRight(row, " "))
-			p.wrap(replyIndent, rep)
-			continue
+	if p.o.Width > 0 && sentW < minSent {
+		writeSyntaxStacked(p, steps, nameW)
+	} else {
+		header := "  " + Pad("case", nameW) + "  " + Pad("sent", sentW) + "  " + Pad("verdict", verdictW) + "  reply"
+		if p.o.Width > 0 && Width(header) > p.o.Width {
+			header = strings.TrimRight(header[:len(header)-len("reply")], " ") + "\n" + replyIndent + "reply"
 		}
-		p.line(row + rep)
+		p.line(header)
+		for _, s := range steps {
+			sent := truncate(escapeUntrusted(s.Sent), sentW)
+			rep := replyOrSkip(p, s)
+			row := "  " + Pad(s.Name, nameW) + "  " + Pad(sent, sentW) + "  " + Pad(verdictWord(s), verdictW) + "  "
+			if p.o.Width > 0 && visibleWidth(row+rep) > p.o.Width {
+				// The reply is what is being diagnosed: never cut it; give it
+				// lines of its own under the row instead.
+				p.line(strings.TrimRight(row, " "))
+				p.wrap(replyIndent, rep)
+				continue
+			}
+			p.line(row + rep)
+		}
 	}
 	// The cases worth a sentence: where the server strays from the RFC, or
 	// refuses for policy.
@@ -253,6 +278,26 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 
 // replyIndent starts a syntax-table reply moved under its row.
 const replyIndent = "      "
+
+// minSent is the narrowest the syntax table's sent column may be; on a
+// terminal narrower than that needs, each case is stacked instead.
+const minSent = 20
+
+// minReply is the narrowest column a reply is given beside its line.
+const minReply = 30
+
+// writeSyntaxStacked prints the syntax suite for a narrow terminal: the
+// case and its verdict on one line, the line sent and the reply folded
+// under it, none of them cut.
+func writeSyntaxStacked(p *printer, steps []probe.StepResult, nameW int) {
+	p.line("  " + Pad("case", nameW) + "  verdict")
+	p.line(replyIndent + "sent / reply")
+	for _, s := range steps {
+		p.wrap("  "+Pad(s.Name, nameW)+"  ", verdictWord(s))
+		p.wrap(replyIndent+"> ", escapeUntrusted(s.Sent))
+		p.wrap(replyIndent+"< ", replyOrSkip(p, s))
+	}
+}
 
 // postmasterRefusals names the postmaster RCPT lines the server refused
 // and its codes, e.g. "RCPT TO:<postmaster> drew 501".

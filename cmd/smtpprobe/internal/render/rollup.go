@@ -42,9 +42,15 @@ func compare(r *probe.Report) Rollup {
 	}
 	for i := range c.Rows {
 		row := &c.Rows[i]
+		// hosts without the verdict (not probed) neither agree nor differ
 		row.Agree = true
-		for _, v := range row.Values[1:] {
-			if v != row.Values[0] {
+		seen := ""
+		for _, v := range row.Values {
+			switch {
+			case v == "":
+			case seen == "":
+				seen = v
+			case v != seen:
 				row.Agree = false
 			}
 		}

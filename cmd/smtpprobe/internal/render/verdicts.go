@@ -25,7 +25,9 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 		return []verdict{{"status", h.Status, h.Status}}
 	}
 	var out []verdict
-	add := func(key, value, detail string) { out = append(out, verdict{key, value, detail}) }
+	add := func(key, value, detail string) {
+		out = append(out, verdict{key, strings.ReplaceAll(value, " ", "-"), detail})
+	}
 	if v.VRFYPolicy != nil {
 		add("vrfy_policy", v.VRFYPolicy.Policy, v.VRFYPolicy.Policy)
 	}
@@ -81,7 +83,7 @@ func writeQuietReport(p *printer, r *probe.Report) {
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		for _, v := range hostVerdicts(h) {
-			p.line(escapeUntrusted(h.Host) + " " + v.key + " " + strings.ReplaceAll(v.value, " ", "-"))
+			p.line(escapeUntrusted(h.Host) + " " + v.key + " " + v.value)
 		}
 	}
 }
@@ -122,10 +124,14 @@ func writeComparison(p *printer, r *probe.Report) {
 		for _, row := range c.Rows {
 			line := "  " + Pad(row.Key, keyW)
 			for i := start; i < end; i++ {
-				line += "  " + Pad(row.Values[i], colW[i])
+				v := row.Values[i]
+				if v == "" {
+					v = "-" // this host has no such verdict
+				}
+				line += "  " + Pad(v, colW[i])
 			}
 			if !row.Agree {
-				line = strings.TrimRight(line, " ") + "  *"
+				line += "  *"
 			}
 			p.line(strings.TrimRight(line, " "))
 		}

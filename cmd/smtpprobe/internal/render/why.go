@@ -86,7 +86,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool, termWidth int) {
 		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
 		width := 0
 		for _, a := range rep.Attempts {
-			width = max(width, len(plainExact(a.Line)))
+			width = max(width, Width(plainExact(a.Line)))
 		}
 		width = min(width, 60)
 		for _, a := range rep.Attempts {
@@ -107,7 +107,14 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool, termWidth int) {
 			} else if a.N == 1 {
 				tag = "  [as given]"
 			}
-			fmt.Fprintf(w, "  %2d  %-*s  %s%s\n", a.N, width, plainExact(a.Line), reply, tag)
+			row := fmt.Sprintf("  %2d  ", a.N) + Pad(plainExact(a.Line), width) + "  " + reply + tag
+			if termWidth > 0 && Width(row) > termWidth {
+				// on a narrow terminal the reply goes under its line
+				fmt.Fprintf(w, "  %2d  %s\n", a.N, plainExact(a.Line))
+				fmt.Fprintf(w, "      %s%s\n", reply, tag)
+			} else {
+				fmt.Fprintln(w, row)
+			}
 			if a.Prelude != "" && a.Prelude != rep.Prelude {
 				fmt.Fprintf(w, "      after %s\n", plainExact(a.Prelude))
 			}

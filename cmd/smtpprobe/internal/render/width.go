@@ -101,10 +101,12 @@ func splitWide(words []string, n int) []string {
 		var cur strings.Builder
 		cw := 0
 		for len(w) > 0 {
-			if loc := ansiEscape.FindStringIndex(w); loc != nil && loc[0] == 0 {
-				cur.WriteString(w[:loc[1]])
-				w = w[loc[1]:]
-				continue
+			if w[0] == '\x1b' {
+				if loc := ansiEscape.FindStringIndex(w[:min(len(w), 16)]); loc != nil && loc[0] == 0 {
+					cur.WriteString(w[:loc[1]])
+					w = w[loc[1]:]
+					continue
+				}
 			}
 			g, rest, width, _ := uniseg.FirstGraphemeClusterInString(w, -1)
 			if cw+width > n && cw > 0 {
