@@ -3,6 +3,8 @@ package probe
 import (
 	"context"
 	"slices"
+
+	"github.com/smtpprobe/smtpprobe/explain"
 )
 
 // splitBeforeHello takes out of steps those sent before any EHLO
@@ -70,4 +72,19 @@ func insertAtSuite(results, early []StepResult) []StepResult {
 		at = len(results)
 	}
 	return slices.Insert(results, at, early...)
+}
+
+// helloUnderTest reads a refusal of a step sent before EHLO for what it
+// is: when the hello itself is under test, "send HELO first" to MAIL is
+// the command order the step asks about, and "invalid HELO name" to a bad
+// EHLO is the syntax check it probes, not a refusal of the prober.
+func helloUnderTest(s Step, ref explain.Refusal) explain.Refusal {
+	if s.State != BeforeHello || ref.Cause != explain.CauseHELORejected {
+		return ref
+	}
+	ref.Cause = explain.CauseSyntax
+	if s.Command != explain.EHLO && s.Command != explain.HELO {
+		ref.Cause = explain.CauseSequence
+	}
+	return ref
 }

@@ -27,6 +27,8 @@ func init() {
 		{"explain", "explain reply codes, enhanced codes, reply lines or a whole log", runExplain},
 		{"demo", "probe a built-in demo domain offline and print the real report", runDemo},
 		{"version", "print the version, commit and Go version (also -V)", runVersion},
+		{"completion", "print a completion script for bash, zsh or fish", runCompletion},
+		{"man", "print the manual page (roff); docs/smtpprobe.1 is this page", runMan},
 		{"help", "show help for a subcommand or topic (json, exit-codes)", runHelp},
 	}
 }

@@ -30,6 +30,11 @@ func newFlagSet(name, synopsis, examples string) *flagSet {
 // when the run should stop: after --help (exit 0) or a usage error (exit 2,
 // one line on stderr plus a hint).
 func parseFlags(fs *flagSet, args []string, e *env) (done bool, code int) {
+	if e.describe != nil {
+		// asked for the flag definitions only (completion, man page)
+		e.describe(fs)
+		return true, exitOK
+	}
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
 		writeHelp(e.stdout, fs)

@@ -128,6 +128,10 @@ func signalExit(ctx context.Context) (code int, ok bool) {
 // env is what a subcommand may touch of the outside world; tests build
 // their own.
 type env struct {
+	// describe, when set, receives the subcommand's flags instead of a
+	// run: the completion scripts and the man page are made from them.
+	describe func(*flagSet)
+
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
