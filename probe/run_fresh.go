@@ -23,9 +23,9 @@ func splitBeforeHello(steps []Step) (rest, early []Step) {
 // runBeforeHello sends steps on one new connection that is greeted but
 // never says EHLO, then quits: how the server treats a client that skips
 // or botches the hello (RFC 5321 §4.1.4). conn is the connection's number
-// in the report. The session is returned for its transcript, nil when
+// in the report; mem is the run's memory budget. The session is returned for its transcript, nil when
 // the dial failed before a session existed.
-func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int) ([]StepResult, *Session) {
+func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget) ([]StepResult, *Session) {
 	cfg.NoHello = true
 	s, err := Dial(ctx, cfg)
 	if err != nil {
@@ -38,7 +38,7 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int) ([]
 		}
 		return out, s
 	}
-	r := &runner{conn: s, conns: conn}
+	r := &runner{conn: s, conns: conn, mem: mem}
 	var out []StepResult
 	for i, st := range steps {
 		if ended(ctx) {
