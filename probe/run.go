@@ -1,47 +1,14 @@
 package probe
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/pool"
 )
-
-// stepConn is what the runner needs of an SMTP session; *Session
-// provides it. Keeping it this small leaves room for a pipelining runner.
-type stepConn interface {
-	Cmd(ctx context.Context, line string) (Reply, error)
-	Quit(ctx context.Context) (Reply, error)
-	Close() error
-	Closed() bool
-}
-
-// connCaps are the facts of a connection's EHLO reply the plan depends on.
-type connCaps struct {
-	SMTPUTF8 bool
-	Size     int64 // advertised SIZE limit; 0 when none or unlimited
-}
-
-// dialFunc opens one more connection to the host being probed.
-type dialFunc func(ctx context.Context) (stepConn, connCaps, error)
-
-// DefaultErrorBudget is how many error replies the runner draws on one
-// connection before it opens a new one: below Postfix's soft limit (10,
-// after which it sleeps a second per error) and its hard limit (20, 421).
-// A server that drops earlier teaches the runner its limit (Exim drops
-// after 3 syntax errors by default, smtp_max_synprot_errors).
-const DefaultErrorBudget = 8
-
-// giveUpAfter is how many steps in a row may end without a reply, each
-// after a reconnect, before the runner stops probing the host: a server
-// that stalls would otherwise cost two reply timeouts per step.
-const giveUpAfter = 2
 
 // giveUpInAll is how many steps in all may end without a reply before the
 // runner gives up on the host, however they are spread: a tarpit that
@@ -102,6 +69,7 @@ func (t *silence) giveUp() string {
 	return ""
 }
 
+<<<<<<< HEAD
 // runner executes a plan over one host's connections, lock-step: RSET
 // between transactions, QUIT at the end, never DATA or BDAT.
 type runner struct {
@@ -401,6 +369,8 @@ func (r *runner) connect(ctx context.Context) error {
 	return nil
 }
 
+=======
+>>>>>>> main
 func skipped(s Step, conn int, why string) StepResult {
 	line := strings.ReplaceAll(s.Line, "{size_over}", "(advertised SIZE + 1)")
 	return StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
@@ -428,13 +398,7 @@ func incompleteReason(ctx context.Context) string {
 // ended tells whether ctx is over: canceled, or past its deadline even if
 // its timer has not fired yet. A socket deadline set from ctx's deadline
 // can fire first, and that failure is the budget's, not the server's.
-func ended(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return true
-	}
-	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
-}
+func ended(ctx context.Context) bool { return pool.Ended(ctx) }
 
 // cutShort marks a step the run ended before: not a finding about the
 // server, and the verdicts that need it are left unknown.
