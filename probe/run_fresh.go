@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
 )
@@ -23,8 +24,8 @@ func splitBeforeHello(steps []Step) (rest, early []Step) {
 // runBeforeHello sends steps on one new connection that is greeted but
 // never says EHLO, then quits: how the server treats a client that skips
 // or botches the hello (RFC 5321 §4.1.4). conn is the connection's number
-// in the report; mem is the run's memory budget. The session is returned for its transcript, nil when
-// the dial failed before a session existed.
+// in the report; mem is the run's memory budget. The session is returned
+// for its transcript, nil when the dial failed before a session existed.
 func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget) ([]StepResult, *Session) {
 	cfg.NoHello = true
 	s, err := Dial(ctx, cfg)
@@ -38,14 +39,15 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 		}
 		return out, s
 	}
-	r := &runner{conn: s, conns: conn, mem: mem}
 	var out []StepResult
 	for i, st := range steps {
 		if ended(ctx) {
 			out = append(out, cutShort(ctx, st, conn))
 			continue
 		}
-		res, err := r.send(ctx, st)
+		start := time.Now()
+		reply, err := s.Cmd(ctx, st.Line)
+		res := judgeResult(st, st.Line, reply, err, time.Since(start), conn, mem)
 		out = append(out, res)
 		if err != nil || res.code() == 421 || s.Closed() {
 			for _, left := range steps[i+1:] {

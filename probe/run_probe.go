@@ -395,29 +395,26 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		}
 		return s, nil
 	}
-<<<<<<< HEAD
 	steps, early := splitBeforeHello(steps)
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, mem: o.mem}
-=======
 	conns := o.Connections
 	if conns <= 0 {
 		conns = DefaultConnections
 	}
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep, mem: o.mem}
->>>>>>> main
 	res := r.run(ctx, steps)
 	switch {
 	case len(early) == 0 || res.DialErr != nil:
-	case res.Stopped != nil:
+	case res.GaveUp != "":
 		var results []StepResult
 		for _, st := range early {
-			results = append(results, skipped(st, res.Connections, "not sent: "+res.Stopped.Error()))
+			results = append(results, skipped(st, res.Connections, "not sent: "+res.GaveUp))
 		}
 		res.Steps = insertAtSuite(res.Steps, results)
 	default:
-		results, s := runBeforeHello(ctx, cfg, early, res.Connections+1, o.mem)
+		n := res.Connections + 1
+		results, s := runBeforeHello(ctx, cfg, early, n, o.mem)
 		if s != nil {
-			sessions = append(sessions, s)
+			sessions[n] = s
 		}
 		res.Steps = insertAtSuite(res.Steps, results)
 		res.Connections++
