@@ -62,7 +62,7 @@ stop_ours() {
 }
 if [ -d "$etc" ]; then postfix -c "$etc" stop >/dev/null 2>&1 || true; fi
 stop_ours "nsd -c $state/nsd/nsd.conf"
-stop_ours "postgrey --inet=$addr:10023"
+stop_ours "--dbdir=$state/postgrey"
 rm -rf "$state"
 mkdir -p "$etc" "$queue" "$data" "$state/nsd/zones" "$state/postgrey"
 chmod 755 "$state"
