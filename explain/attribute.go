@@ -1,9 +1,6 @@
 package explain
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
 // attribution is one source whose own template a reply text matches.
 type attribution struct {
@@ -31,52 +28,37 @@ var serverSources = sync.OnceValue(func() map[string]bool {
 	return m
 })
 
-// attribute returns, for each source with a matching recognizer row, its
+// attribute returns, for each server source with a matching row, its
 // most specific row; shared is set on each when more than one server's
-// rows match the text.
+// templates match the whole text.
 func attribute(code int, enhanced, text string) []attribution {
-	if len(text) > maxRecognizeText {
-		text = text[:maxRecognizeText]
-	}
-	enh, hasEnh := parseEnhanced(enhanced)
-	if !hasEnh {
-		if m := leadingEnhanced.FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
-			enh, hasEnh = parseEnhanced(m[1])
-		} else if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
-			enh, hasEnh = parseEnhanced(m[1])
-		}
-	}
-	rows := recognizersByClass[0]
-	if code >= 200 && code <= 599 {
-		rows = recognizersByClass[code/100]
-	}
-	folded := strings.ToLower(foldContinuations(text))
+	m := matchReply(code, enhanced, text)
+	shared := len(m.sharedSources()) > 1
 	best := map[string]*compiled{}
 	var order []string
-	for i := range rows {
-		c := &rows[i]
-		if !c.matches(code, enh, hasEnh, folded) {
-			continue
+	for _, c := range m.rows {
+		if !isServer(c.row.source) {
+			continue // a blocklist's verdict, in some server's words
 		}
 		b, ok := best[c.row.source]
 		if !ok {
 			order = append(order, c.row.source)
 		}
-		if !ok || b.spec.less(c.spec) {
+		if !ok || ranksBelow(b, c) {
 			best[c.row.source] = c
-		}
-	}
-	servers := 0
-	for _, s := range order {
-		if isServer(s) {
-			servers++
 		}
 	}
 	out := make([]attribution, 0, len(order))
 	for _, s := range order {
 		c := best[s]
-		out = append(out, attribution{Source: s, key: s + "\x00" + c.row.words + "\x00" + c.row.codes,
-			mta: isServer(s), shared: servers > 1 && isServer(s)})
+		a := attribution{Source: s, key: s + "\x00" + c.row.words + c.row.text + "\x00" + c.row.codes, mta: isServer(s)}
+		if t := m.templateOf(s); t != nil {
+			a.template = t.row.text
+			a.shared = shared
+		} else {
+			a.shared = len(order) > 1
+		}
+		out = append(out, a)
 	}
 	return out
 }

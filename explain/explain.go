@@ -121,7 +121,7 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 		}
 	}
 	e.Recognized = Recognize(code, enhanced, text)
-	if r := e.Recognized; r != nil && r.Reason != "" {
+	if r := e.Recognized; e.readsRecognized() {
 		// The sender of the reply knows best what it meant.
 		e.GenericMeaning, e.Meaning = e.Meaning, r.Reason
 		if r.Fix != "" {
@@ -221,7 +221,7 @@ func lookupNote(code int, cmd Command) (contextNote, bool) {
 // than the basic code (5.2.2 "mailbox full" beside 452 after RCPT), then
 // the basic code's reading after its command.
 func (e Explanation) SpecificFix() string {
-	if r := e.Recognized; r != nil && r.Fix != "" {
+	if r := e.Recognized; e.readsRecognized() && r.Fix != "" {
 		return r.Fix
 	}
 	if st := e.EnhancedStatus; st != nil && e.Code != 0 && specificDetail(*st, e.Class) {
@@ -246,8 +246,10 @@ func specificDetail(st EnhancedStatus, class int) bool {
 // than the registry's.
 func (e Explanation) Brief() string {
 	s := e.Summary
-	if r := e.Recognized; r != nil && r.Reason != "" {
+	if r := e.Recognized; e.readsRecognized() {
 		s = r.Source + ": " + r.Reason
+	} else if r != nil && r.Template != "" {
+		s = r.Source + ": " + s
 	} else if st := e.EnhancedStatus; st != nil && e.Code != 0 && st.Level == "detail" && !strings.HasSuffix(st.Code, ".0") {
 		// An X.Y.0 detail is "other or undefined": it adds nothing here.
 		s += "; " + st.Code + " " + strings.ToLower(st.Title[:1]) + st.Title[1:]
@@ -389,4 +391,12 @@ outer:
 		dst = append(dst, m)
 	}
 	return dst
+}
+
+// readsRecognized tells whether the recognised sender's reason replaces
+// the code's reading. A positive reply's stock text names its sender but
+// says no more than the code's reading after the command, so it does not.
+func (e Explanation) readsRecognized() bool {
+	r := e.Recognized
+	return r != nil && r.Reason != "" && !(e.Code < 400 && r.Template != "")
 }

@@ -3,8 +3,10 @@ package explain
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Recognition is what a recognizer knows about a reply text from a known
@@ -21,6 +23,15 @@ type Recognition struct {
 	// verdict itself came from elsewhere: "Postfix" for a Spamhaus listing
 	// reported through Postfix's reject_rbl_client text.
 	Via string `json:"via,omitempty"`
+	// Template is the source's reply template the text matched, "{...}"
+	// marking its variable parts; Knob the configuration setting that
+	// produces or changes the reply; File the source file it is sent from.
+	Template string `json:"template,omitempty"`
+	Knob     string `json:"knob,omitempty"`
+	File     string `json:"source_file,omitempty"`
+	// Candidates are every server that sends this text, when more than
+	// one does (Source then names them all, "Postfix or Sendmail").
+	Candidates []SourceCandidate `json:"candidates,omitempty"`
 }
 
 // recognizer is one row of the recognizer table: the shape of a reply and
@@ -50,16 +61,45 @@ type recognizer struct {
 	// says who is speaking (a provider's "- gsmtp" mark). Any row naming
 	// the verdict itself wins, and the best template's source is Via.
 	template bool
+
+	// Catalogue rows (explain/catalogue/*.tsv) match the whole text
+	// against a reply template instead of words.
+	text   string    // the template, "{...}" marking a variable part
+	knob   string    // the configuration setting that produces or changes it
+	stages []Command // the commands it answers, none for any
+	// noEnhanced: the server sends no enhanced code with this text, so a
+	// reply that carries one is someone else's.
+	noEnhanced bool
+	file       string // the source file of the MTA it comes from
 }
 
 // compiled is a recognizer ready to match.
 type compiled struct {
-	id    int // index in recognizers
+	id    int // index in the recognizer set
 	row   recognizer
 	codes []codePattern
 	enh   []enhancedPattern
-	words []*regexp.Regexp
+	words *lazyWords
+	tmpl  *template
 	spec  specificity
+}
+
+// lazyWords compiles a row's word patterns the first time the row's code
+// and enhanced code match a reply, so start-up compiles nothing.
+type lazyWords struct {
+	once sync.Once
+	src  []string
+	res  []*regexp.Regexp
+}
+
+func (l *lazyWords) get() []*regexp.Regexp {
+	l.once.Do(func() {
+		for _, w := range l.src {
+			// Patterns are checked by TestRecognizerTableCompiles.
+			l.res = append(l.res, regexp.MustCompile(w))
+		}
+	})
+	return l.res
 }
 
 type codePattern struct {
@@ -75,6 +115,7 @@ type enhancedPattern struct {
 
 // specificity orders matching rows; the most specific row wins. Fields are
 // compared in order:
+//  0. exact: 1 for a catalogue template that matched the whole text;
 //  1. enhanced: 2 for an exact enhanced code (x.7.26 counts as exact, the
 //     class is the basic code's), 1 for a detail range, 0 when unset;
 //  2. code: 3 for one exact basic code, 2 for a set of codes, 1 for a class
@@ -84,10 +125,12 @@ type enhancedPattern struct {
 //     rarer).
 //
 // Equal rows keep table order: the first one wins.
-type specificity struct{ enhanced, code, groups, length int }
+type specificity struct{ exact, enhanced, code, groups, length int }
 
 func (s specificity) less(t specificity) bool {
 	switch {
+	case s.exact != t.exact:
+		return s.exact < t.exact
 	case s.enhanced != t.enhanced:
 		return s.enhanced < t.enhanced
 	case s.code != t.code:
@@ -112,12 +155,21 @@ var recognizerTables = [][]recognizer{
 	qmailRecognizers,
 }
 
-var recognizers = mustCompileRecognizers(recognizerTables)
+// recognizerSet is every row, the tables' and the catalogue's, built on
+// first use: a run that recognizes nothing pays nothing.
+var recognizerSet = sync.OnceValue(func() *rowSet {
+	rows := mustCompileRecognizers(append(slices.Clone(recognizerTables), catalogueRows()))
+	return &rowSet{all: rows, byClass: bucketByClass(rows)}
+})
 
-// recognizersByClass holds, for each reply class 2-5, the rows that can
-// match it (their codes include the class, or they set no code); index 0
-// holds the rows for a code outside the grammar. Matching walks only one.
-var recognizersByClass = bucketByClass(recognizers)
+// rowSet holds the compiled rows and, for each reply class 2-5, the rows
+// that can match it (their codes include the class, or they set no code);
+// index 0 holds the rows for a code outside the grammar. Matching walks
+// only one.
+type rowSet struct {
+	all     []compiled
+	byClass [6][]compiled
+}
 
 func bucketByClass(rows []compiled) (b [6][]compiled) {
 	for _, c := range rows {
@@ -167,7 +219,20 @@ func compileRecognizer(r recognizer) (compiled, error) {
 	if r.source == "" || r.reason == "" {
 		return c, fmt.Errorf("source and reason are required")
 	}
-	if r.codes == "" && r.enhanced == "" && r.words == "" {
+	if r.text != "" {
+		if r.words != "" {
+			return c, fmt.Errorf("a row has words or a template, not both")
+		}
+		t, err := parseTemplate(r.text)
+		if err != nil {
+			return c, err
+		}
+		c.tmpl = t
+		c.spec.exact = 1
+		c.spec.groups = len(t.parts)
+		c.spec.length = t.literal
+	}
+	if r.codes == "" && r.enhanced == "" && r.words == "" && r.text == "" {
 		return c, fmt.Errorf("a row must constrain something")
 	}
 	for _, f := range strings.Fields(r.codes) {
@@ -200,28 +265,35 @@ func compileRecognizer(r recognizer) (compiled, error) {
 		}
 	}
 	if r.words != "" {
+		c.words = &lazyWords{}
 		for _, w := range strings.Split(r.words, " && ") {
 			// Patterns are matched against the lower-cased text, which is
 			// much cheaper than (?i) folding; escapes whose meaning
 			// changes with case are refused.
-			if strings.ContainsAny(w, "\\") && upperEscape.MatchString(w) {
+			if hasUpperEscape(w) {
 				return c, fmt.Errorf("pattern %q: upper-case escapes are not allowed", w)
 			}
-			re, err := regexp.Compile(strings.ToLower(w))
-			if err != nil {
-				return c, err
-			}
-			c.words = append(c.words, re)
+			c.words.src = append(c.words.src, strings.ToLower(w))
 			c.spec.length += len(w)
 		}
-		c.spec.groups = len(c.words)
+		c.spec.groups = len(c.words.src)
 	}
 	return c, nil
 }
 
-// upperEscape finds escapes such as \D or \S that lower-casing a pattern
-// would turn into their opposites.
-var upperEscape = regexp.MustCompile(`\\[A-Z]`)
+// hasUpperEscape finds escapes such as \D or \S that lower-casing a
+// pattern would turn into their opposites.
+func hasUpperEscape(w string) bool {
+	for i := 0; i+1 < len(w); i++ {
+		if w[i] == '\\' {
+			if w[i+1] >= 'A' && w[i+1] <= 'Z' {
+				return true
+			}
+			i++
+		}
+	}
+	return false
+}
 
 // parseCodePattern reads "550" or "5xx".
 func parseCodePattern(s string) (codePattern, error) {
@@ -302,6 +374,9 @@ func (c compiled) matches(code int, enh enhancedCode, hasEnh bool, text string) 
 			return false
 		}
 	}
+	if c.row.noEnhanced && hasEnh {
+		return false
+	}
 	if len(c.enh) > 0 {
 		if !hasEnh {
 			return false
@@ -318,9 +393,17 @@ func (c compiled) matches(code int, enh enhancedCode, hasEnh bool, text string) 
 			return false
 		}
 	}
-	for _, re := range c.words {
-		if !re.MatchString(text) {
+	if c.tmpl != nil {
+		return c.tmpl.match(text)
+	}
+	if c.words != nil {
+		if text == "" {
 			return false
+		}
+		for _, re := range c.words.get() {
+			if !re.MatchString(text) {
+				return false
+			}
 		}
 	}
 	return true
@@ -332,6 +415,12 @@ func (c compiled) matches(code int, enh enhancedCode, hasEnh bool, text string) 
 func ranksBelow(a, b *compiled) bool {
 	if a.row.template != b.row.template {
 		return a.row.template
+	}
+	if a.row.source == b.row.source && (a.tmpl == nil) != (b.tmpl == nil) {
+		// Within one source the hand-written row, which reads the
+		// wording more closely, keeps the reason; the template adds its
+		// knob (Recognize).
+		return a.tmpl != nil
 	}
 	return a.spec.less(b.spec)
 }
@@ -347,15 +436,20 @@ const maxRecognizeText = 4 << 10
 
 // Recognize returns what is known about a reply from its code, enhanced
 // code and text, or nil when no recognizer matches. Matching is on the
-// reply's shape: the basic code, the enhanced code, and the stable words of
-// the text, case-insensitively. When several rows match, a row naming the
-// source of a verdict beats an MTA's stock wording for reporting it (which
-// becomes Via), and otherwise the most specific row wins (see
-// specificity). When enhanced is empty and the text carries a trailing
-// qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB of text
-// are examined.
+// reply's shape: the basic code, the enhanced code, and either the stable
+// words of the text or, for a catalogue row, the whole text against the
+// MTA's reply template, case-insensitively. When several rows match, a row
+// naming the source of a verdict beats an MTA's stock wording for
+// reporting it (which becomes Via); a whole-template match beats a match
+// on words; and otherwise the most specific row wins (see specificity).
+// A text that several servers send alike names them all ("Postfix or
+// Sendmail") and lists each in Candidates with a confidence: it is never
+// pinned on one by guess. When enhanced is empty and the text carries a
+// trailing qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB
+// of text are examined.
 func Recognize(code int, enhanced, text string) *Recognition {
-	best, via := recognize(code, enhanced, text)
+	m := matchReply(code, enhanced, text)
+	best := m.best
 	if best == nil {
 		return nil
 	}
@@ -366,14 +460,45 @@ func Recognize(code int, enhanced, text string) *Recognition {
 		Ref:         best.row.ref,
 		IANAMeaning: best.row.iana,
 	}
-	if via != nil && via.id != best.id && via.row.source != best.row.source {
-		r.Via = via.row.source
+	if t := m.templateOf(best.row.source); t != nil {
+		r.Template, r.Knob, r.File = t.row.text, t.row.knob, t.row.file
+	}
+	if m.via != nil && m.via.id != best.id && m.via.row.source != best.row.source {
+		r.Via = m.via.row.source
+	}
+	r.Candidates = m.candidates()
+	if shared := m.sharedSources(); len(shared) > 1 && isServer(best.row.source) && slices.Contains(shared, best.row.source) {
+		r.Source = joinOr(shared)
 	}
 	return r
 }
 
-// recognize returns the winning row and the best-matching MTA template row.
-func recognize(code int, enhanced, text string) (best, via *compiled) {
+// joinOr writes "A", "A or B", "A, B or C".
+func joinOr(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// SourceCandidate is one server that sends a recognised text, and how
+// sure the attribution is: "high" when only its template matches the
+// whole text, "medium" when two servers' templates do, "low" when more
+// do or only its words match.
+type SourceCandidate struct {
+	Source     string `json:"source"`
+	Confidence string `json:"confidence"`
+	Template   string `json:"template,omitempty"` // its catalogue template, when that matched
+}
+
+// replyMatch is every row that matched one reply.
+type replyMatch struct {
+	best, via *compiled
+	rows      []*compiled // every matching row, in table order
+}
+
+// matchReply matches a reply against every row of its class.
+func matchReply(code int, enhanced, text string) replyMatch {
 	if len(text) > maxRecognizeText {
 		text = text[:maxRecognizeText]
 	}
@@ -383,35 +508,108 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 		// …"), or the server put it last, qmail-style ("(#5.7.1)").
 		if m := leadingEnhanced.FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
 			enh, hasEnh = parseEnhanced(m[1])
+			text = strings.TrimSpace(text[len(m[0]):])
 		} else if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}
-	rows := recognizersByClass[0]
+	set := recognizerSet()
+	rows := set.byClass[0]
 	if code >= 200 && code <= 599 {
-		rows = recognizersByClass[code/100]
+		rows = set.byClass[code/100]
 	}
-	return bestOf(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	return matchRows(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
 }
 
-// bestOf picks the winning row of rows for a reply whose text is already
-// folded and lower-cased, and the best MTA template row among them.
-func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) (best, via *compiled) {
+// recognize returns the winning row and the best-matching MTA template row.
+func recognize(code int, enhanced, text string) (best, via *compiled) {
+	m := matchReply(code, enhanced, text)
+	return m.best, m.via
+}
+
+// matchRows finds every matching row of rows for a reply whose text is
+// already folded and lower-cased, the winner, and the best MTA template
+// row among them.
+func matchRows(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) replyMatch {
+	var m replyMatch
 	for i := range rows {
 		c := &rows[i]
 		if !c.matches(code, enh, hasEnh, text) {
 			continue
 		}
+		m.rows = append(m.rows, c)
 		if c.row.template && c.row.source != srcDNSBL {
-			if via == nil || via.spec.less(c.spec) {
-				via = c
+			if m.via == nil || m.via.spec.less(c.spec) {
+				m.via = c
 			}
 		}
-		if best == nil || ranksBelow(best, c) {
-			best = c
+		if m.best == nil || ranksBelow(m.best, c) {
+			m.best = c
 		}
 	}
-	return best, via
+	return m
+}
+
+// bestOf picks the winning row of rows and the best MTA template row.
+func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) (best, via *compiled) {
+	m := matchRows(rows, code, enh, hasEnh, text)
+	return m.best, m.via
+}
+
+// templateOf is the most specific catalogue row of source that matched.
+func (m replyMatch) templateOf(source string) *compiled {
+	var t *compiled
+	for _, c := range m.rows {
+		if c.tmpl != nil && c.row.source == source && (t == nil || t.spec.less(c.spec)) {
+			t = c
+		}
+	}
+	return t
+}
+
+// sharedSources are the servers whose templates match the whole text, in
+// table order, when there are any.
+func (m replyMatch) sharedSources() []string {
+	var out []string
+	for _, c := range m.rows {
+		if c.tmpl != nil && isServer(c.row.source) && !c.row.template && !slices.Contains(out, c.row.source) {
+			out = append(out, c.row.source)
+		}
+	}
+	return out
+}
+
+// candidates lists every server with a matching row, when there is more
+// than one, with how sure each attribution is.
+func (m replyMatch) candidates() []SourceCandidate {
+	exact := m.sharedSources()
+	var out []SourceCandidate
+	seen := map[string]bool{}
+	for _, s := range exact {
+		conf := "high"
+		switch {
+		case len(exact) == 2:
+			conf = "medium"
+		case len(exact) > 2:
+			conf = "low"
+		}
+		seen[s] = true
+		out = append(out, SourceCandidate{Source: s, Confidence: conf, Template: m.templateOf(s).row.text})
+	}
+	for _, c := range m.rows {
+		if s := c.row.source; !seen[s] && isServer(s) && !c.row.template {
+			seen[s] = true
+			conf := "low"
+			if len(exact) == 0 {
+				conf = "medium"
+			}
+			out = append(out, SourceCandidate{Source: s, Confidence: conf})
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
 }
 
 // continuationPrefix matches the "550-5.7.26 " that relays such as Postfix
@@ -433,7 +631,7 @@ func foldContinuations(text string) string {
 func RecognizerSources() []string {
 	var out []string
 	seen := make(map[string]bool)
-	for _, c := range recognizers {
+	for _, c := range recognizerSet().all {
 		if !seen[c.row.source] {
 			seen[c.row.source] = true
 			out = append(out, c.row.source)

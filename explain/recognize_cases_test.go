@@ -262,7 +262,7 @@ var postfixCases = []recognizeCase{
 	{"Microsoft Exchange", 220, "", "EX01.corp.example.com Microsoft ESMTP MAIL Service ready at Sat, 28 Nov 2026 09:00:00 +0000"},
 	{"Postfix", 250, "2.0.0", "Ok: queued as 4XyZ1k2Lmnz3"},
 	{"Postfix", 354, "", "End data with <CR><LF>.<CR><LF>"},
-	{"Postfix, Sendmail or OpenSMTPD", 220, "2.0.0", "Ready to start TLS"},
+	{"OpenSMTPD, Postfix or Sendmail", 220, "2.0.0", "Ready to start TLS"},
 	{"Postfix", 458, "", "Unable to queue messages"},
 }
 
@@ -309,7 +309,7 @@ var mtaCases = []recognizeCase{
 	{"Sendmail", 502, "5.7.0", "Sorry, we do not allow this operation"},
 	{"Sendmail", 503, "5.0.0", "Need MAIL before RCPT"},
 	{"Sendmail", 552, "5.2.3", "Message size exceeds fixed maximum message size (10000000)"},
-	{"Sendmail", 452, "4.5.3", "Too many recipients"},
+	{"chasquid, Microsoft 365 or Sendmail", 452, "4.5.3", "Too many recipients"}, // each sends it alike
 	{"Sendmail", 421, "4.7.0", "mx.example.net Too many bad recipients; closing connection"},
 	{"Sendmail", 535, "5.7.0", "authentication failed"},
 	{"Sendmail", 250, "2.1.5", "<bob@example.org>... Recipient ok"},

@@ -229,7 +229,7 @@ var gmailRecognizers = []recognizer{
 		ref:    "https://support.google.com/a/answer/6140680"},
 
 	// Protocol and AUTH.
-	{source: srcGmail, codes: "530", enhanced: "5.7.0", words: `authentication required`,
+	{source: srcGmail, codes: "530", enhanced: "5.7.0", words: `authentication required && gsmtp|support\.google\.com|wantautherror`,
 		reason: "smtp.gmail.com requires AUTH before MAIL.",
 		fix:    "Authenticate (OAuth 2.0 or an app password) after STARTTLS.",
 		ref:    refGmailAuth},

@@ -64,21 +64,22 @@ type Role string
 
 // Roles the verdicts look up.
 const (
-	RoleNone          Role = ""
-	RoleVRFYReal      Role = "vrfy-real"      // VRFY of a mailbox that must exist
-	RoleVRFYRandom    Role = "vrfy-random"    // VRFY of a mailbox that cannot exist
-	RoleVRFYAddress   Role = "vrfy-address"   // VRFY of an address the user asked about
-	RoleEXPNList      Role = "expn-list"      // EXPN of a list that should exist
-	RoleEXPNRandom    Role = "expn-random"    // EXPN of one that cannot
-	RoleMailBaseline  Role = "mail-baseline"  // well-formed MAIL FROM
-	RoleRcptBaseline  Role = "rcpt-baseline"  // well-formed RCPT TO of a real mailbox
-	RoleRcptRandom    Role = "rcpt-random"    // RCPT TO of a random mailbox (catch-all)
-	RoleRcptAddress   Role = "rcpt-address"   // RCPT TO of an address the user asked about
-	RoleSyntax        Role = "syntax"         // a form RFC 5321 forbids: decides envelope_syntax
-	RolePostmaster    Role = "postmaster"     // RCPT TO postmaster (§4.5.1)
-	RoleVRFYNoArgs    Role = "vrfy-no-args"   // bare VRFY
-	RoleSequence      Role = "sequence"       // commands out of order (503)
-	RoleExtensionRule Role = "extension-rule" // parameters and SIZE
+	RoleNone           Role = ""
+	RoleVRFYReal       Role = "vrfy-real"       // VRFY of a mailbox that must exist
+	RoleVRFYRandom     Role = "vrfy-random"     // VRFY of a mailbox that cannot exist
+	RoleVRFYPostmaster Role = "vrfy-postmaster" // VRFY of postmaster, which every domain has (RFC 5321 §4.5.1)
+	RoleVRFYAddress    Role = "vrfy-address"    // VRFY of an address the user asked about
+	RoleEXPNList       Role = "expn-list"       // EXPN of a list that should exist
+	RoleEXPNRandom     Role = "expn-random"     // EXPN of one that cannot
+	RoleMailBaseline   Role = "mail-baseline"   // well-formed MAIL FROM
+	RoleRcptBaseline   Role = "rcpt-baseline"   // well-formed RCPT TO of a real mailbox
+	RoleRcptRandom     Role = "rcpt-random"     // RCPT TO of a random mailbox (catch-all)
+	RoleRcptAddress    Role = "rcpt-address"    // RCPT TO of an address the user asked about
+	RoleSyntax         Role = "syntax"          // a form RFC 5321 forbids: decides envelope_syntax
+	RolePostmaster     Role = "postmaster"      // RCPT TO postmaster (§4.5.1)
+	RoleVRFYNoArgs     Role = "vrfy-no-args"    // bare VRFY
+	RoleSequence       Role = "sequence"        // commands out of order (503)
+	RoleExtensionRule  Role = "extension-rule"  // parameters and SIZE
 )
 
 // Form is the argument form of a VRFY/EXPN step: servers differ in which
@@ -112,6 +113,11 @@ type Step struct {
 	Setup   bool   // housekeeping the runner added (RSET, MAIL before RCPT), not a probe case
 	Exact   bool   // the RFC requires Codes[0] itself: another 5yz is a wrong code, not just another wording
 	Address string // the address the user asked about, for RoleVRFYAddress and RoleRcptAddress steps
+	// Depends is the baseline whose failure leaves this step's refusal
+	// without meaning: RoleMailBaseline for a line carrying the prober's
+	// sender, RoleRcptBaseline for one carrying the mailbox under test.
+	// Plan sets it from the line's template.
+	Depends Role
 	// Lenient is the sentence for a server that accepts a line it must
 	// refuse, when the general "accepted {what}, which {ref} does not
 	// allow" would say it badly; empty for the general one.
@@ -128,6 +134,7 @@ var vrfySteps = []Step{
 	{Name: "vrfy-random-address", Case: "VRFY of a random mailbox as user@domain", Command: explain.VRFY, Line: "VRFY {random}@{domain}", Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3", Role: RoleVRFYRandom, Form: FormAddress, Draws: true},
 	{Name: "vrfy-brackets", Case: "VRFY of a real mailbox as <user@domain>", Command: explain.VRFY, Line: "VRFY <{user}@{domain}>", Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3", Role: RoleVRFYReal, Form: FormBrackets},
 	{Name: "vrfy-random-brackets", Case: "VRFY of a random mailbox as <user@domain>", Command: explain.VRFY, Line: "VRFY <{random}@{domain}>", Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3", Role: RoleVRFYRandom, Form: FormBrackets, Draws: true},
+	{Name: "vrfy-postmaster", Case: "VRFY of postmaster@domain (every domain has it)", Command: explain.VRFY, Line: "VRFY postmaster@{domain}", Expect: ExpectInfo, Ref: "RFC 5321 §3.5.3, §4.5.1", Role: RoleVRFYPostmaster, Form: FormAddress},
 	{Name: "vrfy-no-argument", Case: "VRFY with no argument", Command: explain.VRFY, Line: "VRFY", Expect: ExpectReject, Codes: []int{501}, Ref: "RFC 5321 §4.1.1.6", Role: RoleVRFYNoArgs, Draws: true,
 		Lenient: "lenient: accepted VRFY with no argument, which {ref} requires one for"},
 	{Name: "expn-list", Case: "EXPN of a list", Command: explain.EXPN, Line: "EXPN {list}", Expect: ExpectInfo, Ref: "RFC 5321 §3.5.2", Role: RoleEXPNList, Form: FormUser},
@@ -230,6 +237,9 @@ func Plan(in PlanInput) []Step {
 	var steps []Step
 	if want("vrfy") {
 		for _, s := range vrfySteps {
+			if s.Role == RoleVRFYPostmaster && strings.EqualFold(in.User, "postmaster") {
+				continue // vrfy-address already asks about postmaster
+			}
 			s.Suite = "vrfy"
 			steps = append(steps, s)
 		}
@@ -250,9 +260,28 @@ func Plan(in PlanInput) []Step {
 	}
 	r := templateReplacer(in)
 	for i := range steps {
+		steps[i].Depends = dependsOn(steps[i])
 		steps[i].Line = r.Replace(steps[i].Line)
 	}
 	return steps
+}
+
+// dependsOn is the baseline a step rests on, read from its template: a
+// line with the prober's sender in it rests on MAIL FROM being accepted,
+// one with the mailbox under test on that mailbox being accepted. The
+// baselines themselves rest on nothing.
+func dependsOn(s Step) Role {
+	switch {
+	case s.Role == RoleMailBaseline || s.Role == RoleRcptBaseline:
+		return RoleNone
+	case s.Command == explain.RCPT && strings.Contains(s.Line, "{rcpt"):
+		return RoleRcptBaseline
+	case s.Command == explain.RCPT && s.State != Idle:
+		return RoleMailBaseline // sent inside a transaction our sender opened
+	case s.Command == explain.MAIL && strings.Contains(s.Line, "{from"):
+		return RoleMailBaseline
+	}
+	return RoleNone
 }
 
 // escapeBraces keeps a user's address from being read as a template.

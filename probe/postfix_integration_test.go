@@ -170,3 +170,48 @@ func TestPostfixHardErrorLimit(t *testing.T) {
 		t.Errorf("vrfy_policy = %+v", v.VRFYPolicy)
 	}
 }
+
+// A mailbox that does not exist is a finding about the mailbox: the
+// cases that used it are withheld, never strict, and the VRFY policy is
+// judged on postmaster, where Postfix leaks (252 vs 550).
+func TestPostfixUnknownMailbox(t *testing.T) {
+	h := probePostfix(t, postfixStrict, func(o *probe.Options) { o.User = "nosuch" })
+	v := h.Verdicts
+	var mailbox probe.Baseline
+	for _, b := range v.Baselines {
+		if b.Name == probe.BaselineMailbox {
+			mailbox = b
+		}
+	}
+	if !mailbox.Failed() || mailbox.Fault != probe.FaultMailbox || mailbox.Code != 550 {
+		t.Errorf("mailbox baseline = %+v; want failed: the mailbox does not exist", mailbox)
+	}
+	for _, name := range []string{"rcpt-well-formed", "rcpt-lowercase-verb", "rcpt-source-route", "rcpt-quoted-local-part"} {
+		s := replyStep(t, h, name)
+		if s.Conformance == probe.TooStrict || s.Conformance == probe.Conforms {
+			t.Errorf("%s judged %s on a 550 5.1.1: %s", name, s.Conformance, s.Verdict)
+		}
+	}
+	if v.VRFYPolicy == nil || v.VRFYPolicy.Policy != probe.PolicyLeaks || v.VRFYPolicy.RealCode != 252 || v.VRFYPolicy.RandomCode != 550 {
+		t.Errorf("vrfy_policy = %+v; judged on postmaster, Postfix leaks 252 vs 550", v.VRFYPolicy)
+	}
+	if v.PostmasterAccepted == nil || !*v.PostmasterAccepted {
+		t.Errorf("postmaster_accepted = %v; postmaster is still a valid check", v.PostmasterAccepted)
+	}
+	for _, s := range h.Steps {
+		if s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode {
+			t.Errorf("%s: %s: a missing mailbox must not read as a breach", s.Name, s.Verdict)
+		}
+	}
+}
+
+func replyStep(t *testing.T, h probe.HostReport, name string) probe.StepResult {
+	t.Helper()
+	for _, s := range h.Steps {
+		if s.Name == name && !s.Setup {
+			return s
+		}
+	}
+	t.Fatalf("no step %s", name)
+	return probe.StepResult{}
+}

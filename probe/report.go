@@ -30,11 +30,24 @@ type StepResult struct {
 	Setup       bool            `json:"setup,omitempty"`   // housekeeping, not a probe case
 	Error       string          `json:"error,omitempty"`   // transport error, if any
 	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
+	// Cause is why a refused or deferred step was refused, one word of
+	// explain.Causes; empty for a step that was accepted or not sent.
+	Cause explain.Cause `json:"cause,omitempty"`
+	// Blocklist is the list a blocklisted refusal names.
+	Blocklist string `json:"blocklist,omitempty"`
+	// RetryAfterS is the delay in seconds a greylisted or rate-limited
+	// reply asks for, when its text gives one.
+	RetryAfterS int `json:"retry_after_s,omitempty"`
+	// Withheld says why the step's verdict was withheld: a baseline it
+	// rests on failed, so its refusal says nothing about the line.
+	Withheld string `json:"withheld,omitempty"`
 
 	step Step
 	cut  bool // not sent because the run ended: the verdicts that need it are unknown
 	// timedOut: the reply did not complete within the deadline.
 	timedOut bool
+	// desync: the reply came with bytes no command asked for.
+	desync bool
 }
 
 // code is the reply code, 0 when there was no reply.
@@ -51,16 +64,27 @@ func (r StepResult) code() int {
 // Step returns the plan row the result came from.
 func (r StepResult) Step() Step { return r.step }
 
+// HELOFallback is EHLO refused and HELO tried instead.
+type HELOFallback struct {
+	EHLO Reply  `json:"ehlo"` // the refusal of EHLO
+	HELO *Reply `json:"helo"` // the reply to HELO; null when none came
+}
+
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host       string     `json:"host"`            // MX name or host given
-	Preference *uint16    `json:"preference"`      // MX preference; null for a host target
-	Address    string     `json:"address"`         // host:port dialled
-	Status     string     `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
-	Error      string     `json:"error,omitempty"` // the transport error behind a status other than ok
-	Banner     *Reply     `json:"banner"`          // the greeting
-	EHLO       *Reply     `json:"ehlo"`            // the EHLO (or HELO) reply
-	Extensions Extensions `json:"extensions"`      // from the EHLO reply
+	Host       string  `json:"host"`            // MX name or host given
+	Preference *uint16 `json:"preference"`      // MX preference; null for a host target
+	Address    string  `json:"address"`         // host:port dialled
+	Status     string  `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
+	Error      string  `json:"error,omitempty"` // the transport error behind a status other than ok
+	Banner     *Reply  `json:"banner"`          // the greeting
+	EHLO       *Reply  `json:"ehlo"`            // the EHLO (or HELO) reply
+	// HELOName is the name the prober announced in EHLO/HELO.
+	HELOName string `json:"helo_name"`
+	// HELOFallback is set when the server refused EHLO and the prober
+	// fell back to HELO (RFC 5321 §4.1.4): no extensions are known then.
+	HELOFallback *HELOFallback `json:"helo_fallback"`
+	Extensions   Extensions    `json:"extensions"` // from the EHLO reply
 	// Software is the MTA the banner, EHLO reply and replies point to;
 	// null when no greeting was read.
 	Software    *explain.Software `json:"software"`

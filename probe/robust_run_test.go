@@ -1,7 +1,9 @@
 package probe_test
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -166,4 +168,104 @@ func TestRunMixed421IsNoAcceptance(t *testing.T) {
 	if v.VRFYPolicy != nil && v.VRFYPolicy.Policy == probe.PolicyAcceptsAll || v.EnvelopeSyntax != nil && v.EnvelopeSyntax.Verdict == probe.SyntaxLenient {
 		t.Errorf("verdicts from 421s: %+v %+v", v.VRFYPolicy, v.EnvelopeSyntax)
 	}
+}
+
+// startEcho is a raw server on loopback that answers each line with
+// answer(line) and, when dup(line) holds, sends the same reply again 30 ms
+// later, before it reads the next line: every later reply arrives one
+// command late.
+func startEcho(t *testing.T, banner string, answer func(string) string, dup func(string) bool) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				c.Write([]byte(banner))
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					out := answer(line)
+					c.Write([]byte(out))
+					if strings.EqualFold(line, "QUIT") {
+						return
+					}
+					if dup(line) {
+						time.Sleep(30 * time.Millisecond)
+						c.Write([]byte(out))
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// vrfyAnswers is a server that hides mailboxes: 252 to every VRFY, which
+// is no leak.
+func vrfyAnswers(line string) string {
+	switch up := strings.ToUpper(line); {
+	case strings.HasPrefix(up, "EHLO"):
+		return "250 echo.test\r\n"
+	case strings.HasPrefix(up, "VRFY smtpprobe-r4nd0m"), strings.HasPrefix(up, "VRFY <smtpprobe-r4nd0m"):
+		return "252 2.0.0 cannot verify random\r\n"
+	case strings.HasPrefix(up, "VRFY"), strings.HasPrefix(up, "EXPN"):
+		return "252 2.0.0 cannot verify\r\n"
+	case strings.HasPrefix(up, "QUIT"):
+		return "221 bye\r\n"
+	}
+	return "250 ok\r\n"
+}
+
+// TestRunDuplicateRepliesDesync: a server that repeats each reply 30 ms
+// late would shift every later reply by one. The session sees the bytes
+// that arrive when no command is outstanding, ends with the status
+// desynchronised, and no verdict is drawn from the shifted replies.
+func TestRunDuplicateRepliesDesync(t *testing.T) {
+	t.Run("every reply", func(t *testing.T) {
+		addr := startEcho(t, "220 echo.test ESMTP\r\n", vrfyAnswers, func(string) bool { return true })
+		rep := runAt(t, addr, probe.Options{Suites: []string{"vrfy"}})
+		h := rep.Hosts[0]
+		if h.Status != probe.StatusDesync {
+			t.Fatalf("status %s (%s); want desynchronised", h.Status, h.Error)
+		}
+		if v := h.Verdicts; v != nil && v.VRFYPolicy != nil && v.VRFYPolicy.Policy != probe.PolicyUnknown && v.VRFYPolicy.Policy != probe.PolicyHides {
+			t.Errorf("vrfy_policy %+v from shifted replies", v.VRFYPolicy)
+		}
+	})
+	t.Run("VRFY replies", func(t *testing.T) {
+		addr := startEcho(t, "220 echo.test ESMTP\r\n", vrfyAnswers, func(l string) bool { return strings.HasPrefix(strings.ToUpper(l), "VRFY") })
+		rep := runAt(t, addr, probe.Options{Suites: []string{"vrfy"}})
+		h := rep.Hosts[0]
+		if p := h.Verdicts.VRFYPolicy; p == nil || p.Policy == probe.PolicyLeaks || p.Policy == probe.PolicyReveals {
+			t.Errorf("vrfy_policy %+v from shifted replies", p)
+		}
+		found := false
+		for _, s := range h.Steps {
+			if s.Reply != nil && s.Reply.Has(probe.DevDesync) {
+				found = true
+			}
+		}
+		if !found || h.Status != probe.StatusDesync {
+			t.Errorf("status %s (%s); desync deviation seen: %v", h.Status, h.Error, found)
+		}
+	})
 }

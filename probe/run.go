@@ -59,11 +59,12 @@ const StatusUnresponsive = "unresponsive"
 type silence struct {
 	inRow, inAll, sent int
 	timeouts           int // of inAll, the replies cut off by the deadline
+	desyncs            int // of inAll, the replies out of step with the commands
 }
 
 // observe counts one step sent and whether it drew no reply, and if so
 // whether the reply timed out (rather than came without a usable code).
-func (t *silence) observe(noReply, timedOut bool) {
+func (t *silence) observe(noReply, timedOut, desync bool) {
 	t.sent++
 	if noReply {
 		t.inRow++
@@ -74,6 +75,9 @@ func (t *silence) observe(noReply, timedOut bool) {
 	if timedOut {
 		t.timeouts++
 	}
+	if desync {
+		t.desyncs++
+	}
 }
 
 // giveUp says why the host should be given up on, or "". Besides two
@@ -82,11 +86,18 @@ func (t *silence) observe(noReply, timedOut bool) {
 // all, is given up: the cost of a tarpit is bounded by giveUpInAll reply
 // deadlines, however it spaces its silences.
 func (t *silence) giveUp() string {
+	what := "the server stopped answering"
+	if t.desyncs > 0 {
+		what = "the server's replies fell out of step with the commands"
+	}
 	switch {
 	case t.inRow >= giveUpAfter:
-		return fmt.Sprintf("the server stopped answering (%d steps in a row without a complete reply, each tried on a new connection)", t.inRow)
+		return fmt.Sprintf("%s (%d steps in a row without a complete reply to trust, each tried on a new connection)", what, t.inRow)
 	case t.inAll >= giveUpInAll || t.inAll >= 2 && 4*t.inAll > t.sent:
-		return fmt.Sprintf("the server is unresponsive (%d of %d steps sent drew no complete reply)", t.inAll, t.sent)
+		if t.desyncs == 0 {
+			what = "the server is unresponsive"
+		}
+		return fmt.Sprintf("%s (%d of %d steps sent drew no complete reply to trust)", what, t.inAll, t.sent)
 	}
 	return ""
 }
@@ -116,7 +127,10 @@ type runResult struct {
 	ErrorLimit  *int
 	FirstCaps   connCaps
 	DialErr     error  // the first connection failed: nothing was run
-	GaveUp      string // why the runner gave up on an unresponsive host; "" when it did not
+	GaveUp      string // why the runner gave up on the host; "" when it did not
+	// GaveUpStatus is the host status that says so: unresponsive, or
+	// desynchronised when replies fell out of step with the commands.
+	GaveUpStatus string
 }
 
 // run executes steps in order. A reply is a finding; only a connection the
@@ -149,12 +163,15 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		res.Steps = append(res.Steps, results...)
 		if n := len(results); n > 0 && results[n-1].Outcome != Skipped {
 			last := results[n-1]
-			quiet.observe(last.Outcome == NoReply, last.timedOut)
+			quiet.observe(last.Outcome == NoReply, last.timedOut, last.desync)
 		}
 		if why := quiet.giveUp(); err == nil && why != "" {
 			err = errors.New(why)
-			if quiet.timeouts > 0 {
-				res.GaveUp = why // replies that timed out: the host is unresponsive
+			switch {
+			case quiet.desyncs > 0:
+				res.GaveUp, res.GaveUpStatus = why, StatusDesync
+			case quiet.timeouts > 0:
+				res.GaveUp, res.GaveUpStatus = why, StatusUnresponsive // replies that timed out
 			}
 		}
 		if err != nil {
@@ -263,8 +280,11 @@ func (r *runner) runStep(ctx context.Context, s Step) ([]StepResult, error) {
 			if ended(ctx) {
 				return append(out, cutShort(ctx, s, r.conns)), nil
 			}
-			if attempt > 0 || Status(err) == StatusIOTimeout {
-				return append(out, res), nil // a timeout is no drop: a retry would only wait again
+			if st := Status(err); attempt > 0 || st == StatusIOTimeout || st == StatusDesync {
+				// A timeout is no drop: a retry would only wait again.
+				// Replies out of step are no drop either: the next
+				// step starts afresh on a new connection.
+				return append(out, res), nil
 			}
 		}
 		if ended(ctx) {
@@ -301,13 +321,21 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.Outcome, res.Conformance, res.Verdict = JudgeStep(s, reply.Code, reply.Enhanced)
+	ref := explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command)
+	res.Cause, res.Blocklist, res.RetryAfterS = ref.Cause, ref.List, int(ref.RetryAfter.Seconds())
+	res.Outcome, res.Conformance, res.Verdict = judgeReply(s, reply.Code, reply.Enhanced, ref)
 	if Status(err) == StatusIOTimeout {
 		// A reply cut off by the deadline is no answer: a server that
 		// drips "250-" forever is silent, and counts toward giving up.
 		// What it sent is kept in the reply and transcript, unjudged.
 		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Cause, res.Blocklist, res.RetryAfterS = "", "", 0
 		res.Annotation, res.timedOut = "", true
+	}
+	if Status(err) == StatusDesync {
+		// The reply read may belong to an earlier command: not evidence.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply to trust: the server's replies fell out of step with the commands (bytes arrived when no command was outstanding)"
+		res.Annotation, res.desync = "", true
 	}
 	return res, err
 }

@@ -69,7 +69,7 @@ func TestRunPolicyServerDomain(t *testing.T) {
 		t.Fatalf("not probed: %s %s", h.Status, h.Error)
 	}
 	// go-smtp answers every VRFY with 252 and has no EXPN.
-	if v.VRFYPolicy.Policy != probe.PolicyHides || v.EXPNPolicy.Policy != probe.PolicyDisabled {
+	if v.VRFYPolicy.Policy != probe.PolicyHides || v.EXPNPolicy.Policy != probe.PolicyNotImplemented {
 		t.Errorf("vrfy %+v expn %+v", v.VRFYPolicy, v.EXPNPolicy)
 	}
 	if v.CatchAll == nil || *v.CatchAll {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -271,7 +272,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 // runHost runs steps against one address of one host.
 func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip string, steps []Step) HostReport {
 	addr := net.JoinHostPort(ip, strconv.Itoa(o.Port))
-	h := HostReport{Host: name, Preference: pref, Address: addr, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
+	h := HostReport{Host: name, Preference: pref, Address: addr, HELOName: o.HELO, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
 	cfg := Config{
 		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
 		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
@@ -300,6 +301,12 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 				}
 				if e := s.EHLOReply(); e.Code != 0 {
 					h.EHLO = &e
+					if hr := s.HELOReply(); hr != nil {
+						h.HELOFallback = &HELOFallback{EHLO: e}
+						if hr.Code != 0 {
+							h.HELOFallback.HELO = hr
+						}
+					}
 				}
 				h.Extensions = s.Extensions()
 				h.TLS = s.TLS()
@@ -352,9 +359,14 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
 	if res.GaveUp != "" {
-		h.Status, h.Error = StatusUnresponsive, res.GaveUp
+		h.Status, h.Error = res.GaveUpStatus, res.GaveUp
 	}
+	throttling := measureThrottling(res.Steps)
 	v := Summarize(res.Steps)
+	v.Throttling = throttling
+	if b, ok := heloBaseline(h); ok {
+		v.Baselines[0] = b
+	}
 	v.STARTTLS = h.Extensions.Has("STARTTLS") || h.TLS != nil
 	v.SMTPUTF8 = h.Extensions.Has("SMTPUTF8")
 	v.ErrorLimit = res.ErrorLimit
@@ -371,4 +383,29 @@ func countSent(steps []StepResult) int {
 		}
 	}
 	return n
+}
+
+// heloBaseline is the EHLO-name baseline as the greeting exchange decided
+// it: failed when the server refused both EHLO and HELO, or refused EHLO
+// for the name itself. ok is false when that exchange decided nothing.
+func heloBaseline(h HostReport) (Baseline, bool) {
+	var last *Reply
+	switch {
+	case h.HELOFallback != nil && h.HELOFallback.HELO != nil && h.HELOFallback.HELO.Code/100 != 2:
+		last = h.HELOFallback.HELO
+	case h.EHLO != nil && h.EHLO.Code/100 >= 4 && h.HELOFallback == nil:
+		last = h.EHLO
+	case h.EHLO != nil && h.EHLO.Code/100 >= 4:
+		// EHLO refused, HELO taken: refused for the name only if it said so
+		if explain.ClassifyRefusal(h.EHLO.Code, h.EHLO.Enhanced, h.EHLO.Text(), explain.EHLO).Cause == explain.CauseHELORejected {
+			last = h.EHLO
+		}
+	}
+	if last == nil {
+		return Baseline{}, false
+	}
+	ref := explain.ClassifyRefusal(last.Code, last.Enhanced, last.Text(), explain.EHLO)
+	return Baseline{Name: BaselineHELO, Status: BaselineFailed, Step: "ehlo", Sent: "EHLO " + h.HELOName,
+		Code: last.Code, Enhanced: last.Enhanced, Cause: ref.Cause, Fault: FaultHELO,
+		Reason: fmt.Sprintf("the server refused the prober's EHLO name %s: %d %s (%s)", h.HELOName, last.Code, last.Enhanced, causeOr(ref.Cause))}, true
 }

@@ -69,6 +69,7 @@ const (
 	kindUnlisted                   // a 5yz the RFC does not name
 	kindWrongCode                  // not the code the RFC requires
 	kindOther                      // any reply to a step judged by comparison
+	kindElsewhere                  // a refusal whose cause lies outside the line: the mailbox, the domain, the client
 )
 
 // stepVerdict is one row of the verdict table: the conformance and the
@@ -94,8 +95,11 @@ var stepVerdicts = map[verdictKey]stepVerdict{
 	{ExpectValid, kindSyntax}:   {TooStrict, "strict: rejected {what} as a syntax error ({code}), though {ref} allows it"},
 	{ExpectValid, kindRefused}:  {Policy, "policy: rejected {what} with {code}; the syntax is valid ({ref}), the refusal is the server's choice"},
 
+	{ExpectAccept, kindElsewhere}: {Undecided, "inconclusive: {what} drew {code}, {cause}: an answer about {about}, not about the form; it tells nothing about whether the server follows {ref}"},
+	{ExpectValid, kindElsewhere}:  {Policy, "policy: rejected {what} with {code} ({cause}); the syntax is valid ({ref}), the refusal is about {about}"},
+
 	{ExpectReject, kindAccepted}:  {Lenient, "lenient: accepted {what}, which {ref} does not allow"},
-	{ExpectReject, kindMailbox}:   {Undecided, "inconclusive: {what} drew {code}, a mailbox or policy answer, not a syntax one; it tells nothing about whether the server checks the form ({ref})"},
+	{ExpectReject, kindMailbox}:   {Undecided, "inconclusive: {what} drew {code}, {cause}: a mailbox or policy answer, not a syntax one; it tells nothing about whether the server checks the form ({ref})"},
 	{ExpectReject, kindWrongCode}: {WrongCode, "wrong code: rejected {what} with {code}, but {ref} asks for {want}"},
 	{ExpectReject, kindListed}:    {Conforms, "ok: rejected {what} with {code}, which is acceptable; {want} is the specific code {ref} names for it"},
 	{ExpectReject, kindUnlisted}:  {Conforms, "ok: rejected {what} with {code} ({ref} names {codes})"},
@@ -105,15 +109,30 @@ var stepVerdicts = map[verdictKey]stepVerdict{
 	{ExpectEither, kindRefused}:  {Informative, "rejected {what} with {code}; {ref} lets a server refuse it"},
 }
 
-// kindOf sorts a 2yz or 5yz reply to step s.
-func kindOf(s Step, code int, enhanced string) replyKind {
+// elsewhere tells whether a refusal's cause lies outside the line sent:
+// the mailbox, the domain, or the client (its address, its identity).
+func elsewhere(ref explain.Refusal) bool {
+	switch explain.CauseAbout(ref.Cause) {
+	case "mailbox", "domain", "client":
+		return true
+	}
+	return false
+}
+
+// kindOf sorts a 2yz or 5yz reply to step s, whose refusal (if it is one)
+// has cause ref.
+func kindOf(s Step, code int, enhanced string, ref explain.Refusal) replyKind {
 	switch {
 	case s.Expect == ExpectInfo:
 		return kindOther
 	case outcomeOf(code) == Accepted:
 		return kindAccepted
-	case s.Expect == ExpectReject && mailboxOrPolicy(enhanced):
+	case s.Expect == ExpectReject && (mailboxOrPolicy(enhanced) || elsewhere(ref)):
 		return kindMailbox
+	case (s.Expect == ExpectAccept || s.Expect == ExpectValid) && elsewhere(ref):
+		return kindElsewhere
+	case s.Expect == ExpectValid && ref.Cause == explain.CauseSyntax && ref.Basis == "text":
+		return kindSyntax // "553 5.1.0 Sender address syntax error" to a valid form
 	case s.Expect == ExpectReject && len(s.Codes) > 0 && code != s.Codes[0]:
 		switch {
 		case !slices.Contains(s.Codes, code) && s.Exact:
@@ -134,6 +153,70 @@ func kindOf(s Step, code int, enhanced string) replyKind {
 // explains it, from its reply code and enhanced status code (RFC 3463).
 // code 0 means no reply.
 func JudgeStep(s Step, code int, enhanced string) (Outcome, Conformance, string) {
+	return judgeReply(s, code, enhanced, explain.ClassifyRefusal(code, enhanced, "", s.Command))
+}
+
+// causePhrases word a cause inside a verdict sentence.
+var causePhrases = map[explain.Cause]string{
+	explain.CauseUnknownMailbox: "no such mailbox",
+	explain.CauseUnknownDomain:  "an unknown domain",
+	explain.CauseRelayDenied:    "relaying denied",
+	explain.CauseSyntax:         "a syntax error",
+	explain.CauseSequence:       "a command out of order",
+	explain.CauseBlocklisted:    "a blocklist hit",
+	explain.CauseGreylisted:     "greylisting",
+	explain.CauseRateLimited:    "a rate limit",
+	explain.CauseThrottled:      "throttling",
+	explain.CauseSenderRejected: "our sender refused",
+	explain.CauseHELORejected:   "our EHLO name refused",
+	explain.CauseAuthRequired:   "authentication required",
+	explain.CauseTLSRequired:    "STARTTLS required",
+	explain.CauseSizeLimit:      "a size limit",
+	explain.CausePolicy:         "a policy refusal",
+	explain.CauseNotImplemented: "a command the server does not implement",
+	explain.CauseDisabled:       "a command switched off",
+	explain.CauseServerError:    "a server-side failure",
+}
+
+// aboutPhrases word explain.CauseAbout for a verdict sentence.
+var aboutPhrases = map[string]string{
+	"mailbox": "the mailbox", "domain": "the domain", "client": "the client (its address or identity)",
+	"line": "the line", "server": "the server",
+}
+
+// causePhrase words a refusal's cause, with the list or delay it names.
+func causePhrase(ref explain.Refusal) string {
+	p := causePhrases[ref.Cause]
+	if p == "" {
+		p = string(ref.Cause)
+	}
+	if ref.List != "" {
+		p += " (" + ref.List + ")"
+	}
+	return p
+}
+
+// deferredVerdict is the sentence for a 4yz, by its cause.
+func deferredVerdict(what string, code int, ref explain.Refusal) string {
+	retry := ""
+	if ref.RetryAfter > 0 {
+		retry = fmt.Sprintf(" after %s", ref.RetryAfter)
+	}
+	switch ref.Cause {
+	case explain.CauseGreylisted:
+		return fmt.Sprintf("deferred: %s drew %d, greylisting: the first attempt is refused on purpose and a retry%s passes; nothing about syntax can be concluded", what, code, retry)
+	case explain.CauseRateLimited:
+		return fmt.Sprintf("deferred: %s drew %d, a rate limit: the server wants fewer connections or commands per minute (slow down, retry%s); nothing about syntax can be concluded", what, code, retry)
+	case explain.CauseBlocklisted, explain.CauseSenderRejected, explain.CauseHELORejected:
+		return fmt.Sprintf("deferred: %s drew a temporary %d, %s; nothing about syntax can be concluded", what, code, causePhrase(ref))
+	}
+	return fmt.Sprintf("deferred: %s drew a temporary %d; nothing about syntax can be concluded", what, code)
+}
+
+// judgeReply is JudgeStep with the refusal's cause, read from the whole
+// reply: a refusal about the mailbox, the domain or the client is never a
+// verdict about the line.
+func judgeReply(s Step, code int, enhanced string, ref explain.Refusal) (Outcome, Conformance, string) {
 	if code == 0 {
 		return NoReply, NotJudged, "no reply: the connection ended before the server answered"
 	}
@@ -143,14 +226,14 @@ func JudgeStep(s Step, code int, enhanced string) (Outcome, Conformance, string)
 	case o == Inconclusive:
 		return o, NotJudged, fmt.Sprintf("inconclusive: %d is not a valid reply code", code)
 	case o == Deferred:
-		return o, Transient, fmt.Sprintf("deferred: %s drew a temporary %d; nothing about syntax can be concluded", what, code)
+		return o, Transient, deferredVerdict(what, code, ref)
 	case code == 252 && (s.Command == explain.VRFY || s.Command == explain.EXPN) && s.Expect != ExpectReject:
 		// RFC 5321 §3.5.3: 252 means "cannot verify", never "exists".
 		// A line that must be refused (a bare VRFY) is judged below:
 		// there is no mailbox in it to verify.
 		return CannotVerify, Informative, fmt.Sprintf("cannot verify: %s drew 252, which neither confirms nor denies the mailbox (RFC 5321 §3.5.3); it is not a sign that the user exists", what)
 	}
-	v, ok := stepVerdicts[verdictKey{s.Expect, kindOf(s, code, enhanced)}]
+	v, ok := stepVerdicts[verdictKey{s.Expect, kindOf(s, code, enhanced, ref)}]
 	if !ok {
 		return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
 	}
@@ -166,7 +249,8 @@ func JudgeStep(s Step, code int, enhanced string) (Outcome, Conformance, string)
 		codeText += " " + enhanced
 	}
 	return o, v.conf, strings.NewReplacer("{what}", what, "{code}", codeText, "{ref}", s.Ref,
-		"{codes}", codeList(s.Codes), "{want}", want).Replace(v.text)
+		"{codes}", codeList(s.Codes), "{want}", want, "{cause}", causePhrase(ref),
+		"{about}", aboutPhrases[explain.CauseAbout(ref.Cause)]).Replace(v.text)
 }
 
 func codeList(codes []int) string {
@@ -179,14 +263,15 @@ func codeList(codes []int) string {
 
 // The VRFY/EXPN policies (RFC 5321 §3.5.3, §7.3).
 const (
-	PolicyReveals      = "reveals"       // 250/251 for a real mailbox, a refusal for a random one: it confirms mailboxes
-	PolicyAcceptsAll   = "accepts-all"   // 250/251 for a random mailbox too: a 250 on syntax alone, against §3.5.3; tells nothing
-	PolicyLeaks        = "leaks"         // real and random mailboxes get different answers: enumeration possible
-	PolicyHides        = "hides"         // 252 for both, what §7.3 asks of a server that will not verify
-	PolicyDisabled     = "disabled"      // 500/502: common, but §7.3 says such a server MUST answer 252
-	PolicyRefuses      = "refuses"       // 550/553/554 for both, also against §7.3
-	PolicyAuthRequired = "auth-required" // 530
-	PolicyUnknown      = "unknown"
+	PolicyReveals        = "reveals"         // 250/251 for a real mailbox, a refusal for a random one: it confirms mailboxes
+	PolicyAcceptsAll     = "accepts-all"     // 250/251 for a random mailbox too: a 250 on syntax alone, against §3.5.3; tells nothing
+	PolicyLeaks          = "leaks"           // real and random mailboxes get different answers: enumeration possible
+	PolicyHides          = "hides"           // 252 for both, what §7.3 asks of a server that will not verify
+	PolicyDisabled       = "disabled"        // 502: switched off; common, but §7.3 says such a server MUST answer 252
+	PolicyNotImplemented = "not-implemented" // 500: the server does not know the command (EXPN is optional, RFC 5321 §4.5.1)
+	PolicyRefuses        = "refuses"         // 550/553/554 for both, also against §7.3
+	PolicyAuthRequired   = "auth-required"   // 530
+	PolicyUnknown        = "unknown"
 )
 
 // PolicyVerdict is a VRFY or EXPN policy with the evidence that decided it.
@@ -208,7 +293,12 @@ type formPair struct {
 // the reply for a mailbox that must exist with the reply for one that
 // cannot. It judges on the first form the server parses (neither reply a
 // syntax error), since servers differ in the forms they accept.
-func JudgePolicy(pairs []formPair) PolicyVerdict {
+func JudgePolicy(pairs []formPair) PolicyVerdict { return judgePolicy(explain.VRFY, pairs) }
+
+// judgePolicy is JudgePolicy for cmd, VRFY or EXPN: they differ in what
+// a server that does not implement them owes (RFC 5321 §4.5.1 requires
+// VRFY, not EXPN).
+func judgePolicy(cmd explain.Command, pairs []formPair) PolicyVerdict {
 	var all []int
 	for _, p := range pairs {
 		for _, c := range []int{p.real, p.random} {
@@ -257,8 +347,14 @@ func JudgePolicy(pairs []formPair) PolicyVerdict {
 	switch {
 	case slices.Contains(all, 530):
 		return PolicyVerdict{Policy: PolicyAuthRequired, Reason: "530: the server answers only after authentication"}
+	case everyOf(all, func(c int) bool { return c == 500 }) && cmd == explain.EXPN:
+		return PolicyVerdict{Policy: PolicyNotImplemented, Reason: "500 to every form: the server does not implement EXPN, which RFC 5321 §4.5.1 leaves optional; nothing to fix"}
+	case everyOf(all, func(c int) bool { return c == 500 }):
+		return PolicyVerdict{Policy: PolicyNotImplemented, Reason: "500 to every form: the server does not implement VRFY, though RFC 5321 §4.5.1 lists it among the commands every server must implement; §7.3 asks a server that will not verify to answer 252"}
+	case everyOf(all, func(c int) bool { return c == 500 || c == 502 }) && cmd == explain.EXPN:
+		return PolicyVerdict{Policy: PolicyDisabled, Reason: fmt.Sprintf("%d to every form: EXPN is switched off; that is allowed (RFC 5321 §3.5.2, §7.3: a site may disable it), though §7.3 prefers 252 to a refusal", all[0])}
 	case everyOf(all, func(c int) bool { return c == 500 || c == 502 }):
-		return PolicyVerdict{Policy: PolicyDisabled, Reason: fmt.Sprintf("%d to every form: the command is turned off; RFC 5321 §7.3 asks for 252 instead", all[0])}
+		return PolicyVerdict{Policy: PolicyDisabled, Reason: fmt.Sprintf("%d to every form: VRFY is switched off; RFC 5321 §7.3 asks for 252 instead", all[0])}
 	case everyOf(all, refusal):
 		return PolicyVerdict{Policy: PolicyRefuses, Reason: fmt.Sprintf("%d to every form; RFC 5321 §7.3 asks for 252 instead", all[0])}
 	}
@@ -307,11 +403,25 @@ type Verdicts struct {
 	STARTTLS           bool           `json:"starttls"`
 	SMTPUTF8           bool           `json:"smtputf8"`
 	ErrorLimit         *int           `json:"error_limit"` // errors before the server disconnected, if it did
+	// Baselines are the checks every other verdict rests on, in the
+	// order the report gives them: the prober's EHLO name and sender,
+	// then the mailbox under test.
+	Baselines []Baseline `json:"baselines"`
+	// Withheld names each summary verdict left null or unknown because a
+	// baseline failed, with the reason.
+	Withheld map[string]string `json:"withheld,omitempty"`
+	// Throttling is set when the server's replies slowed down as errors
+	// grew on a connection (measured, not announced).
+	Throttling *Throttling `json:"throttling"`
 }
 
-// Summarize derives the summary verdicts from a host's step results.
+// Summarize derives the summary verdicts from a host's step results. It
+// judges the baselines first, and marks in results the steps whose
+// verdict a failed baseline withholds.
 func Summarize(results []StepResult) Verdicts {
 	var v Verdicts
+	v.Baselines = judgeBaselines(results)
+	withheld := withhold(results, v.Baselines)
 	has := func(role Role) bool {
 		for _, r := range results {
 			if r.step.Role == role && r.Outcome != Skipped {
@@ -321,19 +431,37 @@ func Summarize(results []StepResult) Verdicts {
 		return false
 	}
 	if has(RoleVRFYReal) {
-		p := JudgePolicy(pairsOf(results, RoleVRFYReal, RoleVRFYRandom))
+		p := judgeVRFY(results, v.Baselines)
 		v.VRFYPolicy = &p
 	}
 	if has(RoleEXPNList) {
-		p := JudgePolicy(pairsOf(results, RoleEXPNList, RoleEXPNRandom))
+		p := judgePolicy(explain.EXPN, pairsOf(results, RoleEXPNList, RoleEXPNRandom))
+		p = refineOff(explain.EXPN, p, results, RoleEXPNList, RoleEXPNRandom)
 		v.EXPNPolicy = &p
+	}
+	if v.VRFYPolicy != nil {
+		p := refineOff(explain.VRFY, *v.VRFYPolicy, results, RoleVRFYReal, RoleVRFYRandom)
+		v.VRFYPolicy = &p
 	}
 	if has(RoleSyntax) {
 		s := judgeSyntax(results)
+		if s.Verdict == SyntaxUnknown && anyWithheld(results, RoleSyntax) {
+			s.Reason = "no forbidden form drew a conclusive reply: the refusals were withheld because a baseline failed"
+			withheld["envelope_syntax"] = s.Reason
+		}
 		v.EnvelopeSyntax = &s
 	}
 	v.CatchAll = judgeCatchAll(results)
 	v.PostmasterAccepted = judgePostmaster(results)
+	if _, ok := withheld["catch_all"]; ok {
+		v.CatchAll = nil
+	}
+	if _, ok := withheld["postmaster_accepted"]; ok {
+		v.PostmasterAccepted = nil
+	}
+	if len(withheld) > 0 {
+		v.Withheld = withheld
+	}
 	// A verdict needs every step that feeds it: one decided on what a run
 	// cut short managed to send would be a guess.
 	incomplete := func(roles ...Role) bool {
@@ -375,6 +503,99 @@ func VRFYPolicyForForm(steps []StepResult, form Form) PolicyVerdict {
 		}
 	}
 	return JudgePolicy(pairs)
+}
+
+// refineOff tells a command switched off from one not implemented by the
+// replies' texts, when the codes alone said one of the two: Postfix sends
+// 502 "command is disabled", others 502 "command not implemented".
+func refineOff(cmd explain.Command, p PolicyVerdict, results []StepResult, roles ...Role) PolicyVerdict {
+	if p.Policy != PolicyDisabled && p.Policy != PolicyNotImplemented {
+		return p
+	}
+	var causes []explain.Cause
+	for _, r := range results {
+		if slices.Contains(roles, r.step.Role) && r.Reply != nil {
+			causes = append(causes, r.Cause)
+		}
+	}
+	all := func(c explain.Cause) bool {
+		for _, x := range causes {
+			if x != c {
+				return false
+			}
+		}
+		return len(causes) > 0
+	}
+	switch {
+	case p.Policy == PolicyDisabled && all(explain.CauseNotImplemented):
+		code := 502
+		q := judgePolicy(cmd, []formPair{{real: 500, random: 500}})
+		q.Reason = strings.Replace(q.Reason, "500 to every form", fmt.Sprintf("%d \"not implemented\" to every form", code), 1)
+		return q
+	case p.Policy == PolicyNotImplemented && all(explain.CauseDisabled):
+		q := judgePolicy(cmd, []formPair{{real: 502, random: 502}})
+		q.Reason = strings.Replace(q.Reason, "502 to every form", "500 \"disabled\" to every form", 1)
+		return q
+	}
+	return p
+}
+
+// anyWithheld tells whether a step of role had its verdict withheld.
+func anyWithheld(results []StepResult, role Role) bool {
+	for _, r := range results {
+		if r.step.Role == role && r.Withheld != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// judgeVRFY judges the VRFY policy on the pairs that are still valid: the
+// mailbox under test against a random one, unless that mailbox turned out
+// not to exist (its RCPT, or every VRFY of it, drew "no such mailbox"
+// while postmaster did not); then postmaster, which every domain has
+// (RFC 5321 §4.5.1), against the random one.
+func judgeVRFY(results []StepResult, bases []Baseline) PolicyVerdict {
+	pairs := pairsOf(results, RoleVRFYReal, RoleVRFYRandom)
+	var pm formPair
+	pmCause := explain.Cause("")
+	for _, r := range results {
+		if r.step.Role == RoleVRFYPostmaster {
+			pm = formPair{form: r.step.Form, real: r.code()}
+			pmCause = r.Cause
+		}
+	}
+	for _, p := range pairs {
+		if p.form == pm.form {
+			pm.random = p.random
+		}
+	}
+	if pm.real == 0 || pm.random == 0 {
+		return JudgePolicy(pairs)
+	}
+	missing := false
+	for _, b := range bases {
+		missing = missing || b.Name == BaselineMailbox && b.Fault == FaultMailbox
+	}
+	if !missing && pmCause != explain.CauseUnknownMailbox {
+		// every VRFY of the mailbox under test said "no such mailbox"
+		n, unknown := 0, 0
+		for _, r := range results {
+			if r.step.Role == RoleVRFYReal && r.Reply != nil {
+				n++
+				if r.Cause == explain.CauseUnknownMailbox {
+					unknown++
+				}
+			}
+		}
+		missing = n > 0 && unknown == n
+	}
+	if !missing {
+		return JudgePolicy(pairs)
+	}
+	v := JudgePolicy([]formPair{pm})
+	v.Reason = "judged on postmaster, because the mailbox under test does not exist: " + v.Reason
+	return v
 }
 
 func pairsOf(results []StepResult, realRole, randomRole Role) []formPair {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smtpprobe/smtpprobe/explain"
 )
 
 func TestJudgeStep(t *testing.T) {
@@ -117,7 +119,7 @@ func TestJudgePolicy(t *testing.T) {
 		{"exim: 501 without domain, 252 with", []formPair{{FormUser, 501, 501}, {FormAddress, 252, 252}}, PolicyHides, FormAddress},
 		{"exim leaking: 501 bare, 250 vs 550 with domain", []formPair{{FormUser, 501, 501}, {FormAddress, 250, 550}}, PolicyReveals, FormAddress},
 		{"disabled 502", []formPair{{FormUser, 502, 502}, {FormAddress, 502, 502}}, PolicyDisabled, FormNone},
-		{"disabled 500", []formPair{{FormUser, 500, 500}}, PolicyDisabled, FormNone},
+		{"not implemented 500", []formPair{{FormUser, 500, 500}}, PolicyNotImplemented, FormNone},
 		{"refuses 550 for both", []formPair{{FormUser, 550, 550}}, PolicyRefuses, FormUser},
 		{"auth required", []formPair{{FormUser, 530, 530}}, PolicyAuthRequired, FormNone},
 		{"greylisted", []formPair{{FormUser, 450, 450}}, PolicyUnknown, FormUser},
@@ -152,6 +154,7 @@ func results(t *testing.T, codes map[string]int) []StepResult {
 			r.Reply = &Reply{Code: c}
 		}
 		r.Outcome, r.Conformance, r.Verdict = JudgeStep(s, c, "")
+		r.Cause = explain.ClassifyRefusal(c, "", "", s.Command).Cause
 		out = append(out, r)
 	}
 	if seen != len(codes) {

@@ -47,6 +47,7 @@ const (
 	DevLongLine              = wire.DevLongLine
 	DevMissingSpace          = wire.DevMissingSpace
 	DevMixedCodes            = wire.DevMixedCodes
+	DevDesync                = wire.DevDesync
 	DevNUL                   = wire.DevNUL
 	DevNonCodeLine           = wire.DevNonCodeLine
 	DevReplyTooLarge         = wire.DevReplyTooLarge
@@ -68,6 +69,7 @@ const (
 	StatusIOTimeout          = wire.StatusIOTimeout
 	StatusInvalidInput       = wire.StatusInvalidInput
 	StatusNotDialled         = wire.StatusNotDialled
+	StatusDesync             = wire.StatusDesync
 	StatusNoService          = wire.StatusNoService
 	StatusOK                 = wire.StatusOK
 	StatusProtocolError      = wire.StatusProtocolError

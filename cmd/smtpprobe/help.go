@@ -11,7 +11,7 @@ import (
 // subcommands.
 var helpTopics = map[string]string{
 	"exit-codes": exitCodesHelp,
-	"json":       jsonFieldsHelp,
+	"json":       jsonFieldsHelp + causesHelp(),
 }
 
 const exitCodesHelp = `Exit codes (every subcommand):

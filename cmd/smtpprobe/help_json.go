@@ -1,5 +1,12 @@
 package main
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+)
+
 // jsonFieldsHelp is `smtpprobe help json`: the contract, then each
 // subcommand's top-level fields. The README's "JSON output" section
 // describes the nested objects.
@@ -66,3 +73,26 @@ explain, on a code it cannot explain (exit 1)
 A field marked with a condition appears only then; fields that would be
 empty are left out of the why, explain and address documents.
 `
+
+// causesHelp documents the closed set of cause words a probe step (and a
+// why conclusion) carries, from the table the classifier itself uses.
+func causesHelp() string {
+	var b strings.Builder
+	b.WriteString(`
+probe steps: cause (on every refused or deferred step), blocklist, retry_after_s,
+withheld; verdicts: baselines, withheld, throttling; hosts: helo_name, helo_fallback
+  cause is one word of this closed set, read from the reply code, the enhanced
+  code, the recognised text and the command that drew the reply:
+`)
+	for _, c := range explain.Causes {
+		fmt.Fprintf(&b, "    %-16s %s\n", c.Cause, c.Meaning)
+	}
+	b.WriteString(`  A refusal about the mailbox, the domain or the client (blocklisted,
+  greylisted, rate-limited, sender-rejected, helo-rejected, ...) is never judged
+  strict. baselines[] are {name (helo|sender|mailbox), status (ok|failed|
+  not-tested), step, sent, code, enhanced, cause, fault (helo|sender|client|
+  domain|mailbox), reason}; a failed one withholds the verdicts resting on it
+  (steps[].withheld, verdicts.withheld{verdict: reason}).
+`)
+	return b.String()
+}

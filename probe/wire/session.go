@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -38,6 +39,7 @@ type Session struct {
 	starttls   *Reply // the reply to STARTTLS, when it was sent
 	deviations []Deviation
 	early      []Deviation // unsolicited bytes found before the last write
+	lastRaw    []byte      // the bytes of the last complete reply, to spot a repeat
 	closed     bool        // the server closed, sent 421, or the stream is unusable
 	shut       bool        // Close was called
 }
@@ -99,6 +101,7 @@ func (s *Session) setConn(c net.Conn) {
 func (s *Session) readGreeting(ctx context.Context) error {
 	rep, err := s.read(ctx, s.cfg.ReplyTimeout)
 	s.greeting = rep
+	s.lastRaw = append(s.lastRaw[:0], rep.Raw...)
 	if err != nil {
 		return err
 	}
@@ -254,7 +257,61 @@ func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
 	}
 	rep, err := s.readUntil(ctx, dl)
 	rep.Deviations = append(s.early, rep.Deviations...)
+	if v := strings.ToUpper(verbOf(line)); err == nil && v != "QUIT" && v != "STARTTLS" {
+		// STARTTLS has its own check: plain text behind its 220 is the
+		// injection negotiateTLS looks for.
+		err = s.checkInStep(&rep, verbOf(line))
+	}
 	return rep, err
+}
+
+// DesyncWindow is how long a session watches the connection after each
+// complete reply for bytes no command asked for. A server sends nothing
+// between its reply and the next command; bytes that arrive then (a
+// duplicate reply, the real reply behind a late one) mean every reply
+// from here on would be taken for the wrong command's.
+const DesyncWindow = 3 * time.Millisecond
+
+// checkInStep looks for bytes that follow a complete reply to verb while
+// no command is outstanding. Bytes behind a reply that is new are extra
+// lines the server sent unasked: they are left for the next command to
+// find and discard as "unsolicited-data", and the reply stands. Bytes
+// behind a reply identical to the one before it, when nothing came unasked
+// before the command, mean that reply was a repeat arriving late and the
+// real one is behind it: the replies are out
+// of step with the commands and none can be trusted, so the reply is
+// marked "desynchronised", the bytes are discarded (the transcript keeps
+// them) and the session ends with StatusDesync.
+func (s *Session) checkInStep(rep *Reply, verb string) error {
+	last := s.lastRaw
+	s.lastRaw = append(s.lastRaw[:0], rep.Raw...)
+	if s.closed {
+		return nil
+	}
+	if s.br.Buffered() == 0 {
+		s.conn.SetReadDeadline(time.Now().Add(DesyncWindow))
+		_, err := s.br.Peek(1)
+		if err != nil && s.br.Buffered() == 0 {
+			// Nothing, or the server hung up: the next command finds
+			// out which, as it always has.
+			return nil
+		}
+	}
+	if len(last) == 0 || !bytes.Equal(last, rep.Raw) || len(s.early) > 0 {
+		// A new reply, or one from a server already seen sending lines
+		// unasked before this command: extra lines, not a shift.
+		return nil
+	}
+	n := s.br.Buffered()
+	b, _ := s.br.Peek(n)
+	d := Deviation{Kind: DevDesync, Detail: fmt.Sprintf("%d bytes arrived right after the reply to %s, when no command was outstanding: %.80q; the replies are out of step with the commands", n, verb, b)}
+	s.br.Discard(n)
+	s.note(d)
+	rep.Deviations = append(rep.Deviations, d)
+	s.tr.Event("replies out of step with the commands: session ended")
+	s.markClosed()
+	return &Error{Status: StatusDesync, Op: "read", Reply: rep,
+		Err: fmt.Errorf("the server's replies are out of step with the commands: %d bytes followed the reply to %s unasked", n, verb)}
 }
 
 // send writes data under a fresh absolute deadline, which it returns for
@@ -418,6 +475,9 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 		if s.closed || len(replies) == len(lines) {
 			// A 421 or a failure ends the pipeline; an unusable code
 			// alone does not.
+			if firstErr == nil && len(replies) == len(lines) {
+				firstErr = s.checkInStep(&replies[len(replies)-1], verbOf(lines[len(lines)-1]))
+			}
 			return replies, firstErr
 		}
 	}

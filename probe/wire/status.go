@@ -23,8 +23,9 @@ const (
 	StatusTLSUnavailable    = "tls-unavailable" // --tls starttls but STARTTLS not offered or refused
 	StatusNoService         = "no-smtp-service" // greeting 554 (RFC 5321 §3.1)
 	StatusCanceled          = "canceled"
-	StatusInvalidInput      = "invalid-input" // a line the session refuses to send
-	StatusNotDialled        = "not-dialled"   // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
+	StatusInvalidInput      = "invalid-input"  // a line the session refuses to send
+	StatusNotDialled        = "not-dialled"    // an MX host at 0.0.0.0 or ::, which names no host (RFC 1122 §3.2.1.3)
+	StatusDesync            = "desynchronised" // the server's replies fell out of step with the commands
 )
 
 // Error is a session failure with its outcome word. Reply is the reply

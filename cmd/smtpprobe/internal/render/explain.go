@@ -180,6 +180,16 @@ func (o *explainOutput) writeExplanation(x explain.Explanation, input string) {
 		// The recognised sender's reading comes first: it says what this
 		// server meant; the code's own readings follow, labelled.
 		fmt.Fprintf(o.w, "%s: %s\n", o.h.Recognized, r.Source)
+		if len(r.Candidates) > 0 {
+			var cs []string
+			for _, c := range r.Candidates {
+				cs = append(cs, c.Source+" ("+c.Confidence+")")
+			}
+			o.para("Sent alike by: " + strings.Join(cs, ", ") + ".")
+		}
+		if r.Via != "" {
+			o.para("In " + r.Via + "'s words.")
+		}
 		o.para(r.Reason)
 		if r.Fix != "" {
 			o.section(o.h.Fix, r.Fix)

@@ -112,7 +112,9 @@ func writeHostSummary(p *printer, h *probe.HostReport) {
 	if h.Banner != nil {
 		p.wrap("  banner      ", p.reply(h.Banner))
 	}
+	writeBaselines(p, h)
 	writeSoftware(p, h.Software)
+	writeHello(p, h)
 	for _, d := range h.Deviations {
 		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
 	}
@@ -206,6 +208,9 @@ func replyOrSkip(p *printer, s probe.StepResult) string {
 
 // verdictWord is the one-word verdict of the syntax table.
 func verdictWord(s probe.StepResult) string {
+	if s.Withheld != "" {
+		return "withheld"
+	}
 	switch s.Conformance {
 	case probe.Conforms:
 		return "ok"

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -50,6 +51,32 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 		add("error_limit", fmt.Sprint(*v.ErrorLimit), fmt.Sprintf("the server disconnected after %d error replies", *v.ErrorLimit))
 	} else {
 		add("error_limit", "not-reached", "not reached")
+	}
+	if t := v.Throttling; t != nil {
+		add("throttling", "yes", fmt.Sprintf("the server throttles: %.1f–%.1f s extra per reply after %d error replies (%d slow replies, connection %d)",
+			t.MinDelayMS/1000, t.MaxDelayMS/1000, t.AfterErrors, t.SlowReplies, t.Connection))
+	}
+	var failed []string
+	for _, b := range v.Baselines {
+		if b.Failed() {
+			failed = append(failed, b.Name)
+		}
+	}
+	if len(failed) > 0 {
+		add("baselines", "failed:"+strings.Join(failed, ","), "failed: "+strings.Join(failed, ", ")+" (see above); the verdicts resting on them are withheld")
+	} else if len(v.Baselines) > 0 {
+		add("baselines", "ok", "ok: the server took the prober's identity and the mailbox under test")
+	}
+	var names []string
+	for k := range v.Withheld {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		add("withheld", k, k+": "+escapeUntrusted(strings.TrimPrefix(v.Withheld[k], "withheld: ")))
+	}
+	if n := withheldSteps(h); n > 0 {
+		add("withheld_steps", fmt.Sprint(n), fmt.Sprintf("%d (their refusals rest on a failed baseline; marked withheld in the suites below)", n))
 	}
 	conns := fmt.Sprint(h.Connections)
 	if h.Connections > 1 {
@@ -150,4 +177,15 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// withheldSteps counts the steps whose verdict a failed baseline withheld.
+func withheldSteps(h *probe.HostReport) int {
+	n := 0
+	for _, s := range h.Steps {
+		if s.Withheld != "" {
+			n++
+		}
+	}
+	return n
 }
