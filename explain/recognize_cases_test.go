@@ -267,6 +267,7 @@ var postfixCases = []recognizeCase{
 }
 
 var mtaCases = []recognizeCase{
+	{"Exim", 501, "", "<postmaster@[192.0.2.1]>: domain literals not allowed"},
 	{"Exim", 550, "", "Unrouteable address"},
 	{"Exim", 550, "", "Verification failed for <a@example.org> Unrouteable address Sender verify failed"},
 	{"Exim", 550, "", "Unknown user"},

@@ -17,6 +17,10 @@ const (
 )
 
 var eximRecognizers = []recognizer{
+	{source: srcExim, codes: "501", words: `domain literals not allowed`,
+		reason: "Exim refuses an address whose domain is an address literal (user@[192.0.2.1]): allow_domain_literals is false by default. The form itself is valid (RFC 5321 §4.1.3); the brackets and colon of the line are not the problem.",
+		fix:    "Send to a domain name instead; the site's admin can set allow_domain_literals = true in the main configuration.",
+		ref:    "https://www.exim.org/exim-html-current/doc/html/spec_html/ch-main_configuration.html"},
 	{source: srcExim, codes: "550 5xx", words: `unrouteable address`,
 		reason: "Exim's recipient verification found no router that accepts the address: the local part does not exist here, or the domain cannot be routed.",
 		fix:    "Check the address. In a log line \"verify failed for <addr>\" names the address; the site's admin can test with exim -bt <addr>.",

@@ -255,3 +255,63 @@ func TestThrottlingMeasured(t *testing.T) {
 		t.Fatalf("throttling = %+v; want slow replies after 2 errors", th)
 	}
 }
+
+// The stock texts of Sendmail and Exim, as far as the advice cases need
+// them: the banner and EHLO greeting that identify the MTA, and its VRFY
+// and RCPT answers.
+var (
+	sendmailBanner = "220 mx.sendmail.test ESMTP Sendmail 8.17.1.9/8.17.1.9; Wed, 2 Dec 2026 15:00:00 GMT"
+	sendmailEHLO   = []string{"250-mx.sendmail.test Hello client.test [127.0.0.1], pleased to meet you", "250-ENHANCEDSTATUSCODES", "250-PIPELINING", "250-8BITMIME", "250-SIZE", "250-DSN", "250-ETRN", "250-DELIVERBY", "250 HELP"}
+	sendmailRules  = []rule{
+		{`^VRFY (alice|<alice|postmaster)`, "250 2.1.5 Alice <alice@rules.test>"},
+		{`^VRFY smtpprobe-`, "550 5.1.1 smtpprobe-x... User unknown"},
+		{`^EXPN`, "502 5.7.0 Sorry, we do not allow this operation"},
+		{`^MAIL FROM:[^<]`, "553 5.5.4 <probe@client.test>... Domain name required for sender address probe@client.test"},
+		{`^RCPT TO:<smtpprobe-`, "550 5.1.1 <smtpprobe-x@rules.test>... User unknown"},
+		{`^RCPT TO:<`, "250 2.1.5 <alice@rules.test>... Recipient ok"},
+		{`^MAIL`, "250 2.1.0 <probe@client.test>... Sender ok"},
+	}
+	eximBanner = "220 mx.exim.test ESMTP Exim 4.96 Wed, 02 Dec 2026 15:00:00 +0000"
+	eximEHLO   = []string{"250-mx.exim.test Hello client.test [127.0.0.1]", "250-SIZE 52428800", "250-8BITMIME", "250-PIPELINING", "250-PIPECONNECT", "250-CHUNKING", "250-PRDR", "250 HELP"}
+	eximRules  = []rule{
+		{`^VRFY alice`, "250 <alice@rules.test>"},
+		{`^VRFY`, "550 <smtpprobe-x@rules.test> Unrouteable address"},
+		{`^EXPN`, "550 Administrative prohibition"},
+		{`@\[`, "501 <postmaster@[127.0.0.1]>: domain literals not allowed"},
+		{`^RCPT TO:<smtpprobe-`, "550 Unrouteable address"},
+		{`^RCPT`, "250 Accepted"},
+		{`^MAIL`, "250 OK"},
+	}
+)
+
+// Advice names the identified MTA's own setting, never Postfix's for
+// another MTA.
+func TestAdviceKeyedOnSoftware(t *testing.T) {
+	for _, tc := range []struct {
+		name, banner string
+		ehlo         []string
+		rules        []rule
+		want         []string
+	}{
+		{"Sendmail", sendmailBanner, sendmailEHLO, sendmailRules, []string{"Sendmail: PrivacyOptions=novrfy"}},
+		{"Exim", eximBanner, eximEHLO, eximRules, []string{"Exim: leave acl_smtp_vrfy unset", "Exim: allow_domain_literals = true"}},
+	} {
+		srv := replyRules(t, tc.banner, tc.ehlo, tc.rules, nil)
+		h := runRules(t, srv.Addr(), nil)
+		if h.Software == nil || h.Software.Name != tc.name {
+			t.Errorf("%s: identified as %+v", tc.name, h.Software)
+			continue
+		}
+		advice := strings.Join(probe.Advise(&h), "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(advice, w) {
+				t.Errorf("%s: advice lacks %q:\n%s", tc.name, w, advice)
+			}
+		}
+		for _, w := range []string{"Postfix", "disable_vrfy_command", "strict_rfc821_envelopes"} {
+			if strings.Contains(advice, w) {
+				t.Errorf("%s: advice names %q:\n%s", tc.name, w, advice)
+			}
+		}
+	}
+}

@@ -106,10 +106,13 @@ type Report struct {
 	Domain        string `json:"domain"` // the mail domain probed
 	// DomainNote says where Domain came from when the target was a host
 	// and no domain was given, and suggests --domain.
-	DomainNote string       `json:"domain_note,omitempty"`
-	MX         *MXResult    `json:"mx"`       // null unless the target was a domain or address
-	Hosts      []HostReport `json:"hosts"`    // probed in order
-	Verdicts   *Verdicts    `json:"verdicts"` // of the first host probed successfully
+	DomainNote string `json:"domain_note,omitempty"`
+	// Proxy names the SOCKS5 proxy every connection went through, and
+	// where DNS went; absent when connections were direct.
+	Proxy    *ProxyInfo   `json:"proxy,omitempty"`
+	MX       *MXResult    `json:"mx"`       // null unless the target was a domain or address
+	Hosts    []HostReport `json:"hosts"`    // probed in order
+	Verdicts *Verdicts    `json:"verdicts"` // of the first host probed successfully
 	// Incomplete is true when the run ended before it was done: its time
 	// budget ran out or it was interrupted; IncompleteReason says which
 	// ("budget-spent" or "interrupted"). What was seen is reported; the

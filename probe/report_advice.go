@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smtpprobe/smtpprobe/explain"
 )
 
 // adviceRule is one piece of advice: when it applies to a host's results,
@@ -51,7 +53,7 @@ var adviceRules = []adviceRule{
 			return accepted(st, "mail-no-brackets") || accepted(st, "rcpt-no-brackets")
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "this server accepts addresses without angle brackets; senders that work here may fail at stricter servers. Postfix: strict_rfc821_envelopes = yes makes it require them"
+			return "this server accepts addresses without angle brackets; senders that work here may fail at stricter servers. To require them: " + knobsFor(h, knobRequireBrackets)
 		},
 	},
 	{
@@ -60,7 +62,7 @@ var adviceRules = []adviceRule{
 			return ok
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return fmt.Sprintf("MAIL FROM:<> drew %s: bounces and delivery reports sent to this server are lost; RFC 5321 §4.5.5 says the null reverse-path must be accepted", codeText(st["mail-null-reverse-path"]))
+			return fmt.Sprintf("MAIL FROM:<> drew %s: bounces and delivery reports sent to this server are lost; RFC 5321 §4.5.5 says the null reverse-path must be accepted. Where to look: %s", codeText(st["mail-null-reverse-path"]), knobsFor(h, knobNullSender))
 		},
 	},
 	{
@@ -69,14 +71,38 @@ var adviceRules = []adviceRule{
 			v := h.Verdicts.VRFYPolicy
 			return fmt.Sprintf("VRFY tells real mailboxes from random ones (%d vs %d), so anyone can list your users. "+
 				"RFC 5321 §7.3 asks a server that will not verify to answer 252 to every VRFY, real or random. "+
-				"Postfix's disable_vrfy_command = yes answers 502 instead: that stops VRFY listing users, but §7.3 asks for 252, so this report grades it disabled.",
-				v.RealCode, v.RandomCode) + rcptLeak(st)
+				"To answer 252: %s.",
+				v.RealCode, v.RandomCode, knobsFor(h, knobVRFYHide)) + rcptLeak(st)
 		},
 	},
 	{
 		when: vrfyPolicyIs(PolicyDisabled),
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "VRFY is turned off with 500/502. That keeps VRFY from listing users, but RFC 5321 §7.3 asks a server that will not verify to answer 252, a reply that cannot be read as a yes or a no about the mailbox." + rcptLeak(st)
+			return "VRFY is switched off with 502. That keeps VRFY from listing users, but RFC 5321 §7.3 asks a server that will not verify to answer 252, a reply that cannot be read as a yes or a no about the mailbox. " + knobsFor(h, knobVRFYOff) + "." + rcptLeak(st)
+		},
+	},
+	{
+		when: vrfyPolicyIs(PolicyNotImplemented),
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return "VRFY is not implemented (500): RFC 5321 §4.5.1 lists it among the commands every server must implement, and §7.3 asks a server that will not verify to answer 252. " + knobsFor(h, knobVRFYHide) + "." + rcptLeak(st)
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			s, ok := rejectedWith(st, "rcpt-ipv4-literal")
+			return ok && s.Cause == explain.CauseSyntax && strings.Contains(strings.ToLower(s.Reply.Text()), "literal")
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			return fmt.Sprintf("an address literal (postmaster@[address]) drew %s: the server refuses domain literals, which RFC 5321 §4.1.3 defines and §4.5.1 wants postmaster reachable by. %s", codeText(st["rcpt-ipv4-literal"]), knobsFor(h, knobDomainLiterals))
+		},
+	},
+	{
+		when: func(h *HostReport, st map[string]StepResult) bool {
+			return h.Verdicts != nil && h.Verdicts.Throttling != nil
+		},
+		say: func(h *HostReport, st map[string]StepResult) string {
+			t := h.Verdicts.Throttling
+			return fmt.Sprintf("the server throttles: %.1f–%.1f s per reply after %d error replies; a client that makes mistakes slows to a crawl (smtpprobe spreads error-drawing cases over connections). The setting: %s", t.MinDelayMS/1000, (t.MaxDelayMS)/1000, t.AfterErrors, knobsFor(h, knobErrorLimit))
 		},
 	},
 	{
@@ -98,7 +124,7 @@ var adviceRules = []adviceRule{
 			return h.Verdicts != nil && h.Verdicts.CatchAll != nil && *h.Verdicts.CatchAll
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "the server accepts a random mailbox at RCPT (catch-all, or it decides after DATA): an accepted RCPT here does not prove the mailbox exists, and mistyped addresses bounce later or vanish"
+			return "the server accepts a random mailbox at RCPT (catch-all, or it decides after DATA): an accepted RCPT here does not prove the mailbox exists, and mistyped addresses bounce later or vanish. Where a catch-all is set: " + knobsFor(h, knobCatchAll)
 		},
 	},
 	{
@@ -106,7 +132,7 @@ var adviceRules = []adviceRule{
 			return h.Verdicts != nil && h.Verdicts.PostmasterAccepted != nil && !*h.Verdicts.PostmasterAccepted
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "postmaster was refused: RFC 5321 §4.5.1 requires every domain a server takes mail for to accept postmaster, with and without the domain, so that problems can be reported"
+			return "postmaster was refused: RFC 5321 §4.5.1 requires every domain a server takes mail for to accept postmaster, with and without the domain, so that problems can be reported. " + knobsFor(h, knobPostmaster)
 		},
 	},
 	{
@@ -140,7 +166,7 @@ var adviceRules = []adviceRule{
 			return h.Verdicts != nil && !h.Verdicts.STARTTLS
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "no STARTTLS: mail to this host crosses the network in clear text (RFC 3207)"
+			return "no STARTTLS: mail to this host crosses the network in clear text (RFC 3207). To offer it: " + knobsFor(h, knobSTARTTLS)
 		},
 	},
 	{
@@ -148,7 +174,7 @@ var adviceRules = []adviceRule{
 			return h.Verdicts != nil && h.Verdicts.ErrorLimit != nil
 		},
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return fmt.Sprintf("the server drops a session after %d error replies; a client that retries bad commands on one connection gets cut off (smtpprobe spread its cases over %d connections)", *h.Verdicts.ErrorLimit, h.Connections)
+			return fmt.Sprintf("the server drops a session after %d error replies; a client that retries bad commands on one connection gets cut off (smtpprobe spread its cases over %d connections). The limit: %s", *h.Verdicts.ErrorLimit, h.Connections, knobsFor(h, knobErrorLimit))
 		},
 	},
 }

@@ -25,12 +25,12 @@ func TestAdviceVRFY(t *testing.T) {
 		notWant []string
 	}{
 		{"leaks, RCPT leaks too", PolicyVerdict{Policy: PolicyLeaks, RealCode: 252, RandomCode: 550}, rcptLeaks,
-			[]string{"252 vs 550", "answer 252 to every VRFY", "grades it disabled", "RCPT TO tells mailboxes apart too (250 for postmaster@example.com, 550 for a random one)"},
+			[]string{"252 vs 550", "answer 252 to every VRFY", "Sendmail: PrivacyOptions=novrfy", "Exim: leave acl_smtp_vrfy unset", "RCPT TO tells mailboxes apart too (250 for postmaster@example.com, 550 for a random one)"},
 			[]string{"Tools that"}},
 		{"leaks, catch-all RCPT", PolicyVerdict{Policy: PolicyLeaks, RealCode: 252, RandomCode: 550}, map[string]int{"rcpt-well-formed": 250, "rcpt-random-mailbox": 250},
 			[]string{"252 vs 550"}, []string{"RCPT TO tells"}},
 		{"disabled", PolicyVerdict{Policy: PolicyDisabled}, rcptLeaks,
-			[]string{"turned off", "252", "RCPT TO tells mailboxes apart too"},
+			[]string{"switched off", "252", "Postfix: disable_vrfy_command", "Sendmail: PrivacyOptions=novrfy answers 252", "RCPT TO tells mailboxes apart too"},
 			[]string{"broken server", "Tools that", "user exists"}},
 		{"accepts-all", PolicyVerdict{Policy: PolicyAcceptsAll, RealCode: 250, RandomCode: 250}, nil,
 			[]string{"250 even for a random mailbox", "answer 252 instead"}, []string{"list your users"}},

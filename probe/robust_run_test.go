@@ -3,6 +3,7 @@ package probe_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -268,4 +269,87 @@ func TestRunDuplicateRepliesDesync(t *testing.T) {
 			t.Errorf("status %s (%s); desync deviation seen: %v", h.Status, h.Error, found)
 		}
 	})
+}
+
+// nearCapReply is a reply just under wire's per-reply caps: 60 lines of
+// 4000 bytes, 240 KB.
+var nearCapReply = func() string {
+	var b strings.Builder
+	for i := 0; i < 60; i++ {
+		sep := "-"
+		if i == 59 {
+			sep = " "
+		}
+		b.WriteString("250" + sep + strings.Repeat("x", 4000) + "\r\n")
+	}
+	return b.String()
+}()
+
+// startNearCap answers every command with nearCapReply and hangs up, so
+// each step costs a new session: dozens of sessions, each within its caps.
+func startNearCap(t testing.TB) string {
+	return probetest.StartLineServer(t, "220 big.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+		case "EHLO", "QUIT":
+			return answerAll()(c, line)
+		}
+		return probetest.LineReply{Out: nearCapReply, Close: true}
+	}).Addr()
+}
+
+// nearCapOptions adds 20 VRFY addresses to the plan: some 50 steps, each
+// on a session of its own.
+func nearCapOptions() probe.Options {
+	var o probe.Options
+	for i := 0; i < 20; i++ {
+		o.VRFY = append(o.VRFY, fmt.Sprintf("user%d@rule.test", i))
+	}
+	return o
+}
+
+// keptBytes is the server text a report holds: reply lines and
+// transcript data.
+func keptBytes(rep *probe.Report) int {
+	n := 0
+	for _, h := range rep.Hosts {
+		for _, s := range h.Steps {
+			if s.Reply != nil {
+				for _, l := range s.Reply.Lines {
+					n += len(l)
+				}
+			}
+		}
+		for _, l := range h.Transcript {
+			n += len(l.Data)
+		}
+	}
+	return n
+}
+
+// TestRunWideMemoryBound: dozens of sessions of replies just under the
+// per-reply caps keep at most MaxKeptBytes of server text in the report;
+// what is left out is marked on the replies, at the end of a transcript
+// and in a warning.
+func TestRunWideMemoryBound(t *testing.T) {
+	rep := runAt(t, startNearCap(t), nearCapOptions())
+	h := rep.Hosts[0]
+	if n := keptBytes(rep); n > probe.MaxKeptBytes+64<<10 {
+		t.Errorf("the report keeps %d bytes of server text; the cap is %d", n, probe.MaxKeptBytes)
+	}
+	notKept := 0
+	for _, s := range h.Steps {
+		if s.Reply != nil && s.Reply.Has(probe.DevNotKept) {
+			notKept++
+		}
+	}
+	marker := false
+	for _, l := range h.Transcript {
+		marker = marker || l.Dir == probe.DirEvent && strings.HasPrefix(l.Data, "transcript truncated")
+	}
+	warned := strings.Contains(strings.Join(rep.Warnings, "\n"), "cap of 8 MiB")
+	if notKept == 0 || !marker || !warned || h.TranscriptDropped == 0 {
+		t.Errorf("%d connections: %d replies marked not-kept, transcript marker %v, warning %v, %d transcript bytes dropped",
+			h.Connections, notKept, marker, warned, h.TranscriptDropped)
+	}
+	t.Logf("%d connections, %d bytes kept", h.Connections, keptBytes(rep))
 }

@@ -109,6 +109,7 @@ type runner struct {
 	budget   int    // error replies allowed per connection
 	from     string // reverse-path for the MAIL FROM that opens a transaction
 	maxConns int    // bound on connections, so a server that drops every time cannot loop us
+	mem      *memBudget
 
 	conn        stepConn
 	caps        connCaps
@@ -315,6 +316,7 @@ func (r *runner) send(ctx context.Context, s Step) (StepResult, error) {
 	r.count(reply)
 	if reply.Code != 0 || len(reply.Lines) > 0 {
 		rep := reply
+		r.mem.keepReply(&rep)
 		res.Reply = &rep
 		res.Annotation = explain.Explain(reply.Code, reply.Enhanced, reply.Text(), s.Command).Brief()
 	}

@@ -37,6 +37,11 @@ type Options struct {
 	Connections int  // connections open at once to one address; DefaultConnections when 0, 1 for one at a time
 	LockStep    bool // one command per round trip on one connection, as a plain client does: no pipelining, no parallel sessions
 
+	// Family holds the run to IPv4 or IPv6 addresses (Family4, Family6);
+	// FamilyAny tries both in the RFC 8305 order.
+	Family string
+	// Proxy, when the Dialer goes through a proxy, names it in the report.
+	Proxy *ProxyInfo
 	// Dialer opens TCP connections; nil uses a net.Dialer.
 	Dialer Dialer
 	// Resolver answers the MX lookup; nil makes one from DNS. Callers
@@ -45,6 +50,8 @@ type Options struct {
 	// Progress receives one line per stage (resolving, connecting); nil
 	// discards them. The CLI sends them to stderr.
 	Progress func(msg string)
+
+	mem *memBudget // room left for server text in this run (MaxKeptBytes)
 }
 
 // Suites a plan can hold.

@@ -30,7 +30,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	o.toASCII() // cannot fail once Check passed
 	o.setDefaults()
-	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}}
+	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}, Proxy: o.Proxy}
 
 	type candidate struct {
 		name  string
@@ -87,7 +87,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		for _, h := range res.DeliveryOrder(o.MXOrder) {
 			pref := h.Preference
 			cd := candidate{name: h.Name, pref: &pref}
-			for _, a := range h.Addresses {
+			ips := make([]netip.Addr, len(h.Addresses))
+			for i, a := range h.Addresses {
+				ips[i] = a.IP
+			}
+			ordered := OrderAddresses(ips, o.Family)
+			if len(ordered) == 0 && len(ips) > 0 {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no IPv%s address, and only IPv%s was allowed", h.Name, o.Family, o.Family))
+				continue
+			}
+			for _, ip := range ordered {
+				a := resolver.Address{IP: ip}
 				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
 				if warn != "" {
 					rep.Warnings = append(rep.Warnings, warn)
@@ -142,6 +152,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
 		}
+	}
+	if n := o.mem.Dropped(); n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run kept its cap of %d MiB of server text: %d more bytes of replies and transcript were left out (marked %q on replies, and at the end of a transcript)", MaxKeptBytes>>20, n, DevNotKept))
 	}
 	if rep.Incomplete {
 		rep.IncompleteReason = incompleteReason(ctx)
@@ -208,6 +221,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.DNSTimeout == 0 {
 		o.DNSTimeout = DefaultDNSTimeout
+	}
+	if o.mem == nil {
+		o.mem = newMemBudget(MaxKeptBytes)
 	}
 	if o.Random == "" {
 		o.Random = RandomLocalPart()
@@ -282,10 +298,31 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 
 	var sessions []*Session
+	seen := map[Deviation]bool{}
+	flushed := 0 // sessions whose transcript and deviations are in h
+	flush := func() {
+		// Sessions before the last are closed: move what they saw into
+		// the report and let them go, so only one session's buffers are
+		// held at a time.
+		for ; flushed < len(sessions); flushed++ {
+			s := sessions[flushed]
+			for _, d := range s.Deviations() {
+				if !seen[d] {
+					seen[d] = true
+					h.Deviations = append(h.Deviations, d)
+				}
+			}
+			var left int
+			h.Transcript, left = o.mem.keepTranscript(h.Transcript, flushed+1, s.Transcript().Entries())
+			h.TranscriptDropped += s.Transcript().Dropped() + left
+			sessions[flushed] = nil
+		}
+	}
 	dial := func(ctx context.Context) (stepConn, connCaps, error) {
 		if len(sessions) == 0 {
 			o.progress("connecting to %s (%s)", name, addr)
 		}
+		flush()
 		s, err := Dial(ctx, cfg)
 		if s != nil {
 			sessions = append(sessions, s)
@@ -321,24 +358,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		size, _ := s.Extensions().Size()
 		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, mem: o.mem}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
-	seen := map[Deviation]bool{}
-	for _, s := range sessions {
-		for _, d := range s.Deviations() {
-			if !seen[d] {
-				seen[d] = true
-				h.Deviations = append(h.Deviations, d)
-			}
-		}
-	}
-	for i, s := range sessions {
-		for _, e := range s.Transcript().Entries() {
-			h.Transcript = append(h.Transcript, e.Line(i+1))
-		}
-		h.TranscriptDropped += s.Transcript().Dropped()
-	}
+	flush()
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut
 	}

@@ -64,6 +64,14 @@ func (b *batchFlags) register(fs *flagSet, network bool) {
 // the exit code), and refuses the batch-only flags without it.
 func (b *batchFlags) dispatch(ctx context.Context, sub string, mode batch.Mode, fs *flagSet, pf *probeFlags, e *env) (code int, done bool) {
 	if b.targets != "" {
+		if pf != nil {
+			if err := pf.prepareNet(fs, e); err != nil {
+				return usageError(e, sub, err.Error()), true
+			}
+			if !quietOf(fs) {
+				pf.sayNet(sub, e)
+			}
+		}
 		return runBatch(ctx, sub, mode, fs, b, pf, e), true
 	}
 	for _, name := range []string{"resume", "shard", "workers", "per-ip", "per-minute", "max-conns", "backoff", "per-conn"} {
@@ -204,13 +212,14 @@ func runBatch(ctx context.Context, sub string, mode batch.Mode, fs *flagSet, b *
 			pm = batch.Unlimited
 		}
 		limiter = batch.NewLimiter(batch.Politeness{PerIP: b.perIP, PerMinute: pm, Global: b.maxConns, Backoff: b.backoff})
-		rc := resolver.New(pf.dns)
+		rc := pf.netSet.resolver
 		if rc.ConfigErr != nil {
 			fmt.Fprintf(e.stderr, "smtpprobe %s: %s\n", sub, escapeUntrusted(rc.ConfigErr.Error()))
 			return exitDNS
 		}
 		rc.Cache = resolver.NewCache()
 		opts.Dialer = limiter.Dialer(opts.Dialer)
+		opts.Resolver = rc
 		cfg.Options, cfg.Resolver, cfg.Limiter, cfg.Workers, cfg.Budget, cfg.PerJob = opts, rc, limiter, b.workers, pf.maxTime, b.perConn
 		if mode == batch.ModeVRFY {
 			cfg.Options.Suites = []string{"vrfy"}

@@ -46,6 +46,22 @@ type probeFlags struct {
 	tlsVerify bool
 	out       *outputFlags
 	failOn    string
+	net       netFlags
+	netSet    netSetup // built from net by prepareNet
+}
+
+// prepareNet builds the network setup of the flags once they are parsed.
+func (f *probeFlags) prepareNet(fs *flagSet, e *env) error {
+	s, err := f.net.build(fs, e, f.dns)
+	f.netSet = s
+	return err
+}
+
+// sayNet says on stderr where DNS goes when a proxy is used.
+func (f *probeFlags) sayNet(sub string, e *env) {
+	if f.netSet.note != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe %s: %s\n", sub, escapeUntrusted(f.netSet.note))
+	}
 }
 
 func (f *probeFlags) register(fs *flagSet, withSuite bool) {
@@ -69,6 +85,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
+	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
@@ -163,6 +180,7 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 	}
+	f.netSet.apply(&o)
 	if f.mxSeedSet {
 		o.MXOrder = rand.New(rand.NewPCG(f.mxSeed, f.mxSeed))
 	}
@@ -238,11 +256,15 @@ func runProbe(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
+	if err := f.prepareNet(fs, e); err != nil {
+		return usageError(e, "probe", err.Error())
+	}
 	opts, err := f.options(t)
 	if err != nil {
 		return usageError(e, "probe", err.Error())
 	}
 	e.silence(out)
+	f.sayNet("probe", e)
 	if opts.Domain == "" {
 		if w := domainWarning(t); w != "" {
 			fmt.Fprintf(e.stderr, "smtpprobe probe: warning: %s\n", escapeUntrusted(w))

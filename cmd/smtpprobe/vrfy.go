@@ -100,7 +100,11 @@ func runVRFY(ctx context.Context, args []string, e *env) int {
 		}
 		g.addrs = append(g.addrs, a)
 	}
+	if err := f.prepareNet(fs, e); err != nil {
+		return usageError(e, "vrfy", err.Error())
+	}
 	e.silence(out)
+	f.sayNet("vrfy", e)
 	ctx, cancel := context.WithTimeout(ctx, f.maxTime)
 	defer cancel()
 	doc := render.NewVRFY()

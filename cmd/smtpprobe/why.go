@@ -43,6 +43,8 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	tlsVerify := fs.Bool("tls-verify", false, "treat certificate problems as fatal")
 	timeout := fs.Duration("timeout", probe.DefaultReplyTimeout, "time allowed for connecting and for each reply")
 	maxTime := fs.Duration("max-time", 2*time.Minute, "budget for the whole run: DNS, every connection and attempt")
+	var nf netFlags
+	nf.register(fs)
 	maxAttempts := fs.Int("max-attempts", probe.DefaultWhyAttempts, "lines sent in all, the original included")
 	perConn := fs.Int("per-connection", probe.DefaultWhyPerConnection, "refused lines one connection takes before why reconnects (servers hang up after a few errors)")
 	of := addOutputFlags(fs, "the output")
@@ -118,7 +120,14 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	if *port == 0 && tm == probe.TLSImplicit {
 		*port = 465 // submissions, RFC 8314 §3.3
 	}
+	ns, err := nf.build(fs, e, *dnsServers)
+	if err != nil {
+		return usageError(e, "why", escapeUntrusted(err.Error()))
+	}
 	e.silence(out)
+	if ns.note != "" {
+		fmt.Fprintf(e.stderr, "smtpprobe why: %s\n", escapeUntrusted(ns.note))
+	}
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
 	opts := probe.WhyOptions{
@@ -130,7 +139,15 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		Session:       probe.Config{HELO: *helo, TLS: tm, TLSVerify: *tlsVerify, ReplyTimeout: *timeout, ConnectTimeout: *timeout},
 	}
 	rep := &probe.WhyReport{SchemaVersion: 1, Line: line, Server: *server, Attempts: []probe.WhyAttempt{}}
-	hosts, _, err := probe.ResolveHosts(ctx, target, *dnsServers, *port, dnsTimeout)
+	opts.Session.Dialer = ns.dialer
+	rep.Proxy = ns.proxy
+	var hosts []probe.MailHost
+	if target.Direct() || ns.resolver.ConfigErr != nil {
+		hosts, _, err = probe.ResolveHosts(ctx, target, *dnsServers, *port, dnsTimeout)
+	} else {
+		hosts, _, err = probe.ResolveHostsWith(ctx, target, ns.resolver, *port, dnsTimeout)
+	}
+	hosts = probe.OrderMailHosts(hosts, ns.family)
 	var re *resolver.Error
 	switch {
 	case errors.As(err, &re) && re.Kind == "input":
@@ -147,6 +164,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 			return usageError(e, "why", escapeUntrusted(werr.Error()))
 		}
 		rep = r
+		rep.Proxy = ns.proxy
 	}
 	code := whyExitCode(rep.Conclusion)
 	if err := renderOut(e, render.NewWhy(rep), out); err != nil {

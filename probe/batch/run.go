@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,8 +350,12 @@ func (r *run) hostKey(it *item) string {
 		return net.JoinHostPort(it.target.Host, strconv.Itoa(port))
 	}
 	for _, h := range it.mx.Hosts {
-		if len(h.Addresses) > 0 {
-			return net.JoinHostPort(h.Addresses[0].IP.String(), strconv.Itoa(port))
+		ips := make([]netip.Addr, len(h.Addresses))
+		for i, a := range h.Addresses {
+			ips[i] = a.IP
+		}
+		if ordered := probe.OrderAddresses(ips, r.cfg.Options.Family); len(ordered) > 0 {
+			return net.JoinHostPort(ordered[0].String(), strconv.Itoa(port))
 		}
 	}
 	return "none:" + it.target.Domain // no mail host: each is its own (cheap) run

@@ -88,18 +88,20 @@ type WhyHost = wire.MailHost
 // WhyReport is the result of a diagnosis: every attempt and the
 // conclusion. It is the --json document of `smtpprobe why`.
 type WhyReport struct {
-	SchemaVersion int           `json:"schema_version"`
-	Line          string        `json:"line"`
-	Command       string        `json:"command"` // "mail" or "rcpt"
-	Server        string        `json:"server,omitempty"`
-	Host          *WhyHost      `json:"host,omitempty"` // the host diagnosed
-	HostErrors    []WhyHostErr  `json:"host_errors,omitempty"`
-	Prelude       string        `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
-	Extensions    *Extensions   `json:"extensions,omitempty"`
-	Findings      []LineFinding `json:"findings,omitempty"` // limits no repair may mend
-	Connections   int           `json:"connections"`
-	Attempts      []WhyAttempt  `json:"attempts"`
-	Conclusion    WhyConclusion `json:"conclusion"`
+	SchemaVersion int    `json:"schema_version"`
+	Line          string `json:"line"`
+	Command       string `json:"command"` // "mail" or "rcpt"
+	Server        string `json:"server,omitempty"`
+	// Proxy names the SOCKS5 proxy the connections went through, if any.
+	Proxy       *wire.ProxyInfo `json:"proxy,omitempty"`
+	Host        *WhyHost        `json:"host,omitempty"` // the host diagnosed
+	HostErrors  []WhyHostErr    `json:"host_errors,omitempty"`
+	Prelude     string          `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
+	Extensions  *Extensions     `json:"extensions,omitempty"`
+	Findings    []LineFinding   `json:"findings,omitempty"` // limits no repair may mend
+	Connections int             `json:"connections"`
+	Attempts    []WhyAttempt    `json:"attempts"`
+	Conclusion  WhyConclusion   `json:"conclusion"`
 	// Software is the diagnosed host's MTA as its banner, EHLO reply and
 	// replies show it; absent when no host answered.
 	Software *explain.Software `json:"software,omitempty"`

@@ -28,6 +28,10 @@ const (
 	StatusDesync            = "desynchronised" // the server's replies fell out of step with the commands
 )
 
+// sessionStatuser is an error that names its own outcome word: a proxy's
+// failure (probe/socks), which is not the server's doing.
+type sessionStatuser interface{ SessionStatus() string }
+
 // Error is a session failure with its outcome word. Reply is the reply
 // that ended the session, if one did (a 421 or 554 greeting).
 type Error struct {
@@ -64,7 +68,10 @@ func Status(err error) string {
 func classify(err error, op string) string {
 	var le *LimitError
 	var ne net.Error
+	var own sessionStatuser
 	switch {
+	case errors.As(err, &own):
+		return own.SessionStatus()
 	case errors.Is(err, context.Canceled):
 		return StatusCanceled
 	case errors.As(err, &le):

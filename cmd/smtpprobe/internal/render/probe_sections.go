@@ -25,6 +25,13 @@ func writeTarget(p *printer, r *probe.Report) {
 	if r.DomainNote != "" {
 		p.wrap("  note        ", escapeUntrusted(r.DomainNote))
 	}
+	if r.Proxy != nil {
+		dns := "DNS direct, not through the proxy"
+		if r.Proxy.DNS == "proxy" {
+			dns = "DNS through the proxy too, over TCP"
+		}
+		p.wrap("  proxy       ", escapeUntrusted(r.Proxy.URL)+" (SOCKS5; "+dns+")")
+	}
 	if r.MX == nil {
 		if t.Direct() {
 			p.line("  dns         not asked: the target names the host")
