@@ -59,7 +59,11 @@ type Recipient struct {
 	Action string `json:"action"`
 	// Status is the enhanced status code (RFC 3463), from the report or
 	// the reply; empty when neither gives one.
-	Status         string `json:"status"`
+	Status string `json:"status"`
+	// StatusReused is set when the recognised sender of the reply uses
+	// this registered code for a meaning of its own (Microsoft's 5.1.10
+	// for an unknown recipient): the registry's title does not apply.
+	StatusReused   bool   `json:"status_reused,omitempty"`
 	ReplyCode      int    `json:"reply_code"` // the SMTP reply code, 0 when the report quotes none
 	RemoteMTA      string `json:"remote_mta"`
 	Diagnostic     string `json:"diagnostic"`                // the remote server's words or the reporter's
@@ -121,7 +125,7 @@ const (
 func ReadReport(r io.Reader) Report {
 	var b bytes.Buffer
 	truncated := false
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReaderSize(r, 16<<10)
 	for {
 		line, cut, err := readCappedLine(br)
 		cut = cut || b.Len()+len(line) > MaxMessageBytes

@@ -2,6 +2,7 @@ package explain
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"sync"
 )
@@ -71,7 +72,9 @@ type causeRule struct {
 }
 
 // causeRules are tried in order; the first that matches classifies the
-// recipient. Rows with words come first: the server's own words say more
+// recipient. Words are matched against the lower-cased diagnostic, so
+// they are written in lower case (the character classes \S, \W keep
+// their case). Rows with words come first: the server's own words say more
 // than its codes, which are often generic (5.7.1, 550).
 var causeRules = []causeRule{
 	// Sender authentication and reputation, before "blocked" words.
@@ -84,10 +87,10 @@ var causeRules = []causeRule{
 	{reason: "speeding", cause: "rate-limited", actor: "sender's admin", words: `rate limit|too many (?:messages|emails|mails|recipients) (?:sent|from|in)|sending rate|exceeded .*rate|throttl|try again later.*(?:rate|volume)|receiving mail at a rate|temporarily deferred due to (?:user|unexpected) volume`},
 	{reason: "toomanyconn", cause: "too-many-connections", actor: "sender's admin", words: `too many (?:concurrent )?(?:connections|sessions|smtp sessions)|connection limit|concurrency limit`},
 	{reason: "blocked", cause: "greylisted", actor: "nobody", words: `greylist|graylist|grey-list|gray-list|try again later, closing|temporarily rejected.*please retry`},
-	{reason: "blocked", cause: "ip-blocklisted", actor: "sender's admin", words: `spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|block ?list(?:ed)?|black ?list(?:ed)?|listed (?:in|on|at|by) \S*(?:bl|spam|block|black)|\bbanned sending ip|\bs3150\b|\bTSS\d{2}\b|\bBL\d{2}\b|\[BL\d+\]`},
-	{reason: "blocked", cause: "client-refused", actor: "sender's admin", words: `client host (?:\[[^\]]*\] )?(?:rejected|blocked)|access denied.*(?:ip|host)|connection (?:refused|rejected) (?:by policy|due to)|ip address .* (?:blocked|rejected|not allowed)|your (?:ip|server|host) .* (?:blocked|rejected|not allowed)|\bAS\(\d+\)|poor reputation`},
+	{reason: "blocked", cause: "ip-blocklisted", actor: "sender's admin", words: `spamhaus|spamcop|barracuda|sorbs|\bdnsbl\b|\brbl\b|block ?list(?:ed)?|black ?list(?:ed)?|listed (?:in|on|at|by) \S*(?:bl|spam|block|black)|\bbanned sending ip|\bs3150\b|\btss\d{2}\b|\bbl\d{2}\b|\[bl\d+\]`},
+	{reason: "blocked", cause: "client-refused", actor: "sender's admin", words: `client host (?:\[[^\]]*\] )?(?:rejected|blocked)|access denied.*(?:ip|host)|connection (?:refused|rejected) (?:by policy|due to)|ip address .* (?:blocked|rejected|not allowed)|your (?:ip|server|host) .* (?:blocked|rejected|not allowed)|\bas\(\d+\)|poor reputation`},
 	{reason: "virusdetected", cause: "malware", actor: "sender", words: `virus|malware|infected|trojan|worm\b`},
-	{reason: "spamdetected", cause: "spam-content", actor: "sender", words: `\bspam\b|unsolicited|junk mail|looks like spam|content.*(?:rejected|refused).*spam|\bUCE\b|bulk mail`},
+	{reason: "spamdetected", cause: "spam-content", actor: "sender", words: `\bspam\b|unsolicited|junk mail|looks like spam|content.*(?:rejected|refused).*spam|\buce\b|bulk mail`},
 	{reason: "norelaying", cause: "relay-denied", actor: "sender's admin", words: `relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)|unable to relay|not permitted to relay|relay not permitted|we do not relay|no relaying|relaying denied`},
 	{reason: "failedstarttls", cause: "tls-required", actor: "sender's admin", words: `must issue a starttls|starttls (?:is )?required|tls (?:is )?required|encryption (?:is )?required|requiretls|tls negotiation failed|cannot start tls|starttls failed`},
 	{reason: "securityerror", cause: "auth-required", actor: "sender's admin", words: `authentication (?:is )?required|auth(?:entication)? (?:failed|credentials invalid)|must (?:authenticate|be authenticated)|sender (?:is )?not authorized to send|not authorized to send from|5\.7\.8\b|relay access requires auth`},
@@ -160,10 +163,43 @@ var causeRules = []causeRule{
 	{reason: "onhold", cause: "temporary-unspecified", actor: "nobody", codes: "450"},
 }
 
+// filtered is a regular expression with the literals one of which any
+// match must contain, so that a substring search rules most texts out
+// before the expression runs.
+type filtered struct {
+	re      *regexp.Regexp
+	factors []string // nil when no literal is required
+}
+
+func newFiltered(expr string) filtered {
+	f := filtered{re: regexp.MustCompile(expr)}
+	if t, err := syntax.Parse(expr, syntax.Perl); err == nil {
+		f.factors = requiredFactors(t.Simplify())
+	}
+	return f
+}
+
+// MatchString tells whether s matches.
+func (f filtered) MatchString(s string) bool {
+	if f.factors != nil {
+		found := false
+		for _, x := range f.factors {
+			if strings.Contains(s, x) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return f.re.MatchString(s)
+}
+
 // compiledRule is a causeRule ready to match.
 type compiledRule struct {
 	causeRule
-	re *regexp.Regexp
+	re *filtered
 }
 
 var compiledRules = sync.OnceValue(func() []compiledRule {
@@ -171,11 +207,61 @@ var compiledRules = sync.OnceValue(func() []compiledRule {
 	for i, r := range causeRules {
 		out[i] = compiledRule{causeRule: r}
 		if r.words != "" {
-			out[i].re = regexp.MustCompile(`(?i)` + r.words)
+			f := newFiltered(r.words)
+			out[i].re = &f
 		}
 	}
 	return out
 })
+
+// requiredFactors is a set of literals one of which every match of t
+// contains, or nil when it cannot tell (the prefilter then lets the
+// expression decide).
+func requiredFactors(t *syntax.Regexp) []string {
+	switch t.Op {
+	case syntax.OpLiteral:
+		if t.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		return []string{string(t.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredFactors(t.Sub[0])
+	case syntax.OpRepeat:
+		if t.Min >= 1 {
+			return requiredFactors(t.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range t.Sub {
+			f := requiredFactors(s)
+			if f == nil {
+				return nil
+			}
+			out = append(out, f...)
+		}
+		return out
+	case syntax.OpConcat:
+		// Any one part's factors will do; the set with the longest
+		// shortest literal rules out the most.
+		var best []string
+		bestLen := 0
+		for _, s := range t.Sub {
+			f := requiredFactors(s)
+			if f == nil {
+				continue
+			}
+			short := len(f[0])
+			for _, x := range f {
+				short = min(short, len(x))
+			}
+			if short > bestLen {
+				best, bestLen = f, short
+			}
+		}
+		return best
+	}
+	return nil
+}
 
 // statusMatches tells whether enhanced code st matches a rule's status set.
 func statusMatches(set, st string) bool {
@@ -204,7 +290,7 @@ func classify(r *Recipient) (reason, cause, actor string) {
 	if r.ReplyCode != 0 {
 		code = codeString(r.ReplyCode)
 	}
-	diag := capText(r.Diagnostic, maxDiagnostic)
+	diag := strings.ToLower(capText(r.Diagnostic, maxDiagnostic))
 	for _, c := range compiledRules() {
 		if c.status != "" && !statusMatches(c.status, r.Status) {
 			continue
@@ -259,7 +345,7 @@ func finishRecipient(r *Recipient, kind string) {
 		return
 	}
 	code, enh, text := leadingReply(r.Diagnostic)
-	if code == 0 {
+	if code == 0 && mayQuoteReply(r.Diagnostic) {
 		for _, f := range FindReplies(r.Diagnostic) {
 			if f.Inferred {
 				if enh == "" {
@@ -333,6 +419,7 @@ func finishRecipient(r *Recipient, kind string) {
 	r.Fix = x.SpecificFix()
 	if x.Recognized != nil {
 		r.Source = x.Recognized.Source
+		r.StatusReused = x.Recognized.IANAMeaning != "" && x.Enhanced == r.Status
 	}
 	if r.Cause == "unspecified" && x.Actor != "" {
 		r.Actor = x.Actor
@@ -383,6 +470,7 @@ func feedbackReading(typ string) (explanation, fix string) {
 // contextOf is the command a diagnostic says its reply answered
 // ("(in reply to RCPT TO command)", "after end of data", "[RCPT_TO]"), or "".
 func contextOf(diag string) Command {
+	diag = strings.ToLower(diag)
 	for _, c := range textPats().contexts {
 		if c.re.MatchString(diag) {
 			return c.cmd

@@ -80,7 +80,7 @@ type MessageScanner struct {
 
 // NewMessageScanner returns a scanner reading r, whose kind it sniffs.
 func NewMessageScanner(r io.Reader) *MessageScanner {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 16<<10)
 	head, _ := br.Peek(4 << 10)
 	kind := SniffInput(head)
 	if kind == InputText {

@@ -2,6 +2,8 @@ package explain
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +131,9 @@ func TestBounceFixtures(t *testing.T) {
 				t.Fatalf("no message read: %v", sc.Err())
 			}
 			checkReport(t, c.file, sc.Report(), c.kind, c.format, c.gen, c.rcpts)
+			if c.file == "exchange-o365.eml" && !sc.Report().Recipients[0].StatusReused {
+				t.Errorf("Microsoft's 5.1.10 is not marked as its own meaning")
+			}
 			if !strings.HasSuffix(c.file, ".json") {
 				checkReport(t, c.file+" (ReadReport)", ReadReport(bytes.NewReader(raw)), c.kind, c.format, c.gen, c.rcpts)
 			}
@@ -199,5 +204,96 @@ func TestReasonsCovered(t *testing.T) {
 	}
 	if len(Reasons) != 35 {
 		t.Errorf("%d reasons, want the 35 of the taxonomy", len(Reasons))
+	}
+}
+
+// hugeReader yields head, then n bytes of fill with a line break every
+// lineLen bytes, then tail, without ever holding the whole input.
+type hugeReader struct {
+	head, tail []byte
+	fill       byte
+	n, lineLen int
+	sent       int
+}
+
+func (h *hugeReader) Read(p []byte) (int, error) {
+	if len(h.head) > 0 {
+		k := copy(p, h.head)
+		h.head = h.head[k:]
+		return k, nil
+	}
+	if h.sent < h.n {
+		k := min(len(p), h.n-h.sent)
+		for i := range k {
+			if (h.sent+i+1)%h.lineLen == 0 {
+				p[i] = '\n'
+			} else {
+				p[i] = h.fill
+			}
+		}
+		h.sent += k
+		return k, nil
+	}
+	if len(h.tail) > 0 {
+		k := copy(p, h.tail)
+		h.tail = h.tail[k:]
+		return k, nil
+	}
+	return 0, io.EOF
+}
+
+// TestReadReportLargeInput streams 100 MB through the message reader: a
+// bounce whose returned message has a 60 MB line, and an mbox with such
+// a message between two bounces. The report is read from the start, the
+// message is marked truncated, and the messages after it are still found.
+func TestReadReportLargeInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 100 MB")
+	}
+	bounce := readFixture(t, "qmail.eml")
+	rep := ReadReport(&hugeReader{head: bounce, fill: 'x', n: 100 << 20, lineLen: 60 << 20})
+	if !rep.Truncated || rep.Kind != "bounce" || len(rep.Recipients) != 3 {
+		t.Fatalf("truncated %v, kind %q, %d recipients", rep.Truncated, rep.Kind, len(rep.Recipients))
+	}
+	sep := []byte("\nFrom MAILER-DAEMON Tue Dec  1 10:00:00 2026\n")
+	head := append(append([]byte("From MAILER-DAEMON Tue Dec  1 10:00:00 2026\n"), bounce...), sep...)
+	head = append(head, bounce...)
+	tail := append(append([]byte("\n"), sep...), readFixture(t, "yahoo.eml")...)
+	sc := NewMessageScanner(&hugeReader{head: head, tail: tail, fill: 'y', n: 100 << 20, lineLen: 60 << 20})
+	var kinds []string
+	for sc.Scan() {
+		r := sc.Report()
+		kinds = append(kinds, fmt.Sprintf("%s/%s/%d/%v", r.Kind, r.Format, len(r.Recipients), r.Truncated))
+	}
+	want := []string{"bounce/qmail/3/false", "bounce/qmail/3/true", "bounce/yahoo/2/false"}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) || sc.Err() != nil {
+		t.Fatalf("messages %v, want %v (err %v)", kinds, want, sc.Err())
+	}
+}
+
+// TestBounceDocsListEveryWord: docs/bounces.md defines every reason word
+// and every cause word the classifier gives.
+func TestBounceDocsListEveryWord(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "bounces.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, r := range Reasons {
+		if !strings.Contains(doc, "| `"+r.Word+"` | "+r.Definition+" |") {
+			t.Errorf("docs/bounces.md lacks the row of reason %q as Reasons defines it", r.Word)
+		}
+	}
+	causes := []string{"auto-reply", "unspecified", "abuse-complaint", "fraud-report", "virus-report", "not-spam-report", "auth-failure-report", "other-feedback"}
+	for _, r := range causeRules {
+		causes = append(causes, r.cause)
+	}
+	for _, s := range sesSubtypes {
+		causes = append(causes, s.cause)
+	}
+	for _, c := range causes {
+		if !strings.Contains(doc, "`"+c+"`") {
+			t.Errorf("docs/bounces.md does not name cause %q", c)
+		}
 	}
 }

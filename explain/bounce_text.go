@@ -36,10 +36,10 @@ var generatorMarks = []generatorMark{
 }
 
 // compiledMarks is generatorMarks with their patterns compiled, on first use.
-var compiledMarks = sync.OnceValue(func() []*regexp.Regexp {
-	out := make([]*regexp.Regexp, len(generatorMarks))
+var compiledMarks = sync.OnceValue(func() []filtered {
+	out := make([]filtered, len(generatorMarks))
 	for i, g := range generatorMarks {
-		out[i] = regexp.MustCompile(`(?i)` + g.words)
+		out[i] = newFiltered(g.words) // matched against lower-cased text
 	}
 	return out
 })
@@ -51,19 +51,22 @@ func (m *message) generator() string {
 	for _, part := range m.dsn {
 		for _, blk := range part {
 			for k, v := range blk {
-				dsnText.WriteString(k + ": " + v + "\n")
+				if strings.HasPrefix(k, "x-") || k == "reporting-mta" {
+					dsnText.WriteString(k + ": " + strings.ToLower(v) + "\n")
+				}
 			}
 		}
 	}
+	dsn := dsnText.String()
 	re := compiledMarks()
 	for i, g := range generatorMarks {
 		if g.header != "" {
-			if v, ok := m.header[textprotoKey(g.header)]; ok && re[i].MatchString(strings.Join(v, " ")) {
+			if v, ok := m.header[textprotoKey(g.header)]; ok && re[i].MatchString(strings.ToLower(strings.Join(v, " "))) {
 				return g.name
 			}
 			continue
 		}
-		if re[i].MatchString(body) || re[i].MatchString(dsnText.String()) {
+		if re[i].MatchString(body) || dsn != "" && re[i].MatchString(dsn) {
 			return g.name
 		}
 	}
@@ -120,7 +123,7 @@ type textPatterns struct {
 
 // contextMark is a phrase that names the command a reply answered.
 type contextMark struct {
-	re  *regexp.Regexp
+	re  filtered
 	cmd Command
 }
 
@@ -139,14 +142,15 @@ var textPats = sync.OnceValue(func() *textPatterns {
 			regexp.MustCompile(`(?i)\bwhile talking to ([A-Za-z0-9][A-Za-z0-9.-]*?)\.?:()`),
 			regexp.MustCompile(`(?i)\bremote server:? ([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})()`),
 		},
+		// matched against the lower-cased diagnostic
 		contexts: []contextMark{
-			{regexp.MustCompile(`(?i)\(in reply to (?:RCPT TO|RCPT)\b`), RCPT},
-			{regexp.MustCompile(`(?i)\(in reply to MAIL FROM\b`), MAIL},
-			{regexp.MustCompile(`(?i)\(in reply to (?:end of )?DATA\b|\(in reply to end of data`), DATA},
-			{regexp.MustCompile(`(?i)\bafter RCPT TO:|\[RCPT_TO\]|does not like recipient|\bRCPT TO:<[^>]*>\.\.\.`), RCPT},
-			{regexp.MustCompile(`(?i)\bafter MAIL FROM:|\[MAIL_FROM\]|does not like sender|but sender was rejected`), MAIL},
-			{regexp.MustCompile(`(?i)\bafter (?:end of data|DATA)\b|\[(?:END_OF_MESSAGE|DATA)\]|failed after I sent the message`), DATA},
-			{regexp.MustCompile(`(?i)\bafter (?:initial connection|greeting)\b|\[CONNECT\]|refused to talk to me`), Greeting},
+			{newFiltered(`\(in reply to (?:rcpt to|rcpt)\b`), RCPT},
+			{newFiltered(`\(in reply to mail from\b`), MAIL},
+			{newFiltered(`\(in reply to (?:end of )?data\b`), DATA},
+			{newFiltered(`\bafter rcpt to:|\[rcpt_to\]|does not like recipient|\brcpt to:<[^>]*>\.\.\.`), RCPT},
+			{newFiltered(`\bafter mail from:|\[mail_from\]|does not like sender|but sender was rejected`), MAIL},
+			{newFiltered(`\bafter (?:end of data|data)\b|\[(?:end_of_message|data)\]|failed after i sent the message`), DATA},
+			{newFiltered(`\bafter (?:initial connection|greeting)\b|\[connect\]|refused to talk to me`), Greeting},
 		},
 		leadReply:   regexp.MustCompile(`^([2-5][0-5][0-9])(?:([- ])\s*([245]\.[0-9]{1,3}\.[0-9]{1,3}))?(?:[- ]|$)`),
 		qmailStatus: regexp.MustCompile(`\(#([245]\.[0-9]{1,3}\.[0-9]{1,3})\)`),
@@ -190,10 +194,14 @@ func textRecipients(text string) []Recipient {
 	blankAfter := false
 	for _, ln := range lines {
 		ln = strings.TrimRight(ln, "\r ")
-		if p.stop.MatchString(ln) {
+		if (strings.Contains(ln, "--") || strings.Contains(ln, "riginal")) && p.stop.MatchString(ln) {
 			break
 		}
-		if m := p.addrLine.FindStringSubmatch(ln); m != nil && addrLineOK(ln, m) {
+		hasAt := strings.IndexByte(ln, '@') >= 0
+		if !hasAt && cur == nil {
+			continue
+		}
+		if m := matchIf(hasAt, p.addrLine, ln); m != nil && addrLineOK(ln, m) {
 			flush()
 			cur = &Recipient{Recipient: firstNonEmpty(m[1], m[2])}
 			if m[3] != "" {
@@ -202,7 +210,7 @@ func textRecipients(text string) []Recipient {
 			blankAfter = false
 			continue
 		}
-		if m := p.sentence.FindStringSubmatchIndex(ln); m != nil {
+		if m := indexIf(hasAt, p.sentence, ln); m != nil {
 			flush()
 			a := ""
 			for g := 2; g+1 < len(m); g += 2 {
@@ -274,6 +282,9 @@ func addrLineOK(ln string, m []string) bool {
 func replyCodeOf(s string) int {
 	if code, _, _ := leadingReply(s); code != 0 {
 		return code
+	}
+	if !mayQuoteReply(s) {
+		return 0
 	}
 	for _, f := range FindReplies(capText(s, maxDiagnostic)) {
 		if !f.Inferred {
@@ -361,4 +372,38 @@ func (m *message) autoReplySignal(subject, body string) string {
 		return "vacation wording in the body, Auto-Submitted: " + auto
 	}
 	return ""
+}
+
+// matchIf is re's submatches in s when ok, else nil: a cheap test first.
+func matchIf(ok bool, re *regexp.Regexp, s string) []string {
+	if !ok {
+		return nil
+	}
+	return re.FindStringSubmatch(s)
+}
+
+// indexIf is re's submatch offsets in s when ok, else nil.
+func indexIf(ok bool, re *regexp.Regexp, s string) []int {
+	if !ok {
+		return nil
+	}
+	return re.FindStringSubmatchIndex(s)
+}
+
+// mayQuoteReply tells whether s holds three digits in a row starting
+// with 2-5, as every reply code does: a cheap test before FindReplies.
+func mayQuoteReply(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			run++
+			if run == 3 && s[i-2] >= '2' && s[i-2] <= '5' {
+				return true
+			}
+			continue
+		}
+		run = 0
+	}
+	return false
 }

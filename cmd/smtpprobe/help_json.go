@@ -19,7 +19,8 @@ snake_case. The README's "JSON output" section describes the nested objects.
 document for probe, demo, why, address, mx, version and explain CODE...;
 one line per address for vrfy (schema_version plus the fields of one
 addresses[] entry); one line per reply found for explain - (schema_version
-plus the fields of one replies[] entry), written as the input is read.
+plus the fields of one replies[] entry), written as the input is read; one
+line per recipient for explain on messages.
 
 probe, demo
   schema_version, target, domain, domain_note (host targets), mx (null unless
@@ -67,6 +68,15 @@ explain CODE CODE... (a comparison)
   schema_version, items, differences, when_which
 explain - (replies found in a log on stdin)
   schema_version, replies
+explain FILE|DIR, or - on a whole message, an mbox or Amazon SES JSON
+  schema_version, recipients (one entry per recipient of every message:
+  message, source, kind, format, generator, reporting_mta, subject,
+  original_message_id, truncated, recipient, original_recipient, action,
+  status, reply_code, remote_mta, diagnostic, diagnostic_type, last_attempt,
+  reason, cause, actor, explanation, fix, context, recognized_by, feedback,
+  auto_reply), summary (messages, recipients, kinds, reasons); ndjson writes
+  one recipients[] entry a line. docs/bounces.md lists every reason and
+  cause word.
 explain, on a code it cannot explain (exit 1)
   schema_version, input, error
 

@@ -234,7 +234,11 @@ func (b *BounceStream) recipientText(rep explain.Report, r explain.Recipient) {
 	st := r.Status
 	if st != "" {
 		if title, ok := explain.RegistryTitle(st); ok {
-			st += " " + title
+			if r.StatusReused {
+				st += fmt.Sprintf(" (%s's own meaning; the registry's %q does not apply)", r.Source, title)
+			} else {
+				st += " " + title
+			}
 		}
 	}
 	field("status", st)
