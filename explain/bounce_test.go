@@ -86,6 +86,16 @@ var bounceCases = []struct {
 	{"vacation-x-autoreply.eml", "auto-reply", "rfc3834", "", []wantRcpt{
 		{"hanna@beispiel.example", "", "", 0, "vacation", "auto-reply", "nobody", "", ""},
 	}},
+	{"postfix-success.eml", "delivery", "rfc3464", "Postfix", []wantRcpt{
+		{"legal@partner.example", "relayed", "2.0.0", 250, "delivered", "relayed", "nobody", "mx.partner.example", ""},
+	}},
+	{"postfix-text.eml", "bounce", "postfix", "Postfix", []wantRcpt{
+		{"intern@example.net", "failed", "5.7.1", 550, "norelaying", "relay-denied", "sender's admin", "mx.example.net [192.0.2.25]", RCPT},
+		{"boss@example.org", "delayed", "4.7.1", 450, "requireptr", "no-reverse-dns", "sender's admin", "mx.example.org [198.51.100.8]", RCPT},
+	}},
+	{"generic-text.eml", "bounce", "text", "", []wantRcpt{
+		{"visitor@small.example", "failed", "5.2.1", 550, "suspend", "mailbox-disabled", "recipient's admin", "", RCPT},
+	}},
 	{"plain-mail.eml", "none", "none", "", nil},
 }
 
@@ -136,6 +146,9 @@ func TestBounceFixtures(t *testing.T) {
 			}
 			if !strings.HasSuffix(c.file, ".json") {
 				checkReport(t, c.file+" (ReadReport)", ReadReport(bytes.NewReader(raw)), c.kind, c.format, c.gen, c.rcpts)
+				// The same message with CRLF line ends, as on the wire.
+				crlf := bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n"))
+				checkReport(t, c.file+" (CRLF)", ReadReport(bytes.NewReader(crlf)), c.kind, c.format, c.gen, c.rcpts)
 			}
 		})
 	}
@@ -153,7 +166,7 @@ func TestBounceMbox(t *testing.T) {
 		fmt := "From MAILER-DAEMON Tue Dec  1 10:00:00 2026\n"
 		mbox.WriteString(fmt)
 		mbox.Write(bytes.TrimRight(readFixture(t, c.file), "\n"))
-		mbox.WriteString("\n>From the archive: this line is quoted\n\n")
+		mbox.WriteString("\n\n>From the archive: this line is quoted\n\n")
 		cases = append(cases, i)
 	}
 	sc := NewMessageScanner(&mbox)

@@ -133,7 +133,7 @@ var textPats = sync.OnceValue(func() *textPatterns {
 	p := &textPatterns{
 		addrLine: regexp.MustCompile(`^(?:<(` + addrPattern + `)>|[ \t]{0,6}(` + addrPattern + `))(?:\.\.\.|:|\s+\(` + addrPattern + `\)|\s+on\s+[0-9][^\n]*|\s*\((?:expanded from|generated from)[^)]*\))?(?:\s+(.*))?$`),
 		sentence: regexp.MustCompile(`(?i)(?:wasn't|was not|couldn't be|could not be|has not been|hasn't been)\s+delivered\s+to\s+<?(` + addrPattern + `)>?|your message to <?(` + addrPattern + `)>? (?:couldn't|could not) be delivered|your message to <?(` + addrPattern + `)>? has been blocked`),
-		stop:     regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:below this line is a copy of the message|original message|the original message|this is a copy of the message|original message headers)|-{3,}\s*original message\s*-{3,}|original message headers:?$|------ This is a copy of the message)`),
+		stop:     regexp.MustCompile(`(?i)^\s*(?:-{2,}\s*(?:below this line is a copy of the message|original message|the original message|this is a copy of the message|original message headers)|-{3,}\s*original message(?: follows)?\s*-{3,}|original message headers:?$|------ This is a copy of the message)`),
 		remote: []*regexp.Regexp{
 			regexp.MustCompile(`\bhost ([A-Za-z0-9][A-Za-z0-9.-]*)\[([0-9A-Fa-f.:]+)\] said:`),
 			regexp.MustCompile(`\bhost ([A-Za-z0-9][A-Za-z0-9.-]*) \[([0-9A-Fa-f.:]+)\]`),
@@ -147,9 +147,9 @@ var textPats = sync.OnceValue(func() *textPatterns {
 			{newFiltered(`\(in reply to (?:rcpt to|rcpt)\b`), RCPT},
 			{newFiltered(`\(in reply to mail from\b`), MAIL},
 			{newFiltered(`\(in reply to (?:end of )?data\b`), DATA},
-			{newFiltered(`\bafter rcpt to:|\[rcpt_to\]|does not like recipient|\brcpt to:<[^>]*>\.\.\.`), RCPT},
-			{newFiltered(`\bafter mail from:|\[mail_from\]|does not like sender|but sender was rejected`), MAIL},
-			{newFiltered(`\bafter (?:end of data|data)\b|\[(?:end_of_message|data)\]|failed after i sent the message`), DATA},
+			{newFiltered(`\bafter rcpt to:|\[rcpt_to\]|does not like recipient|\brcpt to:<[^>]*>\.\.\.|>>> rcpt to:`), RCPT},
+			{newFiltered(`\bafter mail from:|\[mail_from\]|does not like sender|but sender was rejected|>>> mail from:`), MAIL},
+			{newFiltered(`\bafter (?:end of data|data)\b|\[(?:end_of_message|data)\]|failed after i sent the message|>>> data\b|>>> \.(?:\s|$)`), DATA},
 			{newFiltered(`\bafter (?:initial connection|greeting)\b|\[connect\]|refused to talk to me`), Greeting},
 		},
 		leadReply:   regexp.MustCompile(`^([2-5][0-5][0-9])(?:([- ])\s*([245]\.[0-9]{1,3}\.[0-9]{1,3}))?(?:[- ]|$)`),

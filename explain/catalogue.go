@@ -55,7 +55,7 @@ func parseCatalogue() ([]CatalogueRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []CatalogueRow
+	out := make([]CatalogueRow, 0, 512)
 	for _, e := range entries {
 		data, err := catalogueFS.ReadFile(path.Join("catalogue", e.Name()))
 		if err != nil {
@@ -74,7 +74,7 @@ func parseCatalogue() ([]CatalogueRow, error) {
 // one of them "# mta: NAME"; the first other line is the header, naming
 // the columns in catalogueColumns' order; every further line is a row.
 func ParseCatalogueFile(name, data string) ([]CatalogueRow, error) {
-	var out []CatalogueRow
+	out := make([]CatalogueRow, 0, strings.Count(data, "\n"))
 	mta := ""
 	header := false
 	for i, line := range strings.Split(data, "\n") {
@@ -133,8 +133,9 @@ func ParseCatalogueFile(name, data string) ([]CatalogueRow, error) {
 
 // catalogueRows turns the catalogue into recognizer rows.
 func catalogueRows() []recognizer {
-	var out []recognizer
-	for _, c := range catalogue() {
+	rows := catalogue()
+	out := make([]recognizer, 0, len(rows))
+	for _, c := range rows {
 		fix := c.Fix
 		if c.Knob != "" {
 			fix = strings.TrimSpace(fix + " Setting: " + c.Knob + ".")

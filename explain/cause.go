@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -159,7 +160,7 @@ type compiledRefusal struct {
 	words *regexp.Regexp
 }
 
-var compiledRefusals = func() []compiledRefusal {
+var compiledRefusals = sync.OnceValue(func() []compiledRefusal {
 	out := make([]compiledRefusal, len(refusalRules))
 	for i, r := range refusalRules {
 		out[i].row = r
@@ -168,7 +169,7 @@ var compiledRefusals = func() []compiledRefusal {
 		}
 	}
 	return out
-}()
+})
 
 func (c compiledRefusal) matches(code int, enhanced, text string, cmd Command) bool {
 	r := c.row
@@ -230,7 +231,7 @@ func ClassifyRefusal(code int, enhanced, text string, cmd Command) Refusal {
 	if code/100 != 4 && code/100 != 5 {
 		return Refusal{}
 	}
-	for _, c := range compiledRefusals {
+	for _, c := range compiledRefusals() {
 		if !c.matches(code, enhanced, text, cmd) {
 			continue
 		}
@@ -254,12 +255,12 @@ func ClassifyRefusal(code int, enhanced, text string, cmd Command) Refusal {
 
 // listNamed finds a DNS zone a blocklist text names: "blocked using
 // zen.spamhaus.org", "listed at bl.spamcop.net", "in a black list at …".
-var listNamed = regexp.MustCompile(`(?i)(?:blocked using|listed (?:at|in|on|by)|(?:black|block) ?list(?:ed)? (?:at|in|on)|rejected by) ([a-z0-9-]+(?:\.[a-z0-9-]+)+)`)
+var listNamed = lazyRegexp(`(?i)(?:blocked using|listed (?:at|in|on|by)|(?:black|block) ?list(?:ed)? (?:at|in|on)|rejected by) ([a-z0-9-]+(?:\.[a-z0-9-]+)+)`)
 
 // blocklistName names the list behind a blocklist refusal: the zone the
 // text names, else the list operator a recognizer knows, else "".
 func blocklistName(code int, enhanced, text string, cmd Command) string {
-	if m := listNamed.FindStringSubmatch(text); m != nil {
+	if m := listNamed().FindStringSubmatch(text); m != nil {
 		return strings.TrimSuffix(strings.ToLower(m[1]), ".")
 	}
 	if rec := Explain(code, enhanced, text, cmd).Recognized; rec != nil && rec.Source != srcDNSBL {
@@ -270,12 +271,12 @@ func blocklistName(code int, enhanced, text string, cmd Command) string {
 
 // retryIn finds a delay in a text: "retry in 5 minutes", "try again in
 // 300 seconds", "wait 60s".
-var retryIn = regexp.MustCompile(`(?i)\b(\d{1,6})(?:\s*(seconds?|secs?|minutes?|mins?)|(s|m))\b`)
+var retryIn = lazyRegexp(`(?i)\b(\d{1,6})(?:\s*(seconds?|secs?|minutes?|mins?)|(s|m))\b`)
 
 // retryDelay is the delay a greylisting or rate-limiting text asks for,
 // 0 when it gives none.
 func retryDelay(text string) time.Duration {
-	m := retryIn.FindStringSubmatch(text)
+	m := retryIn().FindStringSubmatch(text)
 	if m == nil {
 		return 0
 	}

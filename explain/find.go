@@ -53,52 +53,52 @@ const (
 // replyAt matches a basic code, optionally followed by an enhanced code
 // (RFC 5321 §4.2 Reply-code: first digit 2-5, second 0-5; RFC 3463 §2),
 // at the start of the string.
-var replyAt = regexp.MustCompile(`^([2-5][0-5][0-9])(?:([- ])\s*([245]\.[0-9]{1,3}\.[0-9]{1,3}))?(?:[- ]|$)`)
+var replyAt = lazyRegexp(`^([2-5][0-5][0-9])(?:([- ])\s*([245]\.[0-9]{1,3}\.[0-9]{1,3}))?(?:[- ]|$)`)
 
 // replyPair finds a basic code followed by an enhanced code anywhere in a
 // line ("... 550 5.1.1 ..."): the pair is distinctive enough to need no
 // introducer. The class digits must agree, checked in code.
-var replyPair = regexp.MustCompile(`(?:^|[^\w.:/-])([2-5][0-5][0-9])[- ]([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[\s,;:]|$)`)
+var replyPair = lazyRegexp(`(?:^|[^\w.:/-])([2-5][0-5][0-9])[- ]([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[\s,;:]|$)`)
 
 // introducer finds the phrases after which MTAs and NDRs quote a reply, so
 // that a bare code there ("said: 550 Unknown user") is taken as a reply.
 //
 // This and the patterns below without (?i) are matched against
 // asciiLower(line).
-var introducer = regexp.MustCompile(`(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
+var introducer = lazyRegexp(`(?:\bsaid:|\breject=|\breply=|\breturned '(?:<\s*#[245]\.[0-9.]+\s*)?|\bsmtp;|\breported error:|refused to talk to me:|\bdeferred:|\bremote server returned:?)\s*`)
 
 // eximAfter is Exim's "SMTP error from remote mail server after RCPT
 // TO:<a@b>:" (also "remote mailer", "pipelined", "end of data",
 // "initial connection"); the reply follows, on the same line or the next.
-var eximAfter = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
+var eximAfter = lazyRegexp(`smtp error from remote (?:mail server|mailer|server) after (?:pipelined )?([^:\n]{1,40}?)(?::[^\n]*?)??:(?:\s+|$)`)
 
 // eximFor is Exim's other wording, in bounces and logs: "SMTP error from
 // remote server for RCPT TO command, host: mx.example.net (192.0.2.7)
 // reason: 550-5.1.1 …".
-var eximFor = regexp.MustCompile(`smtp error from remote (?:mail server|mailer|server) for ([a-z ]{1,30}?) command,[^\n]{0,300}?\breason:\s*`)
+var eximFor = lazyRegexp(`smtp error from remote (?:mail server|mailer|server) for ([a-z ]{1,30}?) command,[^\n]{0,300}?\breason:\s*`)
 
 // openSMTPDResult is OpenSMTPD's log of a refused command or delivery:
 // `smtp failed-command command="RCPT TO:<a@b>" result="550 Invalid
 // recipient: <a@b>"`, and `stat="550 5.1.1 …"` on its delivery lines. The
 // reply ends at the closing quote.
-var openSMTPDResult = regexp.MustCompile(`\b(?:result|stat)="`)
+var openSMTPDResult = lazyRegexp(`\b(?:result|stat)="`)
 
 // openSMTPDCommand names the command in an OpenSMTPD failed-command line.
-var openSMTPDCommand = regexp.MustCompile(`\bcommand="([^"]{1,40})`)
+var openSMTPDCommand = lazyRegexp(`\bcommand="([^"]{1,40})`)
 
 // postfixReject is Postfix smtpd's own rejection log: "NOQUEUE: reject:
 // RCPT from host[ip]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>".
-var postfixReject = regexp.MustCompile(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
+var postfixReject = lazyRegexp(`\b(?:reject|discard|hold|filter|defer|reject_warning|warning): ([a-z-]+) from [^ ]*\]: `)
 
 // inReplyTo is how Postfix names the command a remote reply answered.
-var inReplyTo = regexp.MustCompile(`(?i)\s*\(in\s+reply\s+to\s+([^)]{1,40}?)(?:\s+command)?\)`)
+var inReplyTo = lazyRegexp(`(?i)\s*\(in\s+reply\s+to\s+([^)]{1,40}?)(?:\s+command)?\)`)
 
 // sendmailRuleset names the command Sendmail's check rulesets answer.
-var sendmailRuleset = regexp.MustCompile(`ruleset=check_(rcpt|mail|relay|data|eoh|eom|vrfy|expn|etrn|helo)`)
+var sendmailRuleset = lazyRegexp(`ruleset=check_(rcpt|mail|relay|data|eoh|eom|vrfy|expn|etrn|helo)`)
 
 // dsnOnly finds an enhanced code given without an SMTP reply: the DSN
 // "Status:" field (RFC 3464 §2.3.4) and Sendmail's "dsn=" log field.
-var dsnOnly = regexp.MustCompile(`(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
+var dsnOnly = lazyRegexp(`(?:^status:\s*|\bdsn=)([245])\.([0-9]{1,3})\.([0-9]{1,3})\b`)
 
 // Transcript markers: what tools print before a server or client line
 // (swaks "<-", "<**", "<~", " ->", " ~>"; Sendmail DSN ">>>", "<<<";
@@ -403,7 +403,7 @@ func (f *finder) scanLine() {
 // continuation lines of a multi-line reply (RFC 5321 §4.2.1).
 func (f *finder) lineStartReply(ln line) bool {
 	off, marked := serverOffset(ln.s)
-	m := replyAt.FindStringSubmatchIndex(ln.s[off:])
+	m := replyAt().FindStringSubmatchIndex(ln.s[off:])
 	if m == nil {
 		return false
 	}
@@ -596,7 +596,7 @@ type candidate struct {
 
 // pythonTuple is how Python's smtplib exceptions show a reply:
 // SMTPRecipientsRefused: {'a@b': (550, b'5.1.1 <a@b>: …')}.
-var pythonTuple = regexp.MustCompile(`\(([2-5][0-5][0-9]), b?['"]`)
+var pythonTuple = lazyRegexp(`\(([2-5][0-5][0-9]), b?['"]`)
 
 // pythonContext maps smtplib's exception names to the command that drew
 // the reply.
@@ -622,7 +622,7 @@ func candidates(s string) []candidate {
 	// Each pattern runs only when the words it needs are on the line:
 	// strings.Contains is far cheaper than a regexp scan.
 	if containsAny(s, introducerWords) {
-		for _, m := range introducer.FindAllStringIndex(s, -1) {
+		for _, m := range introducer().FindAllStringIndex(s, -1) {
 			var c Command
 			if strings.Contains(s[m[0]:m[1]], "refused to talk") {
 				c = Greeting
@@ -631,36 +631,36 @@ func candidates(s string) []candidate {
 		}
 	}
 	if strings.Contains(s, "smtp error from remote") {
-		for _, m := range eximAfter.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range eximAfter().FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
 		}
-		for _, m := range eximFor.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range eximFor().FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
 		}
 	}
 	if strings.Contains(s, `="`) && (strings.Contains(s, `result="`) || strings.Contains(s, `stat="`)) {
 		var ctx Command
-		if m := openSMTPDCommand.FindStringSubmatch(s); m != nil {
+		if m := openSMTPDCommand().FindStringSubmatch(s); m != nil {
 			ctx = contextFromPhrase(m[1])
 		}
-		for _, m := range openSMTPDResult.FindAllStringIndex(s, -1) {
+		for _, m := range openSMTPDResult().FindAllStringIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: ctx, quoted: true})
 		}
 	}
 	if strings.Contains(s, " from ") && strings.Contains(s, "]: ") {
-		for _, m := range postfixReject.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range postfixReject().FindAllStringSubmatchIndex(s, -1) {
 			out = append(out, candidate{at: m[1], ctx: contextFromPhrase(s[m[2]:m[3]])})
 		}
 	}
 	if hasPairShape(s) {
-		for _, m := range replyPair.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range replyPair().FindAllStringSubmatchIndex(s, -1) {
 			if s[m[2]] == s[m[4]] { // RFC 3463 §3: the classes agree
 				out = append(out, candidate{at: m[2]})
 			}
 		}
 	}
 	if strings.Contains(s, ", b'") || strings.Contains(s, `, b"`) || strings.Contains(s, ", '") {
-		for _, m := range pythonTuple.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range pythonTuple().FindAllStringSubmatchIndex(s, -1) {
 			var ctx Command
 			for _, p := range pythonContext {
 				if strings.Contains(s[:m[0]], p.name) {
@@ -673,7 +673,7 @@ func candidates(s string) []candidate {
 	if len(out) == 0 {
 		return nil
 	}
-	if m := sendmailRuleset.FindStringSubmatch(s); m != nil {
+	if m := sendmailRuleset().FindStringSubmatch(s); m != nil {
 		ctx := contextFromPhrase(m[1])
 		for i := range out {
 			if out[i].ctx == "" {
@@ -709,7 +709,7 @@ func (f *finder) replyFrom(ln line, at int, ctx Command, quoted bool) (next int,
 		base = nl.start + len(nl.s) - len(t)
 		s = t
 	}
-	m := replyAt.FindStringSubmatchIndex(s)
+	m := replyAt().FindStringSubmatchIndex(s)
 	if m == nil {
 		return 0, false
 	}
@@ -736,7 +736,7 @@ func (f *finder) replyFrom(ln line, at int, ctx Command, quoted bool) (next int,
 	// Cut trailers and find where the reply ends.
 	body := joined
 	cut := len(body)
-	if loc := inReplyTo.FindStringSubmatchIndex(body); loc != nil {
+	if loc := inReplyTo().FindStringSubmatchIndex(body); loc != nil {
 		ctx = contextFromPhrase(body[loc[2]:loc[3]])
 		cut = loc[0]
 	}
@@ -800,7 +800,7 @@ func (f *finder) pythonReply(ln line, at int, ctx Command) (next int, ok bool) {
 	}
 	raw := strings.NewReplacer(`\r\n`, " ", `\n`, " ", `\r`, " ", `\t`, " ").Replace(body[:end])
 	enh := ""
-	if m := leadingEnhanced.FindStringSubmatch(raw); m != nil && m[1][0] == s[0] {
+	if m := leadingEnhanced().FindStringSubmatch(raw); m != nil && m[1][0] == s[0] {
 		enh = m[1]
 		raw = raw[len(m[0]):]
 	}
@@ -813,7 +813,7 @@ func (f *finder) pythonReply(ln line, at int, ctx Command) (next int, ok bool) {
 }
 
 // leadingEnhanced matches an enhanced code at the start of a text.
-var leadingEnhanced = regexp.MustCompile(`^\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:\s+|$)`)
+var leadingEnhanced = lazyRegexp(`^\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:\s+|$)`)
 
 // absOffset maps an offset in joined (pieces' texts joined by "\n") back to
 // an absolute offset in the input.
@@ -838,7 +838,7 @@ func wantsContinuation(before, reply, next, code string) bool {
 		return false
 	}
 	t := strings.TrimSpace(next)
-	if t == "" || inReplyTo.MatchString(joined) {
+	if t == "" || inReplyTo().MatchString(joined) {
 		return false
 	}
 	// An indented multi-line reply, as Exim quotes it: "550-…" goes on
@@ -890,7 +890,7 @@ func (f *finder) dsnOnlyReply(ln line) {
 	if !strings.Contains(ln.s, "dsn=") && !strings.HasPrefix(strings.ToLower(strings.TrimLeft(ln.s, " \t")), "status:") {
 		return
 	}
-	m := dsnOnly.FindStringSubmatchIndex(asciiLower(ln.s))
+	m := dsnOnly().FindStringSubmatchIndex(asciiLower(ln.s))
 	if m == nil {
 		return
 	}
@@ -919,7 +919,7 @@ func (f *finder) replyNearby() bool {
 		ln := &f.lines[j]
 		if ln.hasReply == 0 {
 			ln.hasReply = -1
-			if s := ln.s; (hasPairShape(s) && replyPair.MatchString(s)) || replyAfterIntroducer(s) {
+			if s := ln.s; (hasPairShape(s) && replyPair().MatchString(s)) || replyAfterIntroducer(s) {
 				ln.hasReply = 1
 			}
 		}
@@ -946,8 +946,8 @@ func replyAfterIntroducer(s string) bool {
 	if !containsAny(s, introducerWords) {
 		return false
 	}
-	for _, m := range introducer.FindAllStringIndex(s, -1) {
-		if replyAt.MatchString(s[m[1]:]) {
+	for _, m := range introducer().FindAllStringIndex(s, -1) {
+		if replyAt().MatchString(s[m[1]:]) {
 			return true
 		}
 	}
@@ -978,12 +978,12 @@ func contextFromPhrase(p string) Command {
 
 // continuationInText matches the code prefixes a relay leaves inside a
 // folded multi-line reply; they are removed from Found.Text.
-var continuationInText = regexp.MustCompile(`(?:^|\s)([2-5][0-5][0-9])[- ](?:([245]\.[0-9]{1,3}\.[0-9]{1,3})\s+)?`)
+var continuationInText = lazyRegexp(`(?:^|\s)([2-5][0-5][0-9])[- ](?:([245]\.[0-9]{1,3}\.[0-9]{1,3})\s+)?`)
 
 // cleanText collapses white space and removes the repeated "550-5.1.1"
 // prefixes of a folded multi-line reply with the same codes.
 func cleanText(s, code, enh string) string {
-	s = continuationInText.ReplaceAllStringFunc(s, func(m string) string {
+	s = continuationInText().ReplaceAllStringFunc(s, func(m string) string {
 		t := strings.TrimSpace(m)
 		if !strings.HasPrefix(t, code) {
 			return m
@@ -999,7 +999,7 @@ func cleanText(s, code, enh string) string {
 // trailingEnhancedOf returns qmail's trailing "(#5.7.1)" when its class
 // agrees with the basic code.
 func trailingEnhancedOf(text, code string) string {
-	if m := trailingEnhanced.FindStringSubmatch(text); m != nil && m[1][0] == code[0] {
+	if m := trailingEnhanced().FindStringSubmatch(text); m != nil && m[1][0] == code[0] {
 		return m[1]
 	}
 	return ""

@@ -168,11 +168,12 @@ var recognizerSet = sync.OnceValue(func() *rowSet {
 // only one.
 type rowSet struct {
 	all     []compiled
-	byClass [6][]compiled
+	byClass [6][]*compiled
 }
 
-func bucketByClass(rows []compiled) (b [6][]compiled) {
-	for _, c := range rows {
+func bucketByClass(rows []compiled) (b [6][]*compiled) {
+	for i := range rows {
+		c := &rows[i]
 		for class := 2; class <= 5; class++ {
 			ok := len(c.codes) == 0
 			for _, p := range c.codes {
@@ -200,7 +201,11 @@ func mustCompileRecognizers(tables [][]recognizer) []compiled {
 }
 
 func compileRecognizers(tables [][]recognizer) ([]compiled, error) {
-	var out []compiled
+	n := 0
+	for _, t := range tables {
+		n += len(t)
+	}
+	out := make([]compiled, 0, n)
 	for _, t := range tables {
 		for _, r := range t {
 			c, err := compileRecognizer(r)
@@ -427,7 +432,7 @@ func ranksBelow(a, b *compiled) bool {
 
 // trailingEnhanced finds qmail's habit of putting the enhanced code at the
 // end of the text, "(#5.7.1)", instead of after the basic code.
-var trailingEnhanced = regexp.MustCompile(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
+var trailingEnhanced = lazyRegexp(`\(#([245]\.\d{1,3}\.\d{1,3})\)`)
 
 // maxRecognizeText bounds the text examined: a reply line is at most 512
 // octets (RFC 5321 §4.5.3.1.5) and a folded multi-line reply a few
@@ -448,6 +453,11 @@ const maxRecognizeText = 4 << 10
 // trailing qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB
 // of text are examined.
 func Recognize(code int, enhanced, text string) *Recognition {
+	if enhanced == "" && strings.TrimSpace(text) == "" {
+		// Every row names an enhanced code or words (TestRecognizerTableCompiles):
+		// a bare code matches none, and need not build the table.
+		return nil
+	}
 	m := matchReply(code, enhanced, text)
 	best := m.best
 	if best == nil {
@@ -506,10 +516,10 @@ func matchReply(code int, enhanced, text string) replyMatch {
 	if !hasEnh {
 		// A caller may leave the enhanced code in the text ("5.1.1 <a>:
 		// …"), or the server put it last, qmail-style ("(#5.7.1)").
-		if m := leadingEnhanced.FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
+		if m := leadingEnhanced().FindStringSubmatch(text); m != nil && (code < 200 || code > 599 || int(m[1][0]-'0') == code/100) {
 			enh, hasEnh = parseEnhanced(m[1])
 			text = strings.TrimSpace(text[len(m[0]):])
-		} else if m := trailingEnhanced.FindStringSubmatch(text); m != nil {
+		} else if m := trailingEnhanced().FindStringSubmatch(text); m != nil {
 			enh, hasEnh = parseEnhanced(m[1])
 		}
 	}
@@ -530,10 +540,9 @@ func recognize(code int, enhanced, text string) (best, via *compiled) {
 // matchRows finds every matching row of rows for a reply whose text is
 // already folded and lower-cased, the winner, and the best MTA template
 // row among them.
-func matchRows(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) replyMatch {
+func matchRows(rows []*compiled, code int, enh enhancedCode, hasEnh bool, text string) replyMatch {
 	var m replyMatch
-	for i := range rows {
-		c := &rows[i]
+	for _, c := range rows {
 		if !c.matches(code, enh, hasEnh, text) {
 			continue
 		}
@@ -552,7 +561,11 @@ func matchRows(rows []compiled, code int, enh enhancedCode, hasEnh bool, text st
 
 // bestOf picks the winning row of rows and the best MTA template row.
 func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text string) (best, via *compiled) {
-	m := matchRows(rows, code, enh, hasEnh, text)
+	ptrs := make([]*compiled, len(rows))
+	for i := range rows {
+		ptrs[i] = &rows[i]
+	}
+	m := matchRows(ptrs, code, enh, hasEnh, text)
 	return m.best, m.via
 }
 
@@ -615,13 +628,13 @@ func (m replyMatch) candidates() []SourceCandidate {
 // continuationPrefix matches the "550-5.7.26 " that relays such as Postfix
 // leave inside the text when they fold a multi-line reply into one log
 // line (RFC 5321 §4.2.1: every line carries the code).
-var continuationPrefix = regexp.MustCompile(`(^|\s)[2-5][0-5][0-9][- ](?:[245]\.\d{1,3}\.\d{1,3}\s+)?`)
+var continuationPrefix = lazyRegexp(`(^|\s)[2-5][0-5][0-9][- ](?:[245]\.\d{1,3}\.\d{1,3}\s+)?`)
 
 // foldContinuations removes embedded reply-code prefixes and collapses
 // runs of white space, so words split across reply lines still match.
 func foldContinuations(text string) string {
 	if strings.IndexFunc(text, func(r rune) bool { return r >= '2' && r <= '5' }) >= 0 {
-		text = continuationPrefix.ReplaceAllString(text, " ")
+		text = continuationPrefix().ReplaceAllString(text, " ")
 	}
 	return strings.Join(strings.Fields(text), " ")
 }
@@ -638,4 +651,10 @@ func RecognizerSources() []string {
 		}
 	}
 	return out
+}
+
+// lazyRegexp compiles a pattern the first time it is used, so a run that
+// never needs it (most subcommands, most replies) pays nothing at start-up.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -249,7 +249,9 @@ func TestThrottlingMeasured(t *testing.T) {
 		}
 		return 0
 	})
-	h := runRules(t, srv.Addr(), func(o *probe.Options) { o.Suites = []string{"vrfy"} })
+	// One command at a time on one connection, so the errors pile up
+	// where the server slows down.
+	h := runRules(t, srv.Addr(), func(o *probe.Options) { o.Suites = []string{"vrfy"}; o.LockStep = true })
 	th := h.Verdicts.Throttling
 	if th == nil || th.AfterErrors != 2 || th.MinDelayMS < 700 || th.SlowReplies < 2 {
 		t.Fatalf("throttling = %+v; want slow replies after 2 errors", th)

@@ -33,7 +33,7 @@ var ErrNoMailHost = errors.New("no mail host to try")
 func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, dnsTimeout time.Duration) ([]MailHost, *resolver.Result, error) {
 	o := Options{DNS: dnsServers}
 	var r Resolver
-	if !t.Direct() {
+	if !t.Direct() || t.Kind == TargetHost {
 		var err error
 		if r, err = o.resolver(); err != nil {
 			return nil, nil, err
@@ -43,7 +43,8 @@ func ResolveHosts(ctx context.Context, t Target, dnsServers []string, port int, 
 }
 
 // ResolveHostsWith is ResolveHosts asking r, which callers resolving many
-// targets share (and its cache); r is not used for a host target.
+// targets share (and its cache). For a host target it resolves the
+// host's name, so that no name goes to the system resolver.
 func ResolveHostsWith(ctx context.Context, t Target, r Resolver, port int, dnsTimeout time.Duration) ([]MailHost, *resolver.Result, error) {
 	if t.Port != 0 {
 		port = t.Port
@@ -53,11 +54,22 @@ func ResolveHostsWith(ctx context.Context, t Target, r Resolver, port int, dnsTi
 	}
 	p := strconv.Itoa(port)
 	if t.Direct() {
-		h := MailHost{Addr: net.JoinHostPort(t.Host, p)}
-		if t.Kind == TargetHost {
-			h.Name = t.Host
+		if t.Kind == TargetHost && r == nil {
+			return nil, nil, fmt.Errorf("%w: no resolver for the host %s", ErrDNS, t.Host)
 		}
-		return []MailHost{h}, nil, nil
+		addrs, err := hostAddrs(ctx, r, t, dnsTimeout)
+		if err != nil {
+			return nil, nil, err
+		}
+		var hosts []MailHost
+		for _, a := range addrs {
+			h := MailHost{Addr: net.JoinHostPort(a, p)}
+			if t.Kind == TargetHost {
+				h.Name = t.Host
+			}
+			hosts = append(hosts, h)
+		}
+		return hosts, nil, nil
 	}
 	res, err := lookupMX(ctx, r, t.Domain, dnsTimeout)
 	if err != nil {

@@ -32,6 +32,10 @@ type Mailboxes struct {
 // mailbox is asked here. Each step result carries its address.
 func RunMailboxes(ctx context.Context, o Options, name, ip string, m Mailboxes) HostReport {
 	o.setDefaults()
+	// One connection, a command at a time: a long list of VRFYs would
+	// otherwise be spread five to a connection (the Sendmail throttle)
+	// over many connections.
+	o.LockStep = true
 	per := m.PerTransaction
 	if per <= 0 {
 		per = DefaultRecipients

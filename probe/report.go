@@ -30,6 +30,10 @@ type StepResult struct {
 	Setup       bool            `json:"setup,omitempty"`   // housekeeping, not a probe case
 	Error       string          `json:"error,omitempty"`   // transport error, if any
 	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
+	// ResentFrom is the connection the step was first sent on, when the
+	// server hung up there before answering it and it went again on this
+	// one; 0 when it was answered where it was first sent.
+	ResentFrom int `json:"resent_from,omitempty"`
 	// Cause is why a refused or deferred step was refused, one word of
 	// explain.Causes; empty for a step that was accepted or not sent.
 	Cause explain.Cause `json:"cause,omitempty"`
@@ -90,6 +94,7 @@ type HostReport struct {
 	Software    *explain.Software `json:"software"`
 	TLS         *TLSInfo          `json:"tls"`                  // null when the session was not encrypted
 	Connections int               `json:"connections"`          // sessions the suite needed
+	Schedule    *Schedule         `json:"schedule"`             // how the plan was run: mode, groups, round trips, wall time; null when it was not
 	Steps       []StepResult      `json:"steps"`                // in the order sent
 	Verdicts    *Verdicts         `json:"verdicts"`             // null when the host could not be probed
 	Incomplete  bool              `json:"incomplete"`           // the run ended before every step was sent

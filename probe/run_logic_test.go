@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe/pool"
 )
 
 // cannedServer answers the runner's lines with canned replies, keeping the
@@ -18,26 +22,51 @@ type cannedServer struct {
 	dials     int
 	failDial  bool
 	mailInTx  []string // MAIL lines received inside a transaction
+	ext       []string // EHLO keywords; default SMTPUTF8 and SIZE 1000
+	mu        sync.Mutex
 }
 
 type cannedConn struct {
 	srv    *cannedServer
+	ext    Extensions
 	n      int
 	inTx   bool
 	errs   int
 	closed bool
 }
 
-func (s *cannedServer) dial(ctx context.Context) (stepConn, connCaps, error) {
+func (s *cannedServer) dial(ctx context.Context, _ int) (pool.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.dials++
 	if s.failDial {
-		return nil, connCaps{}, errors.New("connection refused")
+		return nil, errors.New("connection refused")
 	}
 	s.sessions = append(s.sessions, nil)
-	return &cannedConn{srv: s, n: len(s.sessions) - 1}, connCaps{SMTPUTF8: true, Size: 1000}, nil
+	ext := s.ext
+	if ext == nil {
+		ext = []string{"SMTPUTF8", "SIZE 1000"}
+	}
+	return &cannedConn{srv: s, n: len(s.sessions) - 1, ext: ParseExtensions(ext)}, nil
+}
+
+func (c *cannedConn) Extensions() Extensions      { return c.ext }
+func (c *cannedConn) ReplyTimes() []time.Duration { return nil }
+func (c *cannedConn) Pipeline(ctx context.Context, lines []string) ([]Reply, error) {
+	var out []Reply
+	for _, l := range lines {
+		r, err := c.Cmd(ctx, l)
+		out = append(out, r)
+		if err != nil || c.closed {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func (c *cannedConn) Cmd(ctx context.Context, line string) (Reply, error) {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
 	if c.closed {
 		return Reply{}, errors.New("closed by server")
 	}
@@ -68,6 +97,8 @@ func (c *cannedConn) Cmd(ctx context.Context, line string) (Reply, error) {
 }
 
 func (c *cannedConn) Quit(ctx context.Context) (Reply, error) {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
 	c.srv.sessions[c.n] = append(c.srv.sessions[c.n], "QUIT")
 	c.closed = true
 	return Reply{Code: 221}, nil
@@ -195,11 +226,8 @@ func TestRunnerTransactions(t *testing.T) {
 
 func TestRunnerSkipsUnadvertised(t *testing.T) {
 	srv := &cannedServer{answer: strictAnswer}
-	dial := func(ctx context.Context) (stepConn, connCaps, error) {
-		c, _, err := srv.dial(ctx)
-		return c, connCaps{}, err
-	}
-	r := &runner{dial: dial, from: "p@client.test"}
+	srv.ext = []string{}
+	r := &runner{dial: srv.dial, from: "p@client.test"}
 	res := r.run(context.Background(), Plan(PlanInput{Domain: "lab.test", From: "p@client.test", Suites: []string{"syntax"}}))
 	for _, s := range res.Steps {
 		if s.Name == "mail-size-over-limit" || s.Name == "mail-utf8-with-smtputf8" {
@@ -240,10 +268,10 @@ func TestRunnerCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
 	r := &runner{dial: srv.dial, from: "p@client.test"}
-	r.dial = func(c context.Context) (stepConn, connCaps, error) {
+	r.dial = func(c context.Context, k int) (pool.Session, error) {
 		n++
 		cancel()
-		return srv.dial(c)
+		return srv.dial(c, k)
 	}
 	res := r.run(ctx, Plan(PlanInput{Domain: "lab.test", From: "p@client.test"}))
 	for _, s := range res.Steps {
@@ -269,8 +297,8 @@ func TestRunnerServerDroppingAfterEveryError(t *testing.T) {
 			t.Errorf("%s: %+v (%s)", s.Name, s.Reply, s.Verdict)
 		}
 	}
-	if r.budget != 1 {
-		t.Errorf("budget %d after a limit of 1", r.budget)
+	if r.pool.Budget() != 1 {
+		t.Errorf("budget %d after a limit of 1", r.pool.Budget())
 	}
 }
 
@@ -278,10 +306,10 @@ func TestRunnerGivesUpOnAStepAfterTwoDrops(t *testing.T) {
 	// A server that closes at the first command: each step gets one retry,
 	// then a no-reply result; the run ends within the connection bound.
 	srv := &cannedServer{answer: strictAnswer}
-	dial := func(ctx context.Context) (stepConn, connCaps, error) {
-		c, caps, err := srv.dial(ctx)
+	dial := func(ctx context.Context, n int) (pool.Session, error) {
+		c, err := srv.dial(ctx, n)
 		c.(*cannedConn).closed = true
-		return c, caps, err
+		return c, err
 	}
 	r := &runner{dial: dial, from: "p@client.test"}
 	steps := Plan(PlanInput{Domain: "lab.test", From: "p@client.test", Suites: []string{"vrfy"}})

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/pool"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -45,7 +48,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			domain = defaultDomain(o.Target)
 			rep.DomainNote = DomainWarning(o.Target)
 		}
-		cands = []candidate{{name: o.Target.Host, addrs: []string{o.Target.Host}}}
+		addrs := []string{o.Target.Host}
+		if o.Target.Kind == TargetHost {
+			r, err := o.resolver()
+			if err != nil {
+				return rep, err
+			}
+			if addrs, err = hostAddrs(ctx, r, o.Target, o.DNSTimeout); err != nil {
+				if ended(ctx) {
+					rep.Incomplete, rep.IncompleteReason = true, incompleteReason(ctx)
+					return rep, nil
+				}
+				return rep, err
+			}
+		}
+		cands = []candidate{{name: o.Target.Host, addrs: addrs}}
 	} else {
 		if domain == "" {
 			domain = o.Target.Domain
@@ -169,6 +186,40 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // *resolver.Client is one. One Resolver may serve many runs at once.
 type Resolver interface {
 	LookupMX(ctx context.Context, domain string) (resolver.Result, error)
+	// LookupHost resolves a host target's name to its addresses.
+	LookupHost(ctx context.Context, name string) (resolver.Host, error)
+}
+
+// hostAddrs resolves a host target's name with r (so --dns holds for it
+// too), within the DNS deadline. An IP target is its own address;
+// "localhost" is the loopback addresses without asking DNS (RFC 6761
+// §6.3). The error wraps ErrDNS when DNS did not answer, and
+// ErrNoMailHost when the name has no address.
+func hostAddrs(ctx context.Context, r Resolver, t Target, timeout time.Duration) ([]string, error) {
+	if t.Kind != TargetHost {
+		return []string{t.Host}, nil
+	}
+	if strings.EqualFold(strings.TrimSuffix(t.Host, "."), "localhost") {
+		return []string{"127.0.0.1", "::1"}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(timeout, DefaultDNSTimeout))
+	defer cancel()
+	h, err := r.LookupHost(ctx, t.Host)
+	if err != nil {
+		var re *resolver.Error
+		if errors.As(err, &re) && re.Kind == "input" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w for the host %s: %v", ErrDNS, t.Host, err)
+	}
+	var out []string
+	for _, a := range h.Addresses {
+		out = append(out, a.IP.String())
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: the host %s has no address (A or AAAA); nothing was sent", ErrNoMailHost, t.Host)
+	}
+	return out, nil
 }
 
 // DefaultDNSTimeout bounds one whole MX resolution (the MX query, the
@@ -297,42 +348,29 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		cfg.ServerName = name
 	}
 
-	var sessions []*Session
-	seen := map[Deviation]bool{}
-	flushed := 0 // sessions whose transcript and deviations are in h
-	flush := func() {
-		// Sessions before the last are closed: move what they saw into
-		// the report and let them go, so only one session's buffers are
-		// held at a time.
-		for ; flushed < len(sessions); flushed++ {
-			s := sessions[flushed]
-			for _, d := range s.Deviations() {
-				if !seen[d] {
-					seen[d] = true
-					h.Deviations = append(h.Deviations, d)
-				}
-			}
-			var left int
-			h.Transcript, left = o.mem.keepTranscript(h.Transcript, flushed+1, s.Transcript().Entries())
-			h.TranscriptDropped += s.Transcript().Dropped() + left
-			sessions[flushed] = nil
-		}
-	}
-	dial := func(ctx context.Context) (stepConn, connCaps, error) {
-		if len(sessions) == 0 {
+	var mu sync.Mutex
+	sessions := map[int]*Session{}
+	okFacts := false
+	dial := func(ctx context.Context, n int) (pool.Session, error) {
+		if n == 1 {
 			o.progress("connecting to %s (%s)", name, addr)
 		}
-		flush()
 		s, err := Dial(ctx, cfg)
+		mu.Lock()
+		defer mu.Unlock()
 		if s != nil {
-			sessions = append(sessions, s)
+			sessions[n] = s
 		}
-		if len(sessions) <= 1 && h.Status == "" {
-			h.Status = Status(err)
+		// The host's facts come from the first connection that
+		// answered, or from the first attempt when none did.
+		if !okFacts && (err == nil || h.Status == "" || h.Banner == nil && s != nil && s.Greeting().Code != 0) {
+			okFacts = err == nil
+			h.Status, h.Error = Status(err), ""
 			if err != nil {
 				h.Error = err.Error()
 			}
 			if s != nil {
+				h.Banner, h.EHLO, h.HELOFallback = nil, nil, nil
 				if g := s.Greeting(); g.Code != 0 || len(g.Lines) > 0 {
 					h.Banner = &g
 				}
@@ -353,15 +391,38 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 			if s != nil {
 				s.Close()
 			}
-			return nil, connCaps{}, err
+			return nil, err
 		}
-		size, _ := s.Extensions().Size()
-		return s, connCaps{SMTPUTF8: s.Extensions().Has("SMTPUTF8"), Size: size}, nil
+		return s, nil
 	}
-	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, mem: o.mem}
+	conns := o.Connections
+	if conns <= 0 {
+		conns = DefaultConnections
+	}
+	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep, mem: o.mem}
 	res := r.run(ctx, steps)
 	h.Connections = res.Connections
-	flush()
+	nums := make([]int, 0, len(sessions))
+	for n := range sessions {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+	seen := map[Deviation]bool{}
+	for _, n := range nums {
+		for _, d := range sessions[n].Deviations() {
+			if !seen[d] {
+				seen[d] = true
+				h.Deviations = append(h.Deviations, d)
+			}
+		}
+	}
+	for _, n := range nums {
+		s := sessions[n]
+		var left int
+		h.Transcript, left = o.mem.keepTranscript(h.Transcript, n, s.Transcript().Entries())
+		h.TranscriptDropped += s.Transcript().Dropped() + left
+		sessions[n] = nil
+	}
 	for _, s := range res.Steps {
 		h.Incomplete = h.Incomplete || s.cut
 	}
@@ -381,6 +442,8 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	}
 	o.progress("%s: %d steps over %d connection(s)", name, countSent(res.Steps), res.Connections)
 	h.Steps = res.Steps
+	sched := res.Schedule
+	h.Schedule = &sched
 	if res.GaveUp != "" {
 		h.Status, h.Error = res.GaveUpStatus, res.GaveUp
 	}

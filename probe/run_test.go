@@ -187,7 +187,7 @@ func runRule(t *testing.T, srv *ruleServer, suites ...string) *probe.Report {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	rep, err := probe.Run(ctx, probe.Options{Target: target, Domain: "rule.test", User: "alice", HELO: "client.test",
-		From: "probe@client.test", TLS: "none", Timeout: 5 * time.Second, Suites: suites, Random: "smtpprobe-r4nd0m"})
+		From: "probe@client.test", TLS: "none", Timeout: 5 * time.Second, Suites: suites, Random: "smtpprobe-r4nd0m", LockStep: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func runScripted(t *testing.T, addr string) *probe.Report {
 	t.Helper()
 	target, _ := probe.ParseTarget(addr)
 	rep, err := probe.Run(context.Background(), probe.Options{Target: target, Domain: "rule.test", User: "alice", HELO: "client.test",
-		From: "probe@client.test", TLS: "none", Timeout: 5 * time.Second, Suites: []string{"vrfy"}, Random: "smtpprobe-r4nd0m", ErrorBudget: 50})
+		From: "probe@client.test", TLS: "none", Timeout: 5 * time.Second, Suites: []string{"vrfy"}, Random: "smtpprobe-r4nd0m", ErrorBudget: 50, LockStep: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func TestRunServerStopsAnswering(t *testing.T) {
 	srv := probetest.NewScripted(t, script...)
 	target, _ := probe.ParseTarget(srv.Addr())
 	start := time.Now()
-	rep, err := probe.Run(context.Background(), probe.Options{Target: target, HELO: "client.test", TLS: "none", Timeout: 300 * time.Millisecond})
+	rep, err := probe.Run(context.Background(), probe.Options{Target: target, HELO: "client.test", TLS: "none", Timeout: 300 * time.Millisecond, LockStep: true})
 	if err != nil {
 		t.Fatal(err)
 	}

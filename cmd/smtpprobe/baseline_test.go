@@ -6,8 +6,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 // spamhausServer is strict about MAIL FROM (brackets, no space, one
@@ -107,4 +110,13 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// A host target's name goes to --dns too, and DNS failing is exit 3.
+func TestProbeHostTargetDNSFailureIsExit3(t *testing.T) {
+	bad := resolvertest.StartBehavior(t, mxZone(t), resolvertest.Behavior{Rcode: dns.RcodeServerFailure})
+	_, errs, code := runCLI(t, "probe", "--tls", "none", "--helo", "client.test", "--dns", bad.Addr(), "host.mx.test:25")
+	if code != exitDNS {
+		t.Errorf("exit %d, want %d (DNS failed)\n%s", code, exitDNS, errs)
+	}
 }

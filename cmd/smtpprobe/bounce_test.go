@@ -185,3 +185,18 @@ func TestExplainBounceGolden(t *testing.T) {
 		checkGolden(t, filepath.Join(explainTestdata, name), out)
 	}
 }
+
+// TestExplainLogFile: a file of log lines goes to the reply annotator,
+// as the same text on stdin does.
+func TestExplainLogFile(t *testing.T) {
+	path := filepath.Join(explainTestdata, "postfix.log")
+	in, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, fromFile, _ := runExplainTest(t, "", nil, path)
+	_, fromStdin, _ := runExplainTest(t, string(in), nil, "-")
+	if code != exitOK || fromFile != fromStdin || !strings.Contains(fromFile, "  => ") {
+		t.Fatalf("exit %d; file and stdin differ or nothing annotated:\n%s", code, fromFile)
+	}
+}

@@ -130,7 +130,7 @@ func hostileCases() []hostileCase {
 			return probetest.LineReply{Out: "421 4.3.2 go away\r\n", Close: true}
 		}),
 			status: "closed-by-server", exit: exitConnection, kept: "421 4.3.2 go away"},
-		{name: "drops-after-3-errors", serve: ruled(hostileBanner, dropsAfter(3)), status: "ok", exit: exitOK, kept: "421 4.7.0 too many errors",
+		{name: "drops-after-3-errors", serve: ruled(hostileBanner, dropsAfter(3)), args: []string{"--lock-step"}, status: "ok", exit: exitOK, kept: "421 4.7.0 too many errors",
 			check: func(t *testing.T, doc map[string]any) {
 				h := firstHost(doc)
 				if n, _ := h["connections"].(float64); n < 2 {

@@ -46,6 +46,8 @@ type probeFlags struct {
 	tlsVerify bool
 	out       *outputFlags
 	failOn    string
+	conns     int
+	lockStep  bool
 	net       netFlags
 	netSet    netSetup // built from net by prepareNet
 }
@@ -78,7 +80,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
-	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] to ask for MX records (repeatable; default /etc/resolv.conf)")
+	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] for every lookup: MX records and host names (repeatable; default /etc/resolv.conf)")
 	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
 	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
@@ -88,6 +90,8 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
+	fs.IntVar(&f.conns, "connections", probe.DefaultConnections, "connections open at once to one address (1: one at a time)")
+	fs.BoolVar(&f.lockStep, "lock-step", false, "one command per round trip on one connection: no pipelining, no parallel sessions (for servers that misbehave)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when: permanent, transient, nonconforming, vrfy-leak, catch-all or any (comma-separated; see README)")
 }
 
@@ -179,6 +183,10 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
+		Connections: f.conns, LockStep: f.lockStep,
+	}
+	if f.conns < 1 || f.conns > 100 {
+		return o, fmt.Errorf("--connections must be from 1 to 100, not %d", f.conns)
 	}
 	f.netSet.apply(&o)
 	if f.mxSeedSet {

@@ -36,7 +36,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	from := fs.String("from", "", "sender for the MAIL FROM sent before a RCPT TO line (default postmaster@ the HELO name)")
 	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
 	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
-	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] to ask for the MX hosts (repeatable; default: /etc/resolv.conf)")
+	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] for every lookup: MX hosts and host names (repeatable; default: /etc/resolv.conf)")
 	dnsTimeout := probe.DefaultDNSTimeout
 	fs.Var((*boundedDuration)(&dnsTimeout), "dns-timeout", "bound on the MX resolution of --server: a DNS server that does not answer in time is exit 3 (max 24h)")
 	tlsMode := fs.String("tls", "auto", "TLS: auto (STARTTLS when offered), starttls, implicit or none")

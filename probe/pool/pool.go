@@ -33,11 +33,13 @@ type Session interface {
 	Close() error
 	Closed() bool
 	Extensions() wire.Extensions
+	ReplyTimes() []time.Duration
 }
 
-// DialFunc opens one more session to the host. It may return a session
-// with an error (the transcript of a failed greeting); the pool closes it.
-type DialFunc func(ctx context.Context) (Session, error)
+// DialFunc opens one more session to the host, the n-th (1-based) the
+// pool dials. It may return a session with an error (the transcript of a
+// failed greeting); the pool closes it.
+type DialFunc func(ctx context.Context, n int) (Session, error)
 
 // Config says how a Pool reaches its host and how much it may ask of it.
 type Config struct {
@@ -107,7 +109,7 @@ func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
 			p.opened++
 			n := p.opened
 			p.mu.Unlock()
-			s, err := p.cfg.Dial(ctx)
+			s, err := p.cfg.Dial(ctx, n)
 			if err != nil || s == nil {
 				if s != nil {
 					s.Close()

@@ -307,7 +307,7 @@ func (w *whyRun) newPool(h WhyHost) *pool.Pool {
 	if h.Name != "" && cfg.ServerName == "" {
 		cfg.ServerName = h.Name
 	}
-	return pool.New(pool.Config{Budget: w.o.PerConnection, Parallel: 1, Dial: func(ctx context.Context) (pool.Session, error) {
+	return pool.New(pool.Config{Budget: w.o.PerConnection, Parallel: 1, Dial: func(ctx context.Context, _ int) (pool.Session, error) {
 		s, err := wire.Dial(ctx, cfg)
 		if s != nil {
 			w.sessions = append(w.sessions, s)

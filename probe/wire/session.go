@@ -38,10 +38,11 @@ type Session struct {
 	tlsInfo    *TLSInfo
 	starttls   *Reply // the reply to STARTTLS, when it was sent
 	deviations []Deviation
-	early      []Deviation // unsolicited bytes found before the last write
-	lastRaw    []byte      // the bytes of the last complete reply, to spot a repeat
-	closed     bool        // the server closed, sent 421, or the stream is unusable
-	shut       bool        // Close was called
+	early      []Deviation     // unsolicited bytes found before the last write
+	lastRaw    []byte          // the bytes of the last complete reply, to spot a repeat
+	times      []time.Duration // how long each reply of the last Cmd or Pipeline took
+	closed     bool            // the server closed, sent 421, or the stream is unusable
+	shut       bool            // Close was called
 }
 
 // Dial connects to cfg.Addr, reads the greeting, says EHLO (HELO when the
@@ -251,11 +252,14 @@ func checkLine(line string) error {
 }
 
 func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
+	s.times = s.times[:0]
 	dl, err := s.send(ctx, line+"\r\n", verbOf(line))
 	if err != nil {
 		return Reply{Deviations: s.early}, err
 	}
+	start := time.Now()
 	rep, err := s.readUntil(ctx, dl)
+	s.times = append(s.times, time.Since(start))
 	rep.Deviations = append(s.early, rep.Deviations...)
 	if v := strings.ToUpper(verbOf(line)); err == nil && v != "QUIT" && v != "STARTTLS" {
 		// STARTTLS has its own check: plain text behind its 220 is the
@@ -288,6 +292,13 @@ func (s *Session) checkInStep(rep *Reply, verb string) error {
 	if s.closed {
 		return nil
 	}
+	if len(last) == 0 || !bytes.Equal(last, rep.Raw) || len(s.early) > 0 {
+		// A new reply, or one from a server already seen sending lines
+		// unasked before this command: extra lines, not a shift. Any
+		// bytes behind it are the next command's to find, so only a
+		// repeat is worth the wait below.
+		return nil
+	}
 	if s.br.Buffered() == 0 {
 		s.conn.SetReadDeadline(time.Now().Add(DesyncWindow))
 		_, err := s.br.Peek(1)
@@ -296,11 +307,6 @@ func (s *Session) checkInStep(rep *Reply, verb string) error {
 			// out which, as it always has.
 			return nil
 		}
-	}
-	if len(last) == 0 || !bytes.Equal(last, rep.Raw) || len(s.early) > 0 {
-		// A new reply, or one from a server already seen sending lines
-		// unasked before this command: extra lines, not a shift.
-		return nil
 	}
 	n := s.br.Buffered()
 	b, _ := s.br.Peek(n)
@@ -406,14 +412,22 @@ func (s *Session) ioError(ctx context.Context, op string, err error) error {
 }
 
 // pending returns, and discards, bytes the server has already sent that
-// no command asked for: what is buffered plus whatever arrives within a
-// millisecond. An EOF seen on the way marks the session closed.
+// no command asked for: what is buffered, and what the kernel holds for
+// the socket, found without waiting (waiting would pace every command).
+// An EOF seen on the way marks the session closed.
 func (s *Session) pending() []byte {
 	if s.br.Buffered() == 0 {
-		s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
-		_, err := s.br.Peek(1)
-		if err != nil && s.br.Buffered() == 0 && !isTimeout(err) {
+		switch avail, eof := peekSocket(s.raw); {
+		case eof:
 			s.markClosed()
+		case avail:
+			// Bytes are there (for TLS, a record): read what they give
+			// without blocking for more.
+			s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+			_, err := s.br.Peek(1)
+			if err != nil && s.br.Buffered() == 0 && !isTimeout(err) {
+				s.markClosed()
+			}
 		}
 	}
 	n := s.br.Buffered()
@@ -456,6 +470,7 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 	if len(lines) == 0 {
 		return nil, nil
 	}
+	s.times = s.times[:0]
 	first, err := s.send(ctx, buf.String(), verbOf(lines[0]))
 	if err != nil {
 		return nil, err
@@ -463,8 +478,12 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 
 	replies := make([]Reply, 0, len(lines))
 	var firstErr error
+	prev := time.Now()
 	for dl := first; ; dl = replyDeadline(ctx, s.cfg.ReplyTimeout) {
 		rep, err := s.readUntil(ctx, dl)
+		now := time.Now()
+		s.times = append(s.times, now.Sub(prev))
+		prev = now
 		if len(replies) == 0 {
 			rep.Deviations = append(s.early, rep.Deviations...)
 		}
@@ -482,6 +501,11 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 		}
 	}
 }
+
+// ReplyTimes are how long each reply of the last Cmd or Pipeline took:
+// from the write to the reply for the first, from the reply before for
+// the others. A tarpit shows here as error replies that take ever longer.
+func (s *Session) ReplyTimes() []time.Duration { return append([]time.Duration(nil), s.times...) }
 
 // Quit sends QUIT and waits a short while for the 221 (RFC 5321 §4.1.1.10),
 // then closes the connection.

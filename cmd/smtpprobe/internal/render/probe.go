@@ -323,6 +323,26 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 	}
 }
 
+// scheduleText says how the plan ran: the mode, its cost and what the
+// server made it change.
+func scheduleText(sc *probe.Schedule) string {
+	s := fmt.Sprintf("%s, up to %s at once, %s, %s, %.1fms", sc.Mode, plural(sc.Connections, "connection"),
+		plural(sc.Groups, "group"), plural(sc.RoundTrips, "round trip"), sc.WallMS)
+	if !sc.Pipelining && sc.Mode != probe.ModeLockStep {
+		s += "; the server does not advertise PIPELINING"
+	}
+	if sc.Resent > 0 {
+		s += fmt.Sprintf("; %s sent again after the server hung up before answering", plural(sc.Resent, "step"))
+	}
+	if sc.Lowered > 0 {
+		s += fmt.Sprintf("; the server refused a connection with 421, so the cap was lowered %s", plural(sc.Lowered, "time"))
+	}
+	if sc.Tarpit {
+		s += "; error replies grew slower within a session (a tarpit), so each error went on its own connection"
+	}
+	return s
+}
+
 func writeAdvice(p *printer, h *probe.HostReport) {
 	advice := probe.Advise(h)
 	if len(advice) == 0 {

@@ -84,6 +84,9 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 	} else {
 		add("connections", conns, conns)
 	}
+	if sc := h.Schedule; sc != nil {
+		add("schedule", sc.Mode, scheduleText(sc))
+	}
 	return out
 }
 

@@ -1,0 +1,774 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
+)
+
+// DefaultErrorBudget is how many error replies the runner draws on one
+// connection before it opens a new one (pool.DefaultBudget).
+const DefaultErrorBudget = pool.DefaultBudget
+
+// DefaultConnections is how many connections to one address a probe opens
+// at once: the plan's error-drawing steps and its VRFY/EXPN spread over
+// them, so the run takes the round trips of one third of the plan.
+const DefaultConnections = 3
+
+// MaxVerifyPerConnection is how many VRFY and EXPN commands one connection
+// carries at most: Sendmail slows every one after the fifth on a
+// connection by one to four seconds (its MaxNOOPCommands-style throttle).
+const MaxVerifyPerConnection = 5
+
+// maxGroupLines bounds the lines of one pipelined group, so one write
+// stays well inside any server's input buffer.
+const maxGroupLines = 64
+
+// giveUpAfter is how many steps in a row may end without a reply, each
+// after a reconnect, before the runner stops probing the host: a server
+// that stalls would otherwise cost two reply timeouts per step.
+const giveUpAfter = 2
+
+// tarpitFloor is the least delay of an error reply that can be a tarpit's.
+const tarpitFloor = 200 * time.Millisecond
+
+// Scheduling modes (Schedule.Mode).
+const (
+	ModeLockStep          = "lock-step"          // one command per round trip, one connection at a time
+	ModePipelined         = "pipelined"          // RFC 2920 groups, one connection at a time
+	ModeParallel          = "parallel"           // one command per round trip, connections at once
+	ModePipelinedParallel = "pipelined-parallel" // RFC 2920 groups on connections at once
+)
+
+// Schedule says how a host's plan was run: the mode, and what it cost.
+type Schedule struct {
+	Mode        string  `json:"mode"`        // lock-step, pipelined, parallel or pipelined-parallel
+	Pipelining  bool    `json:"pipelining"`  // commands went in RFC 2920 groups (the server advertised PIPELINING)
+	Connections int     `json:"connections"` // the cap on connections open at once, after any lowering
+	Peak        int     `json:"peak"`        // the most connections that were open at once
+	Groups      int     `json:"groups"`      // writes that waited for their replies, over all connections
+	RoundTrips  int     `json:"round_trips"` // round trips on the longest path: connect, greeting, EHLO, TLS, groups, QUIT
+	Resent      int     `json:"resent"`      // steps sent again on a new connection after the server hung up before answering them
+	Lowered     int     `json:"lowered"`     // times a 421 at the greeting lowered the connection cap
+	Tarpit      bool    `json:"tarpit"`      // error replies grew slower within a session: each error then went on its own connection
+	WallMS      float64 `json:"wall_ms"`     // the plan's wall time, first connect to last QUIT
+}
+
+// connCaps are the facts of a connection's EHLO reply the plan depends on.
+type connCaps struct {
+	SMTPUTF8   bool
+	Size       int64 // advertised SIZE limit; 0 when none or unlimited
+	Pipelining bool
+}
+
+func capsOf(s pool.Session) connCaps {
+	ext := s.Extensions()
+	size, _ := ext.Size()
+	return connCaps{SMTPUTF8: ext.Has("SMTPUTF8"), Size: size, Pipelining: ext.Has("PIPELINING")}
+}
+
+// runner turns a plan into connections and groups: RSET between
+// transactions, QUIT at the end, never DATA or BDAT. With pipelining it
+// sends RSET, MAIL and RCPT lines in one write, each group closed by at
+// most one VRFY or EXPN (RFC 2920 §3.1); with several connections each
+// takes its share of the plan's errors and VRFY/EXPN.
+type runner struct {
+	dial     pool.DialFunc
+	budget   int    // error replies allowed per connection
+	from     string // reverse-path for the MAIL FROM that opens a transaction
+	maxConns int    // bound on connections, so a server that drops every time cannot loop us
+	parallel int    // connections at once
+	lockStep bool   // one line per round trip, one connection, plan order
+	mem      *memBudget
+
+	pool *pool.Pool
+
+	mu            sync.Mutex
+	queue         []*pending
+	out           [][]StepResult // per plan index: setup and step results
+	sender        int            // the set-up MAIL FROM: 0 not yet tried, 1 accepted, -1 refused
+	mailRefused   int            // code of a refused set-up MAIL FROM: transactions cannot open
+	tarpitChecked bool           // errors on some session came fast: no tarpit
+	tarpit        bool
+	quiet         silence // steps that drew no complete reply, even on a new connection
+	gaveUp        string  // why the host was given up on
+	gaveUpStatus  string  // the host status that says so
+	stop          error   // why the rest of the plan is not sent
+	active        int     // lanes holding a connection
+	connected     bool
+	firstErr      error
+	firstCaps     connCaps
+	sched         Schedule
+	maxVE         int
+	longest       int
+}
+
+// pending is a step waiting to be sent.
+type pending struct {
+	i      int // plan index
+	s      Step
+	tries  int // connections it was sent on without an answer
+	resent int // the connection it was first sent on, when sent again
+}
+
+// runResult is what a run over one host yields.
+type runResult struct {
+	Steps       []StepResult
+	Connections int
+	ErrorLimit  *int
+	FirstCaps   connCaps
+	DialErr     error  // no connection could be made: nothing was run
+	GaveUp      string // why the runner gave up on the host; "" when it did not
+	// GaveUpStatus is the host status that says so: unresponsive, or
+	// desynchronised when replies fell out of step with the commands.
+	GaveUpStatus string
+	Schedule     Schedule
+}
+
+func isVerify(s Step) bool { return s.Command == explain.VRFY || s.Command == explain.EXPN }
+
+// run executes steps. A reply is a finding; only a connection the runner
+// cannot (re)open stops it, and then the rest are marked.
+func (r *runner) run(ctx context.Context, steps []Step) runResult {
+	start := time.Now()
+	if r.budget <= 0 {
+		r.budget = DefaultErrorBudget
+	}
+	if r.maxConns <= 0 {
+		r.maxConns = len(steps) + 4
+	}
+	if r.parallel <= 0 || r.lockStep {
+		r.parallel = 1
+	}
+	r.pool = pool.New(pool.Config{Dial: r.dial, Budget: r.budget, MaxConns: r.maxConns, Parallel: r.parallel})
+	r.out = make([][]StepResult, len(steps))
+	ve, draws := 0, 0
+	for i, s := range steps {
+		r.queue = append(r.queue, &pending{i: i, s: s})
+		if isVerify(s) {
+			ve++
+		}
+		if s.Draws {
+			draws++
+		}
+	}
+	// The connections the plan needs: no more than its errors and its
+	// VRFY/EXPN ask for, so none is opened for steps that draw no error.
+	need := max(1, ceilDiv(ve, MaxVerifyPerConnection), ceilDiv(draws, r.budget))
+	lanes := min(r.parallel, need)
+	r.maxVE = MaxVerifyPerConnection
+	if r.lockStep {
+		r.maxVE = len(steps) + 1
+	} else if ve > 0 {
+		r.maxVE = min(MaxVerifyPerConnection, ceilDiv(ve, lanes))
+	}
+
+	var wg sync.WaitGroup
+	for range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.worker(ctx)
+		}()
+	}
+	wg.Wait()
+
+	var res runResult
+	if !r.connected {
+		res.DialErr = r.firstErr
+		return res
+	}
+	for _, p := range r.queue {
+		switch {
+		case ended(ctx):
+			r.out[p.i] = append(r.out[p.i], cutShort(ctx, p.s, r.pool.Opened()))
+		case r.stop != nil:
+			r.out[p.i] = append(r.out[p.i], skipped(p.s, r.pool.Opened(), "not sent: "+r.stop.Error()))
+		default:
+			r.out[p.i] = append(r.out[p.i], skipped(p.s, r.pool.Opened(), "not sent: no connection could take it"))
+		}
+	}
+	for _, o := range r.out {
+		res.Steps = append(res.Steps, o...)
+	}
+	res.Connections = r.pool.Opened()
+	if n, ok := r.pool.ErrorLimit(); ok {
+		res.ErrorLimit = &n
+	}
+	res.FirstCaps = r.firstCaps
+	res.GaveUp, res.GaveUpStatus = r.gaveUp, r.gaveUpStatus
+	cap, peak, lowered := r.pool.Parallel()
+	r.sched.Connections, r.sched.Peak, r.sched.Lowered = cap, peak, lowered
+	r.sched.RoundTrips = r.longest
+	r.sched.Tarpit = r.tarpit
+	r.sched.WallMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
+	switch {
+	case r.lockStep || !r.sched.Pipelining && r.parallel == 1:
+		r.sched.Mode = ModeLockStep
+	case r.sched.Pipelining && r.parallel > 1:
+		r.sched.Mode = ModePipelinedParallel
+	case r.sched.Pipelining:
+		r.sched.Mode = ModePipelined
+	default:
+		r.sched.Mode = ModeParallel
+	}
+	res.Schedule = r.sched
+	return res
+}
+
+func ceilDiv(a, b int) int {
+	if b <= 0 {
+		return a
+	}
+	return (a + b - 1) / b
+}
+
+// lane is one connection as the runner uses it.
+type lane struct {
+	c         *pool.Conn
+	caps      connCaps
+	pipelined bool
+	ve        int  // VRFY/EXPN sent on it
+	dirty     bool // MAIL or RCPT sent since the session began or the last RSET
+	inTx      bool // the set-up MAIL FROM opened a transaction that is still open
+	errDelays []time.Duration
+	fastest   time.Duration
+}
+
+// worker runs lanes one after another until the plan is done or cannot
+// go on: one connection at a time, each kept while it can take a group.
+func (r *runner) worker(ctx context.Context) {
+	rtts := 0
+	defer func() {
+		r.mu.Lock()
+		r.longest = max(r.longest, rtts)
+		r.mu.Unlock()
+	}()
+	for {
+		r.mu.Lock()
+		if len(r.queue) == 0 || r.stop != nil || ended(ctx) || !r.wantsConnection() {
+			r.mu.Unlock()
+			return
+		}
+		r.active++ // counted before the dial, so no other worker leaves the rest to nobody
+		r.mu.Unlock()
+
+		c, n, err := r.pool.Open(ctx)
+		if err != nil {
+			r.mu.Lock()
+			r.active--
+			if r.firstErr == nil || n == 1 {
+				r.firstErr = err
+			}
+			var we *wire.Error
+			lowered := asWireError(err, &we) && we.Reply != nil && we.Reply.Code == 421
+			if lowered {
+				r.pool.LowerParallel()
+			}
+			if r.active > 0 || ended(ctx) {
+				r.mu.Unlock()
+				return // the others carry on with the plan
+			}
+			if r.connected && !lowered {
+				r.stop = err
+			} else if !r.connected {
+				r.mu.Unlock()
+				return
+			}
+			r.mu.Unlock()
+			if lowered {
+				continue // try again with fewer at once
+			}
+			return
+		}
+		l := &lane{c: c, caps: capsOf(c.S)}
+		l.pipelined = l.caps.Pipelining && !r.lockStep
+		rtts += 3 // connect, greeting, EHLO
+		if t, ok := c.S.(interface{ TLS() *wire.TLSInfo }); ok && t.TLS() != nil {
+			rtts += 3 // STARTTLS, handshake, EHLO again
+		}
+		r.mu.Lock()
+		if !r.connected {
+			r.connected, r.firstCaps = true, l.caps
+		}
+		if l.pipelined {
+			r.sched.Pipelining = true
+		}
+		r.mu.Unlock()
+
+		dropped := false
+		for !ended(ctx) {
+			r.mu.Lock()
+			g := r.takeGroup(l)
+			if g != nil {
+				r.sched.Groups++
+			}
+			r.mu.Unlock()
+			if g == nil {
+				break
+			}
+			rtts++
+			if dropped = r.sendGroup(ctx, l, g); dropped {
+				break
+			}
+		}
+		if !dropped {
+			if !c.S.Closed() {
+				rtts++ // QUIT
+			}
+			c.Release(ctx)
+		}
+		r.mu.Lock()
+		r.active--
+		r.mu.Unlock()
+	}
+}
+
+func asWireError(err error, target **wire.Error) bool {
+	e, ok := err.(*wire.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// wantsConnection tells whether a worker should open a connection for
+// what is left: steps that draw errors or VRFY/EXPN need one of their
+// own; steps that draw none go on a connection already open, unless none
+// is.
+func (r *runner) wantsConnection() bool {
+	if r.active == 0 {
+		return true
+	}
+	for _, p := range r.queue {
+		if p.s.Draws || isVerify(p.s) {
+			return true
+		}
+	}
+	return false
+}
+
+// gline is one line of a group and what it stands for.
+type gline struct {
+	line  string
+	kind  int // lineRSET, lineSetup, lineStep
+	p     *pending
+	setup Step
+	after int // for a step: the index of the set-up MAIL it depends on, or -1
+}
+
+const (
+	lineRSET = iota
+	lineSetup
+	lineStep
+)
+
+// unmet names why a step cannot be sent on this server, or "".
+func (r *runner) unmet(s Step, caps connCaps) string {
+	if s.Needs&NeedSMTPUTF8 != 0 && !caps.SMTPUTF8 {
+		return "not sent: the server does not advertise SMTPUTF8"
+	}
+	if s.Needs&NeedSIZE != 0 && caps.Size <= 0 {
+		return "not sent: the server advertises no SIZE limit"
+	}
+	if s.State == InMail && r.mailRefused != 0 { // a SMTPUTF8 transaction is tried afresh
+		return fmt.Sprintf("not sent: the server refused MAIL FROM:<%s> with %d, so no transaction could open", r.from, r.mailRefused)
+	}
+	return ""
+}
+
+// takeGroup takes from the queue the next group for l, under r.mu: with
+// pipelining, every RSET/MAIL/RCPT step the connection's error budget
+// allows, closed by at most one VRFY or EXPN; without, one step. A group
+// that must open the first transaction ends with its MAIL FROM, so the
+// sender's fate is known before RCPTs are pipelined behind it. It returns
+// nil when nothing is left that l may take.
+func (r *runner) takeGroup(l *lane) []gline {
+	room := l.c.Room()
+	if l.pipelined && !r.tarpitChecked {
+		room = min(room, 2) // two errors show whether the delay grows
+	}
+	// A connection past its error budget may still take steps that draw
+	// no error, unless the server taught a limit that a surprise error
+	// would reach.
+	_, learned := r.pool.ErrorLimit()
+	overOK := !learned && !r.tarpit && r.pool.Budget() >= DefaultErrorBudget
+	dirty, inTx := l.dirty, l.inTx
+	var g []gline
+	var closer *pending
+	took := 0
+	setupAt := -1
+	take := func(idx int) { r.queue = append(r.queue[:idx], r.queue[idx+1:]...) }
+	for idx := 0; idx < len(r.queue); idx++ {
+		p := r.queue[idx]
+		if why := r.unmet(p.s, l.caps); why != "" {
+			r.out[p.i] = append(r.out[p.i], skipped(p.s, l.c.N, why))
+			take(idx)
+			idx--
+			continue
+		}
+		if p.s.Draws && room <= 0 || !p.s.Draws && l.c.Room() <= 0 && !overOK {
+			if r.lockStep {
+				break // plan order: the rest waits for a new connection
+			}
+			continue
+		}
+		if isVerify(p.s) {
+			if l.ve >= r.maxVE || closer != nil || !l.pipelined && took > 0 {
+				continue
+			}
+			closer = p
+			take(idx)
+			idx--
+			if p.s.Draws {
+				room--
+			}
+			if !l.pipelined {
+				break
+			}
+			continue
+		}
+		if !l.pipelined && (took > 0 || closer != nil) {
+			break
+		}
+		if closer != nil && !l.pipelined {
+			break
+		}
+		if len(g) >= maxGroupLines {
+			break
+		}
+		needsTx := p.s.State == InMail && !inTx || p.s.State == InMailSMTPUTF8
+		if p.s.State == Idle || needsTx {
+			if dirty {
+				g = append(g, gline{line: "RSET", kind: lineRSET})
+				dirty, inTx = false, false
+			}
+		}
+		after := -1
+		if needsTx {
+			setup := r.setupStep(p.s)
+			g = append(g, gline{line: setup.Line, kind: lineSetup, setup: setup, p: p})
+			after = len(g) - 1
+			setupAt = after
+			dirty, inTx = true, p.s.State == InMail
+		} else if p.s.State == InMail && setupAt >= 0 {
+			after = setupAt
+		}
+		g = append(g, gline{line: r.lineOf(p.s, l.caps), kind: lineStep, p: p, after: after})
+		take(idx)
+		idx--
+		took++
+		if p.s.Draws {
+			room--
+		}
+		if p.s.Command == explain.MAIL || p.s.Command == explain.RCPT {
+			dirty = true
+		}
+		if p.s.State == Idle || p.s.State == InMailSMTPUTF8 {
+			inTx = false
+		}
+		if !l.pipelined || needsTx && p.s.State == InMail && r.sender == 0 {
+			// Without pipelining, one step per group. The first
+			// transaction is sent small and awaited: were its MAIL FROM
+			// refused, pipelined RCPTs behind it would only draw 503s.
+			break
+		}
+	}
+	if closer != nil {
+		g = append(g, gline{line: r.lineOf(closer.s, l.caps), kind: lineStep, p: closer, after: -1})
+		l.ve++
+	}
+	if len(g) == 0 {
+		return nil
+	}
+	return g
+}
+
+// setupStep is the MAIL FROM that opens the transaction s needs.
+func (r *runner) setupStep(s Step) Step {
+	setup := Step{Name: "open-transaction", Suite: s.Suite, Case: "a MAIL FROM to open a transaction", Command: explain.MAIL,
+		Line: "MAIL FROM:<" + r.from + ">", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.1.2", Setup: true}
+	if s.State == InMailSMTPUTF8 {
+		setup.Line += " SMTPUTF8"
+		setup.Ref = "RFC 6531 §3.4"
+	}
+	return setup
+}
+
+// lineOf is the step's line as sent to this server.
+func (r *runner) lineOf(s Step, caps connCaps) string {
+	line := s.Line
+	if s.Needs&NeedSIZE != 0 {
+		line = strings.ReplaceAll(line, "{size_over}", sizeOver(caps.Size))
+	}
+	return line
+}
+
+// sendGroup writes a group, in one write when pipelining (RFC 2920) or a
+// line per round trip, and records what each reply says. Lines left
+// unanswered by a server that hung up go back to the queue for a new
+// connection. It reports whether the connection was lost.
+func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped bool) {
+	lines := make([]string, len(g))
+	for i, gl := range g {
+		lines[i] = gl.line
+	}
+	var reps []wire.Reply
+	var times []time.Duration
+	var err error
+	if l.pipelined && len(lines) > 1 {
+		reps, err = l.c.Pipeline(ctx, lines)
+		times = l.c.S.ReplyTimes()
+	} else {
+		for _, line := range lines {
+			var rep wire.Reply
+			rep, err = l.c.Cmd(ctx, line)
+			reps = append(reps, rep)
+			times = append(times, l.c.S.ReplyTimes()...)
+			if err != nil || rep.Code == 421 || l.c.S.Closed() {
+				break
+			}
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	failedSetup := map[int]string{} // set-up index → why its steps are not judged
+	lost := -1                      // first line whose answer was lost with the connection
+	var lostRep wire.Reply          // what that line drew, a 421 perhaps
+	var lostErr error
+	var lostTook time.Duration
+	for k, gl := range g {
+		if lost >= 0 {
+			break
+		}
+		var rep wire.Reply
+		var rerr error
+		var took time.Duration
+		if k < len(reps) {
+			rep = reps[k]
+			if k < len(times) {
+				took = times[k]
+			}
+			if k == len(reps)-1 {
+				rerr = err
+			}
+		} else {
+			lost = k
+			break
+		}
+		// A timeout is no drop: a retry would only wait again. Replies
+		// out of step are no drop either: the rest start afresh on a new
+		// connection.
+		timedOut := wire.Status(rerr) == wire.StatusIOTimeout || wire.Status(rerr) == wire.StatusDesync
+		if rep.Code == 421 || rerr != nil && !timedOut {
+			if gl.kind == lineStep && rep.Code != 421 && (rep.Code != 0 || len(rep.Lines) > 0) && !ended(ctx) {
+				// A reply came but the stream broke after it (an
+				// unusable code): it is the step's finding.
+				r.record(l, gl.p, r.result(l, gl.p.s, gl.line, rep, rerr, took))
+				continue
+			}
+			lost, lostRep, lostErr, lostTook = k, rep, rerr, took
+			break
+		}
+		switch gl.kind {
+		case lineRSET:
+			continue
+		case lineSetup:
+			res := r.result(l, gl.setup, gl.line, rep, rerr, took)
+			r.out[gl.p.i] = append(r.out[gl.p.i], res)
+			if timedOut {
+				lost = k
+				break
+			}
+			if res.Outcome != Accepted {
+				if gl.setup.Line == "MAIL FROM:<"+r.from+">" {
+					r.sender, r.mailRefused = -1, res.code()
+				}
+				failedSetup[k] = r.unmet(gl.p.s, l.caps)
+				if failedSetup[k] == "" {
+					failedSetup[k] = fmt.Sprintf("not sent: the server refused %s with %d, so no transaction could open", gl.setup.Line, res.code())
+				}
+			} else if gl.setup.Line == "MAIL FROM:<"+r.from+">" {
+				r.sender = 1
+			}
+		case lineStep:
+			if why, ok := failedSetup[gl.after]; ok && gl.after >= 0 {
+				r.out[gl.p.i] = append(r.out[gl.p.i], skipped(gl.p.s, l.c.N, why))
+				continue
+			}
+			r.record(l, gl.p, r.result(l, gl.p.s, gl.line, rep, rerr, took))
+		}
+		if rep.Code >= 400 && rep.Code != 421 {
+			r.noteErrorDelay(l, took)
+		} else if took > 0 && (l.fastest == 0 || took < l.fastest) {
+			l.fastest = took
+		}
+	}
+	l.dirty, l.inTx = groupState(g, l, failedSetup)
+	if lost < 0 {
+		if l.c.S.Closed() {
+			// A reply cut off by the deadline ends the session: the
+			// stream cannot be trusted, but the server did not hang up.
+			l.c.Release(ctx)
+			return true
+		}
+		return false
+	}
+	if ended(ctx) {
+		for _, gl := range g[lost:] {
+			if gl.kind == lineStep {
+				r.out[gl.p.i] = append(r.out[gl.p.i], cutShort(ctx, gl.p.s, l.c.N))
+			}
+		}
+		l.c.Release(ctx)
+		return true
+	}
+	// The server hung up (or said 421) before answering these lines: they
+	// go again on a new connection, once. A line that never left (the
+	// session was found closed before it was written) is no try.
+	written := len(reps)
+	if l.pipelined && len(lines) > 1 && len(reps) > 0 {
+		written = len(lines)
+	}
+	if n := len(reps); n > 0 && n == written && errors.Is(err, wire.ErrClosed) && reps[n-1].Code == 0 {
+		written--
+	}
+	var again []*pending
+	for k := lost; k < len(g); k++ {
+		gl := g[k]
+		if gl.kind != lineStep || gl.p == nil {
+			continue
+		}
+		p := gl.p
+		if k >= written {
+			again = append(again, p)
+			continue
+		}
+		p.tries++
+		if p.tries >= 2 {
+			if gl.p == g[lost].p && (lostRep.Code != 0 || len(lostRep.Lines) > 0) {
+				// The second connection answered it too, with a 421:
+				// that is its finding.
+				r.record(l, p, r.result(l, p.s, gl.line, lostRep, lostErr, lostTook))
+				continue
+			}
+			res := skipped(p.s, l.c.N, "no reply: the server dropped the connection twice before this step could be sent")
+			res.Outcome = NoReply
+			r.record(l, p, res)
+			continue
+		}
+		if p.resent == 0 {
+			p.resent = l.c.N
+		}
+		r.sched.Resent++
+		again = append(again, p)
+	}
+	r.queue = append(again, r.queue...)
+	l.c.Dropped()
+	return true
+}
+
+// groupState is the connection's transaction state after a group.
+func groupState(g []gline, l *lane, failed map[int]string) (dirty, inTx bool) {
+	dirty, inTx = l.dirty, l.inTx
+	for k, gl := range g {
+		switch {
+		case gl.kind == lineRSET:
+			dirty, inTx = false, false
+		case gl.kind == lineSetup:
+			dirty = true
+			_, bad := failed[k]
+			inTx = !bad && gl.p.s.State == InMail
+		case gl.p.s.Command == explain.MAIL || gl.p.s.Command == explain.RCPT:
+			dirty = true
+			if gl.p.s.State == Idle || gl.p.s.State == InMailSMTPUTF8 {
+				inTx = false
+			}
+		}
+	}
+	return dirty, inTx
+}
+
+// record keeps a step's result and the run's tally of silent steps.
+func (r *runner) record(l *lane, p *pending, res StepResult) {
+	if p.resent != 0 && res.Outcome != Skipped {
+		res.ResentFrom = p.resent
+	}
+	r.out[p.i] = append(r.out[p.i], res)
+	if res.Outcome == Skipped {
+		return
+	}
+	r.quiet.observe(res.Outcome == NoReply, res.timedOut, res.desync)
+	if why := r.quiet.giveUp(); why != "" && r.stop == nil {
+		r.stop = errors.New(why)
+		switch {
+		case r.quiet.desyncs > 0:
+			r.gaveUp, r.gaveUpStatus = why, StatusDesync
+		case r.quiet.timeouts > 0:
+			r.gaveUp, r.gaveUpStatus = why, StatusUnresponsive // replies that timed out
+		}
+	}
+}
+
+// noteErrorDelay watches the delay of error replies on one session: a
+// tarpit makes each one slower than the last (Courier: 8, 16, 32 s). Two
+// slow ones that grow mark the host a tarpit, and from then on every
+// error goes on a fresh connection; two quick ones clear it.
+func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
+	l.errDelays = append(l.errDelays, d)
+	n := len(l.errDelays)
+	if n < 2 || r.tarpit {
+		return
+	}
+	floor := max(tarpitFloor, 4*l.fastest)
+	a, b := l.errDelays[n-2], l.errDelays[n-1]
+	switch {
+	case a >= floor && b >= floor && b > a+a/4:
+		r.tarpit = true
+		r.pool.SetBudget(1)
+	case a < floor && b < floor:
+		r.tarpitChecked = true
+	}
+}
+
+// result judges one reply to a line.
+func (r *runner) result(l *lane, s Step, line string, reply wire.Reply, err error, took time.Duration) StepResult {
+	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
+		Expect: s.Expect, Ref: s.Ref, Connection: l.c.N, Setup: s.Setup, Address: s.Address, step: s}
+	res.RTTMS = math.Round(float64(took.Microseconds())/10) / 100
+	if reply.Code != 0 || len(reply.Lines) > 0 {
+		rep := reply
+		res.Annotation = explain.Explain(reply.Code, reply.Enhanced, reply.Text(), s.Command).Brief()
+		r.mem.keepReply(&rep)
+		res.Reply = &rep
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	ref := explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command)
+	res.Cause, res.Blocklist, res.RetryAfterS = ref.Cause, ref.List, int(ref.RetryAfter.Seconds())
+	res.Outcome, res.Conformance, res.Verdict = judgeReply(s, reply.Code, reply.Enhanced, ref)
+	if wire.Status(err) == wire.StatusIOTimeout {
+		// A reply cut off by the deadline is no answer: a server that
+		// drips "250-" forever is silent, and counts toward giving up.
+		// What it sent is kept in the reply and transcript, unjudged.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply: the reply did not complete within the deadline"
+		res.Cause, res.Blocklist, res.RetryAfterS = "", "", 0
+		res.Annotation, res.timedOut = "", true
+	}
+	if wire.Status(err) == wire.StatusDesync {
+		// The reply read may belong to an earlier command: not evidence.
+		res.Outcome, res.Conformance, res.Verdict = NoReply, NotJudged, "no reply to trust: the server's replies fell out of step with the commands (bytes arrived when no command was outstanding)"
+		res.Annotation, res.desync = "", true
+	}
+	return res
+}
