@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 
 	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/dane"
+	"github.com/smtpprobe/smtpprobe/probe/mtasts"
+	"github.com/smtpprobe/smtpprobe/probe/tlsrpt"
+	"github.com/smtpprobe/smtpprobe/probe/transport"
 )
 
 // SchemaVersion is the version of the probe JSON document.
@@ -102,6 +106,13 @@ type HostReport struct {
 	Transcript  []TranscriptLine  `json:"transcript"`           // every byte sent and received, within the caps
 	// TranscriptDropped counts the bytes the transcript's caps left out.
 	TranscriptDropped int `json:"transcript_dropped"`
+	// DANE and MTASTS are the host's transport-security verdicts; null
+	// for a host target, or when the check was not made (MTASTS also
+	// when no policy applies).
+	DANE   *dane.Result     `json:"dane"`
+	MTASTS *mtasts.MXResult `json:"mta_sts"`
+
+	observed *transport.Observation // what the first session showed of TLS
 }
 
 // Report is the whole probe, the document `smtpprobe probe --json` prints.
@@ -125,6 +136,15 @@ type Report struct {
 	Incomplete       bool     `json:"incomplete"`
 	IncompleteReason string   `json:"incomplete_reason,omitempty"`
 	Warnings         []string `json:"warnings,omitempty"`
+	// DANE, MTASTS and TLSRPT are the domain's transport-security
+	// verdicts (RFC 7672, RFC 8461, RFC 8460); null for a host target or
+	// when the check was not made.
+	DANE   *dane.Result   `json:"dane"`
+	MTASTS *mtasts.Result `json:"mta_sts"`
+	TLSRPT *tlsrpt.Result `json:"tls_rpt"`
+	// Transport is the whole check behind them, every MX host layer by
+	// layer, for the text report; `smtpprobe tls --json` prints it.
+	Transport *transport.Report `json:"-"`
 }
 
 // marshalPlain is json.Marshal without HTML escaping: a MarshalJSON

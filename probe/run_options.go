@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -44,6 +45,12 @@ type Options struct {
 	Proxy *ProxyInfo
 	// Dialer opens TCP connections; nil uses a net.Dialer.
 	Dialer Dialer
+	// RootCAs verify the servers' certificates (and the MTA-STS policy
+	// host's); nil uses the system roots.
+	RootCAs *x509.CertPool
+	// NoTransport skips the transport-security check (DANE, MTA-STS,
+	// TLS-RPT) a domain target otherwise gets.
+	NoTransport bool
 	// Resolver answers the MX lookup; nil makes one from DNS. Callers
 	// probing many targets share one, and its cache.
 	Resolver Resolver

@@ -15,6 +15,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/transport"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -169,6 +170,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Verdicts = rep.Hosts[i].Verdicts
 			break
 		}
+	}
+	if !o.Target.Direct() && rep.MX != nil && !o.NoTransport && !ended(ctx) {
+		checkTransport(ctx, &o, rep)
 	}
 	if n := o.mem.Dropped(); n > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run kept its cap of %d MiB of server text: %d more bytes of replies and transcript were left out (marked %q on replies, and at the end of a transcript)", MaxKeptBytes>>20, n, DevNotKept))
@@ -342,7 +346,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	h := HostReport{Host: name, Preference: pref, Address: addr, HELOName: o.HELO, Steps: []StepResult{}, Transcript: []TranscriptLine{}}
 	cfg := Config{
 		Addr: addr, HELO: o.HELO, TLS: TLSMode(o.TLS), TLSVerify: o.TLSVerify,
-		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer,
+		ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer, RootCAs: o.RootCAs,
 	}
 	if _, err := netip.ParseAddr(name); err != nil {
 		cfg.ServerName = name
@@ -385,6 +389,10 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 				}
 				h.Extensions = s.Extensions()
 				h.TLS = s.TLS()
+			}
+			if cfg.TLS == TLSAuto || cfg.TLS == TLSStartTLS {
+				obs := transport.Observe(s, err)
+				h.observed = &obs
 			}
 		}
 		if err != nil {

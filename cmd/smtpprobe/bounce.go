@@ -28,9 +28,12 @@ func explainMessages(e *env, out render.Options, sources []bounceSource) int {
 	w := render.NewBounceStream(e.stdout, out)
 	failed := false
 	for _, src := range sources {
+		if w.Err() != nil {
+			break // stdout failed: Close reports it
+		}
 		sc := explain.NewMessageScanner(src.r)
 		mbox := sc.Kind() == explain.InputMbox
-		for sc.Scan() {
+		for w.Err() == nil && sc.Scan() {
 			name := src.name
 			if mbox || sc.Number() > 1 {
 				name = fmt.Sprintf("%s#%d", src.name, sc.Number())

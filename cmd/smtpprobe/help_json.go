@@ -27,7 +27,10 @@ probe, demo
   a domain or address was given), hosts, verdicts (of the first host probed),
   incomplete, incomplete_reason (when incomplete), warnings (when any),
   rollup (with more than one host: hosts, rows of key, values (one per
-  host) and agree, and disagree, the number of rows the hosts differ on)
+  host) and agree, and disagree, the number of rows the hosts differ on),
+  dane, mta_sts, tls_rpt (the domain's transport-security verdicts, as in
+  tls; null for a host target or with --no-transport; every hosts[] entry
+  carries its own dane and mta_sts)
 
 version
   schema_version, version, module, commit, commit_time, modified,

@@ -100,6 +100,8 @@ func hostileCases() []hostileCase {
 			status: "io-timeout", exit: exitConnection, kept: "220"},
 		{name: "drip-after-ehlo", serve: ruled(hostileBanner, dripAfterEHLO),
 			status: "unresponsive", exit: exitOK, kept: "250-mx.hostile.test", check: noVerdictFromDrips},
+		{name: "repeats-each-reply-late", serve: ruled(hostileBanner, repeatsLate),
+			status: "desynchronised", exit: exitOK, kept: "252 2.0.0 cannot VRFY", check: hasDeviation("desynchronised")},
 		{name: "tarpit-every-other-command", serve: func(t testing.TB) string {
 			return probetest.StartLineServer(t, hostileBanner, everyOtherCommand()).Addr()
 		},
@@ -445,6 +447,19 @@ func judgedByLastLine(t *testing.T, doc map[string]any) {
 		}
 	}
 	t.Error("no reply carries line_codes")
+}
+
+// repeatsLate answers as a lenient server does and sends each reply but
+// the greeting's and EHLO's again 30 ms later, before it reads the next
+// command: left alone, every later reply would answer the command before.
+func repeatsLate(c *probetest.LineConn, line string) probetest.LineReply {
+	r := lenientRules(c, line)
+	switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+	case "EHLO", "QUIT", "RSET":
+		return r
+	}
+	r.Again, r.Later = r.Out, 30*time.Millisecond
+	return r
 }
 
 // noVerdictFromDrips: replies that never completed decide no verdict.

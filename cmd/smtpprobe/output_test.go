@@ -74,6 +74,8 @@ func TestStdoutFull(t *testing.T) {
 		{"explain-compare", "", []string{"explain", "--json", "252", "550"}},
 		{"explain-stdin", "host said: 550 5.1.1 no such user\n", []string{"explain", "-"}},
 		{"explain-stdin-json", "host said: 550 5.1.1 no such user\n", []string{"explain", "--json", "-"}},
+		{"explain-bounce", "", []string{"explain", bounceFixtures + "/postfix-dsn.eml"}},
+		{"explain-bounces-json", "", []string{"explain", "--json", bounceFixtures + "/postfix-dsn.eml", bounceFixtures + "/gmail.eml"}},
 		{"demo", "", []string{"demo"}},
 		{"version", "", []string{"version"}},
 		{"help", "", []string{"help"}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type probeFlags struct {
 	tlsVerify bool
 	out       *outputFlags
 	failOn    string
+	caFile    string
+	noTLSSec  bool
+	transport bool // the subcommand runs the transport-security check (probe, not vrfy)
 	conns     int
 	lockStep  bool
 	net       netFlags
@@ -72,11 +76,13 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.StringVar(&f.from, "from", "", "reverse-path for MAIL FROM (default postmaster@ the HELO name)")
 	fs.StringVar(&f.domain, "domain", "", "mail domain to probe at a host:port target (default: from the target)")
 	fs.StringVar(&f.user, "user", "", "local part of a mailbox that exists there (default: the target's user, else postmaster)")
+	f.transport = withSuite
 	if withSuite {
 		fs.StringArrayVar(&f.rcpt, "rcpt", nil, "also RCPT TO this address (repeatable)")
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
+		fs.BoolVar(&f.noTLSSec, "no-transport", false, "skip the transport-security check (DANE, MTA-STS, TLS-RPT) of a domain target")
 		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
@@ -87,6 +93,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of root certificates to trust instead of the system's (SSL_CERT_FILE also works)")
 	f.net.register(fs)
 	f.out = addOutputFlags(fs, "reply codes")
 	f.out.addVerboseFlag(fs, "also print the full C:/S: transcript with timings")
@@ -133,7 +140,11 @@ func overflows(s string) bool {
 }
 
 // failOnNames are the --fail-on conditions; see failOnMatches.
-var failOnNames = []string{"permanent", "transient", "nonconforming", "vrfy-leak", "catch-all", "any"}
+var failOnNames = []string{"permanent", "transient", "nonconforming", "vrfy-leak", "catch-all", "any", "dane", "mta-sts", "tls-rpt"}
+
+// transportConds are the --fail-on conditions of the transport-security
+// check; "any" does not include them.
+var transportConds = []string{"dane", "mta-sts", "tls-rpt", "starttls"}
 
 func parseFailOn(s string) ([]string, error) {
 	if s == "" {
@@ -184,9 +195,17 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 		Connections: f.conns, LockStep: f.lockStep,
+		NoTransport: !f.transport || f.noTLSSec,
 	}
 	if f.conns < 1 || f.conns > 100 {
 		return o, fmt.Errorf("--connections must be from 1 to 100, not %d", f.conns)
+	}
+	if f.caFile != "" {
+		roots, err := readRoots(f.caFile)
+		if err != nil {
+			return o, err
+		}
+		o.RootCAs = roots
 	}
 	f.netSet.apply(&o)
 	if f.mxSeedSet {
@@ -377,10 +396,11 @@ func givenAddressRejected(r *probe.Report) string {
 //	vrfy-leak      VRFY reveals or leaks which mailboxes exist
 //	catch-all      the server accepts a random mailbox
 //	any            any of the above
+//	dane, mta-sts, tls-rpt  the domain's verdict is not pass, enforce-pass, valid
 func failOnMatches(r *probe.Report, conds []string) string {
 	has := func(c string) bool {
 		for _, x := range conds {
-			if x == c || x == "any" {
+			if x == c || x == "any" && !slices.Contains(transportConds, c) {
 				return true
 			}
 		}
@@ -388,6 +408,20 @@ func failOnMatches(r *probe.Report, conds []string) string {
 	}
 	if len(conds) == 0 {
 		return ""
+	}
+	var tc []string
+	for _, c := range conds {
+		if slices.Contains(transportConds, c) {
+			tc = append(tc, c)
+		}
+	}
+	if len(tc) > 0 {
+		if r.Transport == nil {
+			return tc[0] + ": not checked (only a domain target, without --no-transport, gets the transport-security check)"
+		}
+		if why := transportFailOn(r.Transport, tc); why != "" {
+			return why
+		}
 	}
 	for _, h := range r.Hosts {
 		for _, s := range h.Steps {

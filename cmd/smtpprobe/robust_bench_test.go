@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 // nearCapServer answers every command but EHLO and QUIT with a reply just
@@ -114,3 +115,27 @@ func BenchmarkNearCapSessions(b *testing.B) {
 type countWriter struct{ n int }
 
 func (w *countWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// BenchmarkDNSDeadline is the time a DNS server that never answers, or
+// sets TC=1 and then never answers over TCP, costs probe: the
+// --dns-timeout (default 5 s), then exit 3. ns/op is that time.
+func BenchmarkDNSDeadline(b *testing.B) {
+	zone, err := resolvertest.ReadZoneDir("../../testdata/zones")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, beh := range map[string]resolvertest.Behavior{
+		"silent":             {Silent: true},
+		"tc-then-silent-tcp": {Truncate: true, SilentTCP: true},
+	} {
+		dns := resolvertest.StartBehavior(b, zone, beh).Addr()
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+				if code := runEnv(context.Background(), []string{"probe", "--dns", dns, "--helo", "client.test", "explicit.mx.test"}, e); code != exitDNS {
+					b.Fatalf("exit %d, want %d", code, exitDNS)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -76,13 +77,8 @@ func runTLS(ctx context.Context, args []string, e *env) int {
 	}
 	var roots *x509.CertPool
 	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			return usageError(e, "tls", "--ca-file: "+escapeUntrusted(err.Error()))
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return usageError(e, "tls", "--ca-file "+escapeUntrusted(*caFile)+" holds no PEM certificate")
+		if roots, err = readRoots(*caFile); err != nil {
+			return usageError(e, "tls", err.Error())
 		}
 	}
 	h := *helo
@@ -129,6 +125,20 @@ func runTLS(ctx context.Context, args []string, e *env) int {
 		return exitCheck
 	}
 	return exitOK
+}
+
+// readRoots reads --ca-file: PEM root certificates to trust instead of
+// the system's.
+func readRoots(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, errors.New("--ca-file: " + escapeUntrusted(err.Error()))
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, errors.New("--ca-file " + escapeUntrusted(file) + " holds no PEM certificate")
+	}
+	return roots, nil
 }
 
 // parseConditions splits a comma-separated flag value and checks every

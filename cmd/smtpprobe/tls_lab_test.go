@@ -117,7 +117,7 @@ func TestTLSLabReport(t *testing.T) {
 		"  DANE     pass  ",
 		"  TLS-RPT  valid  senders send daily reports of TLS successes and failures to mailto:tls-reports@dane.test",
 		"MX lookup secure; the AD bit of 127.0.10.53:53 is trusted as is",
-		"  Host mx1.dane.test (preference 10) 127.0.10.25:2550, addresses secure",
+		"  MX mx1.dane.test (preference 10) 127.0.10.25:2550, addresses secure",
 		"    handshake  ok  TLS 1.3",
 		"    pkix       valid  ",
 		"    plaintext  not-required  ",

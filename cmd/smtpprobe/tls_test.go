@@ -67,7 +67,7 @@ func TestTLSCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if i, j := strings.Index(out, "DANE "), strings.Index(out, "Host mx.lab.test"); i < 0 || j < i {
+	if i, j := strings.Index(out, "DANE "), strings.Index(out, "MX mx.lab.test"); i < 0 || j < i {
 		t.Errorf("the verdicts must come before the evidence:\n%s", out)
 	}
 	_, _, code = runCLI(t, "tls", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--fail-on", "dane,tls-rpt,starttls", "lab.test")
@@ -148,5 +148,47 @@ func TestTLSUsage(t *testing.T) {
 		if code != exitUsage || strings.Count(errOut, "\n") != 2 || !strings.HasPrefix(errOut, "smtpprobe tls: ") {
 			t.Errorf("tls %q: exit %d, stderr %q", args, code, errOut)
 		}
+	}
+}
+
+// TestProbeCarriesTransportSecurity: probe's report and JSON carry the
+// same DANE, MTA-STS and TLS-RPT verdicts as tls, at the top and per host.
+func TestProbeCarriesTransportSecurity(t *testing.T) {
+	dnsAddr, port, caFile := tlsLab(t, "", true, goodMX(t))
+	out, errOut, code := runCLI(t, "probe", "--json", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--helo", "client.test", "lab.test")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		DANE   *struct{ Verdict, RFC string }
+		MTASTS *struct{ Verdict string } `json:"mta_sts"`
+		TLSRPT *struct{ Verdict string } `json:"tls_rpt"`
+		Hosts  []struct {
+			Host string
+			DANE *struct{ Verdict string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.DANE == nil || doc.DANE.Verdict != "pass" || doc.MTASTS == nil || doc.MTASTS.Verdict != "no-policy" || doc.TLSRPT == nil || doc.TLSRPT.Verdict != "none" ||
+		len(doc.Hosts) != 1 || doc.Hosts[0].DANE == nil || doc.Hosts[0].DANE.Verdict != "pass" {
+		t.Fatalf("document %+v", doc)
+	}
+	text, _, _ := runCLI(t, "probe", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--helo", "client.test", "lab.test")
+	if !strings.Contains(text, "Transport security of lab.test") || !strings.Contains(text, "  DANE     pass  ") {
+		t.Errorf("the probe report lacks the transport section:\n%s", text)
+	}
+	_, errOut, code = runCLI(t, "probe", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--fail-on", "mta-sts", "lab.test")
+	if code != exitCheck || !strings.Contains(errOut, "mta-sts: no-policy") {
+		t.Errorf("probe --fail-on mta-sts: exit %d, %q", code, errOut)
+	}
+	_, _, code = runCLI(t, "probe", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--fail-on", "dane", "lab.test")
+	if code != exitOK {
+		t.Errorf("probe --fail-on dane on a passing domain: exit %d", code)
+	}
+	out, _, _ = runCLI(t, "probe", "--json", "--no-transport", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "lab.test")
+	if !strings.Contains(out, `"dane": null`) {
+		t.Errorf("--no-transport still checked")
 	}
 }

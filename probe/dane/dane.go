@@ -173,8 +173,11 @@ func Check(h Host, now time.Time) Result {
 	if h.TLSABase != "" {
 		r.TLSAName = TLSAName(h.TLSABase)
 	}
+	// The record to publish is only suggested where publishing it would
+	// work: DNSSEC is in place.
+	suggested := ""
 	if len(h.Chain) > 0 {
-		r.Suggested = EERecord(h.Chain[0]).String()
+		suggested = EERecord(h.Chain[0]).String()
 	}
 	switch {
 	case h.MX == resolver.Bogus:
@@ -200,6 +203,7 @@ func Check(h Host, now time.Time) Result {
 		return r.set(NotApplicableInsecure, "the TLSA answer at "+r.TLSAName+" is not DNSSEC-validated, so senders ignore it", "RFC 7672 §2.2",
 			"Publish the TLSA records in a DNSSEC-signed zone")
 	case len(h.Records) == 0:
+		r.Suggested = suggested
 		fix := ""
 		if r.Suggested != "" {
 			fix = "To protect this host with DANE, publish " + r.TLSAName + ". IN TLSA " + r.Suggested + " (the key of the certificate it serves)"
@@ -207,6 +211,7 @@ func Check(h Host, now time.Time) Result {
 		return r.set(NotApplicableNoTLSA, "the zone is signed and "+r.TLSAName+" has no TLSA records (validated denial), so senders use TLS only opportunistically", "RFC 7672 §2.2", fix)
 	}
 
+	r.Suggested = suggested
 	var usable []Record
 	for _, rec := range h.Records {
 		why := rec.unusable()

@@ -18,6 +18,10 @@ type LineReply struct {
 	Close bool        // close the connection after writing Out
 	TLS   *tls.Config // after Out, run the server side of a TLS handshake (STARTTLS)
 	Drip  string      // after Out, write Drip again and again, a byte a second, until the client leaves
+	// Again, when set, is written Later after Out, before the next line
+	// is read: a reply repeated late, or lines sent when nothing was asked.
+	Again string
+	Later time.Duration
 }
 
 // LineConn is the state of one connection of a LineServer.
@@ -117,6 +121,12 @@ func (s *LineServer) serve(c net.Conn, lc *LineConn, banner string, answer Answe
 		}
 		if _, err := c.Write([]byte(r.Out)); err != nil || r.Close {
 			return
+		}
+		if r.Again != "" {
+			time.Sleep(r.Later)
+			if _, err := c.Write([]byte(r.Again)); err != nil {
+				return
+			}
 		}
 		for i := 0; r.Drip != ""; i++ {
 			if _, err := c.Write([]byte{r.Drip[i%len(r.Drip)]}); err != nil {

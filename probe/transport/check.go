@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,12 +30,15 @@ type Options struct {
 	// MX, when set, is a lookup already made; else Check makes it.
 	MX *resolver.Result
 	// Observed are sessions already made, by MX host name; the other
-	// hosts are dialled.
+	// hosts are dialled, unless NoDial.
 	Observed map[string]Observation
-	Port     int    // SMTP port; 25 when zero
-	HELO     string // EHLO name; "localhost" when empty
-	From     string // reverse-path of the enforcement check; empty skips it
-	Timeout  time.Duration
+	// NoDial leaves the hosts not in Observed undialled: their TLS is
+	// unknown (a probe that stops at the first reachable MX host).
+	NoDial  bool
+	Port    int    // SMTP port; 25 when zero
+	HELO    string // EHLO name; "localhost" when empty
+	From    string // reverse-path of the enforcement check; empty skips it
+	Timeout time.Duration
 	// MaxHosts bounds the MX hosts checked; 8 when zero.
 	MaxHosts int
 	// RootCAs verify SMTP and policy certificates; nil: the system roots.
@@ -219,13 +223,23 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 // checkHost observes one host and applies DANE to it.
 func (o Options) checkHost(ctx context.Context, mxSec resolver.Security, h resolver.Host, record func(resolver.Answer)) Host {
 	out := Host{Host: h.Name, Preference: h.Preference, DNSSEC: h.Security}
+	var ip netip.Addr
+	for _, a := range h.Addresses {
+		if !a.IP.Unmap().IsUnspecified() { // 0.0.0.0 would reach this machine
+			ip = a.IP
+			break
+		}
+	}
 	if obs, ok := o.Observed[h.Name]; ok {
 		out.Observation = obs
-	} else if len(h.Addresses) == 0 {
+	} else if o.NoDial {
+		out.Observation = Observation{STARTTLS: Layer{Status: Unknown, Detail: "not connected: the probe stopped at the first reachable MX host (probe --all-mx, or smtpprobe tls, checks every one)"},
+			Handshake: Layer{Status: Skipped}, PKIX: Layer{Status: Skipped}, Name: Layer{Status: Skipped}}
+	} else if !ip.IsValid() {
 		out.Observation = Observation{STARTTLS: Layer{Status: Unknown, Detail: "the host has no address to connect to"},
 			Handshake: Layer{Status: Skipped}, PKIX: Layer{Status: Skipped}, Name: Layer{Status: Skipped}}
 	} else {
-		addr := net.JoinHostPort(h.Addresses[0].IP.String(), strconv.Itoa(o.Port))
+		addr := net.JoinHostPort(ip.String(), strconv.Itoa(o.Port))
 		cfg := wire.Config{Addr: addr, ServerName: h.Name, HELO: o.HELO, TLS: wire.TLSAuto, RootCAs: o.RootCAs,
 			ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer}
 		s, err := wire.Dial(ctx, cfg)

@@ -60,6 +60,10 @@ func NewBounceStream(w io.Writer, o Options) *BounceStream {
 	return b
 }
 
+// Err is the first error writing the output so far; once set, nothing
+// more is written, and the caller may stop reading.
+func (b *BounceStream) Err() error { return b.ew.err }
+
 // Summary is the count of what was written so far.
 func (b *BounceStream) Summary() BounceSummary { return b.sum }
 

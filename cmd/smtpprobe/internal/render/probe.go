@@ -33,6 +33,9 @@ func writeReport(p *printer, r *probe.Report) {
 	if len(r.Hosts) > 1 {
 		writeComparison(p, r)
 	}
+	if r.Transport != nil {
+		writeTransport(p, r.Transport, p.o.Verbose)
+	}
 }
 
 // code shows a reply's code and enhanced code, coloured by class.

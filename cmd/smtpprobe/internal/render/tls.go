@@ -82,15 +82,20 @@ func writeTransport(p *printer, r *transport.Report, full bool) {
 		p.line("")
 		addr := h.Address
 		if addr == "" {
-			addr = "no address"
+			addr = "not connected"
 		}
-		p.line(fmt.Sprintf("  Host %s (preference %d) %s, addresses %s", escapeUntrusted(h.Host), h.Preference, addr, h.DNSSEC))
+		p.line(fmt.Sprintf("  MX %s (preference %d) %s, addresses %s", escapeUntrusted(h.Host), h.Preference, addr, h.DNSSEC))
 		layer := func(name string, l transport.Layer) {
 			text := escapeUntrusted(l.Detail)
 			if l.RFC != "" {
 				text += " (" + l.RFC + ")"
 			}
-			p.wrap(fmt.Sprintf("    %-10s %s  ", name, verdictColor(p, l.Status)), text)
+			prefix := fmt.Sprintf("    %-10s %s", name, verdictColor(p, l.Status))
+			if text == "" {
+				p.line(prefix)
+				return
+			}
+			p.wrap(prefix+"  ", text)
 		}
 		layer("starttls", h.STARTTLS)
 		layer("handshake", h.Handshake)
@@ -117,7 +122,7 @@ func writeTransport(p *printer, r *transport.Report, full bool) {
 		if h.Enforcement != nil {
 			layer("plaintext", *h.Enforcement)
 		}
-		if h.DANE.Fix != "" {
+		if h.DANE.Fix != "" && r.MXSecurity == resolver.Secure { // else the domain's fix says it
 			p.wrap("    fix: ", escapeUntrusted(h.DANE.Fix))
 		}
 	}
