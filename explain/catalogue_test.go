@@ -109,7 +109,7 @@ func TestCatalogueRowsRecognised(t *testing.T) {
 		}
 	}
 	t.Logf("%d catalogue rows (%v), %d recognised with more than one candidate", len(rows), perMTA, shared)
-	for _, mta := range []string{srcPostfix, srcExim, srcSendmail, srcOpenSMTPD, srcQmail, srcChasquid, srcHaraka, srcMaddy, srcMox, srcM365, srcGmail} {
+	for _, mta := range []string{srcPostfix, srcExim, srcSendmail, srcOpenSMTPD, srcQmail, srcChasquid, srcHaraka, srcMaddy, srcMox, srcM365, srcGmail, srcCourier, srcExchange} {
 		if perMTA[mta] == 0 {
 			t.Errorf("no catalogue rows for %s", mta)
 		}

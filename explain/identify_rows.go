@@ -58,6 +58,7 @@ var greetingFingerprints = []fingerprintRow{
 	{mta: srcGmail, pattern: `^mx\.google\.com at your service`, shape: `"mx.google.com at your service"`},
 	{mta: srcHaraka, pattern: `haraka is at your service\.?$`, shape: `"... Haraka is at your service."`},
 	{mta: srcGoSMTP, pattern: `^hello [^ ]+$`, shape: `"Hello NAME"`},
+	{mta: srcCourier, pattern: `^[^ ]+ ok\.$`, shape: `"HOST Ok."`},
 }
 
 // keywordFingerprints are EHLO keywords that only one MTA family sends.
@@ -67,6 +68,7 @@ var keywordFingerprints = []fingerprintRow{
 	{mta: srcExim, pattern: "X_PIPE_CONNECT PIPE_CONNECT WELLKNOWN"},
 	{mta: srcSendmail, pattern: "VERB ONEX DELIVERBY"},
 	{mta: srcPostfix, pattern: "XCLIENT XFORWARD XVERP"},
+	{mta: srcCourier, pattern: "XCOURIEREXTENSIONS XEXDATA XSECURITY"},
 }
 
 // orderFingerprints list, for each MTA, every keyword it can advertise in
@@ -85,6 +87,8 @@ var orderFingerprints = []fingerprintRow{
 	{mta: srcExchange, pattern: "SIZE PIPELINING DSN ENHANCEDSTATUSCODES STARTTLS X-ANONYMOUSTLS AUTH X-EXPS 8BITMIME BINARYMIME CHUNKING XEXCH50 SMTPUTF8 XRDST XSHADOWREQUEST"},
 	{mta: srcM365, pattern: "SIZE PIPELINING DSN ENHANCEDSTATUSCODES STARTTLS 8BITMIME BINARYMIME CHUNKING SMTPUTF8 XRDST"},
 	{mta: srcGmail, pattern: "SIZE 8BITMIME STARTTLS ENHANCEDSTATUSCODES PIPELINING CHUNKING SMTPUTF8"},
+	// courier/module.esmtp/courieresmtpd.C ehlo (XVERP=Courier reads as XVERP)
+	{mta: srcCourier, pattern: "AUTH STARTTLS XCOURIEREXTENSIONS XVERP XEXDATA XSECURITY PIPELINING 8BITMIME SMTPUTF8 SIZE DSN"},
 	// github.com/emersion/go-smtp conn.go handleGreet
 	{mta: srcGoSMTP, pattern: "PIPELINING 8BITMIME ENHANCEDSTATUSCODES CHUNKING STARTTLS AUTH SMTPUTF8 REQUIRETLS BINARYMIME DSN SIZE LIMITS RRVS DELIVERBY MT-PRIORITY"},
 }

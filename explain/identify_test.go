@@ -65,6 +65,13 @@ func TestIdentify(t *testing.T) {
 			want: "go-smtp", confidence: "medium",
 		},
 		{
+			name: "courier-hidden",
+			ev: SessionEvidence{Banner: "mail.example.org ESMTP",
+				EHLO:    []string{"mail.example.org Ok.", "AUTH PLAIN", "STARTTLS", "XCOURIEREXTENSIONS", "XVERP=Courier", "XEXDATA", "XSECURITY=NONE,STARTTLS", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE", "DSN"},
+				Replies: []SessionReply{{VRFY, 252, "", "VRFY disabled"}}},
+			want: "Courier", confidence: "high", evidence: "XCOURIEREXTENSIONS",
+		},
+		{
 			name: "nothing-known",
 			ev:   SessionEvidence{Banner: "welcome", EHLO: []string{"hi there", "FOO", "BAR"}},
 			want: "", confidence: "none",

@@ -528,7 +528,17 @@ func matchReply(code int, enhanced, text string) replyMatch {
 	if code >= 200 && code <= 599 {
 		rows = set.byClass[code/100]
 	}
-	return matchRows(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	m := matchRows(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	if shared := m.sharedSources(); len(shared) > 1 && m.best != nil && m.best.tmpl != nil && !m.best.row.template {
+		// A shared text: a hand-written row of one of the servers that
+		// send it reads it more closely than a template does.
+		for _, c := range m.rows {
+			if c.tmpl == nil && !c.row.template && slices.Contains(shared, c.row.source) && (m.best.tmpl != nil || m.best.spec.less(c.spec)) {
+				m.best = c
+			}
+		}
+	}
+	return m
 }
 
 // recognize returns the winning row and the best-matching MTA template row.
