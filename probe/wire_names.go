@@ -48,6 +48,7 @@ const (
 	DevMissingSpace          = wire.DevMissingSpace
 	DevMixedCodes            = wire.DevMixedCodes
 	DevDesync                = wire.DevDesync
+	DevDesyncSuspect         = wire.DevDesyncSuspect
 	DevNUL                   = wire.DevNUL
 	DevNonCodeLine           = wire.DevNonCodeLine
 	DevReplyTooLarge         = wire.DevReplyTooLarge

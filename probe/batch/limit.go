@@ -304,14 +304,40 @@ func (l *Limiter) Dialer(next probe.Dialer) probe.Dialer {
 			release()
 			return nil, err
 		}
-		return &limitedConn{Conn: c, release: release}, nil
+		return &limitedConn{Conn: c, release: release, strike: func() { l.Strike(ip, StrikeRateLimited) }}, nil
 	})
 }
 
-// limitedConn gives its slot back when closed.
+// limitedConn gives its slot back when closed, and strikes its IP the
+// first time the server sends a 421 reply (RFC 5321 §3.8: it is closing
+// the session, most often for too many connections or too much mail),
+// whatever the session makes of it.
 type limitedConn struct {
 	net.Conn
 	release func()
+	strike  func()
+	read    int  // bytes read so far
+	struck  bool // a 421 was seen
+	last    byte // the last byte read, for a reply line split over reads
+}
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.struck {
+		b := p[:n]
+		at421 := func(i int) bool { return i+3 <= len(b) && b[i] == '4' && b[i+1] == '2' && b[i+2] == '1' }
+		hit := c.read == 0 && at421(0) || c.last == '\n' && at421(0)
+		for i := 0; !hit && i < len(b)-1; i++ {
+			hit = b[i] == '\n' && at421(i+1)
+		}
+		if hit {
+			c.struck = true
+			c.strike()
+		}
+		c.read += n
+		c.last = b[n-1]
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
@@ -559,8 +560,9 @@ func (r *run) learn(rep *probe.Report) {
 	}
 }
 
-// learnHost tells the limiter what a host's run showed: a 421, or a 4yz
-// that names a rate or connection limit, or a timeout, is a strike.
+// learnHost tells the limiter what a host's run showed: a 421, a step
+// whose cause is rate-limited or throttled, a 4yz whose text names a rate
+// or connection limit, or a timeout, is a strike.
 func (r *run) learnHost(ip string, h probe.HostReport) {
 	if r.cfg.Limiter == nil || ip == "" {
 		return
@@ -583,8 +585,14 @@ func strikeOf(h probe.HostReport) (Strike, bool) {
 	if h.Status == probe.StatusIOTimeout || h.Status == probe.StatusConnectionTimeout {
 		return StrikeTimeout, true
 	}
+	if h.Verdicts != nil && h.Verdicts.Throttling != nil {
+		return StrikeRateLimited, true // its replies slowed as errors grew: press it less
+	}
 	replies := []*probe.Reply{h.Banner}
 	for i := range h.Steps {
+		if c := h.Steps[i].Cause; c == explain.CauseRateLimited || c == explain.CauseThrottled {
+			return StrikeRateLimited, true
+		}
 		replies = append(replies, h.Steps[i].Reply)
 	}
 	for _, rp := range replies {
@@ -592,7 +600,7 @@ func strikeOf(h probe.HostReport) (Strike, bool) {
 			continue
 		}
 		if rp.Code == 421 {
-			return StrikeRateLimited, true
+			continue // the dialer's connection struck it as it came
 		}
 		text := strings.ToLower(rp.Text())
 		if strings.Contains(text, "recipients") {

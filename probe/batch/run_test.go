@@ -27,15 +27,22 @@ type sinkServer struct {
 	total  atomic.Int32
 	delay  time.Duration
 	banner string
+	// bannerFn, when set, chooses each connection's greeting.
+	bannerFn func() string
 }
 
 func startSink(t *testing.T, delay time.Duration) *sinkServer {
+	t.Helper()
+	return startSinkWith(t, delay, nil)
+}
+
+func startSinkWith(t *testing.T, delay time.Duration, bannerFn func() string) *sinkServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sinkServer{ln: ln, delay: delay, banner: "220 sink.test ESMTP"}
+	s := &sinkServer{ln: ln, delay: delay, banner: "220 sink.test ESMTP", bannerFn: bannerFn}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -69,7 +76,14 @@ func (s *sinkServer) serve(c net.Conn) {
 	time.Sleep(s.delay)
 	w := bufio.NewWriter(c)
 	say := func(l string) { w.WriteString(l + "\r\n"); w.Flush() }
-	say(s.banner)
+	banner := s.banner
+	if s.bannerFn != nil {
+		banner = s.bannerFn()
+	}
+	say(banner)
+	if strings.HasPrefix(banner, "421") {
+		return
+	}
 	rd := bufio.NewReader(c)
 	for {
 		line, err := rd.ReadString('\n')
@@ -275,5 +289,49 @@ func TestRunInterrupted(t *testing.T) {
 		if r.Report != nil && r.Report.Incomplete && r.Report.IncompleteReason == probe.IncompleteInterrupted {
 			t.Errorf("%s emitted though cut off", r.Line.Text)
 		}
+	}
+}
+
+// A server that answers 421 is struck and not dialled again before its
+// back-off ends; the rest of its targets still get one result each.
+func TestRunBacksOffAfter421(t *testing.T) {
+	var mu sync.Mutex
+	var opened []time.Time
+	base := "220 sink.test ESMTP"
+	sink := startSinkWith(t, 0, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		opened = append(opened, time.Now())
+		if len(opened) == 1 {
+			return "421 4.7.0 sink.test Error: too many connections from 127.0.0.1"
+		}
+		return base
+	})
+	dns := resolvertest.Start(t, batchZone())
+	lines := []Line{{1, "a@d1.b.test"}, {2, "b@d2.b.test"}, {3, "c@d1.b.test"}}
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerMinute: Unlimited, Backoff: 400 * time.Millisecond})
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil || sum.Done != 3 {
+		t.Fatal(err, sum.Done)
+	}
+	if sum.Limiter.Strikes[StrikeRateLimited] == 0 {
+		t.Fatalf("the 421 struck nothing: %+v", sum.Limiter)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(opened) < 2 {
+		t.Fatalf("%d connections", len(opened))
+	}
+	// The pause is drawn from [Backoff/2, Backoff). A connection the run
+	// had already begun when the 421 was on its way is no reopening; one
+	// dialled after the client read it must wait out the pause.
+	for _, at := range opened[1:] {
+		if gap := at.Sub(opened[0]); gap > 20*time.Millisecond && gap < 200*time.Millisecond {
+			t.Errorf("the server was dialled again %s after its 421; the back-off is at least 200ms", gap)
+		}
+	}
+	if last := opened[len(opened)-1].Sub(opened[0]); last < 200*time.Millisecond {
+		t.Errorf("every connection came within %s of the 421: the run never waited", last)
 	}
 }

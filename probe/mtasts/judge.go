@@ -139,7 +139,7 @@ func Judge(in Input, hosts []MX) (Result, []*MXResult) {
 	}
 	r.RFC = "RFC 8461 §5"
 	for _, v := range []struct{ mx, domain, fix string }{
-		{MXFailNotCovered, EnforceMXNotCovered, "Add an \"mx:\" line for each MX host named, or point the MX records at covered hosts"},
+		{MXFailNotCovered, EnforceMXNotCovered, "Add to the policy (and change the TXT id) " + mxLines(failing[MXFailNotCovered]) + ", or point the MX records at covered hosts"},
 		{MXFailNoTLS, EnforceFailNoTLS, "Offer STARTTLS on each MX host named"},
 		{MXFailCert, EnforceFailCert, "Serve on each MX host named a certificate from a public CA, valid now and naming the MX host"},
 	} {
@@ -162,6 +162,15 @@ func Judge(in Input, hosts []MX) (Result, []*MXResult) {
 	r.Verdict = EnforcePass
 	r.Reason = "mode enforce, and every MX host is covered by the policy and passes its TLS checks"
 	return r, per
+}
+
+// mxLines is the policy lines that would cover hosts.
+func mxLines(hosts []string) string {
+	var l []string
+	for _, h := range hosts {
+		l = append(l, "\"mx: "+h+"\"")
+	}
+	return strings.Join(l, " and ")
 }
 
 func describeFailing(f map[string][]string) string {

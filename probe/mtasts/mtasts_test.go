@@ -247,6 +247,9 @@ func TestJudge(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.in.Domain = "lab.test"
 			r, per := Judge(c.in, c.hosts)
+			if c.verdict == EnforceMXNotCovered && !strings.Contains(r.Fix, `"mx: other.lab.test"`) {
+				t.Errorf("the fix does not name the missing policy line: %s", r.Fix)
+			}
 			if r.Verdict != c.verdict || r.Reason == "" || !strings.HasPrefix(r.RFC, "RFC 8461") {
 				t.Fatalf("verdict %s (%s, %s), want %s", r.Verdict, r.Reason, r.RFC, c.verdict)
 			}

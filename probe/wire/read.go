@@ -55,6 +55,7 @@ const (
 	DevSTARTTLSInject = "starttls-plaintext-injection" // plain text right behind the 220 to STARTTLS (CVE-2011-0411 class)
 	DevTLSPlaintext   = "tls-plaintext"                // the server answered a TLS handshake in plain text
 	DevDesync         = "desynchronised"               // bytes arrived right after a complete reply, when no command was outstanding
+	DevDesyncSuspect  = "names-other-argument"         // the reply names the previous command's mailbox, not this one's
 )
 
 // ReadReply reads one SMTP reply (RFC 5321 §4.2) from r. It records every

@@ -94,3 +94,23 @@ func TestMixedCodesLastLineAnd421(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyNamingOtherArgument: a reply to VRFY bob that names alice, the
+// argument of the command before, and not bob is flagged; one that names
+// neither is not.
+func TestReplyNamingOtherArgument(t *testing.T) {
+	srv := probetest.NewScripted(t, script(banner, ehloOK,
+		expect("VRFY alice@x.test"), send("250 2.1.5 <alice@x.test>\r\n"),
+		expect("VRFY bob@x.test"), send("250 2.1.5 <alice@x.test>\r\n"),
+		expect("VRFY carol@x.test"), send("252 2.0.0 cannot verify\r\n"), longStall)...)
+	s, _ := dial(t, config(srv.Addr()))
+	for _, tc := range []struct {
+		line    string
+		flagged bool
+	}{{"VRFY alice@x.test", false}, {"VRFY bob@x.test", true}, {"VRFY carol@x.test", false}} {
+		rep, err := s.Cmd(context.Background(), tc.line)
+		if err != nil || rep.Has(DevDesyncSuspect) != tc.flagged {
+			t.Errorf("%s: %+v %v; flagged want %v", tc.line, rep.Deviations, err, tc.flagged)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type Session struct {
 	deviations []Deviation
 	early      []Deviation     // unsolicited bytes found before the last write
 	lastRaw    []byte          // the bytes of the last complete reply, to spot a repeat
+	lastArg    string          // the mailbox or list the last command named
 	times      []time.Duration // how long each reply of the last Cmd or Pipeline took
 	closed     bool            // the server closed, sent 421, or the stream is unusable
 	shut       bool            // Close was called
@@ -266,7 +267,44 @@ func (s *Session) cmd(ctx context.Context, line string) (Reply, error) {
 		// injection negotiateTLS looks for.
 		err = s.checkInStep(&rep, verbOf(line))
 	}
+	arg := argumentOf(line)
+	if err == nil && s.lastArg != "" && arg != "" && namesOther(rep.Text(), s.lastArg, arg) {
+		rep.addDev(DevDesyncSuspect, 0, fmt.Sprintf("the reply names %q, the argument of the command before, and not %q: it may answer that command", s.lastArg, arg))
+	}
+	s.lastArg = arg
 	return rep, err
+}
+
+// argumentOf is the mailbox or list a command names: what is inside the
+// angle brackets of MAIL FROM and RCPT TO, the argument of VRFY and EXPN;
+// "" for other commands.
+func argumentOf(line string) string {
+	verb := strings.ToUpper(verbOf(line))
+	switch verb {
+	case "MAIL", "RCPT":
+		i := strings.IndexByte(line, '<')
+		j := strings.IndexByte(line, '>')
+		if i >= 0 && j > i+1 {
+			return line[i+1 : j]
+		}
+	case "VRFY", "EXPN":
+		if len(line) > len(verb) {
+			return strings.Trim(strings.TrimSpace(line[len(verb):]), "<>")
+		}
+	}
+	return ""
+}
+
+// namesOther reports whether reply text names prev, the argument of the
+// command before, but not cur, this command's own: a sign the reply
+// belongs to the command before. Short or overlapping arguments prove
+// nothing and are not compared.
+func namesOther(text, prev, cur string) bool {
+	t, p, c := strings.ToLower(text), strings.ToLower(prev), strings.ToLower(cur)
+	if len(p) < 4 || p == c || strings.Contains(c, p) || strings.Contains(p, c) {
+		return false
+	}
+	return strings.Contains(t, p) && !strings.Contains(t, c)
 }
 
 // DesyncWindow is how long a session watches the connection after each

@@ -304,6 +304,7 @@ type ExplainStream struct {
 	n       int
 	pending []AnnotatedReply // replies ending on a line not yet finished
 	skipped int              // replies of that line left unannotated (Skip)
+	memo    map[annotationKey]string
 }
 
 // NewExplainStream starts the output of `explain -` on w.
@@ -351,12 +352,40 @@ func (s *ExplainStream) Line(text string, continued bool, replies []AnnotatedRep
 
 func (s *ExplainStream) flushPending() {
 	for _, r := range s.pending {
-		s.out.annotate(r)
+		s.annotate(r)
 	}
 	if s.skipped > 0 {
 		fmt.Fprintf(s.bw, "  => … and %d more replies on this line, not annotated\n", s.skipped)
 	}
 	s.pending, s.skipped = s.pending[:0], 0
+}
+
+// annotationKey is what an annotation's text depends on.
+type annotationKey struct {
+	code              int
+	enhanced, context string
+	brief, fix        string
+	warnings          string
+}
+
+// annotate writes r's annotation, from the memo when the same reading
+// was written before: logs repeat the same reply many times, and folding
+// the text to the width is a good part of the cost.
+func (s *ExplainStream) annotate(r AnnotatedReply) {
+	k := annotationKey{r.Code, r.Enhanced, string(r.Context), r.Brief, r.SpecificFix(), strings.Join(r.Warnings, "\x00")}
+	if b, ok := s.memo[k]; ok {
+		s.bw.WriteString(b)
+		return
+	}
+	var sb strings.Builder
+	o := *s.out
+	o.w = &sb
+	o.annotate(r)
+	if s.memo == nil || len(s.memo) >= 512 {
+		s.memo = make(map[annotationKey]string)
+	}
+	s.memo[k] = sb.String()
+	s.bw.WriteString(sb.String())
 }
 
 // Skip counts n replies found on the current line that the caller left
