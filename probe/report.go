@@ -125,7 +125,11 @@ type Report struct {
 	DomainNote string `json:"domain_note,omitempty"`
 	// Proxy names the SOCKS5 proxy every connection went through, and
 	// where DNS went; absent when connections were direct.
-	Proxy    *ProxyInfo   `json:"proxy,omitempty"`
+	Proxy *ProxyInfo `json:"proxy,omitempty"`
+	// Identity is what the server sees of the prober (EHLO name and
+	// sender), decided and checked before connecting; each host's
+	// helo_name is what it was actually told.
+	Identity *Identity    `json:"identity"`
 	MX       *MXResult    `json:"mx"`       // null unless the target was a domain or address
 	Hosts    []HostReport `json:"hosts"`    // probed in order
 	Verdicts *Verdicts    `json:"verdicts"` // of the first host probed successfully

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +58,8 @@ type Options struct {
 	Progress func(msg string)
 
 	mem *memBudget // room left for server text in this run (MaxKeptBytes)
+
+	heloDefaulted bool // HELO was filled in from this machine's name
 }
 
 // Suites a plan can hold.
@@ -373,13 +374,14 @@ func addressProblem(r AddressReport) string {
 }
 
 // DefaultHELO is this machine's name when it is fully qualified, else
-// "localhost": an EHLO name should be a FQDN (RFC 5321 §4.1.1.1).
+// "localhost", for the callers that need one name before they know the
+// server. A probe does better: with no EHLO name given, it announces the
+// address literal of its local address (see Identity).
 func DefaultHELO() string {
-	h, err := os.Hostname()
-	if err != nil || !strings.Contains(strings.Trim(h, "."), ".") || CheckLine("", h) != nil || strings.ContainsAny(h, " \t") {
-		return "localhost"
+	if h := FQDNHostname(); h != "" {
+		return h
 	}
-	return strings.TrimSuffix(h, ".")
+	return "localhost"
 }
 
 // progress reports a stage, if anyone listens.

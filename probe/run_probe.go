@@ -136,6 +136,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	rep.Domain = domain
+	if len(cands) > 0 && len(cands[0].addrs) > 0 {
+		id := o.identityFor(cands[0].addrs[0])
+		var r Resolver
+		if len(o.DNS) > 0 || o.Resolver != nil || !o.Target.Direct() || o.Target.Kind == TargetHost {
+			r, _ = o.resolver()
+		}
+		o.checkFromDomain(ctx, r, &id)
+		rep.Identity = &id
+		o.progress("the server will see EHLO %s and MAIL FROM:<%s>", id.HELO, id.From)
+	}
 
 	for _, cd := range cands {
 		probed := false
@@ -254,10 +264,8 @@ func (o *Options) resolver() (Resolver, error) {
 
 func (o *Options) setDefaults() {
 	if o.HELO == "" {
-		o.HELO = DefaultHELO()
-	}
-	if o.From == "" {
-		o.From = "postmaster@" + o.HELO
+		o.HELO = FQDNHostname() // "" leaves it to the address literal, per host
+		o.heloDefaulted = o.HELO != ""
 	}
 	if o.TLS == "" {
 		o.TLS = string(TLSAuto)
@@ -324,6 +332,12 @@ func DomainWarning(t Target) string {
 
 // probeHost runs the plan against one address of one host.
 func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, domain string) HostReport {
+	if o.HELO == "" || o.From == "" {
+		id := o.identityFor(ip)
+		oh := *o
+		oh.HELO, oh.From = id.HELO, id.From
+		o = &oh
+	}
 	user := o.User
 	if user == "" {
 		user = o.Target.User

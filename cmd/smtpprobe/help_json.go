@@ -28,6 +28,8 @@ probe, demo
   incomplete, incomplete_reason (when incomplete), warnings (when any),
   rollup (with more than one host: hosts, rows of key, values (one per
   host) and agree, and disagree, the number of rows the hosts differ on),
+  identity (what the server sees of the prober: helo, helo_source, from,
+  from_source, from_domain {domain, status}, problems),
   dane, mta_sts, tls_rpt (the domain's transport-security verdicts, as in
   tls; null for a host target or with --no-transport; every hosts[] entry
   carries its own dane and mta_sts)

@@ -72,7 +72,7 @@ func (f *probeFlags) sayNet(sub string, e *env) {
 
 func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	fs.IntVar(&f.port, "port", 0, "TCP port to connect to (default 25, or 465 with --tls implicit)")
-	fs.StringVar(&f.helo, "helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
+	fs.StringVar(&f.helo, "helo", "", "EHLO name to announce (default: this machine's FQDN, else the address literal of the local address, e.g. [192.0.2.7])")
 	fs.StringVar(&f.from, "from", "", "reverse-path for MAIL FROM (default postmaster@ the HELO name)")
 	fs.StringVar(&f.domain, "domain", "", "mail domain to probe at a host:port target (default: from the target)")
 	fs.StringVar(&f.user, "user", "", "local part of a mailbox that exists there (default: the target's user, else postmaster)")
@@ -244,12 +244,6 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	}
 	if err := o.Check(); err != nil {
 		return o, flagError(err)
-	}
-	if o.HELO == "" {
-		o.HELO = probe.DefaultHELO()
-	}
-	if o.From == "" {
-		o.From = "postmaster@" + o.HELO
 	}
 	return o, nil
 }

@@ -82,3 +82,36 @@ func writeHello(p *printer, h *probe.HostReport) {
 			p.reply(&f.EHLO), helo))
 	}
 }
+
+// identitySources word where the EHLO name came from.
+var identitySources = map[string]string{
+	"given":           "as given",
+	"hostname":        "this machine's name",
+	"address-literal": "no fully-qualified name here, so the local address",
+}
+
+// writeIdentity says in one line what the server will see of the prober,
+// then what is wrong with it.
+func writeIdentity(p *printer, id *probe.Identity) {
+	if id == nil {
+		return
+	}
+	from := "MAIL FROM:<" + id.From + ">"
+	if id.FromSource == "default" {
+		from += " (postmaster@ the EHLO name)"
+	}
+	dom := ""
+	switch id.FromDomain.Status {
+	case "mx":
+		dom = "; its domain has MX records"
+	case "address":
+		dom = "; its domain has an address (no MX)"
+	case "not-checked":
+		dom = "; its domain not checked (no DNS asked for an IP target; give --dns to check it)"
+	}
+	p.wrap("  identity    ", escapeUntrusted(fmt.Sprintf("the server will see EHLO %s (%s) and %s%s",
+		id.HELO, identitySources[id.HELOSource], from, dom)))
+	for _, pr := range id.Problems {
+		p.wrap("  warning: ", escapeUntrusted(pr))
+	}
+}

@@ -22,6 +22,7 @@ func writeTarget(p *printer, r *probe.Report) {
 	if r.Domain != "" {
 		p.line(fmt.Sprintf("  %-10s  %s", "domain", escapeUntrusted(r.Domain)))
 	}
+	writeIdentity(p, r.Identity)
 	if r.DomainNote != "" {
 		p.wrap("  note        ", escapeUntrusted(r.DomainNote))
 	}
