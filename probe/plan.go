@@ -47,6 +47,10 @@ const (
 	// parameter (RFC 6531 §3.4), which a UTF-8 forward-path needs; the
 	// runner always opens a fresh one.
 	InMailSMTPUTF8
+	// BeforeHello: on a connection of its own, after the greeting and
+	// before any EHLO or HELO (RFC 5321 §4.1.4); such steps share that
+	// one connection, in plan order.
+	BeforeHello
 )
 
 // Need is a capability a step depends on; a step whose needs the server
@@ -144,6 +148,13 @@ var vrfySteps = []Step{
 // syntaxSteps is the envelope syntax suite: each form of MAIL FROM and
 // RCPT TO that RFC 5321 allows or forbids, one row each.
 var syntaxSteps = []Step{
+	// What the server does before it was greeted with EHLO: these go on a
+	// connection of their own that never says EHLO.
+	{Name: "mail-before-ehlo", Case: "MAIL FROM before any EHLO or HELO", Command: explain.MAIL, Line: "MAIL FROM:<{from}>", Expect: ExpectReject, Codes: []int{503}, Ref: "RFC 5321 §4.1.4", Draws: true, Exact: true, State: BeforeHello, Role: RoleSequence,
+		Lenient: "lenient: accepted MAIL FROM before any EHLO or HELO, though {ref} has a session that carries mail begin with EHLO"},
+	{Name: "ehlo-invalid-name", Case: "an EHLO name that is not a domain", Command: explain.EHLO, Line: "EHLO -bad_name..", Expect: ExpectReject, Codes: []int{501, 550}, Ref: "RFC 5321 §4.1.1.1, §2.3.5", Draws: true, State: BeforeHello,
+		Lenient: "lenient: accepted EHLO -bad_name.., which is neither a domain nor an address literal as {ref} requires; some servers (Postfix's reject_invalid_helo_hostname) only act on it later, at RCPT"},
+
 	// Command order first, while the session is fresh.
 	{Name: "rcpt-before-mail", Case: "RCPT TO before any MAIL FROM", Command: explain.RCPT, Line: "RCPT TO:<{rcpt}>", Expect: ExpectReject, Codes: []int{503}, Ref: "RFC 5321 §3.3", Draws: true, Exact: true, State: Idle, Role: RoleSequence},
 

@@ -96,7 +96,10 @@ func checkCommon(t *testing.T, h probe.HostReport) {
 		t.Errorf("random mailbox: %d %s", r.Code, r.Enhanced)
 	}
 	for name, code := range map[string]int{"rcpt-before-mail": 503, "mail-twice": 503, "mail-null-reverse-path": 250,
-		"mail-unknown-parameter": 555, "mail-size-over-limit": 552, "rcpt-postmaster-bare": 250, "rcpt-well-formed": 250} {
+		"mail-unknown-parameter": 555, "mail-size-over-limit": 552, "rcpt-postmaster-bare": 250, "rcpt-well-formed": 250,
+		// smtpd_helo_required is off by default, and reject_invalid_helo_hostname
+		// would act at RCPT, not at EHLO.
+		"mail-before-ehlo": 250, "ehlo-invalid-name": 250} {
 		if r := replyOf(t, h, name); r.Code != code {
 			t.Errorf("%s: %d %s; want %d", name, r.Code, r.Text(), code)
 		}

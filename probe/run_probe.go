@@ -417,12 +417,30 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		}
 		return s, nil
 	}
+	steps, early := splitBeforeHello(steps)
 	conns := o.Connections
 	if conns <= 0 {
 		conns = DefaultConnections
 	}
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep, mem: o.mem}
 	res := r.run(ctx, steps)
+	switch {
+	case len(early) == 0 || res.DialErr != nil:
+	case res.GaveUp != "":
+		var results []StepResult
+		for _, st := range early {
+			results = append(results, skipped(st, res.Connections, "not sent: "+res.GaveUp))
+		}
+		res.Steps = insertAtSuite(res.Steps, results)
+	default:
+		n := res.Connections + 1
+		results, s := runBeforeHello(ctx, cfg, early, n, o.mem)
+		if s != nil {
+			sessions[n] = s
+		}
+		res.Steps = insertAtSuite(res.Steps, results)
+		res.Connections++
+	}
 	h.Connections = res.Connections
 	nums := make([]int, 0, len(sessions))
 	for n := range sessions {

@@ -25,6 +25,10 @@ type ruleServer struct {
 	limit    int    // drop after this many error replies (0: never)
 	silent   bool   // drop without a 421
 	sequence string // reply to commands out of order; "503 5.5.1 ..." when empty
+	// hello: EHLO must come first and name a host (503 to MAIL or RCPT
+	// before it, 501 to a name that is not one), as with Postfix's
+	// smtpd_helo_required and reject_invalid_helo_hostname.
+	hello    bool
 	errs     chan error
 	mu       sync.Mutex
 	sessions [][]string
@@ -65,7 +69,7 @@ func (s *ruleServer) serve(c net.Conn) {
 	s.mu.Unlock()
 	br := bufio.NewReader(c)
 	fmt.Fprint(c, "220 rule.test ESMTP\r\n")
-	tx, errs := false, 0
+	tx, errs, greeted := false, 0, false
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -82,7 +86,12 @@ func (s *ruleServer) serve(c net.Conn) {
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
 		var reply string
 		switch {
+		case verb == "EHLO" && s.hello && !validHelloName(strings.TrimSpace(line[4:])):
+			reply = "501 5.5.2 <" + strings.TrimSpace(line[4:]) + ">: Helo command rejected: Invalid name"
+		case (verb == "MAIL" || verb == "RCPT") && s.hello && !greeted:
+			reply = "503 5.5.1 Error: send HELO/EHLO first"
 		case verb == "EHLO":
+			greeted = true
 			reply = "250-rule.test\r\n"
 			for i, k := range s.ehlo {
 				sep := "-"
@@ -126,6 +135,17 @@ func (s *ruleServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// validHelloName: letters, digits and hyphens in dot-separated labels, no
+// label empty or starting or ending with a hyphen (RFC 5321 §2.3.5).
+func validHelloName(name string) bool {
+	for _, l := range strings.Split(name, ".") {
+		if l == "" || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *ruleServer) check(t *testing.T) {
@@ -209,10 +229,23 @@ func stepsByName(h probe.HostReport) map[string]probe.StepResult {
 }
 
 func TestRunStrictServerWithErrorLimit(t *testing.T) {
-	srv := startRuleServer(t, &ruleServer{answer: strictRules, limit: 3, ehlo: []string{"SIZE 1000", "SMTPUTF8", "ENHANCEDSTATUSCODES"}})
+	srv := startRuleServer(t, &ruleServer{answer: strictRules, limit: 3, hello: true, ehlo: []string{"SIZE 1000", "SMTPUTF8", "ENHANCEDSTATUSCODES"}})
 	rep := runRule(t, srv)
 	h := rep.Hosts[0]
 	v := h.Verdicts
+	// The steps before EHLO went on a connection of their own, never
+	// greeted, and lead the syntax suite.
+	for i, want := range map[int]string{0: "mail-before-ehlo", 1: "ehlo-invalid-name"} {
+		var syntax []probe.StepResult
+		for _, s := range h.Steps {
+			if s.Suite == "syntax" {
+				syntax = append(syntax, s)
+			}
+		}
+		if s := syntax[i]; s.Name != want || s.Outcome != probe.Rejected || s.Conformance != probe.Conforms {
+			t.Errorf("syntax step %d: %s %s %s (%s); want %s refused as the RFC asks", i, s.Name, s.Outcome, s.Conformance, s.Verdict, want)
+		}
+	}
 	if v.ErrorLimit == nil || *v.ErrorLimit != 3 {
 		t.Errorf("error_limit = %v; want 3", v.ErrorLimit)
 	}
@@ -329,8 +362,8 @@ func TestRunLenientCatchAll(t *testing.T) {
 	if v.ErrorLimit != nil {
 		t.Errorf("error_limit = %d; the server never dropped", *v.ErrorLimit)
 	}
-	if rep.Hosts[0].Connections != 1 {
-		t.Errorf("%d connections; one is enough for a server that draws few errors", rep.Hosts[0].Connections)
+	if rep.Hosts[0].Connections != 2 {
+		t.Errorf("%d connections; one for the plan and one for the steps before EHLO are enough for a server that draws few errors", rep.Hosts[0].Connections)
 	}
 	steps := stepsByName(rep.Hosts[0])
 	if s := steps["mail-no-brackets"]; s.Conformance != probe.Lenient || !strings.Contains(s.Verdict, "lenient: accepted a path without angle brackets, which RFC 5321 §4.1.2 does not allow") {

@@ -742,19 +742,25 @@ func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
 
 // result judges one reply to a line.
 func (r *runner) result(l *lane, s Step, line string, reply wire.Reply, err error, took time.Duration) StepResult {
+	return judgeResult(s, line, reply, err, took, l.c.N, r.mem)
+}
+
+// judgeResult is the result of step s, sent as line on connection conn,
+// from its reply; mem bounds what of the reply is kept.
+func judgeResult(s Step, line string, reply wire.Reply, err error, took time.Duration, conn int, mem *memBudget) StepResult {
 	res := StepResult{Name: s.Name, Suite: s.Suite, Case: s.Case, Command: s.Command, Sent: line,
-		Expect: s.Expect, Ref: s.Ref, Connection: l.c.N, Setup: s.Setup, Address: s.Address, step: s}
+		Expect: s.Expect, Ref: s.Ref, Connection: conn, Setup: s.Setup, Address: s.Address, step: s}
 	res.RTTMS = math.Round(float64(took.Microseconds())/10) / 100
 	if reply.Code != 0 || len(reply.Lines) > 0 {
 		rep := reply
 		res.Annotation = explain.Explain(reply.Code, reply.Enhanced, reply.Text(), s.Command).Brief()
-		r.mem.keepReply(&rep)
+		mem.keepReply(&rep)
 		res.Reply = &rep
 	}
 	if err != nil {
 		res.Error = err.Error()
 	}
-	ref := explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command)
+	ref := helloUnderTest(s, explain.ClassifyRefusal(reply.Code, reply.Enhanced, reply.Text(), s.Command))
 	res.Cause, res.Blocklist, res.RetryAfterS = ref.Cause, ref.List, int(ref.RetryAfter.Seconds())
 	res.Outcome, res.Conformance, res.Verdict = judgeReply(s, reply.Code, reply.Enhanced, ref)
 	if wire.Status(err) == wire.StatusIOTimeout {

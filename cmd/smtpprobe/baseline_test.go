@@ -13,18 +13,22 @@ import (
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
-// spamhausServer is strict about MAIL FROM (brackets, no space, one
-// transaction at a time) and refuses every RCPT with Postfix's stock text
-// for a Spamhaus hit.
+// spamhausServer is strict about the hello (EHLO first, a valid name)
+// and MAIL FROM (brackets, no space, one transaction at a time) and
+// refuses every RCPT with Postfix's stock text for a Spamhaus hit.
 func spamhausServer(t *testing.T) *probetest.LineServer {
 	var mu sync.Mutex
-	inTx := map[int]bool{}
+	inTx, greeted := map[int]bool{}, map[int]bool{}
 	return probetest.StartLineServer(t, "220 cli.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
 		mu.Lock()
 		defer mu.Unlock()
 		reply := func(s string) probetest.LineReply { return probetest.LineReply{Out: s + "\r\n"} }
 		switch strings.ToUpper(strings.Fields(line + " x")[0]) {
 		case "EHLO":
+			if strings.Contains(line, "_") {
+				return reply("501 5.5.2 Syntax: EHLO hostname")
+			}
+			greeted[c.N] = true
 			return reply("250-cli.test\r\n250 8BITMIME")
 		case "QUIT":
 			return probetest.LineReply{Out: "221 2.0.0 bye\r\n", Close: true}
@@ -38,6 +42,8 @@ func spamhausServer(t *testing.T) *probetest.LineServer {
 			return reply("252 2.0.0 Cannot VRFY user")
 		case "MAIL":
 			switch {
+			case !greeted[c.N]:
+				return reply("503 5.5.1 Error: send HELO/EHLO first")
 			case inTx[c.N]:
 				return reply("503 5.5.1 Error: nested MAIL command")
 			case strings.Contains(line, "XSMTPPROBE"):

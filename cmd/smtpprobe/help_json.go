@@ -20,7 +20,10 @@ document for probe, demo, why, address, mx, version and explain CODE...;
 one line per address for vrfy (schema_version plus the fields of one
 addresses[] entry); one line per reply found for explain - (schema_version
 plus the fields of one replies[] entry), written as the input is read; one
-line per recipient for explain on messages.
+line per recipient for explain on messages. With --targets (probe, vrfy,
+address) there is one line per target: that target's document (for vrfy,
+schema_version, target, addresses, reports) plus batch {line, kind,
+server_facts_from, error}.
 
 probe, demo
   schema_version, target, domain, domain_note (host targets), mx (null unless
@@ -32,7 +35,8 @@ probe, demo
   from_source, from_domain {domain, status}, problems),
   dane, mta_sts, tls_rpt (the domain's transport-security verdicts, as in
   tls; null for a host target or with --no-transport; every hosts[] entry
-  carries its own dane and mta_sts)
+  carries its own dane and mta_sts), proxy (with a SOCKS5 proxy: url, dns
+  "direct" or "proxy")
 
 version
   schema_version, version, module, commit, commit_time, modified,
@@ -45,7 +49,7 @@ vrfy
 why
   schema_version, line, command ("mail" or "rcpt"), server, host, host_errors,
   prelude, extensions, findings, connections, attempts, conclusion, software
-  (the diagnosed host's MTA, as on probe's hosts)
+  (the diagnosed host's MTA, as on probe's hosts), proxy (as on probe)
 
 address
   schema_version, input, address, bracketed, route, local_part,

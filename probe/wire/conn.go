@@ -59,6 +59,10 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// Limits caps what the server may send; zero fields take defaults.
 	Limits Limits
+	// NoHello stops the opening after the greeting (and the handshake of
+	// implicit TLS): no EHLO, no STARTTLS. It is for asking how a server
+	// treats commands sent before any EHLO (RFC 5321 §4.1.4).
+	NoHello bool
 }
 
 // WithDefaults fills every field left zero with its default.

@@ -87,6 +87,9 @@ func (s *Session) open(ctx context.Context) error {
 	if err := s.readGreeting(ctx); err != nil {
 		return err
 	}
+	if s.cfg.NoHello {
+		return nil
+	}
 	if err := s.hello(ctx); err != nil {
 		return err
 	}
