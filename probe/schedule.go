@@ -117,6 +117,7 @@ type pending struct {
 	s      Step
 	tries  int // connections it was sent on without an answer
 	resent int // the connection it was first sent on, when sent again
+	lane   int // the worker a VRFY/EXPN is dealt to, so they spread evenly; 0: any
 }
 
 // runResult is what a run over one host yields.
@@ -171,12 +172,28 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 		r.maxVE = min(MaxVerifyPerConnection, ceilDiv(ve, lanes))
 	}
 
+	// VRFY and EXPN are dealt to the workers in turn: each group closes
+	// with one, so an even share keeps the workers' group counts even.
+	// Error-drawing steps are dealt the same way, so each worker's
+	// share stays within one connection's budget.
+	k, d := 0, 0
+	for _, p := range r.queue {
+		switch {
+		case r.lockStep:
+		case isVerify(p.s):
+			p.lane = k%lanes + 1
+			k++
+		case p.s.Draws:
+			p.lane = d%lanes + 1
+			d++
+		}
+	}
 	var wg sync.WaitGroup
-	for range lanes {
+	for w := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.worker(ctx)
+			r.worker(ctx, w+1)
 		}()
 	}
 	wg.Wait()
@@ -234,6 +251,7 @@ func ceilDiv(a, b int) int {
 // lane is one connection as the runner uses it.
 type lane struct {
 	c         *pool.Conn
+	worker    int // the worker it belongs to
 	caps      connCaps
 	pipelined bool
 	ve        int  // VRFY/EXPN sent on it
@@ -245,16 +263,21 @@ type lane struct {
 
 // worker runs lanes one after another until the plan is done or cannot
 // go on: one connection at a time, each kept while it can take a group.
-func (r *runner) worker(ctx context.Context) {
+func (r *runner) worker(ctx context.Context, w int) {
 	rtts := 0
 	defer func() {
 		r.mu.Lock()
 		r.longest = max(r.longest, rtts)
+		for _, p := range r.queue {
+			if p.lane == w {
+				p.lane = 0 // what was dealt to this worker goes to any other
+			}
+		}
 		r.mu.Unlock()
 	}()
 	for {
 		r.mu.Lock()
-		if len(r.queue) == 0 || r.stop != nil || ended(ctx) || !r.wantsConnection() {
+		if len(r.queue) == 0 || r.stop != nil || ended(ctx) || !r.wantsConnection(w) {
 			r.mu.Unlock()
 			return
 		}
@@ -289,7 +312,7 @@ func (r *runner) worker(ctx context.Context) {
 			}
 			return
 		}
-		l := &lane{c: c, caps: capsOf(c.S)}
+		l := &lane{c: c, caps: capsOf(c.S), worker: w}
 		l.pipelined = l.caps.Pipelining && !r.lockStep
 		rtts += 3 // connect, greeting, EHLO
 		if t, ok := c.S.(interface{ TLS() *wire.TLSInfo }); ok && t.TLS() != nil {
@@ -344,12 +367,12 @@ func asWireError(err error, target **wire.Error) bool {
 // what is left: steps that draw errors or VRFY/EXPN need one of their
 // own; steps that draw none go on a connection already open, unless none
 // is.
-func (r *runner) wantsConnection() bool {
+func (r *runner) wantsConnection(w int) bool {
 	if r.active == 0 {
 		return true
 	}
 	for _, p := range r.queue {
-		if p.s.Draws || isVerify(p.s) {
+		if (isVerify(p.s) || p.s.Draws) && (p.lane == 0 || p.lane == w) {
 			return true
 		}
 	}
@@ -415,7 +438,17 @@ func (r *runner) takeGroup(l *lane) []gline {
 			idx--
 			continue
 		}
-		if p.s.Draws && room <= 0 || !p.s.Draws && l.c.Room() <= 0 && !overOK {
+		if p.lane != 0 && p.lane != l.worker {
+			continue // dealt to another worker
+		}
+		// A VRFY/EXPN dealt to this worker may use one error of the
+		// margin the default budget leaves below Postfix's soft limit,
+		// rather than open a connection for itself alone.
+		spare := 0
+		if overOK && isVerify(p.s) && r.tarpitChecked {
+			spare = 1
+		}
+		if p.s.Draws && room+spare <= 0 || !p.s.Draws && l.c.Room() <= 0 && !overOK {
 			if r.lockStep {
 				break // plan order: the rest waits for a new connection
 			}
@@ -669,6 +702,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 		if p.resent == 0 {
 			p.resent = l.c.N
 		}
+		p.lane = 0
 		r.sched.Resent++
 		again = append(again, p)
 	}

@@ -496,7 +496,7 @@ func forEachCombination(n, k int, f func([]int) bool) {
 // LineFinding is something wrong with a line that no repair may change,
 // because changing it would name a different mailbox.
 type LineFinding struct {
-	Kind   string `json:"kind"`   // "local-part-too-long", "path-too-long", "domain-too-long", "line-too-long", "control-character"
+	Kind   string `json:"kind"`   // "local-part-too-long", "path-too-long", "domain-too-long", "line-too-long", "control-character", "address-invalid"
 	Detail string `json:"detail"` // plain words, with the numbers
 	Ref    string `json:"ref"`
 }
@@ -526,6 +526,9 @@ func LineFindings(line string) []LineFinding {
 		out = append(out, LineFinding{"control-character",
 			fmt.Sprintf("the address has a control character (byte 0x%02x, at byte %d of the address); RFC 5321 allows none in a mailbox, not even in a quoted local part, so no form of this address can be sent: correct it where it comes from", l.path[i], i+1),
 			"RFC 5321 §4.1.2"})
+	}
+	if f, ok := addressFinding(line, l); ok {
+		out = append(out, f)
 	}
 	p := splitPath(l.path)
 	if !p.ok {

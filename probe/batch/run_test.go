@@ -278,7 +278,9 @@ func TestRunInterrupted(t *testing.T) {
 		lines = append(lines, Line{d + 1, fmt.Sprintf("u@d%d.b.test", d)})
 	}
 	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 1, PerMinute: Unlimited})
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	// Shorter than one connection's 300 ms wait for its greeting: the run
+	// is cut off however few round trips a probe takes.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	var got collected
 	sum, _ := Run(ctx, cfg, lines, got.emit)

@@ -833,6 +833,10 @@ func (w *whyRun) concludeAccepted() {
 		c.Summary = "The server accepted the line as sent, but the address has a control character, which RFC 5321 §4.1.2 allows in no form of a mailbox, quoted or not: this server is lenient, stricter ones refuse it, and no change to the line mends it. Correct the address where it comes from."
 		return
 	}
+	if f, ok := w.finding("address-invalid"); ok {
+		c.Summary = "The server accepted the line as sent, but " + f.Detail + ". This server is lenient; stricter servers refuse the address."
+		return
+	}
 	if len(c.Violations) == 0 {
 		c.Summary = "The server accepted the line as sent: its syntax is not the problem with this server. A later refusal (at RCPT, or after DATA) has another cause."
 		if w.rep.Command == "rcpt" {

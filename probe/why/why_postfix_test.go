@@ -199,3 +199,26 @@ func TestWhyPostfixKeepsProgress(t *testing.T) {
 		t.Errorf("%s %q after %d attempts: %s", c.Kind, whyRepairNames(c.Repairs), len(rep.Attempts), c.Summary)
 	}
 }
+
+// An address the checker refuses is named, with its byte, even when a
+// lenient server takes the line: why never calls that syntax fine.
+func TestWhyPostfixNamesAnInvalidAddress(t *testing.T) {
+	for _, tc := range []struct{ line, at string }{
+		{"MAIL FROM:<alice>", "at byte 17 of the line"},
+		{"RCPT TO:<a..b@lab.test>", "at byte 12 of the line"},
+	} {
+		rep := whyPostfix(t, whyPostfixLenient, tc.line)
+		var found string
+		for _, f := range rep.Findings {
+			if f.Kind == "address-invalid" {
+				found = f.Detail
+			}
+		}
+		if !strings.Contains(found, tc.at) {
+			t.Errorf("%s: findings %+v; want the address named %s", tc.line, rep.Findings, tc.at)
+		}
+		if strings.Contains(rep.Conclusion.Summary, "syntax is not the problem") {
+			t.Errorf("%s: %s", tc.line, rep.Conclusion.Summary)
+		}
+	}
+}
