@@ -1,0 +1,97 @@
+package pool_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
+)
+
+func dialer(addr string) pool.DialFunc {
+	cfg := wire.Config{Addr: addr, HELO: "client.test", TLS: wire.TLSNone, ReplyTimeout: 5 * time.Second}
+	return func(ctx context.Context, _ int) (pool.Session, error) {
+		s, err := wire.Dial(ctx, cfg)
+		if s == nil {
+			return nil, err
+		}
+		return s, err
+	}
+}
+
+// No more connections are open at once than the cap, and lowering the
+// cap holds back the next Open.
+func TestPoolCapsConnectionsAtOnce(t *testing.T) {
+	var open, peak atomic.Int32
+	srv := probetest.StartLineServer(t, "220 p.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch line {
+		case "EHLO client.test":
+			n := open.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			return probetest.LineReply{Out: "250 p.test\r\n"}
+		case "QUIT":
+			open.Add(-1)
+			return probetest.LineReply{Out: "221 bye\r\n", Close: true}
+		}
+		return probetest.LineReply{Out: "250 ok\r\n"}
+	})
+	p := pool.New(pool.Config{Dial: dialer(srv.Addr()), Parallel: 2})
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, _, err := p.Open(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			c.Release(context.Background())
+		}()
+	}
+	wg.Wait()
+	if got := peak.Load(); got > 2 {
+		t.Errorf("the server saw %d connections at once; the cap is 2", got)
+	}
+	if _, pk, _ := p.Parallel(); pk != 2 || p.Opened() != 6 {
+		t.Errorf("peak %d, opened %d; want 2 and 6", pk, p.Opened())
+	}
+	p.LowerParallel()
+	if c, _, _ := p.Parallel(); c != 1 {
+		t.Errorf("cap %d after lowering 2", c)
+	}
+}
+
+// A server that hangs up after three errors teaches the pool that limit,
+// and the budget drops below it.
+func TestPoolLearnsTheErrorLimit(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 p.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		if line == "EHLO client.test" {
+			return probetest.LineReply{Out: "250 p.test\r\n"}
+		}
+		if c.Errors >= 3 {
+			return probetest.LineReply{Out: "421 4.7.0 too many errors\r\n", Close: true}
+		}
+		return probetest.LineReply{Out: "501 5.5.4 no\r\n"}
+	})
+	p := pool.New(pool.Config{Dial: dialer(srv.Addr())})
+	c, _, err := p.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !c.S.Closed() {
+		if _, err := c.Cmd(context.Background(), "VRFY x"); err != nil {
+			break
+		}
+	}
+	c.Dropped()
+	if n, ok := p.ErrorLimit(); !ok || n != 3 || p.Budget() != 2 {
+		t.Errorf("limit %d (%v), budget %d; want 3 and 2", n, ok, p.Budget())
+	}
+}
