@@ -132,7 +132,7 @@ type WhyAttempt struct {
 	// Cause is why a refused or deferred line was refused: a word of the
 	// closed set probe steps use (explain.Causes).
 	Cause explain.Cause `json:"cause,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Error string        `json:"error,omitempty"`
 
 	preludeParams []string // what the repairs added to the prelude
 }
