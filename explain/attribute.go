@@ -32,7 +32,7 @@ var serverSources = sync.OnceValue(func() map[string]bool {
 // most specific row; shared is set on each when more than one server's
 // templates match the whole text.
 func attribute(code int, enhanced, text string) []attribution {
-	m := matchReply(code, enhanced, text)
+	m := matchReply(code, enhanced, text, "")
 	shared := len(m.sharedSources()) > 1
 	best := map[string]*compiled{}
 	var order []string
@@ -52,7 +52,7 @@ func attribute(code int, enhanced, text string) []attribution {
 	for _, s := range order {
 		c := best[s]
 		a := attribution{Source: s, key: s + "\x00" + c.row.words + c.row.text + "\x00" + c.row.codes, mta: isServer(s)}
-		if t := m.templateOf(s); t != nil {
+		if t := m.templateOf(s, ""); t != nil {
 			a.template = t.row.text
 			a.shared = shared
 		} else {

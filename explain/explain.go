@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -120,12 +121,23 @@ func Explain(code int, enhanced, text string, cmd Command) Explanation {
 			e.Notes = append(e.Notes, n)
 		}
 	}
-	e.Recognized = Recognize(code, enhanced, text)
+	e.Recognized = RecognizeAt(code, enhanced, text, cmd)
 	if r := e.Recognized; e.readsRecognized() {
 		// The sender of the reply knows best what it meant.
 		e.GenericMeaning, e.Meaning = e.Meaning, r.Reason
 		if r.Fix != "" {
 			e.GenericFix, e.Fix = e.Fix, r.Fix
+		}
+		if strings.HasPrefix(r.Ref, "RFC ") {
+			// The reading that applies rests on the recognizer's section
+			// first. The context note may cover several readings (553 to
+			// MAIL: an unqualified sender, or UTF-8 without SMTPUTF8);
+			// SMTPUTF8's sections stay only when this one is about it.
+			refs := e.Refs
+			if !mentionsUTF8(text + " " + r.Reason) {
+				refs = slices.DeleteFunc(slices.Clone(refs), func(ref string) bool { return strings.HasPrefix(ref, "RFC 6531") })
+			}
+			e.Refs = appendUnique([]string{r.Ref}, refs...)
 		}
 	}
 	if st := e.EnhancedStatus; st != nil {
@@ -399,4 +411,16 @@ outer:
 func (e Explanation) readsRecognized() bool {
 	r := e.Recognized
 	return r != nil && r.Reason != "" && !(e.Code < 400 && r.Template != "")
+}
+
+// mentionsUTF8 tells whether a reply text or reading is about non-ASCII
+// addresses (RFC 6531).
+func mentionsUTF8(s string) bool {
+	s = strings.ToLower(s)
+	for _, w := range []string{"utf8", "utf-8", "smtputf8", "ascii", "5.6.7", "international"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -453,12 +453,19 @@ const maxRecognizeText = 4 << 10
 // trailing qmail-style "(#5.7.1)", that code is used. Only the first 4 KiB
 // of text are examined.
 func Recognize(code int, enhanced, text string) *Recognition {
+	return RecognizeAt(code, enhanced, text, "")
+}
+
+// RecognizeAt is Recognize for a reply to cmd: a row that names the
+// commands it answers (a catalogue row's stage) is used only for those,
+// and beats a row that names none. An empty cmd matches every row.
+func RecognizeAt(code int, enhanced, text string, cmd Command) *Recognition {
 	if enhanced == "" && strings.TrimSpace(text) == "" {
 		// Every row names an enhanced code or words (TestRecognizerTableCompiles):
 		// a bare code matches none, and need not build the table.
 		return nil
 	}
-	m := matchReply(code, enhanced, text)
+	m := matchReply(code, enhanced, text, cmd)
 	best := m.best
 	if best == nil {
 		return nil
@@ -470,7 +477,7 @@ func Recognize(code int, enhanced, text string) *Recognition {
 		Ref:         best.row.ref,
 		IANAMeaning: best.row.iana,
 	}
-	if t := m.templateOf(best.row.source); t != nil {
+	if t := m.templateOf(best.row.source, cmd); t != nil {
 		r.Template, r.Knob, r.File = t.row.text, t.row.knob, t.row.file
 	}
 	if m.via != nil && m.via.id != best.id && m.via.row.source != best.row.source {
@@ -508,7 +515,7 @@ type replyMatch struct {
 }
 
 // matchReply matches a reply against every row of its class.
-func matchReply(code int, enhanced, text string) replyMatch {
+func matchReply(code int, enhanced, text string, cmd Command) replyMatch {
 	if len(text) > maxRecognizeText {
 		text = text[:maxRecognizeText]
 	}
@@ -528,7 +535,7 @@ func matchReply(code int, enhanced, text string) replyMatch {
 	if code >= 200 && code <= 599 {
 		rows = set.byClass[code/100]
 	}
-	m := matchRows(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)))
+	m := matchRows(rows, code, enh, hasEnh, strings.ToLower(foldContinuations(text)), cmd)
 	if shared := m.sharedSources(); len(shared) > 1 && m.best != nil && m.best.tmpl != nil && !m.best.row.template {
 		// A shared text: a hand-written row of one of the servers that
 		// send it reads it more closely than a template does.
@@ -543,17 +550,17 @@ func matchReply(code int, enhanced, text string) replyMatch {
 
 // recognize returns the winning row and the best-matching MTA template row.
 func recognize(code int, enhanced, text string) (best, via *compiled) {
-	m := matchReply(code, enhanced, text)
+	m := matchReply(code, enhanced, text, "")
 	return m.best, m.via
 }
 
 // matchRows finds every matching row of rows for a reply whose text is
 // already folded and lower-cased, the winner, and the best MTA template
 // row among them.
-func matchRows(rows []*compiled, code int, enh enhancedCode, hasEnh bool, text string) replyMatch {
+func matchRows(rows []*compiled, code int, enh enhancedCode, hasEnh bool, text string, cmd Command) replyMatch {
 	var m replyMatch
 	for _, c := range rows {
-		if !c.matches(code, enh, hasEnh, text) {
+		if stageFit(c, cmd) == 0 || !c.matches(code, enh, hasEnh, text) {
 			continue
 		}
 		m.rows = append(m.rows, c)
@@ -562,11 +569,39 @@ func matchRows(rows []*compiled, code int, enh enhancedCode, hasEnh bool, text s
 				m.via = c
 			}
 		}
-		if m.best == nil || ranksBelow(m.best, c) {
+		if m.best == nil || ranksBelowAt(m.best, c, cmd) {
 			m.best = c
 		}
 	}
 	return m
+}
+
+// stageFit is how well row c fits a reply to cmd: 3 when it names cmd
+// among the commands it answers, 2 when it names none, 1 when it names
+// some and cmd is not known (usable, below a general row), 0 when it
+// names others only.
+func stageFit(c *compiled, cmd Command) int {
+	switch {
+	case len(c.row.stages) == 0:
+		return 2
+	case cmd == "":
+		return 1
+	case slices.Contains(c.row.stages, cmd):
+		return 3
+	}
+	return 0
+}
+
+// ranksBelowAt is ranksBelow for a reply to cmd: of two rows of one
+// source and of one kind (both hand-written, or both catalogue
+// templates), one written for that command beats one written for any.
+func ranksBelowAt(a, b *compiled, cmd Command) bool {
+	if a.row.template == b.row.template && a.row.source == b.row.source && (a.tmpl == nil) == (b.tmpl == nil) {
+		if fa, fb := stageFit(a, cmd), stageFit(b, cmd); fa != fb {
+			return fa < fb
+		}
+	}
+	return ranksBelow(a, b)
 }
 
 // bestOf picks the winning row of rows and the best MTA template row.
@@ -575,15 +610,15 @@ func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text strin
 	for i := range rows {
 		ptrs[i] = &rows[i]
 	}
-	m := matchRows(ptrs, code, enh, hasEnh, text)
+	m := matchRows(ptrs, code, enh, hasEnh, text, "")
 	return m.best, m.via
 }
 
 // templateOf is the most specific catalogue row of source that matched.
-func (m replyMatch) templateOf(source string) *compiled {
+func (m replyMatch) templateOf(source string, cmd Command) *compiled {
 	var t *compiled
 	for _, c := range m.rows {
-		if c.tmpl != nil && c.row.source == source && (t == nil || t.spec.less(c.spec)) {
+		if c.tmpl != nil && c.row.source == source && (t == nil || ranksBelowAt(t, c, cmd)) {
 			t = c
 		}
 	}
@@ -617,7 +652,7 @@ func (m replyMatch) candidates() []SourceCandidate {
 			conf = "low"
 		}
 		seen[s] = true
-		out = append(out, SourceCandidate{Source: s, Confidence: conf, Template: m.templateOf(s).row.text})
+		out = append(out, SourceCandidate{Source: s, Confidence: conf, Template: m.templateOf(s, "").row.text})
 	}
 	for _, c := range m.rows {
 		if s := c.row.source; !seen[s] && isServer(s) && !c.row.template {

@@ -302,6 +302,8 @@ var mtaCases = []recognizeCase{
 	{"Sendmail", 553, "5.1.8", "<a@nowhere.example>... Domain of sender address a@nowhere.example does not exist"},
 	{"Sendmail", 451, "4.1.8", "Domain of sender address a@slow.example does not resolve"},
 	{"Sendmail", 553, "5.1.3", "<@example.com>... User address required"},
+	{"Sendmail", 553, "5.1.0", "<a@example.com... Unbalanced '<'"},
+	{"Sendmail", 553, "5.1.0", "a@example.com>... Unbalanced '>'"},
 	{"Sendmail", 501, "5.1.7", "Syntax error in mailbox address \"a b@example.com\" (unbalanced '<')"},
 	{"Sendmail", 553, "5.1.0", "Address \"aaaa@example.com\" too long (256 bytes max)"},
 	{"Sendmail", 501, "5.5.2", "Syntax error in parameters scanning \"from\""},

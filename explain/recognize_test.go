@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,11 @@ func TestEveryRowHasAPositiveCase(t *testing.T) {
 	won := make(map[int]bool)
 	for _, c := range allRecognizeCases() {
 		if best, _ := recognize(c.code, c.enh, c.text); best != nil {
+			won[best.id] = true
+		}
+	}
+	for _, c := range stagedCases {
+		if best := matchReply(c.code, c.enh, c.text, c.cmd).best; best != nil {
 			won[best.id] = true
 		}
 	}
@@ -371,5 +377,45 @@ func TestRecognizeGmailSpecific(t *testing.T) {
 		if best == nil || best.row.template || best.row.source != srcGmail || !strings.Contains(best.row.reason, c.reason) {
 			t.Errorf("%d %s %q: row %+v, want Gmail's own row saying %q", c.code, c.enh, c.text, best, c.reason)
 		}
+	}
+}
+
+// stagedCases are replies read differently by the command they answer.
+var stagedCases = []struct {
+	recognizeCase
+	cmd Command
+}{
+	{recognizeCase{"Exim", 550, "", "Administrative prohibition"}, EXPN},
+}
+
+// TestRecognizeAtStage: a row written for one command is used for that
+// command only, and beats the general row of the same server there.
+func TestRecognizeAtStage(t *testing.T) {
+	for _, c := range stagedCases {
+		at := RecognizeAt(c.code, c.enh, c.text, c.cmd)
+		general := RecognizeAt(c.code, c.enh, c.text, RCPT)
+		if at == nil || general == nil || at.Source != c.source || general.Source != c.source {
+			t.Fatalf("%d %s: %+v at %s, %+v at RCPT; want %s both", c.code, c.text, at, c.cmd, general, c.source)
+		}
+		if at.Reason == general.Reason {
+			t.Errorf("%d %s: the same reading at %s and at RCPT: %s", c.code, c.text, c.cmd, at.Reason)
+		}
+		if none := Recognize(c.code, c.enh, c.text); none.Reason != general.Reason {
+			t.Errorf("%d %s: with no command the %s reading was used: %s", c.code, c.text, c.cmd, none.Reason)
+		}
+	}
+	if r := RecognizeAt(550, "", "Administrative prohibition", EXPN); r == nil || r.Knob != "acl_smtp_expn" {
+		t.Errorf("Exim's EXPN refusal names knob %v, want acl_smtp_expn", r)
+	}
+}
+
+// TestRecognizedReadingCitesItsSection: when a recognised reading replaces
+// the context's, the references lead with the recognizer's section and
+// drop those the replaced reading cited (Sendmail's unbalanced bracket is
+// RFC 5321 §4.1.2, not the SMTPUTF8 section a 553 to MAIL may be about).
+func TestRecognizedReadingCitesItsSection(t *testing.T) {
+	e := Explain(553, "5.1.0", "<a@b... Unbalanced '<'", MAIL)
+	if len(e.Refs) == 0 || e.Refs[0] != "RFC 5321 §4.1.2" || slices.Contains(e.Refs, "RFC 6531 §3.5") {
+		t.Errorf("refs %v; want RFC 5321 §4.1.2 first and no RFC 6531 §3.5", e.Refs)
 	}
 }

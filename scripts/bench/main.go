@@ -1,0 +1,115 @@
+// Command bench measures the probe engine: the full default suite against
+// the lab Postfix (scripts/lab up) through a relay on loopback that delays
+// every chunk each way, in each scheduling mode, side by side.
+//
+//	go run ./scripts/bench [-target 127.0.0.1:2525] [-delay 25ms]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+func main() {
+	target := flag.String("target", "127.0.0.1:2525", "the SMTP server to probe")
+	delay := flag.Duration("delay", 25*time.Millisecond, "delay added each way (the RTT grows by twice this)")
+	flag.Parse()
+	relay, err := startRelay(*target, *delay)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("default suite against %s through a relay adding %v each way (+%v RTT)\n\n", *target, *delay, 2**delay)
+	fmt.Printf("%-22s %10s %8s %12s %7s %12s\n", "mode", "wall", "RTT", "connections", "groups", "RTT on path")
+	for _, m := range []struct {
+		name string
+		set  func(*probe.Options)
+	}{
+		{"default (3 at once)", func(o *probe.Options) {}},
+		{"sequential pipelined", func(o *probe.Options) { o.Connections = 1 }},
+		{"lock-step", func(o *probe.Options) { o.LockStep = true }},
+	} {
+		t, _ := probe.ParseTarget(relay)
+		o := probe.Options{Target: t, Domain: "lab.test", User: "alice", HELO: "client.test", TLS: "none", Timeout: 10 * time.Second}
+		m.set(&o)
+		start := time.Now()
+		rep, err := probe.Run(context.Background(), o)
+		wall := time.Since(start)
+		if err != nil || len(rep.Hosts) == 0 || rep.Hosts[0].Schedule == nil {
+			fmt.Fprintln(os.Stderr, "bench:", m.name, err)
+			os.Exit(1)
+		}
+		h := rep.Hosts[0]
+		sc := h.Schedule
+		fmt.Printf("%-22s %8.0fms %8.1f %12d %7d %12d\n", m.name, float64(wall.Microseconds())/1000,
+			float64(wall)/float64(2**delay), h.Connections, sc.Groups, sc.RoundTrips)
+	}
+}
+
+// startRelay listens on loopback and copies each connection to target,
+// holding every chunk for delay in each direction.
+func startRelay(target string, delay time.Duration) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				time.Sleep(delay) // the SYN's way in
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				go pipe(s, c, delay)
+				pipe(c, s, delay)
+			}()
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// pipe copies src to dst, each chunk delivered delay after it was read,
+// in order.
+func pipe(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		at time.Time
+		b  []byte
+	}
+	q := make(chan chunk, 1024)
+	go func() {
+		for c := range q {
+			time.Sleep(time.Until(c.at))
+			if _, err := dst.Write(c.b); err != nil {
+				break
+			}
+		}
+		dst.(*net.TCPConn).CloseWrite()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			q <- chunk{time.Now().Add(delay), append([]byte(nil), buf[:n]...)}
+		}
+		if err != nil {
+			if err != io.EOF {
+				src.Close()
+			}
+			close(q)
+			return
+		}
+	}
+}
