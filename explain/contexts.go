@@ -208,7 +208,7 @@ var contextNotes = map[contextKey]contextNote{
 	{252, VRFY}: {
 		Brief:   "server declines to confirm or deny the mailbox; not an error, it will still accept mail for it",
 		Meaning: "The server will neither confirm nor deny that the mailbox exists, but it would accept a message for it and try to deliver. It is a 2yz success reply and not an error: it tells you about the server's VRFY policy, nothing about the user. Tools that print it as \"user exists\" are wrong.",
-		When:    "After VRFY on the great majority of internet-facing servers: Postfix, Exim and Sendmail all answer 252 by default or when VRFY is restricted, and RFC 5321 §7.3 requires 252 from a site that disables VRFY for security.",
+		When:    "After VRFY at a server that will not tell whether a mailbox exists: RFC 5321 §7.3 asks exactly this of a site that restricts VRFY, and Gmail and Exchange answer it to every VRFY. It is no universal default: Postfix, with VRFY on as it ships, answers 252 only for an address it would take and 550 for one it does not know, so the pair still gives mailboxes away; Sendmail answers 250 or 550 unless its PrivacyOptions include novrfy, which turns every answer into 252.",
 		Fix:     "No fix needed. To learn whether an address exists, ask the domain's admin or send a real message and watch for a bounce; RCPT TO acceptance does not prove it either (a server may accept and bounce later).",
 		Actor:   ActorNobody,
 		Refs:    []string{"RFC 5321 §3.5.3", "RFC 5321 §7.3"},
@@ -275,7 +275,7 @@ var contextNotes = map[contextKey]contextNote{
 	{501, MAIL}: {
 		Brief:   "sender address syntax rejected: check the angle brackets, no space after the colon, no illegal characters",
 		Meaning: "The server could not parse MAIL FROM's argument as a reverse-path. The address must sit inside angle brackets directly after \"FROM:\"; strict servers reject anything else.",
-		When:    "After MAIL FROM:user@example.com (no brackets), MAIL FROM: <user@example.com> (space after the colon, forbidden by RFC 5321 §3.3 and rejected by strict servers such as Postfix with strict_rfc821_envelopes=yes), a display name (\"Joe\" <joe@example.com>), unbalanced brackets or quotes, a domain with an underscore, spaces inside the address, or 8-bit characters without SMTPUTF8.",
+		When:    "After MAIL FROM:user@example.com (no angle brackets: refused by strict servers such as Postfix with strict_rfc821_envelopes=yes), MAIL FROM: <user@example.com> (a space after the colon, which RFC 5321 §3.3 forbids; some servers refuse it, though that Postfix setting still lets it through), a display name (\"Joe\" <joe@example.com>), unbalanced brackets or quotes, a domain with an underscore, spaces inside the address, or 8-bit characters without SMTPUTF8.",
 		Fix:     "Send exactly MAIL FROM:<user@example.com>: no space around the colon, the address in angle brackets, nothing but ESMTP parameters after it. Use <> for a bounce. Look at your mail library's or application's sender setting: it usually passes a display name or a bare address.",
 		Refs:    []string{"RFC 5321 §4.1.1.2", "RFC 5321 §3.3", "RFC 5321 §4.1.2"},
 	},

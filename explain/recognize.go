@@ -618,7 +618,7 @@ func bestOf(rows []compiled, code int, enh enhancedCode, hasEnh bool, text strin
 func (m replyMatch) templateOf(source string, cmd Command) *compiled {
 	var t *compiled
 	for _, c := range m.rows {
-		if c.tmpl != nil && c.row.source == source && (t == nil || ranksBelowAt(t, c, cmd)) {
+		if c.tmpl != nil && c.row.source == source && (t == nil || cmd == "" && t.spec.less(c.spec) || cmd != "" && ranksBelowAt(t, c, cmd)) {
 			t = c
 		}
 	}

@@ -98,7 +98,7 @@ empty are left out of the why, explain and address documents.
 func causesHelp() string {
 	var b strings.Builder
 	b.WriteString(`
-probe steps: cause (on every refused or deferred step), blocklist, retry_after_s,
+probe steps and why attempts: cause (on every refused or deferred one); steps: blocklist, retry_after_s,
 withheld; verdicts: baselines, withheld, throttling; hosts: helo_name, helo_fallback
   cause is one word of this closed set, read from the reply code, the enhanced
   code, the recognised text and the command that drew the reply:

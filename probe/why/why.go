@@ -129,7 +129,10 @@ type WhyAttempt struct {
 	// "prelude-rejected" (the MAIL FROM before a RCPT was refused) or
 	// "no-reply" (the connection failed; Error says how).
 	Outcome string `json:"outcome"`
-	Error   string `json:"error,omitempty"`
+	// Cause is why a refused or deferred line was refused: a word of the
+	// closed set probe steps use (explain.Causes).
+	Cause explain.Cause `json:"cause,omitempty"`
+	Error string        `json:"error,omitempty"`
 
 	preludeParams []string // what the repairs added to the prelude
 }
@@ -421,6 +424,11 @@ func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, rep
 	default:
 		a.Outcome = "rejected"
 	}
+	cmd := explain.MAIL
+	if w.rep.Command == "rcpt" {
+		cmd = explain.RCPT
+	}
+	a.Cause = explain.ClassifyRefusal(r.Code, r.Enhanced, r.Text(), cmd).Cause
 	return a
 }
 
