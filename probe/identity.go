@@ -126,6 +126,12 @@ func (o *Options) checkFromDomain(ctx context.Context, r Resolver, id *Identity)
 		return
 	case r == nil:
 		return
+	case systemResolver(r) && specialUseDomain(domain):
+		// RFC 6761 §6.2: such names are not asked of the public DNS; no
+		// server on the Internet can verify them either.
+		id.FromDomain.Status = "special-use"
+		id.Problems = append(id.Problems, fmt.Sprintf("the sender's domain %s is a special-use name (RFC 6761, RFC 2606) that public DNS never resolves: servers that verify senders refuse it", domain))
+		return
 	}
 	res, err := lookupMX(ctx, r, domain, o.DNSTimeout)
 	switch {
@@ -143,4 +149,24 @@ func (o *Options) checkFromDomain(ctx context.Context, r Resolver, id *Identity)
 		id.FromDomain.Status = "none"
 		id.Problems = append(id.Problems, fmt.Sprintf("the sender's domain %s has no MX or address record (%s): servers that verify senders refuse it", domain, res.Code))
 	}
+}
+
+// specialUseDomain tells whether domain is under a name reserved by RFC
+// 6761 or RFC 2606 (test, example, invalid, localhost, example.com/net/org),
+// which resolvers do not look up in the public DNS.
+func specialUseDomain(domain string) bool {
+	d := strings.ToLower(strings.TrimSuffix(domain, "."))
+	for _, suffix := range []string{"test", "example", "invalid", "localhost", "example.com", "example.net", "example.org"} {
+		if d == suffix || strings.HasSuffix(d, "."+suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// systemResolver tells whether r asks the machine's own resolver (no DNS
+// servers given), and so the public DNS.
+func systemResolver(r Resolver) bool {
+	c, ok := r.(*resolver.Client)
+	return ok && c.System
 }

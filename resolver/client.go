@@ -53,6 +53,9 @@ type Client struct {
 	MaxHosts int
 	// MaxAddresses is DefaultMaxAddresses when zero.
 	MaxAddresses int
+	// System is set by New when the servers come from /etc/resolv.conf:
+	// the machine's own resolver, which asks the public DNS.
+	System bool
 	// ConfigErr is set by New when /etc/resolv.conf could not be read;
 	// every lookup then fails with it.
 	ConfigErr error
@@ -69,6 +72,7 @@ type Client struct {
 func New(servers []string) *Client {
 	c := &Client{}
 	if len(servers) == 0 {
+		c.System = true
 		cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil {
 			c.ConfigErr = fmt.Errorf("reading /etc/resolv.conf: %w", err)
