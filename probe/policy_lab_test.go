@@ -2,8 +2,7 @@ package probe_test
 
 import (
 	"context"
-	"net"
-	"os"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"testing"
 	"time"
 
@@ -24,15 +23,7 @@ const (
 // CI=true, where .ci/run must have started it.
 func needPolicyLab(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("the policy lab is not answering on %s under CI=true: %v", addr, err)
-	}
-	t.Skipf("the policy lab is not running on %s (start it with: bash .ci/services/postfix-policy.sh start): %v", addr, err)
+	probetest.NeedTCP(t, "the policy lab", addr, "bash .ci/services/postfix-policy.sh start")
 }
 
 func probePolicy(t *testing.T, addr string, mutate func(*probe.Options)) probe.HostReport {

@@ -3,8 +3,7 @@ package probe_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,7 @@ const (
 // where .ci/run must have started it.
 func needPostfix(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("the Postfix lab is not answering on %s under CI=true: %v", addr, err)
-	}
-	t.Skipf("the Postfix lab is not running on %s (start it with: bash .ci/services/postfix.sh): %v", addr, err)
+	probetest.NeedTCP(t, "the Postfix lab", addr, "bash .ci/services/postfix.sh")
 }
 
 func probePostfix(t *testing.T, addr string, mutate func(*probe.Options)) probe.HostReport {

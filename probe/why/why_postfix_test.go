@@ -2,8 +2,7 @@ package why_test
 
 import (
 	"context"
-	"net"
-	"os"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,7 @@ const (
 // where .ci/run must have started it.
 func needWhyPostfix(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Postfix lab at %s is not running (CI=true; .ci/services/postfix.sh starts it): %v", addr, err)
-		}
-		t.Skipf("Postfix lab not running at %s; start it with scripts/lab up", addr)
-	}
-	c.Close()
+	probetest.NeedTCP(t, "the Postfix lab", addr, "scripts/lab up")
 }
 
 func whyPostfix(t *testing.T, addr, line string) *probe.WhyReport {
