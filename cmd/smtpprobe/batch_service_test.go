@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"net"
 	"os"
 	"os/exec"
@@ -40,13 +41,7 @@ func needBatchLab(t *testing.T) {
 			why = fmt.Sprintf("the DNS lab on %s does not serve batch.test (%v)", labDNS, err)
 		}
 	}
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s under CI=true", why)
-	}
-	t.Skipf("%s (start them with: bash .ci/services/dns.sh start; bash .ci/services/batch.sh start)", why)
+	probetest.NeedService(t, why, "bash .ci/services/dns.sh start; bash .ci/services/batch.sh start")
 }
 
 // connCounters reads the nftables counters batch.sh set up: connections

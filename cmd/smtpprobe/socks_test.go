@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"io"
 	"net"
 	"os"
@@ -31,20 +32,11 @@ const (
 // prove nothing about the proxy.
 func needSocksLab(t *testing.T) {
 	t.Helper()
-	fail := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s under CI=true", why)
-		}
-		t.Skipf("%s (start it with: bash .ci/services/dns.sh start; bash .ci/services/socks.sh start, as root)", why)
-	}
-	if c, err := net.DialTimeout("tcp", socksProxy, 2*time.Second); err != nil {
-		fail(fmt.Sprintf("the SOCKS5 proxy is not answering on %s: %v", socksProxy, err))
-	} else {
-		c.Close()
-	}
+	const start = "bash .ci/services/dns.sh start; bash .ci/services/socks.sh start, as root"
+	probetest.NeedTCP(t, "the SOCKS5 proxy", socksProxy, start)
 	if c, err := net.DialTimeout("tcp", socksServer, 2*time.Second); err == nil {
 		c.Close()
-		fail(fmt.Sprintf("%s can be reached directly: the nftables rule of socks.sh is missing", socksServer))
+		probetest.NeedService(t, fmt.Sprintf("%s can be reached directly: the nftables rule of socks.sh is missing", socksServer), start)
 	}
 	needBatchLab(t) // the DNS zone
 }

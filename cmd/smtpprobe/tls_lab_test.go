@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"net"
-	"os"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The transport-security lab: Unbound validating on 127.0.10.53 for the
@@ -21,23 +19,9 @@ const (
 func needTLSLab(t *testing.T) {
 	t.Helper()
 	for _, addr := range []string{"127.0.10.25:" + labTLSPort, "127.0.10.27:" + labTLSPort} {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("the postfix-tls service is not running on %s: %v", addr, err)
-			}
-			t.Skipf("postfix-tls lab not running (bash .ci/services/postfix-tls.sh start): %v", err)
-		}
-		c.Close()
+		probetest.NeedTCP(t, "the postfix-tls service", addr, "bash .ci/services/postfix-tls.sh start")
 	}
-	c, err := net.DialTimeout("tcp", labResolver, 2*time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the dnssec service (Unbound) is not running on %s: %v", labResolver, err)
-		}
-		t.Skipf("dnssec lab not running (bash .ci/services/dnssec.sh start): %v", err)
-	}
-	c.Close()
+	probetest.NeedTCP(t, "the dnssec service (Unbound)", labResolver, "bash .ci/services/dnssec.sh start")
 }
 
 // TestTLSLabVerdicts runs `smtpprobe tls` against real NSD, Unbound and
