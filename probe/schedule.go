@@ -749,6 +749,11 @@ func (r *runner) record(l *lane, p *pending, res StepResult) {
 			r.gaveUp, r.gaveUpStatus = why, StatusDesync
 		case r.quiet.timeouts > 0:
 			r.gaveUp, r.gaveUpStatus = why, StatusUnresponsive // replies that timed out
+		default:
+			// The server hung up before answering, connection after
+			// connection: the host is given up on all the same, and its
+			// status must not stay ok.
+			r.gaveUp, r.gaveUpStatus = why, StatusClosedByServer
 		}
 	}
 }
