@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
@@ -14,7 +15,7 @@ import (
 // the address literal of its local address, never a silent localhost,
 // and says what the server will see.
 func TestIdentityNeverLocalhost(t *testing.T) {
-	srv := replyRules(t, "220 rules.test ESMTP", nil, nil, nil)
+	srv := probetest.StartMTA(t, plain)
 	target, _ := probe.ParseTarget(srv.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -50,7 +51,7 @@ func srvLines(s interface{ Received() []byte }) []byte { return s.Received() }
 // MX or address is a problem stated before connecting.
 func TestIdentityFromDomainChecked(t *testing.T) {
 	dns := resolvertest.Start(t, hostsZone)
-	srv := replyRules(t, "220 rules.test ESMTP", nil, nil, nil)
+	srv := probetest.StartMTA(t, plain)
 	for _, tc := range []struct {
 		from, status string
 		problem      bool
@@ -75,7 +76,7 @@ func TestIdentityFromDomainChecked(t *testing.T) {
 
 // A non-FQDN EHLO name given on purpose is sent, and flagged.
 func TestIdentityHELONotFQDN(t *testing.T) {
-	srv := replyRules(t, "220 rules.test ESMTP", nil, nil, nil)
+	srv := probetest.StartMTA(t, plain)
 	target, _ := probe.ParseTarget(srv.Addr())
 	rep, err := probe.Run(context.Background(), probe.Options{Target: target, Domain: "rules.test", TLS: "none", Suites: []string{"vrfy"}, HELO: "localhost", From: "a@client.test"})
 	if err != nil {

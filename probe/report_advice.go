@@ -84,7 +84,11 @@ var adviceRules = []adviceRule{
 	{
 		when: vrfyPolicyIs(PolicyNotImplemented),
 		say: func(h *HostReport, st map[string]StepResult) string {
-			return "VRFY is not implemented (500): RFC 5321 §4.5.1 lists it among the commands every server must implement, and §7.3 asks a server that will not verify to answer 252. " + knobsFor(h, knobVRFYHide) + "." + rcptLeak(st)
+			code := "500"
+			if s, ok := rejectedWith(st, "vrfy-user"); ok {
+				code = codeText(s)
+			}
+			return "VRFY is not implemented (" + code + "): RFC 5321 §4.5.1 lists it among the commands every server must implement, and §7.3 asks a server that will not verify to answer 252. " + knobsFor(h, knobVRFYHide) + "." + rcptLeak(st)
 		},
 	},
 	{

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -55,6 +56,10 @@ func TestStdoutFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dns.Close() })
+	_, port, err := net.SplitHostPort(srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name  string
 		stdin string
@@ -76,11 +81,29 @@ func TestStdoutFull(t *testing.T) {
 		{"explain-stdin-json", "host said: 550 5.1.1 no such user\n", []string{"explain", "--json", "-"}},
 		{"explain-bounce", "", []string{"explain", bounceFixtures + "/postfix-dsn.eml"}},
 		{"explain-bounces-json", "", []string{"explain", "--json", bounceFixtures + "/postfix-dsn.eml", bounceFixtures + "/gmail.eml"}},
+		{"tls", "", []string{"tls", "--dns", dns.Addr(), "--port", port, "out.test"}},
+		{"tls-quiet", "", []string{"tls", "--dns", dns.Addr(), "--port", port, "-q", "out.test"}},
+		{"tls-ndjson", "", []string{"tls", "--dns", dns.Addr(), "--port", port, "--format", "ndjson", "out.test"}},
 		{"demo", "", []string{"demo"}},
+		{"demo-quiet", "", []string{"demo", "-q"}},
 		{"version", "", []string{"version"}},
+		{"version-json", "", []string{"version", "--json"}},
+		{"completion", "", []string{"completion", "bash"}},
+		{"completion-zsh", "", []string{"completion", "zsh"}},
+		{"completion-fish", "", []string{"completion", "fish"}},
+		{"man", "", []string{"man"}},
 		{"help", "", []string{"help"}},
 		{"help-topic", "", []string{"help", "exit-codes"}},
 		{"subcommand-help", "", []string{"probe", "--help"}},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[tc.args[0]] = true
+	}
+	for _, c := range commands {
+		if !covered[c.name] {
+			t.Errorf("no case writes %s's output to a full disk", c.name)
+		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
