@@ -426,9 +426,18 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	var earlyResults []StepResult
 	var earlySession *Session
 	if len(early) > 0 {
-		r.early = func(ctx context.Context) int {
+		r.early = func(ctx context.Context) (int, int) {
 			earlyResults, earlySession = runBeforeHello(ctx, cfg, early, 0, o.mem)
-			return countSent(earlyResults)
+			if earlySession == nil || earlySession.Greeting().Code/100 != 2 {
+				code := 1
+				if earlySession != nil {
+					code = max(1, earlySession.Greeting().Code)
+					earlySession.Close()
+				}
+				earlySession = nil
+				return 0, code
+			}
+			return countSent(earlyResults), 0
 		}
 	}
 	res := r.run(ctx, steps)

@@ -91,8 +91,9 @@ type runner struct {
 	// early runs the steps sent before any EHLO on a session of their
 	// own; nil when the plan has none. With connections at once, the
 	// first worker runs it in a slot of the pool before its share of the
-	// plan; it reports whether it ran.
-	early    func(ctx context.Context) (steps int)
+	// plan. It reports the steps it sent, and the reply code that
+	// refused the session at the greeting (0: none).
+	early    func(ctx context.Context) (steps, refused int)
 	earlyRan bool
 	earlyRTT int // round trips of the session without EHLO
 	lanes    int // workers at once
@@ -269,9 +270,18 @@ func (r *runner) runEarly(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	n := r.early(ctx)
+	n, refused := r.early(ctx)
 	release()
 	r.mu.Lock()
+	if refused != 0 {
+		// Refused at the greeting (421 too many connections, say): it
+		// goes again after the plan, one connection fewer at once.
+		if refused == 421 {
+			r.pool.LowerParallel()
+		}
+		r.mu.Unlock()
+		return
+	}
 	r.earlyRan = true
 	r.earlyRTT = 3 + n // connect, greeting, its steps, QUIT
 	r.longest = max(r.longest, r.earlyRTT)
