@@ -32,8 +32,9 @@ type faultServer struct {
 	errDelay func(before int) time.Duration
 	// hangup says whether the n-th session to pipeline hangs up after a
 	// positive reply to a line that arrived with more lines behind it in
-	// the same write (a pipelined group), leaving the rest unanswered. After a positive
-	// reply, so the hang-up is no error limit the run could learn.
+	// the same write (a pipelined group), leaving the rest unanswered.
+	// After a positive reply, so the hang-up is no error limit the run
+	// could learn.
 	hangup func(n int) bool
 
 	errs      chan error
@@ -258,13 +259,13 @@ func answeredAll(t *testing.T, what string, h probe.HostReport) {
 }
 
 // tarpitDelay doubles the wait before each error reply of a session,
-// from 100 ms up to 600 ms: 100, 200, 400, 600, 600 ... It stays below
-// the 700 ms a reply must be held back to count as throttling, a verdict
-// measured per session: with more errors stacked on one session before
-// the tarpit shows, a pipelined run would see it where a lock-step run
-// does not, and that is not what this test is about.
+// from 100 ms up to 800 ms: 100, 200, 400, 800, 800 ... A lock-step run
+// moves the errors to fresh sessions by the third, before any reply is
+// held back the 700 ms the throttling measure looks for; a pipelined one
+// has more errors in flight on its first sessions and sees such replies.
+// The throttling verdict must be there in both.
 func tarpitDelay(before int) time.Duration {
-	return min(100*time.Millisecond<<before, 600*time.Millisecond)
+	return min(100*time.Millisecond<<before, 800*time.Millisecond)
 }
 
 // TestTarpitDetectedEndToEnd: against a server whose error replies grow
@@ -313,6 +314,9 @@ func TestTarpitDetectedEndToEnd(t *testing.T) {
 	if withErrors <= conns || len(sessions) != h.Connections {
 		t.Errorf("%d sessions drew errors, %d in all (the run says %d): the errors did not move to fresh connections", withErrors, len(sessions), h.Connections)
 	}
+	if h.Verdicts.Throttling == nil || lock.Verdicts.Throttling == nil {
+		t.Errorf("throttling %+v, lock-step %+v: a tarpit throttles in either mode", h.Verdicts.Throttling, lock.Verdicts.Throttling)
+	}
 	answeredAll(t, "tarpit", h)
 	sameFindings(t, "tarpit", h, lock)
 	t.Logf("sessions %d, peak %d, schedule %+v; lock-step %+v", len(sessions), peak, *sc, *lock.Schedule)
@@ -352,9 +356,6 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 	}
 }
 
-// hangupRun probes a server whose sessions for which hang(n) holds hang
-// up in the middle of a pipelined group, and the same server lock-step
-// (which sends no groups, so it never hangs up).
 // hungUp tells whether the k-th session to pipeline hung up mid-group.
 func hungUp(sessions []faultSession, k int) bool {
 	for _, fs := range sessions {
@@ -365,6 +366,9 @@ func hungUp(sessions []faultSession, k int) bool {
 	return false
 }
 
+// hangupRun probes a server whose sessions for which hang(n) holds hang
+// up in the middle of a pipelined group, and the same server lock-step
+// (which sends no groups, so it never hangs up).
 func hangupRun(t *testing.T, hang func(n int) bool) (h, lock probe.HostReport, srv *faultServer) {
 	t.Helper()
 	lockSrv := startFaultServer(t, &faultServer{hangup: hang})
