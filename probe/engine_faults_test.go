@@ -37,13 +37,18 @@ type faultServer struct {
 	// could learn.
 	hangup func(n int) bool
 
-	errs      chan error
-	mu        sync.Mutex
-	active    int // sessions open now: greeted and not yet ended by QUIT or a close
-	peak      int
-	refused   int // sessions greeted with 421
-	pipelined int // sessions that sent a pipelined group
-	sessions  []*faultSession
+	errs    chan error
+	mu      sync.Mutex
+	active  int // sessions open now: greeted and not yet ended by QUIT or a close
+	peak    int
+	refused int // sessions greeted with 421
+	// hold makes the first allow sessions wait to be greeted until the
+	// first 421 (or a few seconds): a client that opens more than allow
+	// at once then meets the refusal however slowly its dials arrive.
+	hold         bool
+	firstRefusal chan struct{} // closed at the first 421
+	pipelined    int           // sessions that sent a pipelined group
+	sessions     []*faultSession
 }
 
 // faultSession is one accepted connection as the server saw it.
@@ -65,7 +70,7 @@ func startFaultServer(t *testing.T, s *faultServer) *faultServer {
 	if s.ehlo == nil {
 		s.ehlo = []string{"PIPELINING", "SIZE 1000000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
 	}
-	s.l, s.errs = l, make(chan error, 16)
+	s.l, s.errs, s.firstRefusal = l, make(chan error, 16), make(chan struct{})
 	var wg sync.WaitGroup
 	var cmu sync.Mutex
 	var conns []net.Conn
@@ -119,6 +124,9 @@ func (s *faultServer) serve(c net.Conn) {
 	if full {
 		fs.refused = true
 		s.refused++
+		if s.refused == 1 {
+			close(s.firstRefusal)
+		}
 	}
 	s.mu.Unlock()
 	ended := false
@@ -134,6 +142,12 @@ func (s *faultServer) serve(c net.Conn) {
 	if full {
 		fmt.Fprint(c, "421 4.7.0 fault.test Too many connections\r\n")
 		return
+	}
+	if s.hold && fs.n <= s.allow {
+		select {
+		case <-s.firstRefusal:
+		case <-time.After(3 * time.Second):
+		}
 	}
 	fmt.Fprint(c, "220 fault.test ESMTP\r\n")
 	br := bufio.NewReader(c)
@@ -332,7 +346,7 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 			lockSrv := startFaultServer(t, &faultServer{allow: allow})
 			lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
 
-			srv := startFaultServer(t, &faultServer{allow: allow})
+			srv := startFaultServer(t, &faultServer{allow: allow, hold: true})
 			h := runAt(t, srv.addr(), probe.Options{Connections: 3}).Hosts[0]
 			srv.check(t)
 			sc := h.Schedule
