@@ -79,6 +79,7 @@ const (
 	RoleRcptBaseline   Role = "rcpt-baseline"   // well-formed RCPT TO of a real mailbox
 	RoleRcptRandom     Role = "rcpt-random"     // RCPT TO of a random mailbox (catch-all)
 	RoleRcptAddress    Role = "rcpt-address"    // RCPT TO of an address the user asked about
+	RoleRcptRaw        Role = "rcpt-raw"        // a RCPT TO line the user wrote, sent as given: no verdict rests on it
 	RoleSyntax         Role = "syntax"          // a form RFC 5321 forbids: decides envelope_syntax
 	RolePostmaster     Role = "postmaster"      // RCPT TO postmaster (§4.5.1)
 	RoleVRFYNoArgs     Role = "vrfy-no-args"    // bare VRFY
@@ -116,7 +117,7 @@ type Step struct {
 	Form    Form
 	Setup   bool   // housekeeping the runner added (RSET, MAIL before RCPT), not a probe case
 	Exact   bool   // the RFC requires Codes[0] itself: another 5yz is a wrong code, not just another wording
-	Address string // the address the user asked about, for RoleVRFYAddress and RoleRcptAddress steps
+	Address string // the address the user asked about, for RoleVRFYAddress and RoleRcptAddress steps; the text as given for RoleRcptRaw
 	// Depends is the baseline whose failure leaves this step's refusal
 	// without meaning: RoleMailBaseline for a line carrying the prober's
 	// sender, RoleRcptBaseline for one carrying the mailbox under test.
@@ -126,6 +127,10 @@ type Step struct {
 	// refuse, when the general "accepted {what}, which {ref} does not
 	// allow" would say it badly; empty for the general one.
 	Lenient string
+	// Info is the sentence for an ExpectInfo step that no summary verdict
+	// compares, a template with {what}, {outcome} and {code}; empty for
+	// the general one.
+	Info string
 }
 
 // vrfySteps are the VRFY and EXPN cases: the same mailbox in every
@@ -213,6 +218,7 @@ type PlanInput struct {
 	Literal6 string   // IPv6 address literal for RCPT (without the "IPv6:" tag)
 	VRFY     []string // more addresses to VRFY
 	RCPT     []string // more addresses to RCPT
+	RCPTRaw  []string // texts to send after "RCPT TO:" as they are
 	Suites   []string // "vrfy", "syntax"; empty means both
 }
 
@@ -268,6 +274,9 @@ func Plan(in PlanInput) []Step {
 			steps = append(steps, Step{Name: fmt.Sprintf("rcpt-given-%d", i+1), Suite: "syntax", Case: "RCPT TO " + a,
 				Command: explain.RCPT, Line: "RCPT TO:<" + escapeBraces(a) + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a})
 		}
+		for i, a := range in.RCPTRaw {
+			steps = append(steps, rcptRawStep(i+1, a))
+		}
 	}
 	r := templateReplacer(in)
 	for i := range steps {
@@ -275,6 +284,16 @@ func Plan(in PlanInput) []Step {
 		steps[i].Line = r.Replace(steps[i].Line)
 	}
 	return steps
+}
+
+// rcptRawStep is the step that sends text n after "RCPT TO:" as it is,
+// inside a transaction the prober's sender opened. Its reply is annotated
+// as a reply to RCPT and judged against nothing: the line is the user's.
+func rcptRawStep(n int, text string) Step {
+	return Step{Name: fmt.Sprintf("rcpt-raw-%d", n), Suite: "syntax", Case: "a RCPT TO line as written",
+		Command: explain.RCPT, Line: rcptRawPrefix + escapeBraces(text), Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3, §4.1.2",
+		Draws: true, State: InMail, Role: RoleRcptRaw, Address: text,
+		Info: "not judged: {what} drew {code} ({outcome}); it is held to no rule, the reply shows how this server treats it"}
 }
 
 // dependsOn is the baseline a step rests on, read from its template: a

@@ -33,7 +33,7 @@ type StepResult struct {
 	Connection  int             `json:"connection"`        // 1-based: which connection carried it
 	Setup       bool            `json:"setup,omitempty"`   // housekeeping, not a probe case
 	Error       string          `json:"error,omitempty"`   // transport error, if any
-	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N
+	Address     string          `json:"address,omitempty"` // the address the user asked about, for vrfy-given-N and rcpt-given-N; the text as given for rcpt-raw-N
 	// ResentFrom is the connection the step was first sent on, when the
 	// server hung up there before answering it and it went again on this
 	// one; 0 when it was answered where it was first sent.

@@ -20,6 +20,7 @@ type Options struct {
 	User        string        // local part of a mailbox that exists; the target's user, else postmaster
 	VRFY        []string      // more addresses to VRFY
 	RCPT        []string      // more addresses to RCPT
+	RCPTRaw     []string      // texts sent after "RCPT TO:" byte for byte, unchecked but for what breaks the line (see checkRCPTRaw)
 	List        string        // EXPN argument; postmaster when empty
 	Suites      []string      // "vrfy", "syntax", "all"; empty is all
 	DNS         []string      // DNS servers host:port; empty: /etc/resolv.conf
@@ -69,8 +70,8 @@ var suiteNames = []string{"vrfy", "syntax", "all"}
 // Options field, so a caller can word it its own way (a CLI by its flag);
 // Error uses a plain label.
 type OptionError struct {
-	Option  string // the Options field: "HELO", "List", "From", "User", "Domain", "VRFY", "RCPT", "DNS", "TLS", "Port", "Timeout", "DNSTimeout", "Connections"
-	Index   int    // 1-based position in VRFY or RCPT; 0 for other options
+	Option  string // the Options field: "HELO", "List", "From", "User", "Domain", "VRFY", "RCPT", "RCPTRaw", "DNS", "TLS", "Port", "Timeout", "DNSTimeout", "Connections"
+	Index   int    // 1-based position in VRFY, RCPT or RCPTRaw; 0 for other options
 	Problem string // what is wrong, to follow the option's name: ` "a b" has white space in it`
 }
 
@@ -79,7 +80,7 @@ func (e *OptionError) Error() string { return OptionLabel(e.Option, e.Index) + e
 // optionLabels are the plain names of the options, for OptionError.
 var optionLabels = map[string]string{
 	"HELO": "the HELO name", "List": "the EXPN argument", "From": "the sender", "User": "the user",
-	"Domain": "the mail domain", "VRFY": "VRFY address", "RCPT": "RCPT address", "DNS": "the DNS server",
+	"Domain": "the mail domain", "VRFY": "VRFY address", "RCPT": "RCPT address", "RCPTRaw": "raw RCPT TO text", "DNS": "the DNS server",
 	"Suites": "the suite", "TLS": "the TLS mode", "Port": "the port", "Timeout": "the timeout", "DNSTimeout": "the DNS timeout", "Connections": "the number of connections",
 	"Target": "the target",
 }
@@ -158,6 +159,9 @@ func (o *Options) Check() error {
 			list.addrs[i] = v
 		}
 	}
+	if err := o.checkRCPTRaw(); err != nil {
+		return err
+	}
 	for _, d := range o.DNS {
 		if err := CheckLine(OptionLabel("DNS", 0), d); err != nil {
 			return optionErr("DNS", 0, err)
@@ -190,6 +194,36 @@ func (o *Options) Check() error {
 	}
 	c := *o
 	return c.toASCII()
+}
+
+// MaxCommandOctets is the longest command line, CRLF included, that RFC
+// 5321 §4.5.3.1.4 has every server accept.
+const MaxCommandOctets = 512
+
+// rcptRawPrefix starts every line made of a RCPTRaw text.
+const rcptRawPrefix = "RCPT TO:"
+
+// checkRCPTRaw refuses a RCPTRaw text that is empty or would not stay one
+// command line: CR, LF or NUL in it, or a line over MaxCommandOctets.
+// Nothing else is checked: the text is sent as written, no brackets
+// added, no A-label. The texts go in the syntax suite, so Suites must
+// include it.
+func (o *Options) checkRCPTRaw() error {
+	for i, v := range o.RCPTRaw {
+		if err := CheckLine(OptionLabel("RCPTRaw", i+1), v); err != nil {
+			return optionErr("RCPTRaw", i+1, err)
+		}
+		if v == "" {
+			return optionf("RCPTRaw", i+1, " is empty: give the text to send after RCPT TO:, e.g. <a..b@example.com>")
+		}
+		if n := len(rcptRawPrefix) + len(v) + 2; n > MaxCommandOctets {
+			return optionf("RCPTRaw", i+1, " makes a %d-octet command line, over the %d octets (CRLF included) RFC 5321 §4.5.3.1.4 has servers accept; refusing to send it", n, MaxCommandOctets)
+		}
+	}
+	if len(o.RCPTRaw) > 0 && len(o.Suites) > 0 && !slices.Contains(o.Suites, "syntax") && !slices.Contains(o.Suites, "all") {
+		return optionf("RCPTRaw", 0, " goes in the syntax suite, which the suites chosen (%s) leave out", strings.Join(o.Suites, ","))
+	}
+	return nil
 }
 
 // toASCII puts what goes on the wire into ASCII, for servers that do not

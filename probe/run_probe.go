@@ -343,7 +343,7 @@ func probeHost(ctx context.Context, o *Options, name string, pref *uint16, ip, d
 		user = o.Target.User
 	}
 	in := PlanInput{Domain: domain, User: user, From: o.From, List: o.List, Random: o.Random,
-		VRFY: o.VRFY, RCPT: o.RCPT, Suites: o.Suites}
+		VRFY: o.VRFY, RCPT: o.RCPT, RCPTRaw: o.RCPTRaw, Suites: o.Suites}
 	if a, err := netip.ParseAddr(ip); err == nil {
 		if a.Is4() {
 			in.Literal4 = a.String()

@@ -234,6 +234,9 @@ func judgeReply(s Step, code int, enhanced string, ref explain.Refusal) (Outcome
 		return CannotVerify, Informative, fmt.Sprintf("cannot verify: %s drew 252, which neither confirms nor denies the mailbox (RFC 5321 §3.5.3); it is not a sign that the user exists", what)
 	}
 	v, ok := stepVerdicts[verdictKey{s.Expect, kindOf(s, code, enhanced, ref)}]
+	if !ok && s.Info != "" {
+		return o, Informative, strings.NewReplacer("{what}", what, "{outcome}", string(o), "{code}", fmt.Sprint(code)).Replace(s.Info)
+	}
 	if !ok {
 		return o, Informative, fmt.Sprintf("%s: %s with %d; judged by comparison in the summary verdicts", what, o, code)
 	}

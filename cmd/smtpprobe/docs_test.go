@@ -114,6 +114,7 @@ func TestDocsCases(t *testing.T) {
 	steps := probe.Plan(probe.PlanInput{
 		Domain: "example.org", User: "alice", From: "postmaster@client.example", Random: "smtpprobe-0123456789",
 		Literal4: "192.0.2.25", Literal6: "2001:db8::25", VRFY: []string{"bob@example.org"}, RCPT: []string{"carol@example.org"},
+		RCPTRaw: []string{"<dave..e@example.org>"},
 	})
 	var b strings.Builder
 	b.WriteString(`# The probe plan
@@ -121,12 +122,13 @@ func TestDocsCases(t *testing.T) {
 <!-- Generated from probe.Plan by: go test ./cmd/smtpprobe -run TestDocsCases -update -->
 
 Every case ` + "`smtpprobe probe`" + ` sends, in the order sent, for the target
-` + "`alice@example.org`" + ` with ` + "`--vrfy bob@example.org --rcpt carol@example.org`" + `. *expect* is
+` + "`alice@example.org`" + ` with ` + "`--vrfy bob@example.org --rcpt carol@example.org`" + `
+` + "`--rcpt-raw '<dave..e@example.org>'`" + `. *expect* is
 what the RFC asks of the server: ` + "`accept`" + ` (must be accepted), ` + "`valid`" + ` (valid syntax the
 server may still refuse for policy), ` + "`reject`" + ` (must be refused, with *codes* when the
 RFC names them, the first preferred), ` + "`either`" + ` or ` + "`info`" + ` (judged by comparison, see
-[verdicts.md](verdicts.md)). Lines are sent exactly as shown; the random mailbox changes
-every run.
+[verdicts.md](verdicts.md); a ` + "`--rcpt-raw`" + ` line is judged against nothing). Lines are sent
+exactly as shown; the random mailbox changes every run.
 
 | case | suite | what it tries | line sent | expect | codes | ref |
 |---|---|---|---|---|---|---|

@@ -19,6 +19,7 @@ const probeExamples = `  smtpprobe probe example.com                 # the first
   smtpprobe probe --all-mx example.com        # every MX host, not only the first
   smtpprobe probe mx.example.com:2525 --domain example.com
   smtpprobe probe [192.0.2.25]:25 --suite vrfy --vrfy bob@example.com
+  smtpprobe probe example.com --rcpt-raw '<a..b@example.com>'   # a malformed path, sent as written
   smtpprobe probe example.com --format json | jq .verdicts
   smtpprobe probe -q example.com              # the verdict lines only
   smtpprobe probe example.com --fail-on nonconforming   # exit 1 if the server strays from RFC 5321
@@ -32,6 +33,7 @@ type probeFlags struct {
 	domain    string
 	user      string
 	rcpt      []string
+	rcptRaw   []string
 	vrfy      []string
 	expn      string
 	suite     string
@@ -79,6 +81,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	f.transport = withSuite
 	if withSuite {
 		fs.StringArrayVar(&f.rcpt, "rcpt", nil, "also RCPT TO this address (repeatable)")
+		fs.StringArrayVar(&f.rcptRaw, "rcpt-raw", nil, "also send RCPT TO:TEXT with TEXT as written, e.g. '<a..b@example.com>', to see how the server treats a malformed path; only CR, LF, NUL and lines over 512 octets are refused, and its reply sets no exit code (repeatable; smtpprobe why finds what a server objects to)")
 		fs.StringArrayVar(&f.vrfy, "vrfy", nil, "also VRFY this address (repeatable)")
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
@@ -192,7 +195,7 @@ func hasUnquotedComma(s string) bool {
 func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 	o := probe.Options{
 		Target: t, Port: f.port, HELO: f.helo, From: f.from, Domain: f.domain, User: f.user,
-		VRFY: f.vrfy, RCPT: f.rcpt, List: f.expn, DNS: f.dns, AllMX: f.allMX,
+		VRFY: f.vrfy, RCPT: f.rcpt, RCPTRaw: f.rcptRaw, List: f.expn, DNS: f.dns, AllMX: f.allMX,
 		TLS: f.tls, TLSVerify: f.tlsVerify, Timeout: f.timeout, DNSTimeout: f.dnsTime,
 		Connections: f.conns, LockStep: f.lockStep,
 		NoTransport: !f.transport || f.noTLSSec,
@@ -460,7 +463,7 @@ func allNotDialled(r *probe.Report) bool {
 
 // optionFlags name the flag behind each option probe.Options.Check names.
 var optionFlags = map[string]string{"HELO": "--helo", "List": "--expn", "From": "--from", "User": "--user",
-	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
+	"Domain": "--domain", "VRFY": "--vrfy", "RCPT": "--rcpt", "RCPTRaw": "--rcpt-raw", "DNS": "--dns", "TLS": "--tls", "Port": "--port",
 	"Timeout": "--timeout", "DNSTimeout": "--dns-timeout", "Connections": "--connections"}
 
 // flagError words a *probe.OptionError by the flag that set the option.

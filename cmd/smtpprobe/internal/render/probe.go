@@ -266,18 +266,24 @@ func writeSyntax(p *printer, h *probe.HostReport) {
 		}
 	}
 	// The cases worth a sentence: where the server strays from the RFC, or
-	// refuses for policy.
+	// refuses for policy, and every line the user wrote, whose reply is
+	// what was asked.
 	var notes []probe.StepResult
 	for _, s := range steps {
-		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || p.o.Verbose {
+		raw := s.Step().Role == probe.RoleRcptRaw
+		if s.Conformance == probe.Lenient || s.Conformance == probe.TooStrict || s.Conformance == probe.WrongCode || s.Conformance == probe.Policy || s.Conformance == probe.Undecided || raw || p.o.Verbose {
 			notes = append(notes, s)
 		}
 	}
 	if len(notes) > 0 {
 		p.line("")
 		for _, s := range notes {
+			raw := s.Step().Role == probe.RoleRcptRaw
 			p.wrap("  "+s.Name+": ", escapeUntrusted(s.Verdict))
-			if s.Annotation != "" && (s.Outcome != probe.Accepted || p.o.Verbose) {
+			if raw {
+				p.wrap("      ", "sent: "+escapeUntrusted(s.Sent))
+			}
+			if s.Annotation != "" && (s.Outcome != probe.Accepted || raw || p.o.Verbose) {
 				p.wrap("      ", "reply: "+escapeUntrusted(s.Annotation))
 			}
 		}
