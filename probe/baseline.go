@@ -103,7 +103,6 @@ func replyShort(r StepResult) string {
 func judgeBaselines(results []StepResult) []Baseline {
 	helo := Baseline{Name: BaselineHELO, Status: BaselineOK, Reason: "no reply refused the prober's EHLO name"}
 	sender := Baseline{Name: BaselineSender, Status: BaselineNotTested, Reason: "no MAIL FROM was sent"}
-	mailbox := Baseline{Name: BaselineMailbox, Status: BaselineNotTested, Reason: "no RCPT TO of the mailbox under test was sent"}
 	var rcpt, postmaster *StepResult
 	for i := range results {
 		r := &results[i]
@@ -132,6 +131,14 @@ func judgeBaselines(results []StepResult) []Baseline {
 			sender = Baseline{Name: BaselineSender, Status: BaselineOK, Step: r.Name, Sent: r.Sent, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Reason: "the server accepted the prober's sender"}
 		}
 	}
+	return []Baseline{helo, sender, judgeMailbox(rcpt, postmaster, helo, sender)}
+}
+
+// judgeMailbox is the mailbox baseline: RCPT TO of the mailbox under test
+// (rcpt), its refusal told apart by postmaster's answer at the same
+// domain, given the helo and sender baselines; nil rcpt is not tested.
+func judgeMailbox(rcpt, postmaster *StepResult, helo, sender Baseline) Baseline {
+	mailbox := Baseline{Name: BaselineMailbox, Status: BaselineNotTested, Reason: "no RCPT TO of the mailbox under test was sent"}
 	switch {
 	case rcpt == nil:
 	case rcpt.Outcome == Accepted:
@@ -171,7 +178,7 @@ func judgeBaselines(results []StepResult) []Baseline {
 		}
 		mailbox = baselineFrom(BaselineMailbox, *rcpt, fault, reason)
 	}
-	return []Baseline{helo, sender, mailbox}
+	return mailbox
 }
 
 func causeOr(c explain.Cause) string {

@@ -21,6 +21,12 @@ type Mailboxes struct {
 	// PerTransaction is the recipients per transaction;
 	// DefaultRecipients when 0.
 	PerTransaction int
+	// Domains are mail domains whose own facts are asked in the same
+	// transactions (with RCPT): DomainSteps of each, a random mailbox
+	// there and postmaster, for JudgeDomain. Random is the random local
+	// part; generated when empty.
+	Domains []string
+	Random  string
 }
 
 // RunMailboxes asks the server at ip (the host name is for TLS and the
@@ -43,7 +49,11 @@ func RunMailboxes(ctx context.Context, o Options, name, ip string, m Mailboxes) 
 	addrs := m.Addresses
 	var all HostReport
 	for attempt := 0; ; attempt++ {
-		h := runHost(ctx, &o, name, nil, ip, mailboxSteps(o.From, addrs, m.VRFY && attempt == 0, m.RCPT, per))
+		var domains []string
+		if attempt == 0 {
+			domains = m.Domains
+		}
+		h := runHost(ctx, &o, name, nil, ip, mailboxSteps(o.From, addrs, m.VRFY && attempt == 0, m.RCPT, per, domains, m.Random))
 		if attempt == 0 {
 			all = h
 		} else {
@@ -63,8 +73,9 @@ func RunMailboxes(ctx context.Context, o Options, name, ip string, m Mailboxes) 
 	return all
 }
 
-// mailboxSteps is the plan of a mailbox run.
-func mailboxSteps(from string, addrs []string, vrfy, rcpt bool, per int) []Step {
+// mailboxSteps is the plan of a mailbox run: the VRFYs, then the RCPTs
+// of each domain's facts and of the mailboxes, per to a transaction.
+func mailboxSteps(from string, addrs []string, vrfy, rcpt bool, per int, domains []string, random string) []Step {
 	var steps []Step
 	if vrfy {
 		for i, a := range addrs {
@@ -73,13 +84,23 @@ func mailboxSteps(from string, addrs []string, vrfy, rcpt bool, per int) []Step 
 		}
 	}
 	if rcpt {
+		var rcpts []Step
+		if random == "" && len(domains) > 0 {
+			random = RandomLocalPart()
+		}
+		for _, d := range domains {
+			rcpts = append(rcpts, DomainSteps(d, random)...)
+		}
 		for i, a := range addrs {
+			rcpts = append(rcpts, Step{Name: fmt.Sprintf("rcpt-given-%d", i+1), Suite: "syntax", Case: "RCPT TO " + a,
+				Command: explain.RCPT, Line: "RCPT TO:<" + a + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a})
+		}
+		for i, s := range rcpts {
 			if i > 0 && i%per == 0 {
 				steps = append(steps, Step{Name: "open-transaction", Suite: "syntax", Case: "a MAIL FROM to open the next transaction",
 					Command: explain.MAIL, Line: "MAIL FROM:<" + from + ">", Expect: ExpectAccept, Ref: "RFC 5321 §4.1.1.2", State: Idle, Setup: true})
 			}
-			steps = append(steps, Step{Name: fmt.Sprintf("rcpt-given-%d", i+1), Suite: "syntax", Case: "RCPT TO " + a,
-				Command: explain.RCPT, Line: "RCPT TO:<" + a + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a})
+			steps = append(steps, s)
 		}
 	}
 	return steps
@@ -96,7 +117,7 @@ func tooMany(steps []StepResult) (retry []string, took int) {
 			if !seen {
 				took, seen = run, true
 			}
-		case s.step.Role == RoleRcptAddress && s.code()/100 == 2:
+		case s.Command == explain.RCPT && s.code()/100 == 2:
 			run++
 		case s.Command == explain.MAIL:
 			run = 0

@@ -56,6 +56,8 @@ type StepResult struct {
 	timedOut bool
 	// desync: the reply came with bytes no command asked for.
 	desync bool
+	// dropped: the server hung up before answering it, twice.
+	dropped bool
 }
 
 // code is the reply code, 0 when there was no reply.

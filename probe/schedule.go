@@ -695,7 +695,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 				continue
 			}
 			res := skipped(p.s, l.c.N, "no reply: the server dropped the connection twice before this step could be sent")
-			res.Outcome = NoReply
+			res.Outcome, res.dropped = NoReply, true
 			r.record(l, p, res)
 			continue
 		}
@@ -749,6 +749,11 @@ func (r *runner) record(l *lane, p *pending, res StepResult) {
 			r.gaveUp, r.gaveUpStatus = why, StatusDesync
 		case r.quiet.timeouts > 0:
 			r.gaveUp, r.gaveUpStatus = why, StatusUnresponsive // replies that timed out
+		case res.dropped:
+			// The server hung up before answering, connection after
+			// connection: the host is given up on, and its status must
+			// not stay ok.
+			r.gaveUp, r.gaveUpStatus = why, StatusClosedByServer
 		}
 	}
 }

@@ -387,14 +387,18 @@ func (r *run) budget(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // group works through the targets of one mail host: the first gets the
 // full probe; the rest share its server facts and get their mailboxes
-// asked in groups over few connections.
+// asked in groups over few connections, with the facts of each further
+// mail domain there (its random mailbox and postmaster) asked in the
+// same transactions.
 func (r *run) group(ctx context.Context, key string, items []*item) {
 	if strings.HasPrefix(key, "none:") {
 		// No mail host (null MX, NXDOMAIN, NODATA): no connection, so each
 		// target's own run is cheap and says exactly why.
 		for _, it := range items {
 			r.work(ctx, func() {
-				rep, err := probe.Run(ctx, r.options(it.target))
+				bctx, cancel := r.budget(ctx)
+				defer cancel()
+				rep, err := probe.Run(bctx, r.options(it.target))
 				r.emit(Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
 			})
 		}
@@ -427,30 +431,120 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 		}
 		return
 	}
-	var plain, boxes []*item
+	g := &hostGroup{facts: facts, host: host, first: first, factsDomain: domainOf(first)}
+	// Domain facts are asked per domain where the full probe's RCPT
+	// checks ran and no --domain-like override makes every target's
+	// domain the same.
+	g.perDomain = r.cfg.Mode == ModeProbe && wants(r.cfg.Options.Suites, "syntax") && r.cfg.Options.Domain == ""
+	per := r.cfg.PerJob
+	if per <= 0 {
+		per = probe.DefaultRecipients
+	}
+	var wg sync.WaitGroup
+	for _, j := range g.jobs(rest, per) {
+		if len(j.boxes) == 0 && len(j.domains) == 0 {
+			for _, it := range j.plain {
+				r.emit(Result{Line: it.line, Target: it.target, Report: g.report(it, nil), FactsFrom: first.line.Text})
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx, func() { r.mailboxes(ctx, g, j) })
+		}()
+	}
+	wg.Wait()
+}
+
+// hostGroup is the targets of one mail host after its full probe.
+type hostGroup struct {
+	facts       *probe.Report
+	host        *probe.HostReport // the probed host of facts
+	first       *item
+	factsDomain string // the domain the full probe asked about
+	perDomain   bool   // judge each domain on its own answers
+}
+
+// job is one mailbox run at the host: mailboxes to ask about, domains
+// whose facts to ask, and the domain targets waiting for those facts.
+type job struct {
+	boxes   []*item
+	domains []string
+	plain   []*item
+}
+
+// jobs splits the rest of a host's targets into mailbox runs of per
+// mailboxes, each domain's mailboxes together; every run asks the facts
+// of each further domain whose mailboxes it carries (two RCPTs), so each
+// target is judged on answers from its own connection, and a domain is
+// asked once unless its mailboxes span runs. Domain targets with nothing
+// to ask (the full probe's domain, or no per-domain facts) come back in
+// a job with neither boxes nor domains.
+func (g *hostGroup) jobs(rest []*item, per int) []*job {
+	seen := map[string]int{}
 	for _, it := range rest {
+		if _, ok := seen[domainOf(it)]; !ok {
+			seen[domainOf(it)] = len(seen)
+		}
+	}
+	sorted := slices.Clone(rest)
+	slices.SortStableFunc(sorted, func(a, b *item) int { return seen[domainOf(a)] - seen[domainOf(b)] })
+	var boxes, plain []*item
+	for _, it := range sorted {
 		if it.addr == "" {
 			plain = append(plain, it)
 		} else {
 			boxes = append(boxes, it)
 		}
 	}
-	for _, it := range plain {
-		r.emit(Result{Line: it.line, Target: it.target, Report: shared(facts, it, host, nil), FactsFrom: first.line.Text})
-	}
-	per := r.cfg.PerJob
-	if per <= 0 {
-		per = probe.DefaultRecipients
-	}
-	var wg sync.WaitGroup
+	var out []*job
+	asked := map[string]*job{}
 	for chunk := range slices.Chunk(boxes, per) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.work(ctx, func() { r.mailboxes(ctx, facts, host, first, chunk) })
-		}()
+		j := &job{boxes: chunk}
+		for _, it := range chunk {
+			if d := domainOf(it); g.perDomain && d != g.factsDomain && !slices.Contains(j.domains, d) {
+				j.domains = append(j.domains, d)
+				if asked[d] == nil {
+					asked[d] = j
+				}
+			}
+		}
+		out = append(out, j)
 	}
-	wg.Wait()
+	now := &job{}
+	var only *job // a run for domains that have no mailboxes here
+	for _, it := range plain {
+		d := domainOf(it)
+		switch {
+		case !g.perDomain || d == g.factsDomain:
+			now.plain = append(now.plain, it)
+		case asked[d] != nil:
+			asked[d].plain = append(asked[d].plain, it)
+		default:
+			// two RCPTs a domain
+			if only == nil || 2*len(only.domains) >= per {
+				only = &job{}
+				out = append(out, only)
+			}
+			only.domains = append(only.domains, d)
+			only.plain = append(only.plain, it)
+			asked[d] = only
+		}
+	}
+	if len(now.plain) > 0 {
+		out = append([]*job{now}, out...)
+	}
+	return out
+}
+
+// domainOf is the mail domain of a target as it goes on the wire
+// (lower-case, the A-label form); "" for a host target.
+func domainOf(it *item) string {
+	if it.mx != nil && it.mx.Domain != "" {
+		return strings.ToLower(it.mx.Domain)
+	}
+	return strings.ToLower(it.target.Domain)
 }
 
 func dnsOnly(err error) error {
@@ -460,30 +554,113 @@ func dnsOnly(err error) error {
 	return nil
 }
 
-// mailboxes asks the facts run's host about a group of mailboxes and
-// emits each target's result.
-func (r *run) mailboxes(ctx context.Context, facts *probe.Report, host *probe.HostReport, first *item, chunk []*item) {
+// mailboxes asks the facts run's host about a job's mailboxes and
+// domains, and emits each of its targets' results.
+func (r *run) mailboxes(ctx context.Context, g *hostGroup, j *job) {
 	bctx, cancel := r.budget(ctx)
 	defer cancel()
-	addrs := make([]string, len(chunk))
-	for i, it := range chunk {
+	addrs := make([]string, len(j.boxes))
+	for i, it := range j.boxes {
 		addrs[i] = it.addr
 	}
-	o := r.options(first.target)
-	hostIP, _, _ := net.SplitHostPort(host.Address)
-	m := probe.Mailboxes{Addresses: addrs, VRFY: wants(o.Suites, "vrfy"), RCPT: r.cfg.Mode == ModeProbe && wants(o.Suites, "syntax"), PerTransaction: r.cfg.PerJob}
-	h := probe.RunMailboxes(bctx, o, host.Host, hostIP, m)
+	o := r.options(g.first.target)
+	hostIP, _, _ := net.SplitHostPort(g.host.Address)
+	m := probe.Mailboxes{Addresses: addrs, VRFY: wants(o.Suites, "vrfy") && len(addrs) > 0, RCPT: r.cfg.Mode == ModeProbe && wants(o.Suites, "syntax"),
+		PerTransaction: r.cfg.PerJob, Domains: j.domains, Random: o.Random}
+	h := probe.RunMailboxes(bctx, o, g.host.Host, hostIP, m)
 	r.learnHost(hostIP, h)
 	cut := bctx.Err() != nil || ctx.Err() != nil
-	for _, it := range chunk {
-		rep := shared(facts, it, host, &h)
+	for _, it := range slices.Concat(j.boxes, j.plain) {
+		rep := g.report(it, &h)
 		if cut && ctx.Err() != nil {
 			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
 		} else if cut {
 			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteBudget
 		}
-		r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: first.line.Text})
+		r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: g.first.line.Text})
 	}
+}
+
+// report is the report of a target that shares its host with the full
+// probe: the host's facts, this target's own steps from run (nil when
+// nothing was asked for it), and the facts of its domain judged on its
+// domain's own answers.
+func (g *hostGroup) report(it *item, run *probe.HostReport) *probe.Report {
+	rep := shared(g.facts, it, g.host, run)
+	if !g.perDomain || g.host.Verdicts == nil {
+		return rep
+	}
+	h := &rep.Hosts[0]
+	ev, shown := g.evidence(it, run)
+	h.Steps = append(h.Steps, shown...)
+	v := probe.JudgeDomain(*g.host.Verdicts, ev)
+	h.Verdicts, rep.Verdicts = &v, &v
+	return rep
+}
+
+// evidence is what the host answered about the domain of it: RCPT TO of
+// the target's own mailbox (of postmaster there for a domain target), of
+// a random mailbox there and of postmaster, from run for another domain
+// than the full probe's, from the full probe for its own. shown are the
+// steps to add to the target's report: the domain's, not yet in it.
+func (g *hostGroup) evidence(it *item, run *probe.HostReport) (ev probe.DomainEvidence, shown []probe.StepResult) {
+	d := domainOf(it)
+	var bare []probe.StepResult
+	for _, s := range g.host.Steps {
+		role := s.Step().Role
+		switch {
+		case role == probe.RolePostmaster && !strings.Contains(s.Sent, "@"):
+			bare = append(bare, s) // <postmaster>: the host's, for every domain
+		case d != g.factsDomain:
+		case role == probe.RoleRcptRandom:
+			ev.Random = &s
+			shown = append(shown, s)
+		case role == probe.RolePostmaster:
+			ev.Postmaster = append(ev.Postmaster, s)
+			shown = append(shown, s)
+		}
+	}
+	if d != g.factsDomain && run != nil {
+		for _, s := range run.Steps {
+			role := s.Step().Role
+			if s.Setup || !strings.EqualFold(domainOfAddress(s.Address), d) {
+				continue
+			}
+			switch role {
+			case probe.RoleRcptRandom:
+				ev.Random = &s
+				shown = append(shown, s)
+			case probe.RolePostmaster:
+				ev.Postmaster = append(ev.Postmaster, s)
+				shown = append(shown, s)
+			}
+		}
+	}
+	ev.Postmaster = append(ev.Postmaster, bare...)
+	if it.addr == "" {
+		for i := range ev.Postmaster {
+			if strings.Contains(ev.Postmaster[i].Sent, "@") {
+				ev.Mailbox = &ev.Postmaster[i]
+				break
+			}
+		}
+		return ev, shown
+	}
+	if run != nil {
+		for _, s := range run.Steps {
+			if s.Step().Role == probe.RoleRcptAddress && s.Address == it.addr && !s.Setup {
+				ev.Mailbox = &s
+			}
+		}
+	}
+	return ev, shown
+}
+
+func domainOfAddress(a string) string {
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		return a[i+1:]
+	}
+	return ""
 }
 
 func wants(suites []string, s string) bool {
@@ -540,7 +717,7 @@ func shared(facts *probe.Report, it *item, host *probe.HostReport, run *probe.Ho
 			h.Status, h.Error = run.Status, run.Error
 		}
 		for _, s := range run.Steps {
-			if s.Address == it.addr && !s.Setup {
+			if s.Address == it.addr && s.Address != "" && !s.Setup && s.Step().Role != probe.RoleRcptRandom && s.Step().Role != probe.RolePostmaster {
 				h.Steps = append(h.Steps, s)
 			}
 		}

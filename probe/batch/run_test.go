@@ -29,6 +29,23 @@ type sinkServer struct {
 	banner string
 	// bannerFn, when set, chooses each connection's greeting.
 	bannerFn func() string
+
+	mu    sync.Mutex
+	lines []string // every command received, upper-cased
+}
+
+// count is how many commands received begin with prefix and contain sub
+// (both upper-case).
+func (s *sinkServer) count(prefix, sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, l := range s.lines {
+		if strings.HasPrefix(l, prefix) && strings.Contains(l, sub) {
+			n++
+		}
+	}
+	return n
 }
 
 func startSink(t *testing.T, delay time.Duration) *sinkServer {
@@ -91,6 +108,9 @@ func (s *sinkServer) serve(c net.Conn) {
 			return
 		}
 		up := strings.ToUpper(strings.TrimSpace(line))
+		s.mu.Lock()
+		s.lines = append(s.lines, up)
+		s.mu.Unlock()
 		switch {
 		case strings.HasPrefix(up, "EHLO"):
 			say("250-sink.test")
@@ -109,6 +129,10 @@ func (s *sinkServer) serve(c net.Conn) {
 			say("501 5.5.4 syntax")
 		case strings.HasPrefix(up, "RCPT TO:<NOBODY@"):
 			say("550 5.1.1 unknown")
+		case strings.HasPrefix(up, "RCPT TO:<SMTPPROBE-") && strings.Contains(up, "@STRICT."):
+			say("550 5.1.1 unknown") // strict.b.test has no catch-all; every other domain has
+		case strings.HasPrefix(up, "RCPT TO:<POSTMASTER@NOPM."):
+			say("550 5.1.1 unknown") // nopm.b.test lacks postmaster
 		case strings.HasPrefix(up, "RCPT TO:<"):
 			say("250 2.1.5 ok")
 		case strings.HasPrefix(up, "RCPT"):
@@ -125,10 +149,12 @@ func (s *sinkServer) serve(c net.Conn) {
 }
 
 // batchZone has 20 domains on one MX host, two NXDOMAIN names' zone and
-// a null MX.
+// a null MX, and three more domains on the host: catchall (takes every
+// mailbox), strict (refuses unknown ones) and nopm (refuses postmaster).
 func batchZone() string {
 	var b strings.Builder
 	b.WriteString("$ORIGIN b.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\nmx A 127.0.0.1\nnull MX 0 .\n")
+	b.WriteString("catchall MX 10 mx\nstrict MX 10 mx\nnopm MX 10 mx\n")
 	for i := range 20 {
 		fmt.Fprintf(&b, "d%d MX 10 mx\n", i)
 	}
@@ -336,4 +362,109 @@ func TestRunBacksOffAfter421(t *testing.T) {
 	if last := opened[len(opened)-1].Sub(opened[0]); last < 200*time.Millisecond {
 		t.Errorf("every connection came within %s of the 421: the run never waited", last)
 	}
+}
+
+// Domains that share one mail host differ in what is theirs: one takes
+// every mailbox (a catch-all), one refuses unknown ones, one refuses
+// postmaster. Whichever domain's target draws the full probe, each
+// target's catch_all, postmaster_accepted and mailbox baseline are
+// judged on its own domain's answers (and its own RCPT), asked once per
+// domain on the mailbox connections, not copied from the first domain.
+func TestRunDomainFactsPerDomain(t *testing.T) {
+	yes, no := true, false
+	type want struct {
+		catchAll, postmaster *bool
+		mailbox              string // the mailbox baseline's status
+	}
+	wants := map[string]want{
+		"u1@catchall.b.test":   {&yes, &yes, probe.BaselineOK},
+		"u2@catchall.b.test":   {&yes, &yes, probe.BaselineOK},
+		"catchall.b.test":      {&yes, &yes, probe.BaselineOK},
+		"u1@strict.b.test":     {&no, &yes, probe.BaselineOK},
+		"u2@strict.b.test":     {&no, &yes, probe.BaselineOK},
+		"strict.b.test":        {&no, &yes, probe.BaselineOK},
+		"nobody@strict.b.test": {nil, &yes, probe.BaselineFailed}, // no such mailbox: catch_all withheld
+		"u1@nopm.b.test":       {&yes, &no, probe.BaselineOK},
+	}
+	for _, order := range [][]string{
+		{"u1@catchall.b.test", "u2@catchall.b.test", "catchall.b.test", "u1@strict.b.test", "strict.b.test", "u2@strict.b.test", "nobody@strict.b.test", "u1@nopm.b.test"},
+		{"u1@strict.b.test", "u1@nopm.b.test", "catchall.b.test", "u2@strict.b.test", "strict.b.test", "u1@catchall.b.test", "nobody@strict.b.test", "u2@catchall.b.test"},
+	} {
+		t.Run(order[0], func(t *testing.T) {
+			sink := startSink(t, 0)
+			dns := resolvertest.Start(t, batchZone())
+			var lines []Line
+			for i, l := range order {
+				lines = append(lines, Line{N: i + 1, Text: l})
+			}
+			cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 2, PerMinute: Unlimited})
+			cfg.PerJob = 3 // the mailboxes of one domain over more than one run
+			var got collected
+			sum, err := Run(context.Background(), cfg, lines, got.emit)
+			if err != nil || sum.Done != len(lines) {
+				t.Fatal(err, sum.Done)
+			}
+			if sum.FactsRuns != 1 {
+				t.Errorf("%d full probes for one mail host", sum.FactsRuns)
+			}
+			for _, r := range got.res {
+				w := wants[r.Line.Text]
+				v := r.Report.Verdicts
+				if v == nil || len(r.Report.Hosts) != 1 || r.Report.Hosts[0].Verdicts != v {
+					t.Errorf("%s: no verdicts, or the host's differ from the report's", r.Line.Text)
+					continue
+				}
+				if !sameBool(v.CatchAll, w.catchAll) {
+					t.Errorf("%s: catch_all %s, want %s", r.Line.Text, showBool(v.CatchAll), showBool(w.catchAll))
+				}
+				if !sameBool(v.PostmasterAccepted, w.postmaster) {
+					t.Errorf("%s: postmaster_accepted %s, want %s", r.Line.Text, showBool(v.PostmasterAccepted), showBool(w.postmaster))
+				}
+				var mb probe.Baseline
+				for _, b := range v.Baselines {
+					if b.Name == probe.BaselineMailbox {
+						mb = b
+					}
+				}
+				mailbox := r.Line.Text
+				if !strings.Contains(mailbox, "@") {
+					mailbox = "postmaster@" + mailbox
+				}
+				if mb.Status != w.mailbox || !strings.EqualFold(mb.Sent, "RCPT TO:<"+mailbox+">") {
+					t.Errorf("%s: mailbox baseline %s on %q, want %s on its own RCPT", r.Line.Text, mb.Status, mb.Sent, w.mailbox)
+				}
+				// The evidence is in the target's own report.
+				d := r.Line.Text[strings.LastIndexByte(r.Line.Text, '@')+1:]
+				random := false
+				for _, s := range r.Report.Hosts[0].Steps {
+					random = random || s.Step().Role == probe.RoleRcptRandom && strings.HasSuffix(strings.TrimSuffix(s.Sent, ">"), "@"+d)
+				}
+				if !random {
+					t.Errorf("%s: no RCPT TO a random mailbox at %s among its steps", r.Line.Text, d)
+				}
+			}
+			// Each domain's catch-all check went once per run carrying its
+			// mailboxes, not once per target: strict.b.test's four targets
+			// span two runs of three mailboxes when catchall.b.test's
+			// target drew the full probe, one otherwise.
+			for _, d := range []string{"CATCHALL", "STRICT", "NOPM"} {
+				want := 1
+				if d == "STRICT" && order[0] == "u1@catchall.b.test" {
+					want = 2
+				}
+				if n := sink.count("RCPT TO:<SMTPPROBE-", "@"+d+"."); n != want {
+					t.Errorf("%d RCPT TO a random mailbox at %s; want %d", n, d, want)
+				}
+			}
+		})
+	}
+}
+
+func sameBool(a, b *bool) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+func showBool(b *bool) string {
+	if b == nil {
+		return "null"
+	}
+	return strconv.FormatBool(*b)
 }

@@ -87,7 +87,10 @@ type Conn struct {
 	N     int // 1-based number, in the order the pool dialled
 	Errs  int // error replies drawn (4yz and 5yz but 421)
 	dirty bool
-	done  bool
+	// lastErr: the last reply was an error or a 421, so a hang-up after it
+	// can be the server's error limit.
+	lastErr bool
+	done    bool
 
 	// Opened is when the session became ready (after EHLO and TLS).
 	Opened time.Time
@@ -251,13 +254,19 @@ func (c *Conn) count(r wire.Reply) {
 	if r.Code >= 400 && r.Code != 421 {
 		c.Errs++
 	}
+	if r.Code != 0 {
+		c.lastErr = r.Code >= 400
+	}
 }
 
 // Dropped records that the server ended the connection without being
-// asked: after c.Errs errors, which becomes the learned limit, and the
-// budget drops below it. The connection is closed and its slot freed.
+// asked. When its last reply was an error (or a 421), the hang-up is the
+// server's error limit: c.Errs becomes the learned limit, and the budget
+// drops below it. A hang-up after a positive reply (a server that drops
+// in the middle of a pipelined group, say) teaches no limit. The
+// connection is closed and its slot freed.
 func (c *Conn) Dropped() {
-	if c.Errs > 0 {
+	if c.Errs > 0 && c.lastErr {
 		p := c.p
 		p.mu.Lock()
 		if p.errorLimit == 0 || c.Errs < p.errorLimit {

@@ -95,3 +95,34 @@ func TestPoolLearnsTheErrorLimit(t *testing.T) {
 		t.Errorf("limit %d (%v), budget %d; want 3 and 2", n, ok, p.Budget())
 	}
 }
+
+// A server that hangs up after a positive reply, errors drawn before it
+// or not, shows no error limit: the pool learns none and keeps its budget.
+func TestPoolHangupAfterPositiveReplyTeachesNoLimit(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 p.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		switch line {
+		case "EHLO client.test":
+			return probetest.LineReply{Out: "250 p.test\r\n"}
+		case "NOOP":
+			return probetest.LineReply{Out: "250 2.0.0 ok\r\n", Close: true}
+		}
+		return probetest.LineReply{Out: "501 5.5.4 no\r\n"}
+	})
+	p := pool.New(pool.Config{Dial: dialer(srv.Addr())})
+	c, _, err := p.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"VRFY x", "VRFY y", "NOOP", "VRFY z"} {
+		if _, err := c.Cmd(context.Background(), line); err != nil {
+			break
+		}
+	}
+	if !c.S.Closed() || c.Errs != 2 {
+		t.Fatalf("closed %v after %d errors; want a hang-up after 2", c.S.Closed(), c.Errs)
+	}
+	c.Dropped()
+	if n, ok := p.ErrorLimit(); ok || p.Budget() != pool.DefaultBudget {
+		t.Errorf("limit %d (%v), budget %d; want none and %d", n, ok, p.Budget(), pool.DefaultBudget)
+	}
+}

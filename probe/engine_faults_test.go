@@ -1,0 +1,464 @@
+package probe_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe"
+)
+
+// faultServer is a raw TCP SMTP server on 127.0.0.1 that answers by
+// strictRules and keeps, server side, what the scheduler must respect:
+// how many sessions are open at once (the peak), and each session's
+// lines and error replies. Faults are set per test: a cap on concurrent
+// sessions (others hear 421 at the greeting), a delay before each error
+// reply that grows with the session's errors (a tarpit), and hanging up
+// in the middle of a pipelined group.
+type faultServer struct {
+	l    net.Listener
+	ehlo []string
+	// allow is how many sessions are served at once; one more is greeted
+	// with "421 4.7.0 Too many connections" and closed. 0: any number.
+	allow int
+	// errDelay is the wait before an error reply, given the error replies
+	// the session drew before it; nil: none.
+	errDelay func(before int) time.Duration
+	// hangup says whether session n hangs up after a positive reply to a
+	// line that arrived with more lines behind it in the same write (a
+	// pipelined group), leaving the rest unanswered. After a positive
+	// reply, so the hang-up is no error limit the run could learn.
+	hangup func(n int) bool
+
+	errs     chan error
+	mu       sync.Mutex
+	active   int // sessions open now: greeted and not yet ended by QUIT or a close
+	peak     int
+	refused  int // sessions greeted with 421
+	sessions []*faultSession
+}
+
+// faultSession is one accepted connection as the server saw it.
+type faultSession struct {
+	n       int // 1-based, in accept order
+	lines   []string
+	errors  int  // 4yz and 5yz replies sent, the 421 of a refusal excepted
+	hungUp  bool // it hung up mid-group
+	refused bool // greeted with 421
+}
+
+func startFaultServer(t *testing.T, s *faultServer) *faultServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ehlo == nil {
+		s.ehlo = []string{"PIPELINING", "SIZE 1000000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
+	}
+	s.l, s.errs = l, make(chan error, 16)
+	var wg sync.WaitGroup
+	var cmu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		cmu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		cmu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			cmu.Lock()
+			conns = append(conns, c)
+			cmu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); s.serve(c) }()
+		}
+	}()
+	return s
+}
+
+func (s *faultServer) addr() string { return s.l.Addr().String() }
+
+func (s *faultServer) check(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-s.errs:
+		t.Error(err)
+	default:
+	}
+}
+
+func (s *faultServer) serve(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute))
+	s.mu.Lock()
+	fs := &faultSession{n: len(s.sessions) + 1}
+	s.sessions = append(s.sessions, fs)
+	s.active++
+	s.peak = max(s.peak, s.active)
+	full := s.allow > 0 && s.active > s.allow
+	if full {
+		fs.refused = true
+		s.refused++
+	}
+	s.mu.Unlock()
+	ended := false
+	end := func() { // counted off once, at QUIT or the close
+		s.mu.Lock()
+		if !ended {
+			s.active--
+			ended = true
+		}
+		s.mu.Unlock()
+	}
+	defer end()
+	if full {
+		fmt.Fprint(c, "421 4.7.0 fault.test Too many connections\r\n")
+		return
+	}
+	fmt.Fprint(c, "220 fault.test ESMTP\r\n")
+	br := bufio.NewReader(c)
+	tx := false
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if !strings.HasSuffix(line, "\r\n") {
+			s.errs <- fmt.Errorf("session %d: line without CRLF: %q", fs.n, line)
+			return
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		grouped := br.Buffered() > 0 // more of the same write waits behind this line
+		s.mu.Lock()
+		fs.lines = append(fs.lines, line)
+		s.mu.Unlock()
+		verb := strings.ToUpper(strings.Fields(line + " x")[0])
+		var reply string
+		switch {
+		case verb == "EHLO":
+			reply = "250-fault.test"
+			for _, k := range s.ehlo {
+				reply += "\r\n250-" + k
+			}
+			reply = reply[:strings.LastIndex(reply, "250-")] + "250 " + s.ehlo[len(s.ehlo)-1]
+		case verb == "QUIT":
+			end()
+			fmt.Fprint(c, "221 2.0.0 bye\r\n")
+			return
+		case verb == "DATA" || verb == "BDAT":
+			s.errs <- fmt.Errorf("session %d: client sent %s", fs.n, verb)
+			return
+		case verb == "RSET":
+			tx, reply = false, "250 2.0.0 ok"
+		case verb == "RCPT" && !tx, verb == "MAIL" && tx:
+			reply = "503 5.5.1 bad sequence of commands"
+		default:
+			reply = strictRules(line, tx)
+		}
+		if verb == "MAIL" && reply[0] == '2' {
+			tx = true
+		}
+		if reply[0] == '4' || reply[0] == '5' {
+			s.mu.Lock()
+			before := fs.errors
+			fs.errors++
+			s.mu.Unlock()
+			if s.errDelay != nil {
+				time.Sleep(s.errDelay(before))
+			}
+		}
+		if _, err := fmt.Fprint(c, reply+"\r\n"); err != nil {
+			return
+		}
+		if grouped && reply[0] == '2' && s.hangup != nil && s.hangup(fs.n) {
+			// Hang up with the rest of the group unanswered: FIN, then
+			// read what the client still sends until it closes, so the
+			// kernel never answers with a reset that could eat the reply
+			// just written.
+			s.mu.Lock()
+			fs.hungUp = true
+			s.mu.Unlock()
+			end()
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, c)
+			return
+		}
+	}
+}
+
+// stats are the server's counts, read once the run is over.
+func (s *faultServer) stats() (peak int, sessions []faultSession) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fs := range s.sessions {
+		sessions = append(sessions, *fs)
+	}
+	return s.peak, sessions
+}
+
+// sameFindings fails unless h's verdicts and step outcomes (outcome, reply
+// code, annotation) equal those of the lock-step run lock.
+func sameFindings(t *testing.T, what string, h, lock probe.HostReport) {
+	t.Helper()
+	v, s := findings(t, h)
+	lv, ls := findings(t, lock)
+	if v != lv {
+		t.Errorf("%s: verdicts\n%s\nlock-step:\n%s", what, v, lv)
+	}
+	for name, want := range ls {
+		if s[name] != want {
+			t.Errorf("%s: %s = %q; lock-step %q", what, name, s[name], want)
+		}
+	}
+	if len(s) != len(ls) {
+		t.Errorf("%s: %d steps; lock-step %d", what, len(s), len(ls))
+	}
+}
+
+// answeredAll fails unless every probe step of h drew a reply that is not
+// a 421: the plan completed.
+func answeredAll(t *testing.T, what string, h probe.HostReport) {
+	t.Helper()
+	if h.Incomplete || h.Status != probe.StatusOK {
+		t.Errorf("%s: status %s (%s), incomplete %v", what, h.Status, h.Error, h.Incomplete)
+	}
+	for _, s := range h.Steps {
+		if s.Setup || s.Outcome == probe.Skipped && strings.Contains(s.Verdict, "does not advertise") {
+			continue
+		}
+		if s.Reply == nil || s.Reply.Code == 421 || s.Outcome == probe.NoReply || s.Outcome == probe.Skipped {
+			t.Errorf("%s: step %s on connection %d: %s %q", what, s.Name, s.Connection, s.Outcome, s.Verdict)
+		}
+	}
+}
+
+// tarpitDelay doubles the wait before each error reply of a session,
+// from 100 ms up to 600 ms: 100, 200, 400, 600, 600 ... It stays below
+// the 700 ms a reply must be held back to count as throttling, a verdict
+// measured per session: with more errors stacked on one session before
+// the tarpit shows, a pipelined run would see it where a lock-step run
+// does not, and that is not what this test is about.
+func tarpitDelay(before int) time.Duration {
+	return min(100*time.Millisecond<<before, 600*time.Millisecond)
+}
+
+// TestTarpitDetectedEndToEnd: against a server whose error replies grow
+// slower with each error in a session, the run reports the tarpit, moves
+// the rest of the error-drawing steps to fresh connections without ever
+// holding more connections at once than asked (counted by the server),
+// and finds what a lock-step run finds.
+func TestTarpitDetectedEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a tarpit takes seconds")
+	}
+	const conns = 2
+	lockSrv := startFaultServer(t, &faultServer{errDelay: tarpitDelay})
+	lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
+	lockSrv.check(t)
+
+	srv := startFaultServer(t, &faultServer{errDelay: tarpitDelay})
+	h := runAt(t, srv.addr(), probe.Options{Connections: conns}).Hosts[0]
+	srv.check(t)
+	sc := h.Schedule
+	if sc == nil || !sc.Tarpit || !sc.Pipelining || sc.Mode != probe.ModePipelinedParallel {
+		t.Fatalf("schedule %+v; want a tarpit found in pipelined-parallel mode", sc)
+	}
+	peak, sessions := srv.stats()
+	if peak > conns || sc.Peak > conns {
+		t.Errorf("%d sessions open at once (the run says %d); the cap is %d", peak, sc.Peak, conns)
+	}
+	if peak < 2 {
+		t.Errorf("peak %d: the run never used parallel sessions", peak)
+	}
+	// The sessions that drew more than two errors are those open when the
+	// tarpit showed, one per worker at most; every later one is fresh and
+	// carries one error (a step predicted to draw none may draw a second).
+	many, withErrors := 0, 0
+	for _, fs := range sessions {
+		if fs.errors > 0 {
+			withErrors++
+		}
+		if fs.errors > 2 {
+			many++
+		}
+	}
+	if many > conns {
+		t.Errorf("%d sessions drew more than two errors; at most %d were open when the tarpit showed", many, conns)
+	}
+	if withErrors <= conns || len(sessions) != h.Connections {
+		t.Errorf("%d sessions drew errors, %d in all (the run says %d): the errors did not move to fresh connections", withErrors, len(sessions), h.Connections)
+	}
+	answeredAll(t, "tarpit", h)
+	sameFindings(t, "tarpit", h, lock)
+	t.Logf("sessions %d, peak %d, schedule %+v; lock-step %+v", len(sessions), peak, *sc, *lock.Schedule)
+}
+
+// TestTooManyConnectionsLowersParallel: a server that serves one session
+// at a time and greets any other with 421 lowers the run's connection cap;
+// the plan still completes, every step answered, with the findings of a
+// lock-step run.
+func TestTooManyConnectionsLowersParallel(t *testing.T) {
+	for _, allow := range []int{1, 2} {
+		t.Run(fmt.Sprint(allow), func(t *testing.T) {
+			lockSrv := startFaultServer(t, &faultServer{allow: allow})
+			lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
+
+			srv := startFaultServer(t, &faultServer{allow: allow})
+			h := runAt(t, srv.addr(), probe.Options{Connections: 3}).Hosts[0]
+			srv.check(t)
+			sc := h.Schedule
+			if sc == nil || sc.Lowered < 1 || sc.Connections > allow || sc.Connections < 1 {
+				t.Fatalf("schedule %+v; want the cap lowered to at most %d", sc, allow)
+			}
+			peak, sessions := srv.stats()
+			refused := 0
+			for _, fs := range sessions {
+				if fs.refused {
+					refused++
+				}
+			}
+			if refused == 0 || peak > 3 {
+				t.Errorf("%d sessions refused, peak %d: want some refused, never more than 3 at once", refused, peak)
+			}
+			answeredAll(t, "421", h)
+			sameFindings(t, "421", h, lock)
+			t.Logf("allow %d: %d sessions, %d refused, peak %d, schedule %+v", allow, len(sessions), refused, peak, *sc)
+		})
+	}
+}
+
+// hangupRun probes a server whose sessions for which hang(n) holds hang
+// up in the middle of a pipelined group, and the same server lock-step
+// (which sends no groups, so it never hangs up).
+func hangupRun(t *testing.T, hang func(n int) bool) (h, lock probe.HostReport, srv *faultServer) {
+	t.Helper()
+	lockSrv := startFaultServer(t, &faultServer{hangup: hang})
+	lock = runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
+	if _, ss := lockSrv.stats(); len(ss) == 0 || ss[0].hungUp {
+		t.Fatalf("the lock-step run met a hang-up: %+v", ss)
+	}
+	srv = startFaultServer(t, &faultServer{hangup: hang})
+	h = runAt(t, srv.addr(), probe.Options{}).Hosts[0]
+	srv.check(t)
+	if h.Schedule == nil || h.Schedule.Mode != probe.ModePipelinedParallel {
+		t.Fatalf("schedule %+v", h.Schedule)
+	}
+	return h, lock, srv
+}
+
+// TestHangupMidGroupResent: a server that hangs up on the first session
+// after answering the first line of a pipelined group: the lines it left
+// unanswered go again on a new connection, the schedule counts them and
+// each such step names the connection it was first sent on, in the JSON
+// too; what the run finds equals a lock-step run.
+func TestHangupMidGroupResent(t *testing.T) {
+	h, lock, srv := hangupRun(t, func(n int) bool { return n == 1 })
+	_, sessions := srv.stats()
+	if !sessions[0].hungUp {
+		t.Fatalf("session 1 did not hang up: %q", sessions[0].lines)
+	}
+	resent := 0
+	for _, s := range h.Steps {
+		if s.ResentFrom == 0 {
+			continue
+		}
+		resent++
+		if s.ResentFrom == s.Connection || s.Reply == nil {
+			t.Errorf("step %s resent from connection %d, answered on %d: %+v", s.Name, s.ResentFrom, s.Connection, s.Reply)
+		}
+	}
+	if resent == 0 || h.Schedule.Resent < resent {
+		t.Errorf("%d steps name a first connection; the schedule says %d resent", resent, h.Schedule.Resent)
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), fmt.Sprintf(`"resent":%d`, h.Schedule.Resent)) || !strings.Contains(string(b), `"resent_from":`) {
+		t.Errorf("the JSON does not say what was resent: %s", b)
+	}
+	answeredAll(t, "hang-up", h)
+	sameFindings(t, "hang-up", h, lock)
+	t.Logf("%d sessions, schedule %+v", len(sessions), *h.Schedule)
+}
+
+// honestEnd fails unless every step of the plan has a result, and every
+// step without a reply says why: a server that keeps hanging up ends the
+// run with what it answered and the rest marked, never a hang or a
+// panic, and a host status other than ok when the run gave up on it.
+func honestEnd(t *testing.T, what string, h, lock probe.HostReport) (noReply int) {
+	t.Helper()
+	_, steps := findings(t, h)
+	_, want := findings(t, lock)
+	if len(steps) != len(want) {
+		t.Errorf("%s: %d steps; the plan has %d", what, len(steps), len(want))
+	}
+	gaveUp := false
+	for _, s := range h.Steps {
+		switch {
+		case s.Outcome == probe.NoReply || s.Outcome == probe.Skipped:
+			noReply++
+			if s.Verdict == "" || s.Reply != nil && s.Reply.Code != 0 && s.Outcome == probe.Skipped {
+				t.Errorf("%s: step %s: %s with verdict %q", what, s.Name, s.Outcome, s.Verdict)
+			}
+			gaveUp = gaveUp || strings.Contains(s.Verdict, "not sent: the server")
+		case s.Reply == nil:
+			t.Errorf("%s: step %s: %s without a reply", what, s.Name, s.Outcome)
+		}
+	}
+	if gaveUp && (h.Status == probe.StatusOK || h.Error == "") {
+		t.Errorf("%s: the run gave up on the host, yet its status is %q (%q)", what, h.Status, h.Error)
+	}
+	return noReply
+}
+
+// TestHangupTwiceMidGroup: the first two sessions hang up mid-group: the
+// run still ends with every step accounted for.
+func TestHangupTwiceMidGroup(t *testing.T) {
+	h, lock, srv := hangupRun(t, func(n int) bool { return n <= 2 })
+	_, sessions := srv.stats()
+	if !sessions[0].hungUp || !sessions[1].hungUp {
+		t.Fatalf("sessions 1 and 2 did not both hang up")
+	}
+	if h.Schedule.Resent == 0 {
+		t.Errorf("nothing resent: %+v", *h.Schedule)
+	}
+	n := honestEnd(t, "twice", h, lock)
+	t.Logf("%d sessions, %d steps unanswered, status %s, schedule %+v", len(sessions), n, h.Status, *h.Schedule)
+}
+
+// TestHangupAlwaysMidGroup: every session hangs up mid-group. The run
+// ends, within its connection bound, with the replies it got, the steps
+// that drew none marked, and the host's status saying it was given up.
+func TestHangupAlwaysMidGroup(t *testing.T) {
+	h, lock, srv := hangupRun(t, func(int) bool { return true })
+	_, sessions := srv.stats()
+	n := honestEnd(t, "always", h, lock)
+	if n == 0 {
+		t.Errorf("every step answered by a server that always hangs up mid-group")
+	}
+	if h.Status == probe.StatusOK {
+		t.Errorf("status ok (%q) for a server that hangs up on every group", h.Error)
+	}
+	if len(sessions) != h.Connections || len(sessions) > len(h.Steps)+4 {
+		t.Errorf("%d sessions (the run says %d) for %d steps", len(sessions), h.Connections, len(h.Steps))
+	}
+	t.Logf("%d sessions, %d steps unanswered, status %s (%s), schedule %+v", len(sessions), n, h.Status, h.Error, *h.Schedule)
+}
