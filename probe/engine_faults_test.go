@@ -30,23 +30,25 @@ type faultServer struct {
 	// errDelay is the wait before an error reply, given the error replies
 	// the session drew before it; nil: none.
 	errDelay func(before int) time.Duration
-	// hangup says whether session n hangs up after a positive reply to a
-	// line that arrived with more lines behind it in the same write (a
-	// pipelined group), leaving the rest unanswered. After a positive
+	// hangup says whether the n-th session to pipeline hangs up after a
+	// positive reply to a line that arrived with more lines behind it in
+	// the same write (a pipelined group), leaving the rest unanswered. After a positive
 	// reply, so the hang-up is no error limit the run could learn.
 	hangup func(n int) bool
 
-	errs     chan error
-	mu       sync.Mutex
-	active   int // sessions open now: greeted and not yet ended by QUIT or a close
-	peak     int
-	refused  int // sessions greeted with 421
-	sessions []*faultSession
+	errs      chan error
+	mu        sync.Mutex
+	active    int // sessions open now: greeted and not yet ended by QUIT or a close
+	peak      int
+	refused   int // sessions greeted with 421
+	pipelined int // sessions that sent a pipelined group
+	sessions  []*faultSession
 }
 
 // faultSession is one accepted connection as the server saw it.
 type faultSession struct {
 	n       int // 1-based, in accept order
+	grouped int // 1-based, in the order sessions first pipelined; 0: never
 	lines   []string
 	errors  int  // 4yz and 5yz replies sent, the 421 of a refusal excepted
 	hungUp  bool // it hung up mid-group
@@ -187,7 +189,13 @@ func (s *faultServer) serve(c net.Conn) {
 		if _, err := fmt.Fprint(c, reply+"\r\n"); err != nil {
 			return
 		}
-		if grouped && reply[0] == '2' && s.hangup != nil && s.hangup(fs.n) {
+		if grouped && fs.grouped == 0 {
+			s.mu.Lock()
+			s.pipelined++
+			fs.grouped = s.pipelined
+			s.mu.Unlock()
+		}
+		if grouped && reply[0] == '2' && s.hangup != nil && s.hangup(fs.grouped) {
 			// Hang up with the rest of the group unanswered: FIN, then
 			// read what the client still sends until it closes, so the
 			// kernel never answers with a reset that could eat the reply
@@ -347,6 +355,16 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 // hangupRun probes a server whose sessions for which hang(n) holds hang
 // up in the middle of a pipelined group, and the same server lock-step
 // (which sends no groups, so it never hangs up).
+// hungUp tells whether the k-th session to pipeline hung up mid-group.
+func hungUp(sessions []faultSession, k int) bool {
+	for _, fs := range sessions {
+		if fs.grouped == k {
+			return fs.hungUp
+		}
+	}
+	return false
+}
+
 func hangupRun(t *testing.T, hang func(n int) bool) (h, lock probe.HostReport, srv *faultServer) {
 	t.Helper()
 	lockSrv := startFaultServer(t, &faultServer{hangup: hang})
@@ -371,8 +389,8 @@ func hangupRun(t *testing.T, hang func(n int) bool) (h, lock probe.HostReport, s
 func TestHangupMidGroupResent(t *testing.T) {
 	h, lock, srv := hangupRun(t, func(n int) bool { return n == 1 })
 	_, sessions := srv.stats()
-	if !sessions[0].hungUp {
-		t.Fatalf("session 1 did not hang up: %q", sessions[0].lines)
+	if !hungUp(sessions, 1) {
+		t.Fatalf("the first session to pipeline did not hang up: %+v", sessions)
 	}
 	resent := 0
 	for _, s := range h.Steps {
@@ -434,8 +452,8 @@ func honestEnd(t *testing.T, what string, h, lock probe.HostReport) (noReply int
 func TestHangupTwiceMidGroup(t *testing.T) {
 	h, lock, srv := hangupRun(t, func(n int) bool { return n <= 2 })
 	_, sessions := srv.stats()
-	if !sessions[0].hungUp || !sessions[1].hungUp {
-		t.Fatalf("sessions 1 and 2 did not both hang up")
+	if !hungUp(sessions, 1) || !hungUp(sessions, 2) {
+		t.Fatalf("the first two sessions to pipeline did not both hang up")
 	}
 	if h.Schedule.Resent == 0 {
 		t.Errorf("nothing resent: %+v", *h.Schedule)

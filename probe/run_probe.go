@@ -423,9 +423,38 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		conns = DefaultConnections
 	}
 	r := &runner{dial: dial, budget: o.ErrorBudget, from: o.From, parallel: conns, lockStep: o.LockStep, mem: o.mem}
+	var earlyResults []StepResult
+	var earlySession *Session
+	if len(early) > 0 {
+		r.early = func(ctx context.Context) (int, int) {
+			earlyResults, earlySession = runBeforeHello(ctx, cfg, early, 0, o.mem)
+			if earlySession == nil || earlySession.Greeting().Code/100 != 2 {
+				code := 1
+				if earlySession != nil {
+					code = max(1, earlySession.Greeting().Code)
+					earlySession.Close()
+				}
+				earlySession = nil
+				return 0, code
+			}
+			return countSent(earlyResults), 0
+		}
+	}
 	res := r.run(ctx, steps)
 	switch {
 	case len(early) == 0 || res.DialErr != nil:
+	case r.earlyRan:
+		// It ran alongside the plan; it is numbered after the plan's
+		// connections, as when it runs after them.
+		n := res.Connections + 1
+		for i := range earlyResults {
+			earlyResults[i].Connection = n
+		}
+		if earlySession != nil {
+			sessions[n] = earlySession
+		}
+		res.Steps = insertAtSuite(res.Steps, earlyResults)
+		res.Connections++
 	case res.GaveUp != "":
 		var results []StepResult
 		for _, st := range early {

@@ -88,6 +88,15 @@ type runner struct {
 	parallel int    // connections at once
 	lockStep bool   // one line per round trip, one connection, plan order
 	mem      *memBudget
+	// early runs the steps sent before any EHLO on a session of their
+	// own; nil when the plan has none. With connections at once, the
+	// first worker runs it in a slot of the pool before its share of the
+	// plan. It reports the steps it sent, and the reply code that
+	// refused the session at the greeting (0: none).
+	early    func(ctx context.Context) (steps, refused int)
+	earlyRan bool
+	earlyRTT int // round trips of the session without EHLO
+	lanes    int // workers at once
 
 	pool *pool.Pool
 
@@ -164,35 +173,48 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	// The connections the plan needs: no more than its errors and its
 	// VRFY/EXPN ask for, so none is opened for steps that draw no error.
 	need := max(1, ceilDiv(ve, MaxVerifyPerConnection), ceilDiv(draws, r.budget))
+	early := r.early != nil && !r.lockStep && r.parallel > 1
+	if early {
+		need++ // the session without EHLO takes a slot of its own first
+	}
 	lanes := min(r.parallel, need)
+	r.lanes = lanes
 	r.maxVE = MaxVerifyPerConnection
 	if r.lockStep {
 		r.maxVE = len(steps) + 1
-	} else if ve > 0 {
+	} else if ve > 0 && !early {
 		r.maxVE = min(MaxVerifyPerConnection, ceilDiv(ve, lanes))
 	}
 
-	// VRFY and EXPN are dealt to the workers in turn: each group closes
-	// with one, so an even share keeps the workers' group counts even.
-	// Error-drawing steps are dealt the same way, so each worker's
-	// share stays within one connection's budget.
-	k, d := 0, 0
+	// VRFY and EXPN are dealt to the workers: each group closes with
+	// one, so a worker's share sets its group count. Without a session
+	// before EHLO the shares are even; with one, the first worker runs
+	// that session first, so the others take their full share of
+	// VRFY/EXPN before it takes any. Error-drawing steps go to whichever
+	// connection has room for them when it forms a group.
+	k := 0
 	for _, p := range r.queue {
-		switch {
-		case r.lockStep:
-		case isVerify(p.s):
-			p.lane = k%lanes + 1
-			k++
-		case p.s.Draws:
-			p.lane = d%lanes + 1
-			d++
+		if r.lockStep || !isVerify(p.s) {
+			continue
 		}
+		switch {
+		case !early || lanes == 1:
+			p.lane = k%lanes + 1
+		case k < (lanes-1)*r.maxVE:
+			p.lane = k%(lanes-1) + 2
+		default:
+			p.lane = k%lanes + 1
+		}
+		k++
 	}
 	var wg sync.WaitGroup
 	for w := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if w == 0 && early {
+				r.runEarly(ctx)
+			}
 			r.worker(ctx, w+1)
 		}()
 	}
@@ -241,6 +263,31 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	return res
 }
 
+// runEarly runs the session without EHLO in a slot of the pool, so it
+// counts against the cap on connections at once.
+func (r *runner) runEarly(ctx context.Context) {
+	release, err := r.pool.Slot(ctx)
+	if err != nil {
+		return
+	}
+	n, refused := r.early(ctx)
+	release()
+	r.mu.Lock()
+	if refused != 0 {
+		// Refused at the greeting (421 too many connections, say): it
+		// goes again after the plan, one connection fewer at once.
+		if refused == 421 {
+			r.pool.LowerParallel()
+		}
+		r.mu.Unlock()
+		return
+	}
+	r.earlyRan = true
+	r.earlyRTT = 3 + n // connect, greeting, its steps, QUIT
+	r.longest = max(r.longest, r.earlyRTT)
+	r.mu.Unlock()
+}
+
 func ceilDiv(a, b int) int {
 	if b <= 0 {
 		return a
@@ -265,6 +312,11 @@ type lane struct {
 // go on: one connection at a time, each kept while it can take a group.
 func (r *runner) worker(ctx context.Context, w int) {
 	rtts := 0
+	if w == 1 {
+		r.mu.Lock()
+		rtts = r.earlyRTT // the session without EHLO, when it ran first
+		r.mu.Unlock()
+	}
 	defer func() {
 		r.mu.Lock()
 		r.longest = max(r.longest, rtts)
@@ -392,6 +444,7 @@ const (
 	lineRSET = iota
 	lineSetup
 	lineStep
+	lineQuit // QUIT closing the session's last group (RFC 2920 §3.1)
 )
 
 // unmet names why a step cannot be sent on this server, or "".
@@ -425,6 +478,15 @@ func (r *runner) takeGroup(l *lane) []gline {
 	_, learned := r.pool.ErrorLimit()
 	overOK := !learned && !r.tarpit && r.pool.Budget() >= DefaultErrorBudget
 	dirty, inTx := l.dirty, l.inTx
+	// The errors this worker's own VRFY/EXPN are expected to draw are
+	// kept out of reach of the other steps: those can go on any
+	// connection, a VRFY/EXPN only on its own worker's.
+	reserve := 0
+	for _, p := range r.queue {
+		if r.lanes > 1 && p.lane == l.worker && isVerify(p.s) && p.s.Draws {
+			reserve++
+		}
+	}
 	var g []gline
 	var closer *pending
 	took := 0
@@ -441,14 +503,10 @@ func (r *runner) takeGroup(l *lane) []gline {
 		if p.lane != 0 && p.lane != l.worker {
 			continue // dealt to another worker
 		}
-		// A VRFY/EXPN dealt to this worker may use one error of the
-		// margin the default budget leaves below Postfix's soft limit,
-		// rather than open a connection for itself alone.
-		spare := 0
-		if overOK && isVerify(p.s) && r.tarpitChecked {
-			spare = 1
-		}
-		if p.s.Draws && room+spare <= 0 || !p.s.Draws && l.c.Room() <= 0 && !overOK {
+		// The margin the budget leaves below a server's limit (Postfix
+		// slows every reply once a session has drawn 10 errors) is kept
+		// for errors no step was expected to draw.
+		if p.s.Draws && (room <= 0 || !isVerify(p.s) && room <= reserve) || !p.s.Draws && l.c.Room() <= 0 && !overOK {
 			if r.lockStep {
 				break // plan order: the rest waits for a new connection
 			}
@@ -463,6 +521,9 @@ func (r *runner) takeGroup(l *lane) []gline {
 			idx--
 			if p.s.Draws {
 				room--
+				if p.lane == l.worker {
+					reserve--
+				}
 			}
 			if !l.pipelined {
 				break
@@ -522,7 +583,23 @@ func (r *runner) takeGroup(l *lane) []gline {
 	if len(g) == 0 {
 		return nil
 	}
+	if l.pipelined && closer == nil && !r.leftFor(l.worker) {
+		// Nothing is left for this connection: QUIT closes its last
+		// group rather than costing a round trip of its own. A group
+		// closed by VRFY or EXPN can take nothing after it.
+		g = append(g, gline{line: "QUIT", kind: lineQuit})
+	}
 	return g
+}
+
+// leftFor tells whether the queue holds a step worker w may still take.
+func (r *runner) leftFor(w int) bool {
+	for _, p := range r.queue {
+		if p.lane == 0 || p.lane == w {
+			return true
+		}
+	}
+	return false
 }
 
 // setupStep is the MAIL FROM that opens the transaction s needs.
@@ -569,6 +646,16 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 			if err != nil || rep.Code == 421 || l.c.S.Closed() {
 				break
 			}
+		}
+	}
+
+	if n := len(g); n > 0 && g[n-1].kind == lineQuit {
+		// The QUIT closing the group is no step: its reply (or the
+		// hang-up that stands for one) only ends the session.
+		g = g[:n-1]
+		if len(reps) > len(g) {
+			reps, err = reps[:len(g)], nil
+			times = times[:min(len(times), len(g))]
 		}
 	}
 

@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -454,5 +455,24 @@ func TestFindingsComplete(t *testing.T) {
 		if resolver.Explain(code).Meaning == "" {
 			t.Errorf("no finding for %s", code)
 		}
+	}
+}
+
+// TestFindingRemedies: the outcomes the asker can work around carry the
+// remedy as a fact, and only those; every remedy names a known kind.
+func TestFindingRemedies(t *testing.T) {
+	want := map[string][]resolver.Remedy{
+		"hosts-unanswered": {resolver.RemedyOtherServer},
+		"refused":          {resolver.RemedyOtherServer},
+		"timeout":          {resolver.RemedyLongerTimeout, resolver.RemedyOtherServer},
+		"config":           {resolver.RemedyOtherServer},
+	}
+	for _, f := range resolver.Findings() {
+		if fmt.Sprint(f.Remedies) != fmt.Sprint(want[f.Code]) {
+			t.Errorf("%s: remedies %v; want %v", f.Code, f.Remedies, want[f.Code])
+		}
+	}
+	if got := resolver.Explain("timeout").Remedies; len(got) != 2 {
+		t.Errorf("Explain(timeout).Remedies = %v", got)
 	}
 }

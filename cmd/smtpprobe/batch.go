@@ -221,6 +221,7 @@ func runBatch(ctx context.Context, sub string, mode batch.Mode, fs *flagSet, b *
 		opts.Dialer = limiter.Dialer(opts.Dialer)
 		opts.Resolver = rc
 		cfg.Options, cfg.Resolver, cfg.Limiter, cfg.Workers, cfg.Budget, cfg.PerJob = opts, rc, limiter, b.workers, pf.maxTime, b.perConn
+		cfg.MXSeed = pf.mxSeed
 		if mode == batch.ModeVRFY {
 			cfg.Options.Suites = []string{"vrfy"}
 		}

@@ -86,7 +86,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 		fs.StringVar(&f.suite, "suite", "all", "what to run: vrfy, syntax or all (comma-separated)")
 		fs.BoolVar(&f.allMX, "all-mx", false, "probe every MX host, not only the first reachable one")
 		fs.BoolVar(&f.noTLSSec, "no-transport", false, "skip the transport-security check (DANE, MTA-STS, TLS-RPT) of a domain target")
-		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run)")
+		fs.Uint64Var(&f.mxSeed, "mx-seed", 0, "seed the random order among MX hosts of equal preference, to repeat a run exactly (default: a new order each run; with --targets, each domain's order is drawn from its name and this seed, the same every run)")
 	}
 	fs.StringVar(&f.expn, "expn", "postmaster", "list to ask about with EXPN")
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server host[:port] for every lookup: MX records and host names (repeatable; default /etc/resolv.conf)")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -49,6 +51,23 @@ type Config struct {
 	// Budget bounds each run at a server (the facts run, each group of
 	// mailboxes); none when 0.
 	Budget time.Duration
+	// MXSeed is mixed into each domain's MX order (see MXOrder).
+	MXSeed uint64
+}
+
+// MXOrder is the order a batch tries a domain's MX hosts of equal
+// preference in. RFC 5321 §5.1 has a sender try them in random order, so
+// that they share the load; a batch draws that order from the domain's
+// name (FNV-1a 64 of it, lower-case) and seed, not afresh each run, so
+// that the targets are grouped the same way in every run and every
+// shard, the host a domain's targets are grouped under is the host its
+// full probe dials first, and the domains that share equal hosts are
+// still spread over them. Each call is a new generator: the runs of a
+// batch share none.
+func MXOrder(domain string, seed uint64) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ToLower(domain)))
+	return rand.New(rand.NewPCG(h.Sum64(), seed))
 }
 
 // Result is what became of one target.
@@ -335,7 +354,8 @@ type mxEntry struct {
 }
 
 // hostKey is the mail host a target's connections go to first: the first
-// address of its most preferred MX host with one, as probe.Run tries them.
+// address of its most preferred MX host with one, in the order probe.Run
+// tries them (MXOrder among equal preferences).
 func (r *run) hostKey(it *item) string {
 	port := r.cfg.Options.Port
 	if it.target.Port != 0 {
@@ -350,7 +370,7 @@ func (r *run) hostKey(it *item) string {
 	if it.target.Direct() {
 		return net.JoinHostPort(it.target.Host, strconv.Itoa(port))
 	}
-	for _, h := range it.mx.Hosts {
+	for _, h := range it.mx.DeliveryOrder(MXOrder(it.target.Domain, r.cfg.MXSeed)) {
 		ips := make([]netip.Addr, len(h.Addresses))
 		for i, a := range h.Addresses {
 			ips[i] = a.IP
@@ -367,6 +387,7 @@ func (r *run) options(t probe.Target) probe.Options {
 	o := r.cfg.Options
 	o.Target = t
 	o.Resolver = r.cfg.Resolver
+	o.MXOrder = MXOrder(t.Domain, r.cfg.MXSeed)
 	o.VRFY, o.RCPT = slices.Clone(o.VRFY), slices.Clone(o.RCPT)
 	if r.cfg.Mode == ModeVRFY {
 		o.Suites = []string{"vrfy"}
@@ -606,34 +627,34 @@ func (g *hostGroup) report(it *item, run *probe.HostReport) *probe.Report {
 func (g *hostGroup) evidence(it *item, run *probe.HostReport) (ev probe.DomainEvidence, shown []probe.StepResult) {
 	d := domainOf(it)
 	var bare []probe.StepResult
-	for _, s := range g.host.Steps {
+	for i := range g.host.Steps {
+		s := &g.host.Steps[i]
 		role := s.Step().Role
 		switch {
 		case role == probe.RolePostmaster && !strings.Contains(s.Sent, "@"):
-			bare = append(bare, s) // <postmaster>: the host's, for every domain
+			bare = append(bare, *s) // <postmaster>: the host's, for every domain
 		case d != g.factsDomain:
 		case role == probe.RoleRcptRandom:
-			ev.Random = &s
-			shown = append(shown, s)
+			ev.Random = s
+			shown = append(shown, *s)
 		case role == probe.RolePostmaster:
-			ev.Postmaster = append(ev.Postmaster, s)
-			shown = append(shown, s)
+			ev.Postmaster = append(ev.Postmaster, *s)
+			shown = append(shown, *s)
 		}
 	}
 	if d != g.factsDomain && run != nil {
-		for _, s := range run.Steps {
+		for i := range run.Steps {
+			s := &run.Steps[i]
 			role := s.Step().Role
-			if s.Setup || !strings.EqualFold(domainOfAddress(s.Address), d) {
+			if s.Setup || role != probe.RoleRcptRandom && role != probe.RolePostmaster || !strings.EqualFold(domainOfAddress(s.Address), d) {
 				continue
 			}
-			switch role {
-			case probe.RoleRcptRandom:
-				ev.Random = &s
-				shown = append(shown, s)
-			case probe.RolePostmaster:
-				ev.Postmaster = append(ev.Postmaster, s)
-				shown = append(shown, s)
+			if role == probe.RoleRcptRandom {
+				ev.Random = s
+			} else {
+				ev.Postmaster = append(ev.Postmaster, *s)
 			}
+			shown = append(shown, *s)
 		}
 	}
 	ev.Postmaster = append(ev.Postmaster, bare...)
@@ -647,9 +668,9 @@ func (g *hostGroup) evidence(it *item, run *probe.HostReport) (ev probe.DomainEv
 		return ev, shown
 	}
 	if run != nil {
-		for _, s := range run.Steps {
-			if s.Step().Role == probe.RoleRcptAddress && s.Address == it.addr && !s.Setup {
-				ev.Mailbox = &s
+		for i := range run.Steps {
+			if s := &run.Steps[i]; s.Address == it.addr && !s.Setup && s.Step().Role == probe.RoleRcptAddress {
+				ev.Mailbox = s
 			}
 		}
 	}

@@ -55,7 +55,12 @@ func startSink(t *testing.T, delay time.Duration) *sinkServer {
 
 func startSinkWith(t *testing.T, delay time.Duration, bannerFn func() string) *sinkServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startSinkAt(t, "127.0.0.1:0", delay, bannerFn)
+}
+
+func startSinkAt(t *testing.T, addr string, delay time.Duration, bannerFn func() string) *sinkServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,4 +472,68 @@ func showBool(b *bool) string {
 		return "null"
 	}
 	return strconv.FormatBool(*b)
+}
+
+// Domains whose two MX hosts have equal preference are spread over both,
+// by a draw from each domain's name: the same in every run, each domain's
+// targets all at the host its full probe dialled, one full probe per
+// host, and another seed draws another spread.
+func TestRunEqualPreferenceSpread(t *testing.T) {
+	a := startSink(t, 0)
+	b := startSinkAt(t, fmt.Sprintf("127.0.0.2:%d", a.port()), 0, nil)
+	var zone strings.Builder
+	zone.WriteString("$ORIGIN e.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\nmxa A 127.0.0.1\nmxb A 127.0.0.2\n")
+	var lines []Line
+	for d := range 16 {
+		fmt.Fprintf(&zone, "d%d MX 10 mxa\nd%d MX 10 mxb\n", d, d)
+		for u := range 2 {
+			lines = append(lines, Line{N: len(lines) + 1, Text: fmt.Sprintf("u%d@d%d.e.test", u, d)})
+		}
+	}
+	dns := resolvertest.Start(t, zone.String())
+	spread := func(seed uint64) map[string]string {
+		cfg := newRun(t, ModeProbe, a, dns.Addr(), Politeness{PerIP: 2, PerMinute: Unlimited})
+		cfg.MXSeed = seed
+		var got collected
+		sum, err := Run(context.Background(), cfg, lines, got.emit)
+		if err != nil || sum.Done != len(lines) {
+			t.Fatal(err, sum.Done)
+		}
+		hostOf := map[string]string{} // domain → the host its targets went to
+		for _, r := range got.res {
+			h := probedHost(r.Report)
+			if h == nil {
+				t.Fatalf("%s: no host probed", r.Line.Text)
+			}
+			d := r.Target.Domain
+			if prev, ok := hostOf[d]; ok && prev != h.Address {
+				t.Errorf("%s: the targets of %s went to %s and %s", r.Line.Text, d, prev, h.Address)
+			}
+			hostOf[d] = h.Address
+		}
+		used := map[string]bool{}
+		for _, h := range hostOf {
+			used[h] = true
+		}
+		if len(used) != 2 || sum.MailHosts != 2 || sum.FactsRuns != 2 {
+			t.Errorf("seed %d: %d hosts used, %d mail hosts grouped, %d full probes; want 2 of each", seed, len(used), sum.MailHosts, sum.FactsRuns)
+		}
+		return hostOf
+	}
+	first, again := spread(0), spread(0)
+	for d, h := range first {
+		if again[d] != h {
+			t.Errorf("%s went to %s, then to %s: the grouping is not repeatable", d, h, again[d])
+		}
+	}
+	other, differs := spread(7), false
+	for d, h := range first {
+		differs = differs || other[d] != h
+	}
+	if !differs {
+		t.Errorf("another seed drew the same spread of 16 domains")
+	}
+	if a.total.Load() == 0 || b.total.Load() == 0 {
+		t.Errorf("connections: %d to one host, %d to the other", a.total.Load(), b.total.Load())
+	}
 }

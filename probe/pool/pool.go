@@ -135,6 +135,29 @@ func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
 	}
 }
 
+// Slot waits for a free slot for a session the pool does not dial or
+// number (one opened without EHLO, say), so it counts against the cap on
+// connections at once; release frees it. It fails only when ctx ends.
+func (p *Pool) Slot(ctx context.Context) (release func(), err error) {
+	for {
+		p.mu.Lock()
+		if p.active < p.parallel {
+			p.active++
+			p.peak = max(p.peak, p.active)
+			p.mu.Unlock()
+			var once sync.Once
+			return func() { once.Do(p.free) }, nil
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
 func (p *Pool) free() {
 	p.mu.Lock()
 	p.active--

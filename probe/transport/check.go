@@ -233,7 +233,7 @@ func (o Options) checkHost(ctx context.Context, mxSec resolver.Security, h resol
 	if obs, ok := o.Observed[h.Name]; ok {
 		out.Observation = obs
 	} else if o.NoDial {
-		out.Observation = Observation{STARTTLS: Layer{Status: Unknown, Detail: "not connected: the probe stopped at the first reachable MX host (probe --all-mx, or smtpprobe tls, checks every one)"},
+		out.Observation = Observation{STARTTLS: Layer{Status: Unknown, Detail: "not connected: the probe stopped at the first reachable MX host", Cause: CauseFirstMXOnly},
 			Handshake: Layer{Status: Skipped}, PKIX: Layer{Status: Skipped}, Name: Layer{Status: Skipped}}
 	} else if !ip.IsValid() {
 		out.Observation = Observation{STARTTLS: Layer{Status: Unknown, Detail: "the host has no address to connect to"},

@@ -43,7 +43,15 @@ type Layer struct {
 	Status string `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	RFC    string `json:"rfc,omitempty"`
+	// Cause names, as a fact for the caller to word, why the layer is
+	// unknown when the caller can change it: CauseFirstMXOnly.
+	Cause string `json:"cause,omitempty"`
 }
+
+// CauseFirstMXOnly is the Cause of a host left undialled (Options.NoDial):
+// the caller stopped at the first reachable MX host, and checking every
+// host would tell.
+const CauseFirstMXOnly = "first-mx-only"
 
 // Observation is what sessions to one MX host showed of its TLS.
 type Observation struct {

@@ -499,7 +499,8 @@ func (s *Session) note(d Deviation) { s.deviations = append(s.deviations, d) }
 // 2920 allows when the server advertises PIPELINING. Each reply has its
 // own absolute deadline, counted from the end of the previous one. The
 // replies read so far come back with an error; lines are checked as Cmd
-// checks them, and none is sent if one is refused.
+// checks them, and none is sent if one is refused. A QUIT may close the
+// group: its reply ends the session.
 func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error) {
 	var buf strings.Builder
 	for _, l := range lines {
@@ -535,8 +536,17 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 		if s.closed || len(replies) == len(lines) {
 			// A 421 or a failure ends the pipeline; an unusable code
 			// alone does not.
-			if firstErr == nil && len(replies) == len(lines) {
-				firstErr = s.checkInStep(&replies[len(replies)-1], verbOf(lines[len(lines)-1]))
+			last := verbOf(lines[len(lines)-1])
+			switch {
+			case len(replies) < len(lines):
+			case strings.EqualFold(last, "QUIT"):
+				// QUIT may close a group (RFC 2920 §3.1): its reply
+				// ends the session, as Quit's does.
+				if err == nil {
+					s.markClosed()
+				}
+			case firstErr == nil:
+				firstErr = s.checkInStep(&replies[len(replies)-1], last)
 			}
 			return replies, firstErr
 		}

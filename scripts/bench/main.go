@@ -7,11 +7,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -20,6 +23,7 @@ import (
 func main() {
 	target := flag.String("target", "127.0.0.1:2525", "the SMTP server to probe")
 	delay := flag.Duration("delay", 25*time.Millisecond, "delay added each way (the RTT grows by twice this)")
+	dump := flag.String("dump", "", "a directory to write each mode's report into, as JSON")
 	flag.Parse()
 	relay, err := startRelay(*target, *delay)
 	if err != nil {
@@ -46,6 +50,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench:", m.name, err)
 			os.Exit(1)
 		}
+		if *dump != "" {
+			b, _ := json.MarshalIndent(rep, "", " ")
+			os.WriteFile(filepath.Join(*dump, strings.ReplaceAll(m.name, " ", "_")+".json"), b, 0o644)
+		}
 		h := rep.Hosts[0]
 		sc := h.Schedule
 		fmt.Printf("%-22s %8.0fms %8.1f %12d %7d %12d\n", m.name, float64(wall.Microseconds())/1000,
@@ -67,7 +75,12 @@ func startRelay(target string, delay time.Duration) (string, error) {
 				return
 			}
 			go func() {
-				time.Sleep(delay) // the SYN's way in
+				// The kernel finished the handshake with the client at
+				// once; on a link the SYN, the SYN-ACK and the ACK each
+				// cross it before the server accepts and greets, and
+				// the greeting crosses it once more: 2 RTT in all from
+				// the client's connect, as on the wire.
+				time.Sleep(3 * delay)
 				s, err := net.Dial("tcp", target)
 				if err != nil {
 					c.Close()

@@ -197,6 +197,9 @@ func writeFinding(w io.Writer, f resolver.Finding) {
 	}
 	fmt.Fprintf(w, "\nMeaning: %s\n", f.Meaning)
 	fmt.Fprintf(w, "Fix: %s\n", f.Fix)
+	if try := remedyFlags(f.Remedies); try != "" {
+		fmt.Fprintf(w, "Try: %s\n", try)
+	}
 	if len(f.Refs) > 0 {
 		fmt.Fprintf(w, "See: %s\n", strings.Join(f.Refs, ", "))
 	}
@@ -224,4 +227,21 @@ func writeQueries(w io.Writer, qs []resolver.Query) {
 			escapeUntrusted(q.Server), q.Transport, escapeUntrusted(result), flags, plural(q.Answers, "answer"), q.RTTMillis)
 	}
 	tw.Flush()
+}
+
+// remedyWords word each resolver.Remedy as the flag that applies it.
+var remedyWords = map[resolver.Remedy]string{
+	resolver.RemedyOtherServer:   "--dns HOST[:PORT] to ask another DNS server",
+	resolver.RemedyLongerTimeout: "a longer --timeout to wait longer for the answers",
+}
+
+// remedyFlags is the command-line wording of a finding's remedies, or "".
+func remedyFlags(rs []resolver.Remedy) string {
+	var out []string
+	for _, r := range rs {
+		if w := remedyWords[r]; w != "" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, "; ")
 }

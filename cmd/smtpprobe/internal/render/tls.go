@@ -87,6 +87,9 @@ func writeTransport(p *printer, r *transport.Report, full bool) {
 		p.line(fmt.Sprintf("  MX %s (preference %d) %s, addresses %s", escapeUntrusted(h.Host), h.Preference, addr, h.DNSSEC))
 		layer := func(name string, l transport.Layer) {
 			text := escapeUntrusted(l.Detail)
+			if l.Cause == transport.CauseFirstMXOnly {
+				text += " (probe --all-mx, or smtpprobe tls, checks every one)"
+			}
 			if l.RFC != "" {
 				text += " (" + l.RFC + ")"
 			}
