@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // needShell returns the path of a shell, skipping when it is missing on
@@ -51,6 +53,8 @@ func TestCompletionBash(t *testing.T) {
 		{"smtpprobe ''", []string{"probe", "vrfy", "why", "address", "mx", "explain", "demo", "version", "completion", "man", "help"}, nil},
 		{"smtpprobe probe --fo", []string{"--format"}, []string{"--quiet"}},
 		{"smtpprobe probe --all", []string{"--all-mx"}, nil},
+		{"smtpprobe probe --rcpt", []string{"--rcpt", "--rcpt-raw"}, []string{"--vrfy"}},
+		{"smtpprobe tls --fail-on ''", []string{"dane", "mta-sts", "tls-rpt", "starttls"}, []string{"catch-all"}},
 		{"smtpprobe mx -", []string{"--dns", "--ptr", "--format", "--json", "-q", "--quiet", "--color"}, []string{"--all-mx"}},
 		{"smtpprobe probe --color ''", []string{"auto", "always", "never"}, nil},
 		{"smtpprobe explain --format nd", []string{"ndjson"}, []string{"json"}},
@@ -91,7 +95,7 @@ func contains(list []string, s string) bool {
 
 // The zsh script loads into a real zsh with compinit without an error and
 // defines the completion function.
-func TestCompletionZsh(t *testing.T) {
+func TestCompletionZshLoads(t *testing.T) {
 	zsh := needShell(t, "zsh")
 	script := completionScript(t, "zsh")
 	cmd := exec.Command(zsh, "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && whence -w _smtpprobe && print -r -- ${_comps[smtpprobe]}`, "zsh", script)
@@ -102,6 +106,102 @@ func TestCompletionZsh(t *testing.T) {
 	}
 	if strings.Contains(string(out), "error") || strings.Contains(string(out), "parse") {
 		t.Errorf("zsh complained:\n%s", out)
+	}
+}
+
+// zshCompletionInit runs in an interactive zsh on a pseudo-terminal: it
+// loads compinit and the script, binds TAB to complete-word, and makes
+// compadd print every word a completer offers ("offer:WORD") instead of
+// adding it; once the completion is over it prints "sp-done" and exits.
+// Calls that only compute (-O, -A, -D) go to the real compadd.
+const zshCompletionInit = `PROMPT='' RPROMPT=''
+autoload -U compinit && compinit -u -D
+source "$SP_SCRIPT"
+zstyle ':completion:*' list-grouped false
+zstyle ':completion:*' insert-tab false
+bindkey '^I' complete-word
+compadd() {
+  if (( ${@[(I)-[OAD]]} )); then
+    builtin compadd "$@"
+    return
+  fi
+  local -a got
+  builtin compadd -O got "$@"
+  local w
+  for w in $got; do print -r -- "offer:$w"; done
+}
+sp_done() { print -r -- "sp-done"; exit }
+comppostfuncs=(sp_done)
+print -r -- "sp-ready"
+`
+
+// zshCompletionDriver starts that interactive zsh under zpty, types the
+// line and a TAB, and prints what the terminal showed up to "sp-done".
+const zshCompletionDriver = `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "source ${(q)1}"
+zpty -r z line '*sp-ready*' || exit 3
+zpty -n -w z "$2"$'\t'
+zpty -r z out '*sp-done*' || exit 4
+print -r -- $out
+`
+
+var zshOffer = regexp.MustCompile(`offer:([^\r\n]*)`)
+
+// The zsh script, driven by a real interactive zsh on a pseudo-terminal
+// (zpty), offers what TAB should: subcommands, flags, the values of flags
+// with a fixed set, help's topics.
+func TestCompletionZsh(t *testing.T) {
+	zsh := needShell(t, "zsh")
+	script := completionScript(t, "zsh")
+	dir := t.TempDir()
+	initFile, driver := filepath.Join(dir, "init.zsh"), filepath.Join(dir, "drive.zsh")
+	if err := os.WriteFile(initFile, []byte(zshCompletionInit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(driver, []byte(zshCompletionDriver), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line string // what is typed before TAB
+		want []string
+		not  []string
+	}{
+		{"smtpprobe pr", []string{"probe"}, []string{"vrfy", "mx"}},
+		{"smtpprobe ", []string{"probe", "vrfy", "why", "address", "tls", "mx", "explain", "demo", "version", "completion", "man", "help"}, nil},
+		{"smtpprobe probe --rcpt", []string{"--rcpt", "--rcpt-raw"}, []string{"--vrfy"}},
+		{"smtpprobe probe --fo", []string{"--format"}, []string{"--quiet", "--rcpt"}},
+		{"smtpprobe probe --color ", []string{"auto", "always", "never"}, []string{"json"}},
+		{"smtpprobe probe --suite ", []string{"vrfy", "syntax", "all"}, nil},
+		{"smtpprobe mx --format nd", []string{"ndjson"}, []string{"json", "text"}},
+		{"smtpprobe explain --context rc", []string{"rcpt"}, []string{"mail"}},
+		{"smtpprobe why --as ", []string{"mail", "rcpt"}, nil},
+		{"smtpprobe tls --fail-on ", []string{"dane", "mta-sts", "tls-rpt", "starttls"}, []string{"catch-all"}},
+		{"smtpprobe help ex", []string{"exit-codes", "explain"}, []string{"probe"}},
+		{"smtpprobe completion ", []string{"bash", "zsh", "fish"}, nil},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a guard against a hang, not a measurement
+		cmd := exec.CommandContext(ctx, zsh, "-f", driver, initFile, tc.line)
+		cmd.Env = append(os.Environ(), "HOME="+dir, "SP_SCRIPT="+script, "TERM=dumb")
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("%q: %v\n%q", tc.line, err, out)
+		}
+		var got []string
+		for _, m := range zshOffer.FindAllStringSubmatch(string(out), -1) {
+			got = append(got, m[1])
+		}
+		for _, w := range tc.want {
+			if !contains(got, w) {
+				t.Errorf("%q: %q not offered; got %q", tc.line, w, got)
+			}
+		}
+		for _, w := range tc.not {
+			if contains(got, w) {
+				t.Errorf("%q: %q offered; got %q", tc.line, w, got)
+			}
+		}
 	}
 }
 
@@ -119,6 +219,10 @@ func TestCompletionFish(t *testing.T) {
 		{"smtpprobe probe --color=", "--color=always"},
 		{"smtpprobe mx --format ", "ndjson"},
 		{"smtpprobe why --as ", "rcpt"},
+		{"smtpprobe probe --rcpt-r", "--rcpt-raw"},
+		{"smtpprobe tls --fail-on ", "starttls"},
+		{"smtpprobe ", "tls"},
+		{"smtpprobe help ex", "exit-codes"},
 	} {
 		cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, script, tc.line)
 		cmd.Env = append(os.Environ(), "HOME="+t.TempDir())

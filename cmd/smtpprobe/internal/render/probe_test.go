@@ -89,3 +89,22 @@ func TestHostTitleAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleTextSaysWhatTheServerChanged: the report says how many
+// steps went again after a hang-up, that a 421 lowered the cap, and that
+// a tarpit moved the errors; a plain schedule says none of it.
+func TestScheduleTextSaysWhatTheServerChanged(t *testing.T) {
+	sc := &probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 2, Groups: 9, RoundTrips: 12, Resent: 3, Lowered: 1, Tarpit: true}
+	got := scheduleText(sc)
+	for _, want := range []string{"3 steps sent again after the server hung up", "cap was lowered 1 time", "(a tarpit)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in %q", want, got)
+		}
+	}
+	plain := scheduleText(&probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 3})
+	for _, not := range []string{"sent again", "421", "tarpit"} {
+		if strings.Contains(plain, not) {
+			t.Errorf("%q in a plain schedule: %q", not, plain)
+		}
+	}
+}
