@@ -466,6 +466,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		results, s := runBeforeHello(ctx, cfg, early, n, o.mem)
 		if s != nil {
 			sessions[n] = s
+			res.Schedule.RoundTrips += 3 + countSent(results) // after the plan: on the longest path
 		}
 		res.Steps = insertAtSuite(res.Steps, results)
 		res.Connections++
