@@ -5,11 +5,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
 // vrfy and address --targets write one line a target in their own
@@ -76,6 +81,71 @@ func TestBatchVRFYAndAddressLines(t *testing.T) {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || strings.Count(strings.TrimSpace(stderr.String()), "\n") > 1 {
 			t.Errorf("%v: %v, want exit 2 with one line and a hint: %s", args, err, stderr.String())
+		}
+	}
+}
+
+// With --targets, --max-time bounds each run at a server, counted from
+// when the politeness limits let it connect, not the batch: two servers
+// on one IP that greet and then answer nothing, one connection at a time
+// to that IP (--per-ip 1), are each greeted and each cut off by their
+// own budget (each is connected to, counted where it listens); the lines
+// say so (incomplete, budget-spent) and the batch itself ends normally,
+// exit 0.
+func TestBatchMaxTimePerServerRun(t *testing.T) {
+	var targets []string
+	accepted := make([]atomic.Int32, 2)
+	for i := range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted[i].Add(1)
+				go func() {
+					defer c.Close()
+					c.Write([]byte("220 stall.test ESMTP\r\n"))
+					io.Copy(io.Discard, c)
+				}()
+			}
+		}()
+		targets = append(targets, ln.Addr().String())
+	}
+	file := filepath.Join(t.TempDir(), "targets.txt")
+	os.WriteFile(file, []byte(strings.Join(targets, "\n")+"\n"), 0o644)
+	// The sender's domain answers at once, so each budget goes to its server.
+	dns := resolvertest.Start(t, "$ORIGIN client.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ A 127.0.0.1\n")
+	out, errs, code := runCLI(t, "probe", "--targets", file, "--format", "ndjson", "--tls", "none", "--helo", "client.test",
+		"--dns", dns.Addr(), "--domain", "stall.test", "--no-transport", "--per-ip", "1", "--per-minute", "0", "--timeout", "30s", "--max-time", "700ms")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 targets:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		var doc struct {
+			Target           struct{ Input string }
+			Incomplete       bool   `json:"incomplete"`
+			IncompleteReason string `json:"incomplete_reason"`
+		}
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("%v: %.200s", err, l)
+		}
+		if !doc.Incomplete || doc.IncompleteReason != "budget-spent" {
+			t.Errorf("%s: incomplete %v (%q), want budget-spent", doc.Target.Input, doc.Incomplete, doc.IncompleteReason)
+		}
+	}
+	for i := range accepted {
+		if accepted[i].Load() == 0 {
+			t.Errorf("%s was never connected to: its budget ran while it waited its turn at the IP", targets[i])
 		}
 	}
 }

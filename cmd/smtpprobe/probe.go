@@ -93,7 +93,7 @@ func (f *probeFlags) register(fs *flagSet, withSuite bool) {
 	f.timeout, f.maxTime, f.dnsTime = 30*time.Second, 10*time.Minute, probe.DefaultDNSTimeout
 	fs.Var((*boundedDuration)(&f.dnsTime), "dns-timeout", "bound on the MX resolution: a DNS server that does not answer in time is exit 3 (max 24h)")
 	fs.Var((*boundedDuration)(&f.timeout), "timeout", "connect and per-reply deadline; a dripping server does not extend it (max 24h)")
-	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run; exit 1 with a partial report when it runs out (max 24h)")
+	fs.Var((*boundedDuration)(&f.maxTime), "max-time", "budget for the whole run, DNS included; exit 1 with a partial report when it runs out (max 24h). With --targets: for each run at a server (a host's full probe, each group of mailboxes), from when the politeness limits let it connect; its targets are written marked incomplete")
 	fs.StringVar(&f.tls, "tls", "auto", "TLS: auto (STARTTLS when offered), starttls (required), implicit (port 465), none")
 	fs.BoolVar(&f.tlsVerify, "tls-verify", false, "treat certificate problems as fatal")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of root certificates to trust instead of the system's (SSL_CERT_FILE also works)")

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -278,6 +279,44 @@ func (l *Limiter) Stats() Stats {
 	return s
 }
 
+// reservation is a slot Reserve took, for the first connection to its IP
+// made under the context that carries it.
+type reservation struct {
+	ip      string
+	release func()
+	taken   atomic.Bool
+}
+
+type reservationKey struct{}
+
+// Reserve waits, as Acquire does, until a connection to ip may be opened,
+// and takes the slot for the first connection to ip a run under the
+// returned context makes, so that a run's own time budget, started after
+// Reserve returns, is not spent waiting on the politeness limits. done
+// gives the slot back if that run never used it; call it when the run
+// ends.
+func (l *Limiter) Reserve(ctx context.Context, ip string) (_ context.Context, done func(), err error) {
+	release, err := l.Acquire(ctx, ip)
+	if err != nil {
+		return ctx, func() {}, err
+	}
+	r := &reservation{ip: ip, release: release}
+	return context.WithValue(ctx, reservationKey{}, r), func() {
+		if r.taken.CompareAndSwap(false, true) {
+			release()
+		}
+	}, nil
+}
+
+// reserved is the slot ctx carries for ip, if it was not taken yet.
+func (l *Limiter) reserved(ctx context.Context, ip string) (func(), bool) {
+	r, ok := ctx.Value(reservationKey{}).(*reservation)
+	if !ok || r.ip != ip || !r.taken.CompareAndSwap(false, true) {
+		return nil, false
+	}
+	return r.release, true
+}
+
 // Dialer wraps next (nil: a net.Dialer) so every connection it opens is
 // under the limiter: it waits for a slot at the address's IP, and gives
 // the slot back when the connection is closed. A dial that times out
@@ -291,14 +330,17 @@ func (l *Limiter) Dialer(next probe.Dialer) probe.Dialer {
 		if h, _, err := net.SplitHostPort(addr); err == nil {
 			ip = h
 		}
-		release, err := l.Acquire(ctx, ip)
-		if err != nil {
-			return nil, err
+		release, ok := l.reserved(ctx, ip)
+		if !ok {
+			var err error
+			if release, err = l.Acquire(ctx, ip); err != nil {
+				return nil, err
+			}
 		}
 		c, err := next.DialContext(ctx, network, addr)
 		if err != nil {
 			var ne net.Error
-			if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
+			if !spent(ctx) && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
 				l.Strike(ip, StrikeTimeout)
 			}
 			release()

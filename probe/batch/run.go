@@ -49,7 +49,9 @@ type Config struct {
 	// (probe.DefaultRecipients when 0).
 	PerJob int
 	// Budget bounds each run at a server (the facts run, each group of
-	// mailboxes); none when 0.
+	// mailboxes), from when the politeness limits let its first
+	// connection open; none when 0. A run its budget cut off does not
+	// strike the server.
 	Budget time.Duration
 	// MXSeed is mixed into each domain's MX order (see MXOrder).
 	MXSeed uint64
@@ -399,11 +401,27 @@ func (r *run) options(t probe.Target) probe.Options {
 	return o
 }
 
-func (r *run) budget(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.cfg.Budget > 0 {
-		return context.WithTimeout(ctx, r.cfg.Budget)
+// budget is the context of one run at the server at ip ("" for a run
+// that connects nowhere): it first waits for the politeness limits to let
+// a connection to ip open, holding that slot for the run's first
+// connection, and only then starts the run's Budget, so the budget
+// bounds the time spent on the server, not the time queued behind the
+// limits.
+func (r *run) budget(ctx context.Context, ip string) (context.Context, context.CancelFunc) {
+	done := func() {}
+	if r.cfg.Limiter != nil && ip != "" {
+		if rctx, d, err := r.cfg.Limiter.Reserve(ctx, ip); err == nil {
+			ctx, done = rctx, d
+		}
 	}
-	return context.WithCancel(ctx)
+	var bctx context.Context
+	var cancel context.CancelFunc
+	if r.cfg.Budget > 0 {
+		bctx, cancel = context.WithTimeout(ctx, r.cfg.Budget)
+	} else {
+		bctx, cancel = context.WithCancel(ctx)
+	}
+	return bctx, func() { cancel(); done() }
 }
 
 // group works through the targets of one mail host: the first gets the
@@ -417,7 +435,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 		// target's own run is cheap and says exactly why.
 		for _, it := range items {
 			r.work(ctx, func() {
-				bctx, cancel := r.budget(ctx)
+				bctx, cancel := r.budget(ctx, "")
 				defer cancel()
 				rep, err := probe.Run(bctx, r.options(it.target))
 				r.emit(Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
@@ -428,13 +446,16 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 	first := items[0]
 	var facts *probe.Report
 	ok := r.work(ctx, func() {
-		bctx, cancel := r.budget(ctx)
+		ip, _, _ := net.SplitHostPort(key)
+		bctx, cancel := r.budget(ctx, ip)
 		defer cancel()
 		rep, err := probe.Run(bctx, r.options(first.target))
 		r.mu.Lock()
 		r.sum.FactsRuns++
 		r.mu.Unlock()
-		r.learn(rep)
+		if !spent(bctx) {
+			r.learn(rep) // a run its own budget cut off says nothing of the server's pace
+		}
 		facts = rep
 		r.emit(Result{Line: first.line, Target: first.target, Report: rep, Err: dnsOnly(err)})
 	})
@@ -568,6 +589,17 @@ func domainOf(it *item) string {
 	return strings.ToLower(it.target.Domain)
 }
 
+// spent tells whether ctx is over: ended, or past its deadline though
+// its timer has not fired yet (a socket deadline set from it can fire
+// first).
+func spent(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 func dnsOnly(err error) error {
 	if errors.Is(err, probe.ErrDNS) {
 		return err
@@ -578,18 +610,20 @@ func dnsOnly(err error) error {
 // mailboxes asks the facts run's host about a job's mailboxes and
 // domains, and emits each of its targets' results.
 func (r *run) mailboxes(ctx context.Context, g *hostGroup, j *job) {
-	bctx, cancel := r.budget(ctx)
+	hostIP, _, _ := net.SplitHostPort(g.host.Address)
+	bctx, cancel := r.budget(ctx, hostIP)
 	defer cancel()
 	addrs := make([]string, len(j.boxes))
 	for i, it := range j.boxes {
 		addrs[i] = it.addr
 	}
 	o := r.options(g.first.target)
-	hostIP, _, _ := net.SplitHostPort(g.host.Address)
 	m := probe.Mailboxes{Addresses: addrs, VRFY: wants(o.Suites, "vrfy") && len(addrs) > 0, RCPT: r.cfg.Mode == ModeProbe && wants(o.Suites, "syntax"),
 		PerTransaction: r.cfg.PerJob, Domains: j.domains, Random: o.Random}
 	h := probe.RunMailboxes(bctx, o, g.host.Host, hostIP, m)
-	r.learnHost(hostIP, h)
+	if !spent(bctx) {
+		r.learnHost(hostIP, h)
+	}
 	cut := bctx.Err() != nil || ctx.Err() != nil
 	for _, it := range slices.Concat(j.boxes, j.plain) {
 		rep := g.report(it, &h)

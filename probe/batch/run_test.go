@@ -537,3 +537,77 @@ func TestRunEqualPreferenceSpread(t *testing.T) {
 		t.Errorf("connections: %d to one host, %d to the other", a.total.Load(), b.total.Load())
 	}
 }
+
+// startStall is a server that greets and then answers nothing: a run
+// there lasts until its time budget ends. It counts the connections it
+// accepted.
+func startStall(t *testing.T, accepted *atomic.Int32) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close()
+				c.Write([]byte("220 stall.test ESMTP\r\n"))
+				buf := make([]byte, 512)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Budget bounds each run at a server, not the batch, and not the time a
+// run waits for the politeness limits: three servers on one IP that
+// greet and then stall, one connection at a time to that IP, each get
+// their own budget — each is connected to (counted where it listens)
+// and cut off by its budget, though the three budgets together are
+// longer than one.
+func TestRunBudgetIsPerServerRun(t *testing.T) {
+	var lines []Line
+	accepted := make([]atomic.Int32, 3)
+	for i := range 3 {
+		lines = append(lines, Line{N: i + 1, Text: fmt.Sprintf("127.0.0.1:%d", startStall(t, &accepted[i]))})
+	}
+	rc := resolver.New([]string{"127.0.0.1:1"})
+	l := NewLimiter(Politeness{PerIP: 1, PerMinute: Unlimited})
+	cfg := Config{Mode: ModeProbe, Resolver: rc, Limiter: l, Workers: 3, Budget: 400 * time.Millisecond,
+		Options: probe.Options{HELO: "client.test", TLS: "none", Timeout: 30 * time.Second, Dialer: l.Dialer(nil), NoTransport: true}}
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil || sum.Done != 3 {
+		t.Fatal(err, sum.Done)
+	}
+	if st := l.Stats(); st.PeakPerIP != 1 || st.Strikes[StrikeTimeout] != 0 {
+		t.Errorf("%d connections at once to the IP (the cap is 1), %d timeout strikes (a run cut by its own budget is no server timeout)", st.PeakPerIP, st.Strikes[StrikeTimeout])
+	}
+	for _, r := range got.res {
+		rep := r.Report
+		if rep == nil || len(rep.Hosts) != 1 {
+			t.Fatalf("%s: %+v", r.Line.Text, rep)
+		}
+		if !rep.Incomplete || rep.IncompleteReason != probe.IncompleteBudget {
+			t.Errorf("%s: incomplete %v (%s), want the budget spent", r.Line.Text, rep.Incomplete, rep.IncompleteReason)
+		}
+	}
+	for i := range accepted {
+		if accepted[i].Load() == 0 {
+			t.Errorf("%s was never connected to: its budget ran while it waited for the IP", lines[i].Text)
+		}
+	}
+}
