@@ -32,17 +32,23 @@ type faultServer struct {
 	errDelay func(before int) time.Duration
 	// hangup says whether the n-th session to pipeline hangs up after a
 	// positive reply to a line that arrived with more lines behind it in
-	// the same write (a pipelined group), leaving the rest unanswered. After a positive
-	// reply, so the hang-up is no error limit the run could learn.
+	// the same write (a pipelined group), leaving the rest unanswered.
+	// After a positive reply, so the hang-up is no error limit the run
+	// could learn.
 	hangup func(n int) bool
 
-	errs      chan error
-	mu        sync.Mutex
-	active    int // sessions open now: greeted and not yet ended by QUIT or a close
-	peak      int
-	refused   int // sessions greeted with 421
-	pipelined int // sessions that sent a pipelined group
-	sessions  []*faultSession
+	errs    chan error
+	mu      sync.Mutex
+	active  int // sessions open now: greeted and not yet ended by QUIT or a close
+	peak    int
+	refused int // sessions greeted with 421
+	// hold makes the first allow sessions wait to be greeted until the
+	// first 421 (or a few seconds): a client that opens more than allow
+	// at once then meets the refusal however slowly its dials arrive.
+	hold         bool
+	firstRefusal chan struct{} // closed at the first 421
+	pipelined    int           // sessions that sent a pipelined group
+	sessions     []*faultSession
 }
 
 // faultSession is one accepted connection as the server saw it.
@@ -64,7 +70,7 @@ func startFaultServer(t *testing.T, s *faultServer) *faultServer {
 	if s.ehlo == nil {
 		s.ehlo = []string{"PIPELINING", "SIZE 1000000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
 	}
-	s.l, s.errs = l, make(chan error, 16)
+	s.l, s.errs, s.firstRefusal = l, make(chan error, 16), make(chan struct{})
 	var wg sync.WaitGroup
 	var cmu sync.Mutex
 	var conns []net.Conn
@@ -118,6 +124,9 @@ func (s *faultServer) serve(c net.Conn) {
 	if full {
 		fs.refused = true
 		s.refused++
+		if s.refused == 1 {
+			close(s.firstRefusal)
+		}
 	}
 	s.mu.Unlock()
 	ended := false
@@ -133,6 +142,12 @@ func (s *faultServer) serve(c net.Conn) {
 	if full {
 		fmt.Fprint(c, "421 4.7.0 fault.test Too many connections\r\n")
 		return
+	}
+	if s.hold && fs.n <= s.allow {
+		select {
+		case <-s.firstRefusal:
+		case <-time.After(3 * time.Second):
+		}
 	}
 	fmt.Fprint(c, "220 fault.test ESMTP\r\n")
 	br := bufio.NewReader(c)
@@ -258,13 +273,13 @@ func answeredAll(t *testing.T, what string, h probe.HostReport) {
 }
 
 // tarpitDelay doubles the wait before each error reply of a session,
-// from 100 ms up to 600 ms: 100, 200, 400, 600, 600 ... It stays below
-// the 700 ms a reply must be held back to count as throttling, a verdict
-// measured per session: with more errors stacked on one session before
-// the tarpit shows, a pipelined run would see it where a lock-step run
-// does not, and that is not what this test is about.
+// from 100 ms up to 800 ms: 100, 200, 400, 800, 800 ... A lock-step run
+// moves the errors to fresh sessions by the third, before any reply is
+// held back the 700 ms the throttling measure looks for; a pipelined one
+// has more errors in flight on its first sessions and sees such replies.
+// The throttling verdict must be there in both.
 func tarpitDelay(before int) time.Duration {
-	return min(100*time.Millisecond<<before, 600*time.Millisecond)
+	return min(100*time.Millisecond<<before, 800*time.Millisecond)
 }
 
 // TestTarpitDetectedEndToEnd: against a server whose error replies grow
@@ -313,6 +328,9 @@ func TestTarpitDetectedEndToEnd(t *testing.T) {
 	if withErrors <= conns || len(sessions) != h.Connections {
 		t.Errorf("%d sessions drew errors, %d in all (the run says %d): the errors did not move to fresh connections", withErrors, len(sessions), h.Connections)
 	}
+	if h.Verdicts.Throttling == nil || lock.Verdicts.Throttling == nil {
+		t.Errorf("throttling %+v, lock-step %+v: a tarpit throttles in either mode", h.Verdicts.Throttling, lock.Verdicts.Throttling)
+	}
 	answeredAll(t, "tarpit", h)
 	sameFindings(t, "tarpit", h, lock)
 	t.Logf("sessions %d, peak %d, schedule %+v; lock-step %+v", len(sessions), peak, *sc, *lock.Schedule)
@@ -328,7 +346,7 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 			lockSrv := startFaultServer(t, &faultServer{allow: allow})
 			lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
 
-			srv := startFaultServer(t, &faultServer{allow: allow})
+			srv := startFaultServer(t, &faultServer{allow: allow, hold: true})
 			h := runAt(t, srv.addr(), probe.Options{Connections: 3}).Hosts[0]
 			srv.check(t)
 			sc := h.Schedule
@@ -352,9 +370,6 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 	}
 }
 
-// hangupRun probes a server whose sessions for which hang(n) holds hang
-// up in the middle of a pipelined group, and the same server lock-step
-// (which sends no groups, so it never hangs up).
 // hungUp tells whether the k-th session to pipeline hung up mid-group.
 func hungUp(sessions []faultSession, k int) bool {
 	for _, fs := range sessions {
@@ -365,6 +380,9 @@ func hungUp(sessions []faultSession, k int) bool {
 	return false
 }
 
+// hangupRun probes a server whose sessions for which hang(n) holds hang
+// up in the middle of a pipelined group, and the same server lock-step
+// (which sends no groups, so it never hangs up).
 func hangupRun(t *testing.T, hang func(n int) bool) (h, lock probe.HostReport, srv *faultServer) {
 	t.Helper()
 	lockSrv := startFaultServer(t, &faultServer{hangup: hang})

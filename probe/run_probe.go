@@ -518,6 +518,14 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		h.Status, h.Error = res.GaveUpStatus, res.GaveUp
 	}
 	throttling := measureThrottling(res.Steps)
+	if throttling == nil && res.Tarpit != nil {
+		// The tarpit the scheduler saw is throttling whatever the
+		// schedule: once it shows, each error goes on a fresh session,
+		// so a lock-step run may leave too few slow replies on any one
+		// session for the measure above, where a run that had stacked
+		// more errors on its first sessions finds them.
+		throttling = res.Tarpit
+	}
 	v := Summarize(res.Steps)
 	v.Throttling = throttling
 	if b, ok := heloBaseline(h); ok {

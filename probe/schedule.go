@@ -118,6 +118,9 @@ type runner struct {
 	sched         Schedule
 	maxVE         int
 	longest       int
+
+	// tarpitSeen are the two error replies that showed the tarpit.
+	tarpitSeen *Throttling
 }
 
 // pending is a step waiting to be sent.
@@ -141,6 +144,9 @@ type runResult struct {
 	// desynchronised when replies fell out of step with the commands.
 	GaveUpStatus string
 	Schedule     Schedule
+	// Tarpit is what showed the tarpit (Schedule.Tarpit): two slow error
+	// replies that grew, on one connection; nil when none.
+	Tarpit *Throttling
 }
 
 func isVerify(s Step) bool { return s.Command == explain.VRFY || s.Command == explain.EXPN }
@@ -248,6 +254,7 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	r.sched.Connections, r.sched.Peak, r.sched.Lowered = cap, peak, lowered
 	r.sched.RoundTrips = r.longest
 	r.sched.Tarpit = r.tarpit
+	res.Tarpit = r.tarpitSeen
 	r.sched.WallMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
 	switch {
 	case r.lockStep || !r.sched.Pipelining && r.parallel == 1:
@@ -861,6 +868,8 @@ func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
 	case a >= floor && b >= floor && b > a+a/4:
 		r.tarpit = true
 		r.pool.SetBudget(1)
+		ms := func(d time.Duration) float64 { return math.Round(float64((d-l.fastest).Microseconds())/10) / 100 }
+		r.tarpitSeen = &Throttling{Connection: l.c.N, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
 	case a < floor && b < floor:
 		r.tarpitChecked = true
 	}

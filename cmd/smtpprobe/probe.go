@@ -246,9 +246,24 @@ func (f *probeFlags) options(t probe.Target) (probe.Options, error) {
 		}
 	}
 	if err := o.Check(); err != nil {
-		return o, flagError(err)
+		return o, rawHint(flagError(err), err, f.rcpt)
 	}
 	return o, nil
+}
+
+// rawHint adds to the error of a --rcpt that is not a mailbox the flag
+// that sends it anyway: --rcpt-raw, with the brackets --rcpt would have
+// added.
+func rawHint(worded, err error, rcpt []string) error {
+	var oe *probe.OptionError
+	if !errors.As(err, &oe) || oe.Option != "RCPT" || oe.Index < 1 || oe.Index > len(rcpt) || !strings.Contains(oe.Problem, "is not a mailbox") {
+		return worded
+	}
+	a := rcpt[oe.Index-1]
+	if !strings.HasPrefix(a, "<") {
+		a = "<" + a + ">"
+	}
+	return fmt.Errorf("%w; to send it as written anyway: --rcpt-raw %q", worded, a)
 }
 
 func runProbe(ctx context.Context, args []string, e *env) int {

@@ -131,10 +131,16 @@ func TestProbeRcptRawRefused(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.msg)
 		}
 	}
+	// --rcpt refuses what is not a mailbox, and names the flag that sends it anyway.
+	_, errOut, code := runCLI(t, "probe", "--tls", "none", "--domain", "cli.test", "--rcpt", "a..b@cli.test", srv.addr())
+	if first, _, _ := strings.Cut(errOut, "\n"); code != exitUsage || !strings.HasPrefix(first, `smtpprobe probe: --rcpt #1 "a..b@cli.test" is not a mailbox`) ||
+		!strings.HasSuffix(first, `; to send it as written anyway: --rcpt-raw "<a..b@cli.test>"`) {
+		t.Errorf("--rcpt a..b@cli.test: exit %d, stderr %q", code, errOut)
+	}
 	if n := srv.Accepted(); n != 0 {
 		t.Errorf("%d connections made for refused input, want none", n)
 	}
-	_, errOut, code := runCLI(t, "probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--rcpt-raw", fits, srv.addr())
+	_, errOut, code = runCLI(t, "probe", "--tls", "none", "--suite", "syntax", "--domain", "cli.test", "--rcpt-raw", fits, srv.addr())
 	if code != exitOK || !bytes.Contains(srv.Received(), []byte("\r\nRCPT TO:"+fits+"\r\n")) {
 		t.Errorf("a 512-octet line: exit %d, not received as sent; stderr %s", code, errOut)
 	}

@@ -100,6 +100,10 @@ func TestTerminalWidths(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dns.Close() })
+	_, srvPort, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name  string
 		stdin string
@@ -111,6 +115,7 @@ func TestTerminalWidths(t *testing.T) {
 		{"why", "", []string{"why", "--server", srv.Addr(), "--tls", "none", "MAIL FROM: <alice@example.test> BODY=8BITMIME SMTPUTF8"}},
 		{"address", "", []string{"address", "very.long.local.part.with..dots.and.more.text.here@例え.テスト"}},
 		{"mx", "", []string{"mx", "--dns", dns.Addr(), "out.test"}},
+		{"tls", "", []string{"tls", "--dns", dns.Addr(), "--port", srvPort, "--helo", "client.test", "out.test"}},
 		{"explain", "", []string{"explain", "--context", "rcpt", "550 5.1.1"}},
 		{"explain-stdin", "Dec  2 10:00:00 mx postfix/smtp[1]: 0A1B2C: to=<bob@example.org>, relay=mx.example.org[192.0.2.1]:25, status=bounced (host mx.example.org said: 550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown in virtual mailbox table)\n", []string{"explain", "-"}},
 	}
