@@ -159,7 +159,7 @@ var syntaxSteps = []Step{
 	{Name: "mail-before-ehlo", Case: "MAIL FROM before any EHLO or HELO", Command: explain.MAIL, Line: "MAIL FROM:<{from}>", Expect: ExpectReject, Codes: []int{503}, Ref: "RFC 5321 §4.1.4", Draws: true, Exact: true, State: BeforeHello, Role: RoleSequence,
 		Lenient: "lenient: accepted MAIL FROM before any EHLO or HELO, though {ref} has a session that carries mail begin with EHLO"},
 	{Name: "ehlo-invalid-name", Case: "an EHLO name that is not a domain", Command: explain.EHLO, Line: "EHLO -bad_name..", Expect: ExpectReject, Codes: []int{501, 550}, Ref: "RFC 5321 §4.1.1.1, §2.3.5", Draws: true, State: BeforeHello,
-		Lenient: "lenient: accepted EHLO -bad_name.., which is neither a domain nor an address literal as {ref} requires; some servers (Postfix's reject_invalid_helo_hostname) only act on it later, at RCPT"},
+		Lenient: "lenient: accepted EHLO -bad_name.., which is neither a domain nor an address literal as {ref} requires; some servers delay that check to RCPT, so the name may still be refused there"},
 
 	// Command order first, while the session is fresh.
 	{Name: "rcpt-before-mail", Case: "RCPT TO before any MAIL FROM", Command: explain.RCPT, Line: "RCPT TO:<{rcpt}>", Expect: ExpectReject, Codes: []int{503}, Ref: "RFC 5321 §3.3", Draws: true, Exact: true, State: Idle, Role: RoleSequence},

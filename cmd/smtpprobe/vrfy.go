@@ -214,15 +214,12 @@ func vrfyAnswers(r *probe.Report, addrs, sent []string) ([]render.VRFYAnswer, bo
 					continue
 				}
 				ans.Sent, ans.Reply = s.Sent, s.Reply
-				code := 0
-				if s.Reply != nil {
-					code = s.Reply.Code
-				}
 				// Judge by the form this address was sent in, not the
 				// form the summary verdict was decided on.
 				policy := probe.VRFYPolicyForForm(host.Steps, s.Step().Form)
 				ans.Policy = policy.Policy
-				ans.Answer, ans.Reason = probe.JudgeAddress(&policy, code)
+				v := probe.JudgeAddressStep(&policy, s, host.Verdicts.Baselines)
+				ans.Answer, ans.Reason, ans.Cause, ans.Withheld = v.Answer, v.Reason, v.Cause, v.Withheld
 			}
 		}
 		out = append(out, ans)

@@ -10,7 +10,10 @@ import (
 
 // Rule is one row of an MTA profile: a client line matching Match (a
 // regular expression, matched without regard to case) is answered with
-// Reply (one line or several joined by CRLF, without the final CRLF).
+// Reply (one line or several joined by CRLF, without the final CRLF). In
+// Reply, {arg} stands for the line's argument: the address after the
+// colon of MAIL FROM or RCPT TO, or the words after any other verb, with
+// angle brackets and parameters taken off.
 type Rule struct {
 	Match string
 	Reply string
@@ -76,13 +79,14 @@ var (
 		EHLO: []string{"250-mx.sendmail.test Hello client.test [127.0.0.1], pleased to meet you", "250-ENHANCEDSTATUSCODES",
 			"250-PIPELINING", "250-8BITMIME", "250-SIZE", "250-DSN", "250-ETRN", "250-DELIVERBY", "250 HELP"},
 		Rules: []Rule{
-			{`^VRFY (alice|<alice|postmaster)`, "250 2.1.5 Alice <alice@rules.test>"},
-			{`^VRFY smtpprobe-`, "550 5.1.1 smtpprobe-x... User unknown"},
+			{`^VRFY <?alice\b`, "250 2.1.5 Alice <alice@rules.test>"},
+			{`^VRFY <?postmaster\b`, "250 2.1.5 <postmaster@rules.test>"},
+			{`^VRFY`, "550 5.1.1 {arg}... User unknown"},
 			{`^EXPN`, "502 5.7.0 Sorry, we do not allow this operation"},
-			{`^MAIL FROM:[^<]`, "553 5.5.4 <probe@client.test>... Domain name required for sender address probe@client.test"},
-			{`^RCPT TO:<smtpprobe-`, "550 5.1.1 <smtpprobe-x@rules.test>... User unknown"},
-			{`^RCPT TO:<`, "250 2.1.5 <alice@rules.test>... Recipient ok"},
-			{`^MAIL`, "250 2.1.0 <probe@client.test>... Sender ok"},
+			{`^MAIL FROM: *<?[^@<>]+>?( |$)`, "553 5.5.4 <{arg}>... Domain name required for sender address {arg}"},
+			{`^RCPT TO:<smtpprobe-`, "550 5.1.1 <{arg}>... User unknown"},
+			{`^RCPT`, "250 2.1.5 <{arg}>... Recipient ok"},
+			{`^MAIL`, "250 2.1.0 <{arg}>... Sender ok"},
 		},
 		Defaults: map[string]string{
 			"HELO": "250 mx.sendmail.test Hello client.test [127.0.0.1], pleased to meet you",
@@ -102,10 +106,10 @@ var (
 		EHLO: []string{"250-mx.exim.test Hello client.test [127.0.0.1]", "250-SIZE 52428800", "250-8BITMIME",
 			"250-PIPELINING", "250-PIPECONNECT", "250-CHUNKING", "250-PRDR", "250 HELP"},
 		Rules: []Rule{
-			{`^VRFY alice`, "250 <alice@rules.test>"},
-			{`^VRFY`, "550 <smtpprobe-x@rules.test> Unrouteable address"},
+			{`^VRFY <?(alice|postmaster)\b`, "250 <{arg}>"},
+			{`^VRFY`, "550 <{arg}> Unrouteable address"},
 			{`^EXPN`, "550 Administrative prohibition"},
-			{`@\[`, "501 <postmaster@[127.0.0.1]>: domain literals not allowed"},
+			{`@\[`, "501 <{arg}>: domain literals not allowed"},
 			{`^RCPT TO:<smtpprobe-`, "550 Unrouteable address"},
 			{`^RCPT TO:<[^>]*[^\x00-\x7f]`, "550 Unrouteable address"}, // no such (non-ASCII) local part
 			{`^RCPT`, "250 Accepted"},
@@ -132,7 +136,7 @@ var (
 			{`^(VRFY|EXPN)`, "502 5.5.1 Invalid command: Command not supported"},
 			{`^MAIL FROM:(<"|[^<])`, "553 5.1.0 Sender address syntax error"},
 			{`^RCPT TO:(<"|[^<])`, "553 5.1.3 Recipient address syntax error"},
-			{`^RCPT TO:<smtpprobe-`, "550 Invalid recipient: <smtpprobe-x@rules.test>"},
+			{`^RCPT TO:<smtpprobe-`, "550 Invalid recipient: <{arg}>"},
 		},
 		Defaults: map[string]string{
 			"HELO": "250 mx.opensmtpd.test Hello client.test [127.0.0.1], pleased to meet you",
@@ -224,7 +228,7 @@ func (m MTA) compile(t testing.TB) AnswerFunc {
 func (m MTA) reply(rules []compiledRule, ehlo []string, line string) string {
 	for _, r := range rules {
 		if r.re.MatchString(line) {
-			return r.reply
+			return strings.ReplaceAll(r.reply, "{arg}", argOf(line))
 		}
 	}
 	verb := strings.ToUpper(strings.Fields(line + " x")[0])
@@ -255,4 +259,19 @@ func (s Slowdown) delay(n int) time.Duration {
 		d = min(d, s.Max)
 	}
 	return d
+}
+
+// argOf is what {arg} stands for in a reply to line.
+func argOf(line string) string {
+	_, rest, _ := strings.Cut(line, " ")
+	if i := strings.IndexByte(rest, ':'); i >= 0 && (strings.HasPrefix(strings.ToUpper(line), "MAIL") || strings.HasPrefix(strings.ToUpper(line), "RCPT")) {
+		rest = rest[i+1:]
+	}
+	rest = strings.TrimSpace(rest)
+	if strings.HasPrefix(rest, "<") {
+		if end := strings.IndexByte(rest, '>'); end > 0 {
+			return rest[1:end]
+		}
+	}
+	return strings.Trim(rest, "<>")
 }

@@ -17,10 +17,11 @@ func TestMTAProfiles(t *testing.T) {
 		talk [][2]string // line sent, start of the reply expected
 	}{
 		{Sendmail, [][2]string{{"EHLO client.test", "250-mx.sendmail.test Hello"}, {"VRFY alice", "250 2.1.5 Alice"},
-			{"VRFY smtpprobe-x", "550 5.1.1"}, {"EXPN staff", "502 5.7.0"}, {"MAIL FROM:<probe@client.test>", "250 2.1.0 <probe@client.test>... Sender ok"},
+			{"VRFY smtpprobe-x", "550 5.1.1 smtpprobe-x... User unknown"}, {"VRFY <postmaster@rules.test>", "250 2.1.5 <postmaster@rules.test>"},
+			{"MAIL FROM:<probe>", "553 5.5.4 <probe>... Domain name required"}, {"EXPN staff", "502 5.7.0"}, {"MAIL FROM:<probe@client.test>", "250 2.1.0 <probe@client.test>... Sender ok"},
 			{"RSET", "250 2.0.0 Reset state"}, {"XYZZY", "500 5.5.1"}, {"QUIT", "221 2.0.0"}}},
 		{Exim, [][2]string{{"EHLO client.test", "250-mx.exim.test Hello"}, {"RCPT TO:<postmaster@[127.0.0.1]>", "501 <postmaster@[127.0.0.1]>: domain literals"},
-			{"RCPT TO:<prüfung@rules.test>", "550 Unrouteable address"}, {"RCPT TO:<alice@rules.test>", "250 Accepted"}, {"NOOP", "250 OK"}, {"QUIT", "221 mx.exim.test"}}},
+			{"RCPT TO:<prüfung@rules.test>", "550 Unrouteable address"}, {"VRFY bob@rules.test", "550 <bob@rules.test> Unrouteable address"}, {"RCPT TO:<alice@rules.test>", "250 Accepted"}, {"NOOP", "250 OK"}, {"QUIT", "221 mx.exim.test"}}},
 		{OpenSMTPD, [][2]string{{"EHLO client.test", "250-mx.opensmtpd.test"}, {"VRFY alice", "502 5.5.1"},
 			{`MAIL FROM:<"a b"@client.test>`, "553 5.1.0"}, {"MAIL FROM:<probe@client.test>", "250 2.0.0 Ok"}, {"RCPT TO:<smtpprobe-1@rules.test>", "550 Invalid recipient"}, {"QUIT", "221"}}},
 	} {

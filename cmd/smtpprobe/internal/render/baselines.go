@@ -57,6 +57,12 @@ func clientFix(b probe.Baseline, h *probe.HostReport) string {
 // writeBaselines leads a host's report with every baseline that failed:
 // what failed and what to change, before any verdict that rests on it.
 func writeBaselines(p *printer, h *probe.HostReport) {
+	writeFailedBaselines(p, h, "  FAILED      ", "  change      ")
+}
+
+// writeFailedBaselines writes each failed baseline of h after failed, and
+// what to change after change.
+func writeFailedBaselines(p *printer, h *probe.HostReport, failed, change string) {
 	if h.Verdicts == nil {
 		return
 	}
@@ -64,9 +70,9 @@ func writeBaselines(p *printer, h *probe.HostReport) {
 		if !b.Failed() {
 			continue
 		}
-		p.wrap("  FAILED      ", escapeUntrusted(b.Name+" baseline: "+b.Reason))
+		p.wrap(failed, escapeUntrusted(b.Name+" baseline: "+b.Reason))
 		if fix := baselineFix(b, h); fix != "" {
-			p.wrap("  change      ", fix)
+			p.wrap(change, fix)
 		}
 	}
 }

@@ -334,10 +334,10 @@ func writeVerdicts(p *printer, h *probe.HostReport) {
 
 // scheduleText says how the plan ran: the mode, its cost and what the
 // server made it change.
-func scheduleText(sc *probe.Schedule) string {
+func scheduleText(sc *probe.Schedule, h *probe.HostReport) string {
 	s := fmt.Sprintf("%s, up to %s at once, %s, %s, %.1fms", sc.Mode, plural(sc.Connections, "connection"),
 		plural(sc.Groups, "group"), plural(sc.RoundTrips, "round trip"), sc.WallMS)
-	if !sc.Pipelining && sc.Mode != probe.ModeLockStep {
+	if !sc.Pipelining && (sc.Mode != probe.ModeLockStep || h.EHLO != nil && !h.Extensions.Has("PIPELINING")) {
 		s += "; the server does not advertise PIPELINING"
 	}
 	if sc.Resent > 0 {

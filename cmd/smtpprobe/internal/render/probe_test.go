@@ -95,16 +95,27 @@ func TestHostTitleAddress(t *testing.T) {
 // a tarpit moved the errors; a plain schedule says none of it.
 func TestScheduleTextSaysWhatTheServerChanged(t *testing.T) {
 	sc := &probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 2, Groups: 9, RoundTrips: 12, Resent: 3, Lowered: 1, Tarpit: true}
-	got := scheduleText(sc)
+	got := scheduleText(sc, &probe.HostReport{})
 	for _, want := range []string{"3 steps sent again after the server hung up", "cap was lowered 1 time", "(a tarpit)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in %q", want, got)
 		}
 	}
-	plain := scheduleText(&probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 3})
-	for _, not := range []string{"sent again", "421", "tarpit"} {
+	plain := scheduleText(&probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 3}, &probe.HostReport{})
+	for _, not := range []string{"sent again", "421", "tarpit", "PIPELINING"} {
 		if strings.Contains(plain, not) {
 			t.Errorf("%q in a plain schedule: %q", not, plain)
 		}
+	}
+	// Lock-step because the server offered no PIPELINING: said; lock-step
+	// asked for of a server that offers it: not.
+	ehlo := &probe.Reply{Code: 250, Lines: []string{"mx.test"}}
+	lock := &probe.Schedule{Mode: probe.ModeLockStep, Connections: 1}
+	if got := scheduleText(lock, &probe.HostReport{EHLO: ehlo}); !strings.Contains(got, "does not advertise PIPELINING") {
+		t.Errorf("lock-step without PIPELINING: %q", got)
+	}
+	withPipe := &probe.HostReport{EHLO: ehlo, Extensions: probe.ParseExtensions([]string{"mx.test", "PIPELINING"})}
+	if got := scheduleText(lock, withPipe); strings.Contains(got, "PIPELINING") {
+		t.Errorf("lock-step asked for: %q", got)
 	}
 }

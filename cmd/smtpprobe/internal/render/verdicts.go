@@ -85,7 +85,7 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 		add("connections", conns, conns)
 	}
 	if sc := h.Schedule; sc != nil {
-		add("schedule", sc.Mode, scheduleText(sc))
+		add("schedule", sc.Mode, scheduleText(sc, h))
 	}
 	return out
 }

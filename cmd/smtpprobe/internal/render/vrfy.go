@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 
+	"github.com/smtpprobe/smtpprobe/explain"
+
 	"github.com/smtpprobe/smtpprobe/probe"
 )
 
@@ -15,6 +17,11 @@ type VRFYAnswer struct {
 	Sent    string       `json:"sent,omitempty"`
 	Reply   *probe.Reply `json:"reply"`
 	Policy  string       `json:"vrfy_policy,omitempty"` // the policy for the argument form the address was sent in
+	// Cause is the cause word of a refused VRFY, as on a probe step.
+	Cause explain.Cause `json:"cause,omitempty"`
+	// Withheld says why the reply tells nothing about the mailbox: a
+	// failed baseline of the host that answered.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 // VRFY is the document of `smtpprobe vrfy`: one answer per address, and
@@ -30,8 +37,16 @@ func NewVRFY() *VRFY {
 	return &VRFY{SchemaVersion: probe.SchemaVersion, Addresses: []VRFYAnswer{}, Reports: []*probe.Report{}}
 }
 
-// Text writes one line per address: its answer, why, and the reply.
+// Text writes, first, each failed baseline of a host asked and what to
+// change; then one line per address: its answer, why, the cause of a
+// refusal, and the reply.
 func (d *VRFY) Text(p *Printer) {
+	for _, r := range d.Reports {
+		for i := range r.Hosts {
+			host := escapeUntrusted(r.Hosts[i].Host)
+			writeFailedBaselines(p, &r.Hosts[i], host+": FAILED ", host+": change: ")
+		}
+	}
 	for _, a := range d.Addresses {
 		where := ""
 		if a.Host != "" {
@@ -41,7 +56,14 @@ func (d *VRFY) Text(p *Printer) {
 		if a.Reply != nil {
 			rep = " [" + where + p.reply(a.Reply) + "]"
 		}
-		p.wrap(fmt.Sprintf("%s: %s — ", escapeUntrusted(a.Address), a.Answer), a.Reason+rep)
+		reason := a.Reason
+		if a.Withheld != "" {
+			reason = "withheld: " + reason
+		}
+		if a.Cause != "" {
+			reason += " (cause " + string(a.Cause) + ")"
+		}
+		p.wrap(fmt.Sprintf("%s: %s — ", escapeUntrusted(a.Address), a.Answer), escapeUntrusted(reason)+rep)
 	}
 	for _, r := range d.Reports {
 		for _, h := range r.Hosts {
