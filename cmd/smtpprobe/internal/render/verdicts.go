@@ -115,6 +115,17 @@ func writeQuietReport(p *printer, r *probe.Report) {
 		for _, v := range hostVerdicts(h) {
 			p.line(escapeUntrusted(h.Host) + " " + v.key + " " + v.value)
 		}
+		// a line the user wrote was asked about: its reply code and outcome
+		for _, s := range h.Steps {
+			if s.Step().Role != probe.RoleRcptRaw {
+				continue
+			}
+			code := "-"
+			if s.Reply != nil {
+				code = fmt.Sprint(s.Reply.Code)
+			}
+			p.line(escapeUntrusted(h.Host) + " " + s.Name + " " + code + " " + string(s.Outcome))
+		}
 	}
 }
 
