@@ -526,7 +526,7 @@ type hostGroup struct {
 // for all its targets at the host.
 type domainTransport struct {
 	once sync.Once
-	rep  *probe.Report // DANE, MTASTS, TLSRPT, Transport and the hosts' DANE and MTASTS
+	rep  *probe.Report // DANE, MTASTS, TLSRPT and the hosts' DANE and MTASTS
 }
 
 // ownDomain gives a target of another domain than the full probe's what
@@ -567,9 +567,16 @@ func (g *hostGroup) ownDomain(ctx context.Context, it *item, rep *probe.Report) 
 		c := *rep
 		c.Hosts = slices.Clone(rep.Hosts)
 		probe.CheckTransport(ctx, g.r.options(it.target), &c)
-		dt.rep = &c
+		// Kept for the domain's other targets: the verdicts, not the
+		// layer-by-layer check behind them (Transport, which only the
+		// single probe's text report shows).
+		keep := &probe.Report{DANE: c.DANE, MTASTS: c.MTASTS, TLSRPT: c.TLSRPT}
+		for _, h := range c.Hosts {
+			keep.Hosts = append(keep.Hosts, probe.HostReport{Host: h.Host, DANE: h.DANE, MTASTS: h.MTASTS})
+		}
+		dt.rep = keep
 	})
-	rep.DANE, rep.MTASTS, rep.TLSRPT, rep.Transport = dt.rep.DANE, dt.rep.MTASTS, dt.rep.TLSRPT, dt.rep.Transport
+	rep.DANE, rep.MTASTS, rep.TLSRPT, rep.Transport = dt.rep.DANE, dt.rep.MTASTS, dt.rep.TLSRPT, nil
 	for i := range rep.Hosts {
 		rep.Hosts[i].DANE, rep.Hosts[i].MTASTS = nil, nil
 		for j := range dt.rep.Hosts {
