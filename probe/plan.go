@@ -277,7 +277,8 @@ func Plan(in PlanInput) []Step {
 		}
 		for i, a := range in.RCPT {
 			steps = append(steps, Step{Name: fmt.Sprintf("rcpt-given-%d", i+1), Suite: "syntax", Case: "RCPT TO " + a,
-				Command: explain.RCPT, Line: "RCPT TO:<" + escapeBraces(a) + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a})
+				Command: explain.RCPT, Line: "RCPT TO:<" + escapeBraces(a) + ">", Expect: ExpectInfo, Ref: "RFC 5321 §4.1.1.3", State: InMail, Role: RoleRcptAddress, Address: a,
+				Info: "{what}: {outcome} with {code}, the server's answer about this mailbox (RFC 5321 §3.3); on a catch-all domain every mailbox is accepted, so read an acceptance with the catch-all verdict"})
 		}
 		for i, a := range in.RCPTRaw {
 			steps = append(steps, rcptRawStep(i+1, a))

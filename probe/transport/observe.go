@@ -186,7 +186,7 @@ func enforcement(ctx context.Context, cfg wire.Config, from string) *Layer {
 	case rep.Code == 530 || rep.Code/100 == 5 && rep.Enhanced == "5.7.0":
 		return &Layer{Status: Required, Detail: fmt.Sprintf("MAIL FROM before STARTTLS was answered %03d %s: TLS is mandatory here", rep.Code, rep.Text()), RFC: "RFC 3207 §4"}
 	case rep.Code/100 == 2:
-		return &Layer{Status: NotRequired, Detail: fmt.Sprintf("MAIL FROM before STARTTLS was accepted (%03d): the server takes mail in plain text, as RFC 3207 §4 allows a public MX to", rep.Code), RFC: "RFC 3207 §4"}
+		return &Layer{Status: NotRequired, Detail: fmt.Sprintf("MAIL FROM before STARTTLS was accepted (%03d): the server takes mail in plain text, which a publicly referenced MX may do", rep.Code), RFC: "RFC 3207 §4"}
 	}
 	return &Layer{Status: Unknown, Detail: fmt.Sprintf("MAIL FROM before STARTTLS was answered %03d %s, which says nothing of TLS", rep.Code, rep.Text())}
 }
