@@ -590,7 +590,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 	if len(g) == 0 {
 		return nil
 	}
-	if l.pipelined && closer == nil && !r.leftFor(l.worker) {
+	if l.pipelined && closer == nil && !r.leftFor(l, reserve) {
 		// Nothing is left for this connection: QUIT closes its last
 		// group rather than costing a round trip of its own. A group
 		// closed by VRFY or EXPN can take nothing after it.
@@ -599,10 +599,19 @@ func (r *runner) takeGroup(l *lane) []gline {
 	return g
 }
 
-// leftFor tells whether the queue holds a step worker w may still take.
-func (r *runner) leftFor(w int) bool {
+// leftFor tells whether the queue holds a step l may still take in a
+// later group: one dealt to its worker or to none, within the VRFY/EXPN
+// share and within the most error budget l can have left (its room before
+// this group, were every error it expects to draw an acceptance). reserve
+// is what its own VRFY/EXPN still need of that budget.
+func (r *runner) leftFor(l *lane, reserve int) bool {
+	room := l.c.Room()
 	for _, p := range r.queue {
-		if p.lane == 0 || p.lane == w {
+		switch {
+		case p.lane != 0 && p.lane != l.worker, r.unmet(p.s, l.caps) != "":
+		case isVerify(p.s) && l.ve >= r.maxVE:
+		case p.s.Draws && (room <= 0 || !isVerify(p.s) && room <= reserve):
+		default:
 			return true
 		}
 	}
