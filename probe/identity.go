@@ -170,3 +170,19 @@ func systemResolver(r Resolver) bool {
 	c, ok := r.(*resolver.Client)
 	return ok && c.System
 }
+
+// HELOToward is the EHLO name to announce to the server at addr
+// ("host:port") when none is given: this machine's fully-qualified name,
+// else the address literal of the local address toward the server (RFC
+// 5321 §4.1.1.1), never a bare "localhost".
+func HELOToward(addr string) string {
+	if h := FQDNHostname(); h != "" {
+		return h
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	if lit := localLiteral(host, n); lit != "" {
+		return lit
+	}
+	return "[127.0.0.1]"
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -36,12 +37,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.setDefaults()
 	rep := &Report{SchemaVersion: SchemaVersion, Target: o.Target, Hosts: []HostReport{}, Proxy: o.Proxy}
 
-	type candidate struct {
-		name  string
-		pref  *uint16
-		addrs []string
-		skip  map[string]string // address → why it is not dialled
-	}
 	var cands []candidate
 	domain := o.Domain
 	if o.Target.Direct() {
@@ -96,44 +91,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if res.Domain != "" && o.Domain == "" {
 			domain = res.Domain // the A-label form: what goes on the wire
 		}
-		switch res.Kind {
-		case resolver.KindNull:
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s publishes a null MX: it accepts no mail (RFC 7505)", res.Domain))
-		case resolver.KindNone:
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
-		}
-		for _, h := range res.DeliveryOrder(o.MXOrder) {
-			pref := h.Preference
-			cd := candidate{name: h.Name, pref: &pref}
-			ips := make([]netip.Addr, len(h.Addresses))
-			for i, a := range h.Addresses {
-				ips[i] = a.IP
-			}
-			ordered := OrderAddresses(ips, o.Family)
-			if len(ordered) == 0 && len(ips) > 0 {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no IPv%s address, and only IPv%s was allowed", h.Name, o.Family, o.Family))
-				continue
-			}
-			for _, ip := range ordered {
-				a := resolver.Address{IP: ip}
-				warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
-				if warn != "" {
-					rep.Warnings = append(rep.Warnings, warn)
-				}
-				if !dial {
-					if cd.skip == nil {
-						cd.skip = map[string]string{}
-					}
-					cd.skip[a.IP.String()] = warn
-				}
-				cd.addrs = append(cd.addrs, a.IP.String())
-			}
-			if len(cd.addrs) == 0 {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("MX host %s has no address", h.Name))
-				continue
-			}
-			cands = append(cands, cd)
-		}
+		var warnings []string
+		cands, warnings = mxCandidates(&res, o.MXOrder, o.Family)
+		rep.Warnings = append(rep.Warnings, warnings...)
 	}
 	rep.Domain = domain
 	if len(cands) > 0 && len(cands[0].addrs) > 0 {
@@ -194,6 +154,72 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// candidate is a mail host to try, with its addresses in the order to
+// dial them.
+type candidate struct {
+	name  string
+	pref  *uint16
+	addrs []string
+	skip  map[string]string // address → why it is not dialled
+}
+
+// mxCandidates are the mail hosts of res to try, in delivery order (order
+// draws it among equal preferences; family filters and orders the
+// addresses), and the warnings about the domain and its hosts.
+func mxCandidates(res *resolver.Result, order *rand.Rand, family string) (cands []candidate, warnings []string) {
+	switch res.Kind {
+	case resolver.KindNull:
+		warnings = append(warnings, fmt.Sprintf("%s publishes a null MX: it accepts no mail (RFC 7505)", res.Domain))
+	case resolver.KindNone:
+		warnings = append(warnings, fmt.Sprintf("%s has no MX record and no address (%s)", res.Domain, res.Rcode))
+	}
+	for _, h := range res.DeliveryOrder(order) {
+		pref := h.Preference
+		cd := candidate{name: h.Name, pref: &pref}
+		ips := make([]netip.Addr, len(h.Addresses))
+		for i, a := range h.Addresses {
+			ips[i] = a.IP
+		}
+		ordered := OrderAddresses(ips, family)
+		if len(ordered) == 0 && len(ips) > 0 {
+			warnings = append(warnings, fmt.Sprintf("MX host %s has no IPv%s address, and only IPv%s was allowed", h.Name, family, family))
+			continue
+		}
+		for _, ip := range ordered {
+			a := resolver.Address{IP: ip}
+			warn, dial := hostSurprise(res.Domain, h.Name, a.IP)
+			if warn != "" {
+				warnings = append(warnings, warn)
+			}
+			if !dial {
+				if cd.skip == nil {
+					cd.skip = map[string]string{}
+				}
+				cd.skip[a.IP.String()] = warn
+			}
+			cd.addrs = append(cd.addrs, a.IP.String())
+		}
+		if len(cd.addrs) == 0 {
+			warnings = append(warnings, fmt.Sprintf("MX host %s has no address", h.Name))
+			continue
+		}
+		cands = append(cands, cd)
+	}
+	return cands, warnings
+}
+
+// MXWarnings are the warnings a probe reports about a domain whose MX
+// lookup gave res: a null MX or none, hosts with no usable address,
+// hosts that would reach this machine. Equal preferences are in the
+// order order draws (nil: random), addresses of family only.
+func MXWarnings(res *resolver.Result, order *rand.Rand, family string) []string {
+	if res == nil {
+		return nil
+	}
+	_, w := mxCandidates(res, order, family)
+	return w
 }
 
 // Resolver finds where mail for a domain goes (RFC 5321 §5.1);

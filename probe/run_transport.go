@@ -45,3 +45,21 @@ func checkTransport(ctx context.Context, o *Options, rep *Report) {
 		}
 	}
 }
+
+// CheckTransport makes rep's transport-security check again, for the
+// domain of rep.MX: DANE, MTA-STS and TLS-RPT, from what rep's hosts'
+// sessions showed, dialling nothing. It is for a report whose sessions
+// were made for another domain on the same servers, as in a batch, where
+// one domain's check would otherwise stand for another's. With
+// o.NoTransport, for a host target or with no MX it leaves them null.
+func CheckTransport(ctx context.Context, o Options, rep *Report) {
+	rep.DANE, rep.MTASTS, rep.TLSRPT, rep.Transport = nil, nil, nil, nil
+	for i := range rep.Hosts {
+		rep.Hosts[i].DANE, rep.Hosts[i].MTASTS = nil, nil
+	}
+	if o.Target.Direct() || rep.MX == nil || o.NoTransport || ended(ctx) {
+		return
+	}
+	o.setDefaults()
+	checkTransport(ctx, &o, rep)
+}

@@ -34,7 +34,7 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 	server := fs.String("server", "", "the server: a domain or user@domain (its MX hosts are tried in order), host:port, or an IP address")
 	as := fs.String("as", "", "treat LINE as an address and send it as mail (MAIL FROM:<…>) or rcpt (RCPT TO:<…>)")
 	from := fs.String("from", "", "sender for the MAIL FROM sent before a RCPT TO line (default postmaster@ the HELO name)")
-	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
+	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else the address literal of the local address toward the server)")
 	port := fs.Int("port", 0, "port for MX hosts and for a --server given without one (default 25, or 465 with --tls implicit)")
 	dnsServers := fs.StringArray("dns", nil, "DNS server HOST[:PORT] for every lookup: MX hosts and host names (repeatable; default: /etc/resolv.conf)")
 	dnsTimeout := probe.DefaultDNSTimeout
@@ -107,9 +107,6 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 			return usageError(e, "why", escapeUntrusted(err.Error()))
 		}
 	}
-	if *helo == "" {
-		*helo = probe.DefaultHELO()
-	}
 	if *from != "" {
 		if err := checkFrom(*from); err != nil {
 			return usageError(e, "why", escapeUntrusted(err.Error()))
@@ -158,6 +155,9 @@ func runWhy(ctx context.Context, args []string, e *env) int {
 		rep.Conclusion = probe.WhyConclusion{Kind: probe.WhyNoMailHost, Summary: err.Error()}
 	default:
 		opts.Hosts = hosts
+		if opts.Session.HELO == "" {
+			opts.Session.HELO = whyHELO(hosts)
+		}
 		r, werr := probe.Why(ctx, opts)
 		var le *probe.LineError
 		if errors.As(werr, &le) {
@@ -261,4 +261,16 @@ func whyLine(arg, as string) (string, error) {
 		return "", errors.New("--as rcpt needs an address")
 	}
 	return "RCPT TO:" + path, nil
+}
+
+// whyHELO is the EHLO name why announces when none is given: this
+// machine's FQDN, else the address literal of the local address toward
+// the first host it will try (RFC 5321 §4.1.1.1), as probe does.
+func whyHELO(hosts []probe.MailHost) string {
+	for _, h := range hosts {
+		if !h.Skip {
+			return probe.HELOToward(h.Addr)
+		}
+	}
+	return probe.HELOToward("127.0.0.1:25")
 }

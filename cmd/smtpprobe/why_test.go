@@ -357,8 +357,17 @@ func TestWhyCLIDefaultHELO(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("exit %d: %v\n%s", code, err, errb.String())
 	}
-	if want := "MAIL FROM:<postmaster@" + probe.DefaultHELO() + ">"; doc.Prelude != want {
+	if want := "MAIL FROM:<postmaster@" + probe.HELOToward(s.Addr()) + ">"; doc.Prelude != want {
 		t.Errorf("prelude %q, want %q", doc.Prelude, want)
+	}
+	if strings.Contains(doc.Prelude, "localhost") {
+		t.Errorf("prelude %q: a silent localhost", doc.Prelude)
+	}
+	// What the server saw: the same name, never localhost.
+	for _, l := range s.Lines() {
+		if strings.HasPrefix(l, "1 EHLO ") && (strings.Contains(l, "localhost") || !strings.HasSuffix(doc.Prelude, "@"+strings.TrimPrefix(l, "1 EHLO ")+">")) {
+			t.Errorf("the server saw %q; the prelude says %q", l, doc.Prelude)
+		}
 	}
 }
 

@@ -438,6 +438,9 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 				bctx, cancel := r.budget(ctx, "")
 				defer cancel()
 				rep, err := probe.Run(bctx, r.options(it.target))
+				if rep != nil && spent(ctx) {
+					rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
+				}
 				r.emit(Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
 			})
 		}
@@ -450,6 +453,11 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 		bctx, cancel := r.budget(ctx, ip)
 		defer cancel()
 		rep, err := probe.Run(bctx, r.options(first.target))
+		if rep != nil && spent(ctx) {
+			// The whole run ended (its sockets' deadlines can fire before
+			// its context says so): cut off, not a finding.
+			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
+		}
 		r.mu.Lock()
 		r.sum.FactsRuns++
 		r.mu.Unlock()
@@ -459,21 +467,23 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 		facts = rep
 		r.emit(Result{Line: first.line, Target: first.target, Report: rep, Err: dnsOnly(err)})
 	})
-	if !ok || facts == nil || ctx.Err() != nil {
+	if !ok || facts == nil || spent(ctx) {
 		return
 	}
 	host := probedHost(facts)
 	rest := items[1:]
+	g := &hostGroup{r: r, facts: facts, host: host, first: first, factsDomain: domainOf(first)}
 	if host == nil {
 		// The host could not be probed: every target there gets that
 		// finding, and no connection of its own (a host that timed out or
 		// refused is not pressed again).
 		for _, it := range rest {
-			r.emit(Result{Line: it.line, Target: it.target, Report: shared(facts, it, nil, nil), FactsFrom: first.line.Text})
+			rep := shared(facts, it, nil, nil)
+			g.ownDomain(ctx, it, rep)
+			r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: first.line.Text})
 		}
 		return
 	}
-	g := &hostGroup{facts: facts, host: host, first: first, factsDomain: domainOf(first)}
 	// Domain facts are asked per domain where the full probe's RCPT
 	// checks ran and no --domain-like override makes every target's
 	// domain the same.
@@ -486,7 +496,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 	for _, j := range g.jobs(rest, per) {
 		if len(j.boxes) == 0 && len(j.domains) == 0 {
 			for _, it := range j.plain {
-				r.emit(Result{Line: it.line, Target: it.target, Report: g.report(it, nil), FactsFrom: first.line.Text})
+				r.emit(Result{Line: it.line, Target: it.target, Report: g.report(ctx, it, nil), FactsFrom: first.line.Text})
 			}
 			continue
 		}
@@ -501,11 +511,80 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 
 // hostGroup is the targets of one mail host after its full probe.
 type hostGroup struct {
+	r           *run
 	facts       *probe.Report
-	host        *probe.HostReport // the probed host of facts
+	host        *probe.HostReport // the probed host of facts; nil when none could be
 	first       *item
 	factsDomain string // the domain the full probe asked about
 	perDomain   bool   // judge each domain on its own answers
+
+	mu        sync.Mutex
+	transport map[string]*domainTransport // further domain → its own check
+}
+
+// domainTransport is one domain's transport-security check, made once
+// for all its targets at the host.
+type domainTransport struct {
+	once sync.Once
+	rep  *probe.Report // DANE, MTASTS, TLSRPT and the hosts' DANE and MTASTS
+}
+
+// ownDomain gives a target of another domain than the full probe's what
+// belongs to its domain and not to the host: the warnings its own MX
+// lookup draws instead of the full probe's domain's, and, when the full
+// probe checked transport security, its own DANE, MTA-STS and TLS-RPT
+// check (once a domain), made from the host's sessions.
+func (g *hostGroup) ownDomain(ctx context.Context, it *item, rep *probe.Report) {
+	d := domainOf(it)
+	if d == g.factsDomain || d == "" || it.mx == nil {
+		return
+	}
+	o := g.r.cfg.Options
+	theirs := probe.MXWarnings(g.facts.MX, MXOrder(g.first.target.Domain, g.r.cfg.MXSeed), o.Family)
+	var w []string
+	for _, x := range rep.Warnings {
+		if i := slices.Index(theirs, x); i >= 0 {
+			theirs = slices.Delete(theirs, i, i+1)
+			continue
+		}
+		w = append(w, x)
+	}
+	rep.Warnings = append(probe.MXWarnings(it.mx, MXOrder(it.target.Domain, g.r.cfg.MXSeed), o.Family), w...)
+	if g.facts.DANE == nil && g.facts.MTASTS == nil && g.facts.TLSRPT == nil {
+		return // the full probe made no transport check: nor does this
+	}
+	g.mu.Lock()
+	if g.transport == nil {
+		g.transport = map[string]*domainTransport{}
+	}
+	dt := g.transport[d]
+	if dt == nil {
+		dt = &domainTransport{}
+		g.transport[d] = dt
+	}
+	g.mu.Unlock()
+	dt.once.Do(func() {
+		c := *rep
+		c.Hosts = slices.Clone(rep.Hosts)
+		probe.CheckTransport(ctx, g.r.options(it.target), &c)
+		// Kept for the domain's other targets: the verdicts, not the
+		// layer-by-layer check behind them (Transport, which only the
+		// single probe's text report shows).
+		keep := &probe.Report{DANE: c.DANE, MTASTS: c.MTASTS, TLSRPT: c.TLSRPT}
+		for _, h := range c.Hosts {
+			keep.Hosts = append(keep.Hosts, probe.HostReport{Host: h.Host, DANE: h.DANE, MTASTS: h.MTASTS})
+		}
+		dt.rep = keep
+	})
+	rep.DANE, rep.MTASTS, rep.TLSRPT, rep.Transport = dt.rep.DANE, dt.rep.MTASTS, dt.rep.TLSRPT, nil
+	for i := range rep.Hosts {
+		rep.Hosts[i].DANE, rep.Hosts[i].MTASTS = nil, nil
+		for j := range dt.rep.Hosts {
+			if dt.rep.Hosts[j].Host == rep.Hosts[i].Host {
+				rep.Hosts[i].DANE, rep.Hosts[i].MTASTS = dt.rep.Hosts[j].DANE, dt.rep.Hosts[j].MTASTS
+			}
+		}
+	}
 }
 
 // job is one mailbox run at the host: mailboxes to ask about, domains
@@ -624,10 +703,10 @@ func (r *run) mailboxes(ctx context.Context, g *hostGroup, j *job) {
 	if !spent(bctx) {
 		r.learnHost(hostIP, h)
 	}
-	cut := bctx.Err() != nil || ctx.Err() != nil
+	cut := spent(bctx)
 	for _, it := range slices.Concat(j.boxes, j.plain) {
-		rep := g.report(it, &h)
-		if cut && ctx.Err() != nil {
+		rep := g.report(bctx, it, &h)
+		if cut && spent(ctx) {
 			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
 		} else if cut {
 			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteBudget
@@ -640,8 +719,9 @@ func (r *run) mailboxes(ctx context.Context, g *hostGroup, j *job) {
 // probe: the host's facts, this target's own steps from run (nil when
 // nothing was asked for it), and the facts of its domain judged on its
 // domain's own answers.
-func (g *hostGroup) report(it *item, run *probe.HostReport) *probe.Report {
+func (g *hostGroup) report(ctx context.Context, it *item, run *probe.HostReport) *probe.Report {
 	rep := shared(g.facts, it, g.host, run)
+	g.ownDomain(ctx, it, rep)
 	if !g.perDomain || g.host.Verdicts == nil {
 		return rep
 	}

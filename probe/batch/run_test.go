@@ -316,7 +316,7 @@ func TestRunInterrupted(t *testing.T) {
 	var got collected
 	sum, _ := Run(ctx, cfg, lines, got.emit)
 	if sum.Done == len(lines) {
-		t.Fatal("the run finished; the test needs it cut off")
+		t.Fatalf("the run finished; the test needs it cut off: %+v %v", sum, got.res[0].Report.Hosts)
 	}
 	for _, r := range got.res {
 		if r.Report != nil && r.Report.Incomplete && r.Report.IncompleteReason == probe.IncompleteInterrupted {
@@ -608,6 +608,49 @@ func TestRunBudgetIsPerServerRun(t *testing.T) {
 	for i := range accepted {
 		if accepted[i].Load() == 0 {
 			t.Errorf("%s was never connected to: its budget ran while it waited for the IP", lines[i].Text)
+		}
+	}
+}
+
+// What a domain's DNS says is its own too: a domain that shares its mail
+// host with another's full probe gets its own TLS-RPT record (and the
+// rest of the transport check, made once for it from the host's
+// sessions) and the warnings about its own MX records, not the other
+// domain's.
+func TestRunDomainDNSFactsPerDomain(t *testing.T) {
+	sink := startSink(t, 0)
+	dns := resolvertest.Start(t, "$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\nmx A 127.0.0.1\n"+
+		"a MX 10 mx\nb MX 10 mx\n_smtp._tls.a TXT \"v=TLSRPTv1; rua=mailto:reports@a.example\"\n")
+	lines := []Line{{1, "u@a.example"}, {2, "v@a.example"}, {3, "u@b.example"}, {4, "b.example"}, {5, "w@b.example"}}
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerMinute: Unlimited})
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil || sum.Done != len(lines) || sum.FactsRuns != 1 {
+		t.Fatal(err, sum.Done, sum.FactsRuns)
+	}
+	for _, r := range got.res {
+		own := "a.example"
+		if strings.HasSuffix(r.Line.Text, "b.example") {
+			own = "b.example"
+		}
+		rpt := r.Report.TLSRPT
+		switch {
+		case rpt == nil:
+			t.Errorf("%s: no TLS-RPT check", r.Line.Text)
+		case own == "a.example" && !strings.Contains(rpt.Record, "reports@a.example"):
+			t.Errorf("%s: TLS-RPT record %q, want a.example's", r.Line.Text, rpt.Record)
+		case own == "b.example" && rpt.Record != "":
+			t.Errorf("%s: TLS-RPT record %q, but b.example publishes none", r.Line.Text, rpt.Record)
+		}
+		mine := false
+		for _, w := range r.Report.Warnings {
+			mine = mine || strings.Contains(w, "of "+own+" has the loopback address")
+			if other := strings.NewReplacer("a.example", "b.example", "b.example", "a.example").Replace(own); strings.Contains(w, other) {
+				t.Errorf("%s: a warning about the other domain: %s", r.Line.Text, w)
+			}
+		}
+		if !mine {
+			t.Errorf("%s: no warning that %s's MX host is this machine: %q", r.Line.Text, own, r.Report.Warnings)
 		}
 	}
 }

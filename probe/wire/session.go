@@ -350,6 +350,11 @@ func (s *Session) checkInStep(rep *Reply, verb string) error {
 		}
 	}
 	n := s.br.Buffered()
+	if s.hangsUpAfter(n) {
+		// A last word before hanging up ("too many errors"), not a reply
+		// shifted by one: the next command finds it, and the hang-up.
+		return nil
+	}
 	b, _ := s.br.Peek(n)
 	d := Deviation{Kind: DevDesync, Detail: fmt.Sprintf("%d bytes arrived right after the reply to %s, when no command was outstanding: %.80q; the replies are out of step with the commands", n, verb, b)}
 	s.br.Discard(n)
@@ -360,6 +365,33 @@ func (s *Session) checkInStep(rep *Reply, verb string) error {
 	return &Error{Status: StatusDesync, Op: "read", Reply: rep,
 		Err: fmt.Errorf("the server's replies are out of step with the commands: %d bytes followed the reply to %s unasked", n, verb)}
 }
+
+// hangsUpAfter tells whether the n bytes buffered are one or more whole
+// replies after which the server closed the connection, within
+// hangUpWindow: a server that says why it is leaving and goes (go-smtp's
+// "500 5.5.1 Too many errors" after the reply that was one error too
+// many) has not shifted its replies.
+func (s *Session) hangsUpAfter(n int) bool {
+	b, _ := s.br.Peek(n)
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		return false
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\r\n"), []byte("\n"))
+	if last := bytes.TrimRight(lines[len(lines)-1], "\r"); len(last) < 3 || len(last) > 3 && last[3] != ' ' {
+		return false // not a reply's last line
+	}
+	if n+1 > s.br.Size() {
+		return false
+	}
+	s.conn.SetReadDeadline(time.Now().Add(hangUpWindow))
+	_, err := s.br.Peek(n + 1)
+	return err != nil && !isTimeout(err)
+}
+
+// hangUpWindow is how long hangsUpAfter waits for the connection to
+// close. It is spent only when a reply repeated the one before and more
+// bytes followed, which a well-behaved server never makes happen.
+const hangUpWindow = 50 * time.Millisecond
 
 // send writes data under a fresh absolute deadline, which it returns for
 // the reply. Bytes the server sent beforehand are recorded in s.early.
