@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
@@ -100,6 +101,44 @@ func TestProfilesSameFindingsInEveryMode(t *testing.T) {
 			if len(s) != len(ls) {
 				t.Errorf("%s, %s: %d steps; lock-step %d", srv.name, mode.name, len(s), len(ls))
 			}
+		}
+	}
+}
+
+// TestSendmailThrottleNotMet: Sendmail slows VRFY and EXPN from the 6th
+// on one connection (the profile's stock slowdown, 1 s and growing); the
+// default schedule spreads them so no connection carries more than 5, so
+// the run never meets the slowdown, and finds what a steady Sendmail
+// gives lock-step.
+func TestSendmailThrottleNotMet(t *testing.T) {
+	srv := probetest.StartMTA(t, probetest.Sendmail)
+	h := sameFindingsRun(t, srv.Addr(), "rules.test", func(*probe.Options) {})
+	perConn := map[int]int{}
+	for _, s := range h.Steps {
+		if s.Reply != nil && (s.Command == explain.VRFY || s.Command == explain.EXPN) {
+			perConn[s.Connection]++
+		}
+	}
+	if len(perConn) < 2 {
+		t.Errorf("VRFY/EXPN on %d connections; want them spread", len(perConn))
+	}
+	for c, n := range perConn {
+		if n > 5 {
+			t.Errorf("connection %d carried %d VRFY/EXPN; Sendmail slows the 6th on", c, n)
+		}
+	}
+	if h.Verdicts.Throttling != nil {
+		t.Errorf("throttling %+v: the default schedule met Sendmail's slowdown", h.Verdicts.Throttling)
+	}
+	steady := probetest.StartMTA(t, probetest.Sendmail.Steady())
+	lv, ls := findings(t, sameFindingsRun(t, steady.Addr(), "rules.test", func(o *probe.Options) { o.LockStep = true }))
+	v, s := findings(t, h)
+	if v != lv {
+		t.Errorf("verdicts\n%s\nlock-step on a steady Sendmail:\n%s", v, lv)
+	}
+	for name, want := range ls {
+		if s[name] != want {
+			t.Errorf("%s = %q; lock-step %q", name, s[name], want)
 		}
 	}
 }
