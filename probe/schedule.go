@@ -100,7 +100,7 @@ type runner struct {
 	// the plan expected an answer: it refuses them all, so every one
 	// left is expected to draw an error.
 	refuses map[explain.Command]bool
-	lanes    int // workers at once
+	lanes   int // workers at once
 
 	pool *pool.Pool
 
