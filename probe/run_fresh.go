@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
 // splitBeforeHello takes out of steps those sent before any EHLO
@@ -57,7 +58,9 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 		}
 	}
 	if !s.Closed() {
-		s.Quit(context.WithoutCancel(ctx))
+		qctx, cancel := wire.QuitContext(ctx)
+		s.Quit(qctx)
+		cancel()
 	}
 	s.Close()
 	return out, s

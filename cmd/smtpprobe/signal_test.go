@@ -31,8 +31,19 @@ func tarpit(t *testing.T) (string, <-chan struct{}) {
 			t.Cleanup(func() { c.Close() })
 			go func() {
 				c.Write([]byte("220 tarpit.test ESMTP\r\n"))
-				if _, err := bufio.NewReader(c).ReadString('\n'); err == nil {
-					ehlo <- struct{}{}
+				// Only an EHLO or HELO counts: the session that tests
+				// commands before the greeting's answer runs alongside
+				// and sends other lines first.
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if v := strings.ToUpper(strings.TrimSpace(line)); strings.HasPrefix(v, "EHLO") || strings.HasPrefix(v, "HELO") {
+						ehlo <- struct{}{}
+						break
+					}
 				}
 				// no answer: the client waits on its --timeout
 			}()

@@ -314,7 +314,9 @@ func (c *Conn) end(quit bool, ctx context.Context) {
 	}
 	c.done = true
 	if quit && !c.S.Closed() {
-		c.S.Quit(context.WithoutCancel(ctx))
+		qctx, cancel := wire.QuitContext(ctx)
+		c.S.Quit(qctx)
+		cancel()
 	}
 	c.S.Close()
 	c.p.free()

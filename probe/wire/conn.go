@@ -39,7 +39,21 @@ const (
 	// QuitTimeout caps the wait for the reply to QUIT: the session is
 	// over either way.
 	QuitTimeout = 5 * time.Second
+	// StoppedQuitTimeout caps that wait once the run itself is over
+	// (interrupted, or its time budget spent): the QUIT still goes out,
+	// but a server that does not answer cannot hold up the report.
+	StoppedQuitTimeout = 250 * time.Millisecond
 )
+
+// QuitContext is the context to send QUIT under when ctx may already be
+// over: it outlives ctx's cancelation, and when ctx is done it allows
+// only StoppedQuitTimeout for the reply.
+func QuitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() != nil {
+		return context.WithTimeout(context.WithoutCancel(ctx), StoppedQuitTimeout)
+	}
+	return context.WithoutCancel(ctx), func() {}
+}
 
 // Config says how to open one SMTP session.
 type Config struct {
