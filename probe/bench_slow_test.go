@@ -54,7 +54,12 @@ const tarpitScale = 20
 // It reports the wall, the floor and their ratio (target ≤ 1.3).
 func BenchmarkCourierTarpit(b *testing.B) {
 	first := 8 * time.Second / tarpitScale
-	courier := probetest.Exim
+	// Courier's parser is strict: every malformed path draws a 5yz.
+	courier := probetest.Exim.With(
+		probetest.Rule{Match: `^(MAIL FROM|RCPT TO):([^<]|<[^>]*$|<[^>]* >|.*@@|<[^@>]*>$)`, Reply: "517 Syntax error."},
+		probetest.Rule{Match: `^(MAIL FROM|RCPT TO):<[^>]*> +XSMTPPROBE`, Reply: "555 Unsupported option."},
+		probetest.Rule{Match: `^(MAIL FROM|RCPT TO):<[^>]*[^\x00-\x7f]`, Reply: "553 Invalid address."},
+	)
 	courier.Name, courier.Banner = "courier", "220 mx.courier.test ESMTP"
 	courier.Slow = probetest.Slowdown{From: 1, Delay: first, Max: time.Hour}
 	srv := probetest.StartMTA(b, courier)

@@ -96,7 +96,11 @@ type runner struct {
 	early    func(ctx context.Context) (steps, refused int)
 	earlyRan bool
 	earlyRTT int // round trips of the session without EHLO
-	lanes    int // workers at once
+	// refuses holds the commands (VRFY, EXPN) the server refused where
+	// the plan expected an answer: it refuses them all, so every one
+	// left is expected to draw an error.
+	refuses map[explain.Command]bool
+	lanes   int // workers at once
 
 	pool *pool.Pool
 
@@ -431,7 +435,7 @@ func (r *runner) wantsConnection(w int) bool {
 		return true
 	}
 	for _, p := range r.queue {
-		if (isVerify(p.s) || p.s.Draws) && (p.lane == 0 || p.lane == w) {
+		if (isVerify(p.s) || r.draws(p.s)) && (p.lane == 0 || p.lane == w) {
 			return true
 		}
 	}
@@ -490,7 +494,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 	// connection, a VRFY/EXPN only on its own worker's.
 	reserve := 0
 	for _, p := range r.queue {
-		if r.lanes > 1 && p.lane == l.worker && isVerify(p.s) && p.s.Draws {
+		if r.lanes > 1 && p.lane == l.worker && isVerify(p.s) && r.draws(p.s) {
 			reserve++
 		}
 	}
@@ -513,7 +517,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 		// The margin the budget leaves below a server's limit (Postfix
 		// slows every reply once a session has drawn 10 errors) is kept
 		// for errors no step was expected to draw.
-		if p.s.Draws && (room <= 0 || !isVerify(p.s) && room <= reserve) || !p.s.Draws && l.c.Room() <= 0 && !overOK {
+		if r.draws(p.s) && (room <= 0 || !isVerify(p.s) && room <= reserve) || !r.draws(p.s) && l.c.Room() <= 0 && !overOK {
 			if r.lockStep {
 				break // plan order: the rest waits for a new connection
 			}
@@ -526,7 +530,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 			closer = p
 			take(idx)
 			idx--
-			if p.s.Draws {
+			if r.draws(p.s) {
 				room--
 				if p.lane == l.worker {
 					reserve--
@@ -567,7 +571,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 		take(idx)
 		idx--
 		took++
-		if p.s.Draws {
+		if r.draws(p.s) {
 			room--
 		}
 		if p.s.Command == explain.MAIL || p.s.Command == explain.RCPT {
@@ -590,7 +594,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 	if len(g) == 0 {
 		return nil
 	}
-	if l.pipelined && closer == nil && !r.leftFor(l.worker) {
+	if l.pipelined && closer == nil && !r.leftFor(l, reserve) {
 		// Nothing is left for this connection: QUIT closes its last
 		// group rather than costing a round trip of its own. A group
 		// closed by VRFY or EXPN can take nothing after it.
@@ -599,10 +603,26 @@ func (r *runner) takeGroup(l *lane) []gline {
 	return g
 }
 
-// leftFor tells whether the queue holds a step worker w may still take.
-func (r *runner) leftFor(w int) bool {
+// draws tells whether s is expected to draw an error reply: as the plan
+// says, or because the server refused a VRFY/EXPN the plan expected it
+// to answer (VRFY disabled answers every VRFY with 502).
+func (r *runner) draws(s Step) bool {
+	return s.Draws || isVerify(s) && r.refuses[s.Command]
+}
+
+// leftFor tells whether the queue holds a step l may still take in a
+// later group: one dealt to its worker or to none, within the VRFY/EXPN
+// share and within the most error budget l can have left (its room before
+// this group, were every error it expects to draw an acceptance). reserve
+// is what its own VRFY/EXPN still need of that budget.
+func (r *runner) leftFor(l *lane, reserve int) bool {
+	room := l.c.Room()
 	for _, p := range r.queue {
-		if p.lane == 0 || p.lane == w {
+		switch {
+		case p.lane != 0 && p.lane != l.worker, r.unmet(p.s, l.caps) != "":
+		case isVerify(p.s) && l.ve >= r.maxVE:
+		case r.draws(p.s) && (room <= 0 || !isVerify(p.s) && room <= reserve):
+		default:
 			return true
 		}
 	}
@@ -830,6 +850,12 @@ func groupState(g []gline, l *lane, failed map[int]string) (dirty, inTx bool) {
 func (r *runner) record(l *lane, p *pending, res StepResult) {
 	if p.resent != 0 && res.Outcome != Skipped {
 		res.ResentFrom = p.resent
+	}
+	if isVerify(p.s) && !p.s.Draws && res.code() >= 400 && res.code() != 421 {
+		if r.refuses == nil {
+			r.refuses = map[explain.Command]bool{}
+		}
+		r.refuses[p.s.Command] = true
 	}
 	r.out[p.i] = append(r.out[p.i], res)
 	if res.Outcome == Skipped {

@@ -43,8 +43,11 @@ version
   go_version, os, arch
 
 vrfy
-  schema_version, addresses (one answer per address asked), reports (the
-  probe documents behind them, as probe --json)
+  schema_version, addresses (one answer per address asked: address, answer,
+  reason, host, sent, reply, vrfy_policy, cause (the cause word of a refused
+  VRFY, as on probe's steps), withheld (why the reply tells nothing about
+  the mailbox: a failed baseline)), reports (the probe documents behind
+  them, as probe --json)
 
 why
   schema_version, line, command ("mail" or "rcpt"), server, host, host_errors,
