@@ -37,6 +37,12 @@ const maxGroupLines = 64
 // that stalls would otherwise cost two reply timeouts per step.
 const giveUpAfter = 2
 
+// maxSpared bounds the losses a step may take without spending a try,
+// each on a connection the server ended on an earlier line's reply: a
+// server that in truth hangs up on the step itself still costs a bounded
+// number of connections.
+const maxSpared = 2
+
 // tarpitFloor is the least delay of an error reply that can be a tarpit's.
 const tarpitFloor = 200 * time.Millisecond
 
@@ -129,9 +135,14 @@ type runner struct {
 
 // pending is a step waiting to be sent.
 type pending struct {
-	i      int // plan index
-	s      Step
-	tries  int // connections it was sent on without an answer
+	i     int // plan index
+	s     Step
+	tries int // connections it was sent on without an answer
+	// spared counts the connections that lost it after the server had
+	// already said its last word (an error at its limit, or a 421) on an
+	// earlier line: the session was over before the server came to it,
+	// so those losses spend no try, up to maxSpared of them.
+	spared int
 	resent int // the connection it was first sent on, when sent again
 	lane   int // the worker a VRFY/EXPN is dealt to, so they spread evenly; 0: any
 }
@@ -789,6 +800,13 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 	if n := len(reps); n > 0 && n == written && errors.Is(err, wire.ErrClosed) && reps[n-1].Code == 0 {
 		written--
 	}
+	// When the server's last reply before the hang-up was an error (its
+	// error limit: Exim joins its farewell to the error that reaches
+	// smtp_max_synprot_errors) or a 421, the session ended on that reply:
+	// the lines behind it were written, but the server closed without
+	// coming to them, so they spend no try. The line a 421 answered does.
+	ended421 := lostRep.Code == 421
+	overBefore := l.c.LastErr() && wire.Status(err) != wire.StatusIOTimeout
 	var again []*pending
 	for k := lost; k < len(g); k++ {
 		gl := g[k]
@@ -797,6 +815,16 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 		}
 		p := gl.p
 		if k >= written {
+			again = append(again, p)
+			continue
+		}
+		if overBefore && !(ended421 && k == lost) && p.spared < maxSpared {
+			p.spared++
+			if p.resent == 0 {
+				p.resent = l.c.N
+			}
+			p.lane = 0
+			r.sched.Resent++
 			again = append(again, p)
 			continue
 		}

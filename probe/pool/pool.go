@@ -282,6 +282,11 @@ func (c *Conn) count(r wire.Reply) {
 	}
 }
 
+// LastErr reports whether the last reply the connection drew was an
+// error or a 421: a hang-up right after it is the server ending the
+// session on that reply, not on a line it had not answered yet.
+func (c *Conn) LastErr() bool { return c.lastErr }
+
 // Dropped records that the server ended the connection without being
 // asked. When its last reply was an error (or a 421), the hang-up is the
 // server's error limit: c.Errs becomes the learned limit, and the budget
