@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
 
@@ -44,40 +43,15 @@ type FromDomainCheck struct {
 
 // FQDNHostname is this machine's name when it is fully qualified, else "".
 func FQDNHostname() string {
-	h, err := os.Hostname()
-	if err != nil || !strings.Contains(strings.Trim(h, "."), ".") || CheckLine("", h) != nil || strings.ContainsAny(h, " \t") {
-		return ""
+	if h := wire.FQDNHostname(); CheckLine("", h) == nil {
+		return h
 	}
-	return strings.TrimSuffix(h, ".")
+	return ""
 }
 
-// localLiteral is the address literal of the local address this machine
-// would use toward ip: "[192.0.2.7]", "[IPv6:2001:db8::7]". A UDP socket
-// is connected to learn it; no packet is sent. "" when it cannot be known.
-func localLiteral(ip string, port int) string {
-	c, err := net.Dial("udp", net.JoinHostPort(ip, strconv.Itoa(max(port, 1))))
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	ua, ok := c.LocalAddr().(*net.UDPAddr)
-	if !ok {
-		return ""
-	}
-	a, ok := netip.AddrFromSlice(ua.IP)
-	if !ok {
-		return ""
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return "[" + a.String() + "]"
-	}
-	return "[IPv6:" + a.String() + "]"
-}
-
-// heloProblem says what is wrong with an EHLO name, or "": it must be a
+// HELOProblem says what is wrong with an EHLO name, or "": it must be a
 // fully-qualified domain name or an address literal (RFC 5321 §4.1.1.1).
-func heloProblem(name string) string {
+func HELOProblem(name string) string {
 	if strings.HasPrefix(name, "[") && strings.HasSuffix(name, "]") {
 		return ""
 	}
@@ -97,7 +71,7 @@ func (o *Options) identityFor(ip string) Identity {
 	case o.HELO != "" && o.heloDefaulted:
 		id.HELOSource = "hostname"
 	case o.HELO == "":
-		id.HELO, id.HELOSource = localLiteral(ip, o.Port), "address-literal"
+		id.HELO, id.HELOSource = wire.LocalLiteral(net.JoinHostPort(ip, strconv.Itoa(max(o.Port, 1)))), "address-literal"
 		if id.HELO == "" {
 			id.HELO = "[127.0.0.1]"
 		}
@@ -105,7 +79,7 @@ func (o *Options) identityFor(ip string) Identity {
 	if id.From == "" {
 		id.From, id.FromSource = "postmaster@"+id.HELO, "default"
 	}
-	if p := heloProblem(id.HELO); p != "" {
+	if p := HELOProblem(id.HELO); p != "" {
 		id.Problems = append(id.Problems, p)
 	}
 	return id
@@ -176,13 +150,6 @@ func systemResolver(r Resolver) bool {
 // else the address literal of the local address toward the server (RFC
 // 5321 §4.1.1.1), never a bare "localhost".
 func HELOToward(addr string) string {
-	if h := FQDNHostname(); h != "" {
-		return h
-	}
-	host, port, _ := net.SplitHostPort(addr)
-	n, _ := strconv.Atoi(port)
-	if lit := localLiteral(host, n); lit != "" {
-		return lit
-	}
-	return "[127.0.0.1]"
+	name, _ := wire.HELOToward(addr)
+	return name
 }

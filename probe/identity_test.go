@@ -86,3 +86,30 @@ func TestIdentityHELONotFQDN(t *testing.T) {
 		t.Errorf("problems %q; want the EHLO name flagged", p)
 	}
 }
+
+// For a mail domain resolved through its MX records, with no EHLO name
+// given, the MX host receives this machine's FQDN or the address literal
+// toward it, never localhost, and every session of the probe says it.
+func TestIdentityMXDomainNeverLocalhost(t *testing.T) {
+	srv, dns := startPolicyLab(t)
+	rep := runPolicy(t, srv, dns, "policy.test", func(o *probe.Options) { o.HELO = ""; o.Suites = []string{"vrfy"} })
+	want := probe.FQDNHostname()
+	if want == "" {
+		want = "[127.0.0.1]"
+	}
+	if rep.Identity == nil || rep.Identity.HELO != want || len(rep.Hosts) == 0 || rep.Hosts[0].HELOName != want {
+		t.Fatalf("identity %+v, hosts %d; want EHLO %s", rep.Identity, len(rep.Hosts), want)
+	}
+	n := 0
+	for _, c := range srv.Commands() {
+		if strings.HasPrefix(c, "EHLO ") || strings.HasPrefix(c, "HELO ") {
+			n++
+			if c != "EHLO "+want {
+				t.Errorf("the server received %q; want EHLO %s", c, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the server received no EHLO")
+	}
+}

@@ -14,7 +14,7 @@ import (
 type Options struct {
 	Target      Target
 	Port        int           // 0: 25, or 465 with implicit TLS
-	HELO        string        // EHLO name; DefaultHELO() when empty
+	HELO        string        // EHLO name; when empty, this machine's FQDN, else the address literal toward each server
 	From        string        // reverse-path; postmaster@HELO when empty
 	Domain      string        // mail domain to probe at a host target; from the target when empty
 	User        string        // local part of a mailbox that exists; the target's user, else postmaster
@@ -405,17 +405,6 @@ func addressProblem(r AddressReport) string {
 		return "a source route is not accepted here"
 	}
 	return "it is not a plain address"
-}
-
-// DefaultHELO is this machine's name when it is fully qualified, else
-// "localhost", for the callers that need one name before they know the
-// server. A probe does better: with no EHLO name given, it announces the
-// address literal of its local address (see Identity).
-func DefaultHELO() string {
-	if h := FQDNHostname(); h != "" {
-		return h
-	}
-	return "localhost"
 }
 
 // progress reports a stage, if anyone listens.

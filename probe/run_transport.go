@@ -29,7 +29,7 @@ func checkTransport(ctx context.Context, o *Options, rep *Report) {
 	}
 	o.progress("checking the transport security of %s", rep.MX.Domain)
 	tr, err := transport.Check(ctx, transport.Options{
-		Domain: rep.MX.Domain, DNS: c, MX: rep.MX, Observed: observed, NoDial: true,
+		Domain: rep.MX.Domain, DNS: c, MX: rep.MX, Observed: observed, NoDial: true, NoEnforcement: true,
 		Port: o.Port, HELO: o.HELO, Timeout: o.Timeout, RootCAs: o.RootCAs, Dialer: o.Dialer,
 	})
 	if err != nil {

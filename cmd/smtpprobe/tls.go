@@ -31,8 +31,8 @@ func runTLS(ctx context.Context, args []string, e *env) int {
 	fs := newFlagSet("tls", "smtpprobe tls [flags] DOMAIN", tlsExamples)
 	servers := fs.StringArray("dns", nil, "validating DNS resolver HOST[:PORT] whose AD bit is trusted (repeatable; default /etc/resolv.conf)")
 	port := fs.Int("port", 25, "SMTP port of the MX hosts")
-	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else localhost)")
-	from := fs.String("from", "", "reverse-path of the MAIL FROM sent before STARTTLS (default postmaster@ the HELO name)")
+	helo := fs.String("helo", "", "EHLO name to announce (default: this machine's FQDN, else the address literal of the local address toward each MX host)")
+	from := fs.String("from", "", "reverse-path of the MAIL FROM sent before STARTTLS (default postmaster@ the EHLO name)")
 	noPlain := fs.Bool("no-plaintext-check", false, "do not send MAIL FROM before STARTTLS to see whether TLS is required")
 	caFile := fs.String("ca-file", "", "PEM file of root certificates to trust instead of the system's (SSL_CERT_FILE also works)")
 	timeout := fs.Duration("timeout", 20*time.Second, "connect and per-reply deadline, and the bound of each DNS lookup and of the policy fetch")
@@ -81,22 +81,16 @@ func runTLS(ctx context.Context, args []string, e *env) int {
 			return usageError(e, "tls", err.Error())
 		}
 	}
-	h := *helo
-	if h == "" {
-		h = probe.DefaultHELO()
+	h, f := *helo, *from
+	if h != "" {
+		if err := probe.CheckLine("--helo", h); err != nil || strings.ContainsAny(h, " \t") {
+			return usageError(e, "tls", fmt.Sprintf("--helo %q is not a host name", h))
+		}
 	}
-	if err := probe.CheckLine("--helo", h); err != nil || strings.ContainsAny(h, " \t") {
-		return usageError(e, "tls", fmt.Sprintf("--helo %q is not a host name", h))
-	}
-	f := *from
-	if f == "" {
-		f = "postmaster@" + h
-	}
-	if err := probe.CheckLine("--from", f); err != nil || strings.ContainsAny(f, " \t<>") {
-		return usageError(e, "tls", fmt.Sprintf("--from %q is not a plain address", f))
-	}
-	if *noPlain {
-		f = ""
+	if f != "" {
+		if err := probe.CheckLine("--from", f); err != nil || strings.ContainsAny(f, " \t<>") {
+			return usageError(e, "tls", fmt.Sprintf("--from %q is not a plain address", f))
+		}
 	}
 	e.silence(out)
 	c := resolver.New(*servers)
@@ -107,7 +101,7 @@ func runTLS(ctx context.Context, args []string, e *env) int {
 	c.QueryTimeout = min(*timeout, resolver.DefaultQueryTimeout)
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
-	rep, err := transport.Check(ctx, transport.Options{Domain: d.Name, DNS: c, Port: *port, HELO: h, From: f,
+	rep, err := transport.Check(ctx, transport.Options{Domain: d.Name, DNS: c, Port: *port, HELO: h, From: f, NoEnforcement: *noPlain,
 		Timeout: *timeout, RootCAs: roots})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "smtpprobe tls: %s\n", escapeUntrusted(err.Error()))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/probe/tlstest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
@@ -190,5 +191,98 @@ func TestProbeCarriesTransportSecurity(t *testing.T) {
 	out, _, _ = runCLI(t, "probe", "--json", "--no-transport", "--suite", "vrfy", "--dns", dnsAddr, "--port", port, "lab.test")
 	if !strings.Contains(out, `"dane": null`) {
 		t.Errorf("--no-transport still checked")
+	}
+}
+
+// Without --helo, tls announces this machine's FQDN or the address
+// literal of the local address toward the MX host, never localhost; the
+// server receives that name, the report says so in one line, and the JSON
+// records it per host.
+func TestTLSCommandIdentity(t *testing.T) {
+	var srv *probetest.PolicyServer
+	dnsAddr, port, caFile := tlsLab(t, "", true, func(ca, leaf *tlstest.CA) string {
+		srv = probetest.StartPolicy(t, probetest.Policy{Domain: "lab.test", Hostname: "mx.lab.test", TLS: tlstest.TLSConfig(leaf, ca)})
+		return srv.Addr()
+	})
+	want := probe.FQDNHostname()
+	source := "this machine's name"
+	if want == "" {
+		want, source = "[127.0.0.1]", "no fully-qualified name here, so the local address"
+	}
+	out, errOut, code := runCLI(t, "tls", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "lab.test")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	line := "  identity  the server saw EHLO " + want + " (" + source + ") and MAIL FROM:<postmaster@" + want + "> (postmaster@ the EHLO name)"
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(line), " ")) {
+		t.Errorf("output lacks %q:\n%s", line, out)
+	}
+	ehlos, mails := 0, 0
+	for _, c := range srv.Commands() {
+		switch {
+		case strings.HasPrefix(c, "EHLO "):
+			ehlos++
+			if c != "EHLO "+want {
+				t.Errorf("the server received %q; want EHLO %s", c, want)
+			}
+		case strings.HasPrefix(c, "MAIL FROM:"):
+			mails++
+			if c != "MAIL FROM:<postmaster@"+want+">" {
+				t.Errorf("the server received %q; want MAIL FROM:<postmaster@%s>", c, want)
+			}
+		}
+	}
+	if ehlos == 0 || mails == 0 {
+		t.Errorf("the server saw %d EHLO and %d MAIL FROM: %q", ehlos, mails, srv.Commands())
+	}
+
+	out, errOut, code = runCLI(t, "tls", "--json", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--helo", "client.test", "lab.test")
+	if code != exitOK {
+		t.Fatalf("--json: exit %d, stderr %s", code, errOut)
+	}
+	var doc struct {
+		Hosts []struct {
+			HELOName   string `json:"helo_name"`
+			HELOSource string `json:"helo_source"`
+			From       string `json:"from"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Hosts) != 1 || doc.Hosts[0].HELOName != "client.test" || doc.Hosts[0].HELOSource != "given" || doc.Hosts[0].From != "postmaster@client.test" {
+		t.Errorf("hosts %+v; want helo_name client.test (given), from postmaster@client.test", doc.Hosts)
+	}
+	if c := srv.Commands(); !containsLine(c, "EHLO client.test") {
+		t.Errorf("--helo client.test not sent: %q", c)
+	}
+}
+
+func containsLine(lines []string, s string) bool {
+	for _, l := range lines {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// A non-FQDN EHLO name given on purpose is sent as given and flagged.
+func TestTLSCommandHELONotFQDN(t *testing.T) {
+	var srv *probetest.PolicyServer
+	dnsAddr, port, caFile := tlsLab(t, "", true, func(ca, leaf *tlstest.CA) string {
+		srv = probetest.StartPolicy(t, probetest.Policy{Domain: "lab.test", Hostname: "mx.lab.test", TLS: tlstest.TLSConfig(leaf, ca)})
+		return srv.Addr()
+	})
+	out, errOut, code := runCLI(t, "tls", "--dns", dnsAddr, "--port", port, "--ca-file", caFile, "--helo", "localhost", "lab.test")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	if flat := strings.Join(strings.Fields(out), " "); !strings.Contains(flat, "EHLO localhost (as given)") ||
+		!strings.Contains(flat, "warning: the EHLO name localhost is not a fully-qualified domain name or an address literal (RFC 5321 §4.1.1.1)") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !containsLine(srv.Commands(), "EHLO localhost") {
+		t.Errorf("the given name was not sent: %q", srv.Commands())
 	}
 }

@@ -40,9 +40,18 @@ func runVersion(ctx context.Context, args []string, e *env) int {
 // the binary. The -ldflags "-X main.version=…" value wins when it was
 // set; otherwise the module version, or "(devel)" for a plain go build.
 func buildVersion() *render.Version {
-	v := &render.Version{SchemaVersion: 1, Version: version}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
+		bi = nil
+	}
+	return versionFrom(bi)
+}
+
+// versionFrom is the version report for the build information bi (nil
+// when the binary carries none).
+func versionFrom(bi *debug.BuildInfo) *render.Version {
+	v := &render.Version{SchemaVersion: 1, Version: version}
+	if bi == nil {
 		return v
 	}
 	v.GoVersion = bi.GoVersion

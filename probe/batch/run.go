@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config, lines []Line, emit func(Result) error)
 	if cfg.Mode == ModeAddress {
 		for _, l := range lines {
 			a := probe.AnalyzeAddress(l.Text)
-			r.emit(Result{Line: l, Target: probe.Target{Input: l.Text}, Address: &a})
+			r.emit(ctx, Result{Line: l, Target: probe.Target{Input: l.Text}, Address: &a})
 			if r.err != nil {
 				break
 			}
@@ -181,13 +181,22 @@ type run struct {
 	mx  map[string]*mxEntry // domain → its lookup
 }
 
-func (r *run) emit(res Result) {
+// emit hands on one target's result, unless the run ended before the
+// target was done. ctx is the whole run's: once it is spent (ended, or
+// past its deadline though its timer has not fired), a result cut short
+// in any way — a report marked incomplete, whatever reason the probe
+// gave, or a DNS answer that did not come — is the run's cut-off, not a
+// finding, and is counted as interrupted so a resumed run does it again.
+func (r *run) emit(ctx context.Context, res Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
 		return
 	}
-	if res.Report != nil && res.Report.Incomplete && res.Report.IncompleteReason == probe.IncompleteInterrupted {
+	if cutOff(ctx, res) {
+		if res.Report != nil && res.Report.Incomplete {
+			res.Report.IncompleteReason = probe.IncompleteInterrupted
+		}
 		r.sum.Interrupted++
 		return
 	}
@@ -197,6 +206,17 @@ func (r *run) emit(res Result) {
 	}
 	r.sum.Done++
 	r.sum.Kinds[res.Kind()]++
+}
+
+// cutOff tells whether res was cut short by the end of the run (ctx).
+func cutOff(ctx context.Context, res Result) bool {
+	if res.Report != nil && res.Report.Incomplete && res.Report.IncompleteReason == probe.IncompleteInterrupted {
+		return true
+	}
+	if !spent(ctx) {
+		return false
+	}
+	return res.Report != nil && res.Report.Incomplete || errors.Is(res.Err, probe.ErrDNS)
 }
 
 func (r *run) stopped(ctx context.Context) bool {
@@ -278,7 +298,7 @@ func (r *run) prepare(ctx context.Context, l Line) *item {
 	t, err := probe.ParseTarget(text)
 	t.Input = l.Text
 	fail := func(err error) *item {
-		r.emit(Result{Line: l, Target: t, Err: err})
+		r.emit(ctx, Result{Line: l, Target: t, Err: err})
 		return nil
 	}
 	if err != nil {
@@ -305,8 +325,8 @@ func (r *run) prepare(ctx context.Context, l Line) *item {
 		return fail(err)
 	}
 	res, err := r.lookup(ctx, domain)
-	if err != nil && ctx.Err() != nil {
-		return nil
+	if err != nil && spent(ctx) {
+		return nil // the run ended: no finding about the domain
 	}
 	if err != nil {
 		var re *resolver.Error
@@ -314,7 +334,7 @@ func (r *run) prepare(ctx context.Context, l Line) *item {
 			return fail(err)
 		}
 		rep := &probe.Report{SchemaVersion: probe.SchemaVersion, Target: t, Domain: domain, MX: res, Hosts: []probe.HostReport{}}
-		r.emit(Result{Line: l, Target: t, Report: rep, Err: fmt.Errorf("%w: %v", probe.ErrDNS, err)})
+		r.emit(ctx, Result{Line: l, Target: t, Report: rep, Err: fmt.Errorf("%w: %v", probe.ErrDNS, err)})
 		return nil
 	}
 	it.mx = res
@@ -441,7 +461,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 				if rep != nil && spent(ctx) {
 					rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteInterrupted
 				}
-				r.emit(Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
+				r.emit(ctx, Result{Line: it.line, Target: it.target, Report: rep, Err: dnsOnly(err)})
 			})
 		}
 		return
@@ -465,7 +485,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 			r.learn(rep) // a run its own budget cut off says nothing of the server's pace
 		}
 		facts = rep
-		r.emit(Result{Line: first.line, Target: first.target, Report: rep, Err: dnsOnly(err)})
+		r.emit(ctx, Result{Line: first.line, Target: first.target, Report: rep, Err: dnsOnly(err)})
 	})
 	if !ok || facts == nil || spent(ctx) {
 		return
@@ -480,7 +500,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 		for _, it := range rest {
 			rep := shared(facts, it, nil, nil)
 			g.ownDomain(ctx, it, rep)
-			r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: first.line.Text})
+			r.emit(ctx, Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: first.line.Text})
 		}
 		return
 	}
@@ -496,7 +516,7 @@ func (r *run) group(ctx context.Context, key string, items []*item) {
 	for _, j := range g.jobs(rest, per) {
 		if len(j.boxes) == 0 && len(j.domains) == 0 {
 			for _, it := range j.plain {
-				r.emit(Result{Line: it.line, Target: it.target, Report: g.report(ctx, it, nil), FactsFrom: first.line.Text})
+				r.emit(ctx, Result{Line: it.line, Target: it.target, Report: g.report(ctx, it, nil), FactsFrom: first.line.Text})
 			}
 			continue
 		}
@@ -711,7 +731,7 @@ func (r *run) mailboxes(ctx context.Context, g *hostGroup, j *job) {
 		} else if cut {
 			rep.Incomplete, rep.IncompleteReason = true, probe.IncompleteBudget
 		}
-		r.emit(Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: g.first.line.Text})
+		r.emit(ctx, Result{Line: it.line, Target: it.target, Report: rep, FactsFrom: g.first.line.Text})
 	}
 }
 

@@ -318,10 +318,52 @@ func TestRunInterrupted(t *testing.T) {
 	if sum.Done == len(lines) {
 		t.Fatalf("the run finished; the test needs it cut off: %+v %v", sum, got.res[0].Report.Hosts)
 	}
+	// The run has no budget of its own: any result cut short was cut by
+	// the run's end, and must not be written (a resume would skip it).
 	for _, r := range got.res {
-		if r.Report != nil && r.Report.Incomplete && r.Report.IncompleteReason == probe.IncompleteInterrupted {
-			t.Errorf("%s emitted though cut off", r.Line.Text)
+		if r.Report != nil && r.Report.Incomplete {
+			t.Errorf("%s emitted though cut off (%s)", r.Line.Text, r.Report.IncompleteReason)
 		}
+	}
+	if sum.Interrupted == 0 {
+		t.Errorf("nothing counted as interrupted: %+v", sum)
+	}
+}
+
+// lateTimer is a context whose deadline passes while its timer has not
+// fired: Err stays nil and Done never closes, as in the instant after the
+// deadline when a socket deadline set from it has fired first.
+type lateTimer struct {
+	context.Context
+	at time.Time
+}
+
+func (c lateTimer) Deadline() (time.Time, bool) { return c.at, true }
+
+// A run whose deadline passed is cut off even when every socket deadline
+// fired before the context said it was over: nothing is written as done
+// (the probe alone would call such a report budget-spent), and every
+// target it began is counted as interrupted.
+func TestRunCutOffBeforeContextTimer(t *testing.T) {
+	sink := startSink(t, 300*time.Millisecond)
+	dns := resolvertest.Start(t, batchZone())
+	var lines []Line
+	for d := range 5 {
+		lines = append(lines, Line{d + 1, fmt.Sprintf("u@d%d.b.test", d)})
+	}
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 1, PerMinute: Unlimited})
+	ctx := lateTimer{context.Background(), time.Now().Add(250 * time.Millisecond)}
+	var got collected
+	sum, _ := Run(ctx, cfg, lines, got.emit)
+	for _, r := range got.res {
+		reason := ""
+		if r.Report != nil {
+			reason = r.Report.IncompleteReason
+		}
+		t.Errorf("%s written though the run was cut off (err %v, incomplete reason %q)", r.Line.Text, r.Err, reason)
+	}
+	if sum.Done != 0 || sum.Interrupted == 0 {
+		t.Errorf("done %d, interrupted %d: want 0 done and the cut-off counted", sum.Done, sum.Interrupted)
 	}
 }
 

@@ -34,11 +34,19 @@ type Options struct {
 	Observed map[string]Observation
 	// NoDial leaves the hosts not in Observed undialled: their TLS is
 	// unknown (a probe that stops at the first reachable MX host).
-	NoDial  bool
-	Port    int    // SMTP port; 25 when zero
-	HELO    string // EHLO name; "localhost" when empty
-	From    string // reverse-path of the enforcement check; empty skips it
-	Timeout time.Duration
+	NoDial bool
+	Port   int // SMTP port; 25 when zero
+	// HELO is the EHLO name; when empty, this machine's fully-qualified
+	// name, else the address literal of the local address toward each
+	// host (RFC 5321 §4.1.1.1).
+	HELO string
+	// From is the reverse-path of the enforcement check; when empty,
+	// postmaster@ the EHLO name used toward that host.
+	From string
+	// NoEnforcement skips the enforcement check (MAIL FROM sent before
+	// STARTTLS).
+	NoEnforcement bool
+	Timeout       time.Duration
 	// MaxHosts bounds the MX hosts checked; 8 when zero.
 	MaxHosts int
 	// RootCAs verify SMTP and policy certificates; nil: the system roots.
@@ -60,6 +68,15 @@ type Host struct {
 	Preference uint16 `json:"preference"`
 	// DNSSEC is the status of the host's address lookups.
 	DNSSEC resolver.Security `json:"dnssec"`
+	// HELOName is the EHLO name announced to the host when this check
+	// dialled it, and HELOSource where it came from: "given", "hostname"
+	// (this machine's fully-qualified name) or "address-literal" (the
+	// local address toward the host). Empty when not dialled here.
+	HELOName   string `json:"helo_name,omitempty"`
+	HELOSource string `json:"helo_source,omitempty"`
+	// From is the reverse-path of the enforcement check; empty when none
+	// was sent.
+	From string `json:"from,omitempty"`
 	Observation
 	// TLSA is the lookup of the host's TLSA records; null when DANE did
 	// not call for one.
@@ -105,9 +122,6 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.Port == 0 {
 		o.Port = 25
-	}
-	if o.HELO == "" {
-		o.HELO = "localhost"
 	}
 	if o.MaxHosts <= 0 {
 		o.MaxHosts = 8
@@ -240,7 +254,11 @@ func (o Options) checkHost(ctx context.Context, mxSec resolver.Security, h resol
 			Handshake: Layer{Status: Skipped}, PKIX: Layer{Status: Skipped}, Name: Layer{Status: Skipped}}
 	} else {
 		addr := net.JoinHostPort(ip.String(), strconv.Itoa(o.Port))
-		cfg := wire.Config{Addr: addr, ServerName: h.Name, HELO: o.HELO, TLS: wire.TLSAuto, RootCAs: o.RootCAs,
+		out.HELOName, out.HELOSource = o.HELO, wire.HELOGiven
+		if o.HELO == "" {
+			out.HELOName, out.HELOSource = wire.HELOToward(addr)
+		}
+		cfg := wire.Config{Addr: addr, ServerName: h.Name, HELO: out.HELOName, TLS: wire.TLSAuto, RootCAs: o.RootCAs,
 			ConnectTimeout: o.Timeout, ReplyTimeout: o.Timeout, Dialer: o.Dialer}
 		s, err := wire.Dial(ctx, cfg)
 		out.Observation = Observe(s, err)
@@ -251,8 +269,12 @@ func (o Options) checkHost(ctx context.Context, mxSec resolver.Security, h resol
 			s.Quit(ctx)
 			s.Close()
 		}
-		if o.From != "" && out.STARTTLS.Status != Unknown {
-			out.Enforcement = enforcement(ctx, cfg, o.From)
+		if !o.NoEnforcement && out.STARTTLS.Status != Unknown {
+			out.From = o.From
+			if out.From == "" {
+				out.From = "postmaster@" + out.HELOName
+			}
+			out.Enforcement = enforcement(ctx, cfg, out.From)
 		}
 	}
 

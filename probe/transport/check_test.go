@@ -236,3 +236,64 @@ _25._tcp.real 300 IN TLSA 2 1 1 ` + hex.EncodeToString(taOfCA[:]) + `
 		t.Errorf("DANE-TA must accept the TLSA base name: %s", h.DANE.Reason)
 	}
 }
+
+// With no EHLO name given, each MX host of the domain receives this
+// machine's FQDN or the address literal of the local address toward it
+// (127.0.10.N is reached from 127.0.0.1), never localhost; the sender is
+// postmaster@ that name, and the report records both per host.
+func TestCheckEHLONamePerHost(t *testing.T) {
+	ca := tlstest.NewCA(t, "Lab CA")
+	s1, _ := mxServer(t, ca, "mx1.lab.test", false)
+	s2, _ := mxServer(t, ca, "mx2.lab.test", true)
+	l := newLab(t, ca, labHead, resolvertest.Behavior{}, map[string]string{"127.0.10.1:25": s1.Addr(), "127.0.10.2:25": s2.Addr()}, "")
+	l.opts.HELO, l.opts.From = "", ""
+	want, source := wire.FQDNHostname(), wire.HELOHostname
+	if want == "" {
+		want, source = "[127.0.0.1]", wire.HELOAddressLiteral
+	}
+	rep, err := Check(context.Background(), l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Hosts) != 2 {
+		t.Fatalf("hosts %+v", rep.Hosts)
+	}
+	for i, s := range []*probetest.PolicyServer{s1, s2} {
+		h := rep.Hosts[i]
+		if h.HELOName != want || h.HELOSource != source || h.From != "postmaster@"+want {
+			t.Errorf("%s: helo %q (%s), from %q; want %s (%s), postmaster@%s", h.Host, h.HELOName, h.HELOSource, h.From, want, source, want)
+		}
+		var ehlo, mail []string
+		for _, c := range s.Commands() {
+			if strings.HasPrefix(c, "EHLO ") {
+				ehlo = append(ehlo, c)
+			}
+			if strings.HasPrefix(c, "MAIL ") {
+				mail = append(mail, c)
+			}
+		}
+		if len(ehlo) == 0 || len(mail) != 1 || mail[0] != "MAIL FROM:<postmaster@"+want+">" {
+			t.Errorf("%s received EHLO %q, MAIL %q", h.Host, ehlo, mail)
+		}
+		for _, c := range ehlo {
+			if c != "EHLO "+want {
+				t.Errorf("%s received %q; want EHLO %s", h.Host, c, want)
+			}
+		}
+	}
+
+	l.opts.NoEnforcement = true
+	before := len(s1.Commands())
+	rep, err = Check(context.Background(), l.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range s1.Commands()[before:] {
+		if strings.HasPrefix(c, "MAIL ") {
+			t.Errorf("NoEnforcement still sent %q", c)
+		}
+	}
+	if h := rep.Hosts[0]; h.Enforcement != nil || h.From != "" || h.HELOName != want {
+		t.Errorf("NoEnforcement: host %+v", h)
+	}
+}

@@ -55,7 +55,7 @@ func TestLabMTASTS(t *testing.T) {
 		srv.TLS = tlstest.TLSConfig(leaf)
 		srv.StartTLS()
 		rep, err := Check(context.Background(), Options{
-			Domain: "sts.dane.test", DNS: resolver.New([]string{"127.0.10.53:53"}), Port: 2550, HELO: "client.test",
+			Domain: "sts.dane.test", DNS: resolver.New([]string{"127.0.10.53:53"}), Port: 2550, HELO: "client.test", NoEnforcement: true,
 			Timeout: 5 * time.Second, RootCAs: roots,
 			PolicyDial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 				var d net.Dialer

@@ -59,7 +59,7 @@ func QuitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 type Config struct {
 	Addr       string  // host:port to dial
 	ServerName string  // TLS SNI and the name the certificate must match; default: the host of Addr
-	HELO       string  // EHLO/HELO argument; default "localhost"
+	HELO       string  // EHLO/HELO argument; default HELOToward(Addr)
 	TLS        TLSMode // default auto
 	TLSVerify  bool    // certificate problems end the session
 
@@ -85,7 +85,7 @@ func (c Config) WithDefaults() Config {
 		c.TLS = TLSAuto
 	}
 	if c.HELO == "" {
-		c.HELO = "localhost"
+		c.HELO, _ = HELOToward(c.Addr)
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = DefaultConnectTimeout

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/transport"
 	"github.com/smtpprobe/smtpprobe/resolver"
 )
@@ -75,6 +76,7 @@ func writeTransport(p *printer, r *transport.Report, full bool) {
 	if r.MXError != "" {
 		p.wrap("  MX lookup failed: ", escapeUntrusted(r.MXError))
 	}
+	writeTLSIdentity(p, r)
 	if len(r.Hosts) == 0 {
 		p.line("  no MX host to check")
 	}
@@ -158,6 +160,49 @@ func writeTransport(p *printer, r *transport.Report, full bool) {
 				what = a.Error
 			}
 			lookupLine(a.Name, a.Type, a.Rcode, a.Security, what)
+		}
+	}
+}
+
+// writeTLSIdentity says in one line what the MX hosts this check dialled
+// saw of the prober: the EHLO name, where it came from, and the sender of
+// the plain-text check; one clause per host when they differ. Nothing
+// when it dialled none (a probe's own sessions say it there).
+func writeTLSIdentity(p *printer, r *transport.Report) {
+	var order []string
+	hosts := map[string][]string{}
+	for _, h := range r.Hosts {
+		if h.HELOName == "" {
+			continue
+		}
+		s := "EHLO " + h.HELOName + " (" + identitySources[h.HELOSource] + ")"
+		if h.From != "" {
+			s += " and MAIL FROM:<" + h.From + ">"
+			if h.From == "postmaster@"+h.HELOName {
+				s += " (postmaster@ the EHLO name)"
+			}
+		}
+		if hosts[s] == nil {
+			order = append(order, s)
+		}
+		hosts[s] = append(hosts[s], h.Host)
+	}
+	if len(order) == 0 {
+		return
+	}
+	parts := order
+	if len(order) > 1 {
+		parts = nil
+		for _, s := range order {
+			parts = append(parts, s+" to "+strings.Join(hosts[s], ", "))
+		}
+	}
+	p.wrap("  identity  ", escapeUntrusted("the server saw "+strings.Join(parts, "; ")))
+	warned := map[string]bool{}
+	for _, h := range r.Hosts {
+		if pr := probe.HELOProblem(h.HELOName); h.HELOName != "" && pr != "" && !warned[pr] {
+			warned[pr] = true
+			p.wrap("  warning: ", escapeUntrusted(pr))
 		}
 	}
 }
