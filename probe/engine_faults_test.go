@@ -42,11 +42,14 @@ type faultServer struct {
 	active  int // sessions open now: greeted and not yet ended by QUIT or a close
 	peak    int
 	refused int // sessions greeted with 421
-	// hold makes the first allow sessions wait to be greeted until the
-	// first 421 (or a few seconds): a client that opens more than allow
-	// at once then meets the refusal however slowly its dials arrive.
+	// hold makes the first allow sessions wait to be greeted until
+	// holdRefusals sessions (at least one) were greeted with 421 (or a
+	// few seconds): a client that opens more than allow at once then
+	// meets every refusal however slowly its dials arrive, rather than
+	// finding a held session already ended when a late dial comes.
 	hold         bool
-	firstRefusal chan struct{} // closed at the first 421
+	holdRefusals int
+	firstRefusal chan struct{} // closed at the holdRefusals-th 421
 	pipelined    int           // sessions that sent a pipelined group
 	sessions     []*faultSession
 }
@@ -124,7 +127,7 @@ func (s *faultServer) serve(c net.Conn) {
 	if full {
 		fs.refused = true
 		s.refused++
-		if s.refused == 1 {
+		if s.refused == max(1, s.holdRefusals) {
 			close(s.firstRefusal)
 		}
 	}
@@ -140,6 +143,7 @@ func (s *faultServer) serve(c net.Conn) {
 	}
 	defer end()
 	if full {
+		end() // before the 421: the client may dial again as soon as it reads it
 		fmt.Fprint(c, "421 4.7.0 fault.test Too many connections\r\n")
 		return
 	}
@@ -346,7 +350,8 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 			lockSrv := startFaultServer(t, &faultServer{allow: allow})
 			lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
 
-			srv := startFaultServer(t, &faultServer{allow: allow, hold: true})
+			// The run opens three at once: 3-allow of them are refused.
+			srv := startFaultServer(t, &faultServer{allow: allow, hold: true, holdRefusals: 3 - allow})
 			h := runAt(t, srv.addr(), probe.Options{Connections: 3}).Hosts[0]
 			srv.check(t)
 			sc := h.Schedule
