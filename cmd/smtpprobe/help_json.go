@@ -68,9 +68,12 @@ tls
   the MX lookup failed), hosts, lookups, dane, mta_sts, tls_rpt, enforcement
   (when a host takes mail in plain text). dane, mta_sts and tls_rpt each carry
   verdict, reason and rfc (and fix when there is something to fix); every
-  hosts[] entry carries host, the layers starttls, handshake, pkix and name
-  (each with status and detail), enforcement, tls, tlsa, and its own dane and
-  mta_sts (null when no policy applies). docs/tls.md lists every verdict word.
+  hosts[] entry carries host, helo_name and helo_source (the EHLO name
+  announced and where it came from: given, hostname, address-literal), from
+  (the sender of the plain-text check), the layers starttls, handshake, pkix
+  and name (each with status and detail), enforcement, tls, tlsa, and its own
+  dane and mta_sts (null when no policy applies). docs/tls.md lists every
+  verdict word.
 
 explain CODE (one code or reply)
   schema_version, input, code, enhanced, context, class, class_name, category,
