@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -361,6 +362,7 @@ type limitedConn struct {
 	read    int  // bytes read so far
 	struck  bool // a 421 was seen
 	last    byte // the last byte read, for a reply line split over reads
+	closed  atomic.Bool
 }
 
 func (c *limitedConn) Read(p []byte) (int, error) {
@@ -382,8 +384,38 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// ServerCloseWait is how long a closed connection keeps its slot while
+// the server closes its end: the server counts the connection until it
+// has (Postfix's anvil, a kernel's connection count), so a slot given
+// back as soon as this side closed would let the next connection find
+// one more open than the limit. A server that has not closed by then is
+// not waited for longer.
+const ServerCloseWait = 500 * time.Millisecond
+
+// Close closes this side's end at once (no more reads or writes), and
+// gives the slot back once the server has closed its end too, or after
+// ServerCloseWait.
 func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.release()
-	return err
+	if !c.closed.CompareAndSwap(false, true) {
+		return net.ErrClosed
+	}
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if !ok {
+		err := c.Conn.Close()
+		c.release()
+		return err
+	}
+	// A read blocked on the connection ends by the same deadline.
+	c.Conn.SetReadDeadline(time.Now().Add(ServerCloseWait))
+	if err := cw.CloseWrite(); err != nil {
+		err = c.Conn.Close()
+		c.release()
+		return err
+	}
+	go func() {
+		io.Copy(io.Discard, c.Conn) // until the server's FIN, a reset or the deadline
+		c.Conn.Close()
+		c.release()
+	}()
+	return nil
 }

@@ -26,6 +26,7 @@ type sinkServer struct {
 	peak   atomic.Int32
 	total  atomic.Int32
 	delay  time.Duration
+	linger time.Duration // how long the server keeps a session open after its 221
 	banner string
 	// bannerFn, when set, chooses each connection's greeting.
 	bannerFn func() string
@@ -146,10 +147,44 @@ func (s *sinkServer) serve(c net.Conn) {
 			say("250 ok")
 		case up == "QUIT":
 			say("221 bye")
+			time.Sleep(s.linger)
 			return
 		default:
 			say("502 5.5.2 unknown command")
 		}
+	}
+}
+
+// The per-IP cap holds as the server counts its connections, over every
+// connection a batch with a full probe opens (the probe's sessions, its
+// session without EHLO, the mailbox runs): a server that closes its end
+// a while after its 221 still has the session open, and the run's next
+// connection must wait for it.
+func TestRunPerIPCapAtTheServer(t *testing.T) {
+	sink := startSink(t, 0)
+	sink.linger = 100 * time.Millisecond
+	dns := resolvertest.Start(t, batchZone())
+	var lines []Line
+	for d := range 4 {
+		for u := range 6 {
+			lines = append(lines, Line{len(lines) + 1, fmt.Sprintf("user%d@d%d.b.test", u, d)})
+		}
+	}
+	cfg := newRun(t, ModeProbe, sink, dns.Addr(), Politeness{PerIP: 2, PerMinute: Unlimited})
+	cfg.PerJob = 2
+	var got collected
+	sum, err := Run(context.Background(), cfg, lines, got.emit)
+	if err != nil || sum.Done != len(lines) {
+		t.Fatal(err, sum.Done)
+	}
+	if sum.FactsRuns != 1 {
+		t.Fatalf("%d full probes, want 1", sum.FactsRuns)
+	}
+	if p := sink.peak.Load(); p > 2 {
+		t.Errorf("the server had %d connections open at once; the cap is 2 (%d in all)", p, sink.total.Load())
+	}
+	if p := sink.peak.Load(); p < 2 {
+		t.Errorf("the server never had 2 connections at once: the run was not concurrent, so the cap proves nothing")
 	}
 }
 
