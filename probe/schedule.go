@@ -293,14 +293,16 @@ func (r *runner) runEarly(ctx context.Context) {
 		return
 	}
 	n, refused := r.early(ctx)
+	if refused == 421 {
+		// Lowered before the slot is freed, so no waiting dial goes
+		// out under the old cap.
+		r.pool.LowerParallel()
+	}
 	release()
 	r.mu.Lock()
 	if refused != 0 {
 		// Refused at the greeting (421 too many connections, say): it
 		// goes again after the plan, one connection fewer at once.
-		if refused == 421 {
-			r.pool.LowerParallel()
-		}
 		r.mu.Unlock()
 		return
 	}
@@ -365,11 +367,7 @@ func (r *runner) worker(ctx context.Context, w int) {
 			if r.firstErr == nil || n == 1 {
 				r.firstErr = err
 			}
-			var we *wire.Error
-			lowered := asWireError(err, &we) && we.Reply != nil && we.Reply.Code == 421
-			if lowered {
-				r.pool.LowerParallel()
-			}
+			lowered := pool.TooMany(err) // the pool lowered its cap
 			if r.active > 0 || ended(ctx) {
 				r.mu.Unlock()
 				return // the others carry on with the plan

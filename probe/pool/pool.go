@@ -117,6 +117,11 @@ func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
 				if s != nil {
 					s.Close()
 				}
+				if TooMany(err) {
+					// Lowered before the slot is freed, so no waiting
+					// dial goes out under the old cap.
+					p.LowerParallel()
+				}
 				p.free()
 				if err == nil {
 					err = errors.New("no connection")
@@ -202,6 +207,13 @@ func (p *Pool) Parallel() (cap, peak, lowered int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.parallel, p.peak, p.lowered
+}
+
+// TooMany reports whether err is a server's 421 at the greeting: it has
+// too many connections (RFC 5321 §3.8), so the pool lowers its cap.
+func TooMany(err error) bool {
+	var we *wire.Error
+	return errors.As(err, &we) && we.Reply != nil && we.Reply.Code == 421
 }
 
 // LowerParallel lowers the cap on connections open at once by one, never

@@ -1,7 +1,10 @@
 package pool_test
 
 import (
+	"bufio"
 	"context"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,5 +127,60 @@ func TestPoolHangupAfterPositiveReplyTeachesNoLimit(t *testing.T) {
 	c.Dropped()
 	if n, ok := p.ErrorLimit(); ok || p.Budget() != pool.DefaultBudget {
 		t.Errorf("limit %d (%v), budget %d; want none and %d", n, ok, p.Budget(), pool.DefaultBudget)
+	}
+}
+
+// A 421 at the greeting lowers the cap by itself, before the failed
+// dial's slot is freed; another refusal at the greeting does not.
+func TestPoolLowersItsCapOnA421Greeting(t *testing.T) {
+	var sessions atomic.Int32
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if sessions.Add(1) > 1 {
+					c.Write([]byte("421 4.7.0 busy.test Too many connections\r\n"))
+					return
+				}
+				c.Write([]byte("220 busy.test ESMTP\r\n"))
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(line, "QUIT") {
+						c.Write([]byte("221 bye\r\n"))
+						return
+					}
+					c.Write([]byte("250 busy.test\r\n"))
+				}
+			}()
+		}
+	}()
+	busy := l.Addr().String()
+	p := pool.New(pool.Config{Dial: dialer(busy), Parallel: 3})
+	first, _, err := p.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release(context.Background())
+	if _, _, err := p.Open(context.Background()); !pool.TooMany(err) {
+		t.Fatalf("second Open: %v, want the server's 421", err)
+	}
+	if cap, _, lowered := p.Parallel(); cap != 2 || lowered != 1 {
+		t.Errorf("after one 421: cap %d, lowered %d; want 2 and 1", cap, lowered)
+	}
+	if pool.TooMany(&wire.Error{Status: wire.StatusNoService, Reply: &wire.Reply{Code: 554}}) {
+		t.Error("a 554 greeting counts as too many connections")
 	}
 }
