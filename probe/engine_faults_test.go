@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
 // faultServer is a raw TCP SMTP server on 127.0.0.1 that answers by
@@ -66,41 +67,11 @@ type faultSession struct {
 
 func startFaultServer(t *testing.T, s *faultServer) *faultServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if s.ehlo == nil {
 		s.ehlo = []string{"PIPELINING", "SIZE 1000000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
 	}
-	s.l, s.errs, s.firstRefusal = l, make(chan error, 16), make(chan struct{})
-	var wg sync.WaitGroup
-	var cmu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		cmu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		cmu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			cmu.Lock()
-			conns = append(conns, c)
-			cmu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); s.serve(c) }()
-		}
-	}()
+	s.errs, s.firstRefusal = make(chan error, 16), make(chan struct{})
+	s.l = probetest.Serve(t, func(c net.Conn, _ int) { s.serve(c) })
 	return s
 }
 

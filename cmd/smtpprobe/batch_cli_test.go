@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
 
@@ -96,25 +97,11 @@ func TestBatchMaxTimePerServerRun(t *testing.T) {
 	var targets []string
 	accepted := make([]atomic.Int32, 2)
 	for i := range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				accepted[i].Add(1)
-				go func() {
-					defer c.Close()
-					c.Write([]byte("220 stall.test ESMTP\r\n"))
-					io.Copy(io.Discard, c)
-				}()
-			}
-		}()
+		ln := probetest.Serve(t, func(c net.Conn, _ int) {
+			accepted[i].Add(1)
+			c.Write([]byte("220 stall.test ESMTP\r\n"))
+			io.Copy(io.Discard, c)
+		})
 		targets = append(targets, ln.Addr().String())
 	}
 	file := filepath.Join(t.TempDir(), "targets.txt")

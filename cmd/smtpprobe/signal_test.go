@@ -4,51 +4,41 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
 
 // tarpit accepts connections, greets, reads the EHLO and never answers
 // it; every accepted connection is announced on the channel.
 func tarpit(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	ehlo := make(chan struct{}, 16)
-	go func() {
+	l := probetest.Serve(t, func(c net.Conn, _ int) {
+		c.Write([]byte("220 tarpit.test ESMTP\r\n"))
+		// Only an EHLO or HELO counts: the session that tests commands
+		// before the greeting's answer runs alongside and sends other
+		// lines first.
+		br := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() })
-			go func() {
-				c.Write([]byte("220 tarpit.test ESMTP\r\n"))
-				// Only an EHLO or HELO counts: the session that tests
-				// commands before the greeting's answer runs alongside
-				// and sends other lines first.
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if v := strings.ToUpper(strings.TrimSpace(line)); strings.HasPrefix(v, "EHLO") || strings.HasPrefix(v, "HELO") {
-						ehlo <- struct{}{}
-						break
-					}
-				}
-				// no answer: the client waits on its --timeout
-			}()
+			if v := strings.ToUpper(strings.TrimSpace(line)); strings.HasPrefix(v, "EHLO") || strings.HasPrefix(v, "HELO") {
+				ehlo <- struct{}{}
+				break
+			}
 		}
-	}()
+		// no answer: the client waits on its --timeout
+		io.Copy(io.Discard, br)
+	})
 	return l.Addr().String(), ehlo
 }
 

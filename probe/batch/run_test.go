@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/probetest"
 	"github.com/smtpprobe/smtpprobe/resolver"
 	"github.com/smtpprobe/smtpprobe/resolver/resolvertest"
 )
@@ -620,33 +622,12 @@ func TestRunEqualPreferenceSpread(t *testing.T) {
 // accepted.
 func startStall(t *testing.T, accepted *atomic.Int32) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				c.Write([]byte("220 stall.test ESMTP\r\n"))
-				buf := make([]byte, 512)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	n, _ := strconv.Atoi(p)
-	return n
+	ln := probetest.Serve(t, func(c net.Conn, _ int) {
+		accepted.Add(1)
+		c.Write([]byte("220 stall.test ESMTP\r\n"))
+		io.Copy(io.Discard, c)
+	})
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Budget bounds each run at a server, not the batch, and not the time a

@@ -134,39 +134,25 @@ func TestPoolHangupAfterPositiveReplyTeachesNoLimit(t *testing.T) {
 // dial's slot is freed; another refusal at the greeting does not.
 func TestPoolLowersItsCapOnA421Greeting(t *testing.T) {
 	var sessions atomic.Int32
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	l := probetest.Serve(t, func(c net.Conn, _ int) {
+		if sessions.Add(1) > 1 {
+			c.Write([]byte("421 4.7.0 busy.test Too many connections\r\n"))
+			return
+		}
+		c.Write([]byte("220 busy.test ESMTP\r\n"))
+		br := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				if sessions.Add(1) > 1 {
-					c.Write([]byte("421 4.7.0 busy.test Too many connections\r\n"))
-					return
-				}
-				c.Write([]byte("220 busy.test ESMTP\r\n"))
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(line, "QUIT") {
-						c.Write([]byte("221 bye\r\n"))
-						return
-					}
-					c.Write([]byte("250 busy.test\r\n"))
-				}
-			}()
+			if strings.HasPrefix(line, "QUIT") {
+				c.Write([]byte("221 bye\r\n"))
+				return
+			}
+			c.Write([]byte("250 busy.test\r\n"))
 		}
-	}()
+	})
 	busy := l.Addr().String()
 	p := pool.New(pool.Config{Dial: dialer(busy), Parallel: 3})
 	first, _, err := p.Open(context.Background())

@@ -48,42 +48,11 @@ type LineServer struct {
 // stops, dropping its connections, in t.Cleanup.
 func StartLineServer(t testing.TB, banner string, answer AnswerFunc) *LineServer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &LineServer{l: l}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	s := &LineServer{}
+	s.l = Serve(t, func(c net.Conn, n int) {
+		s.accepted.Add(1)
+		s.serve(c, &LineConn{N: n}, banner, answer)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n := int(s.accepted.Add(1))
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.serve(c, &LineConn{N: n}, banner, answer)
-			}()
-		}
-	}()
 	return s
 }
 
