@@ -401,21 +401,23 @@ func (c *limitedConn) Close() error {
 	}
 	cw, ok := c.Conn.(interface{ CloseWrite() error })
 	if !ok {
-		err := c.Conn.Close()
-		c.release()
-		return err
+		return c.shut()
 	}
 	// A read blocked on the connection ends by the same deadline.
 	c.Conn.SetReadDeadline(time.Now().Add(ServerCloseWait))
 	if err := cw.CloseWrite(); err != nil {
-		err = c.Conn.Close()
-		c.release()
-		return err
+		return c.shut()
 	}
 	go func() {
 		io.Copy(io.Discard, c.Conn) // until the server's FIN, a reset or the deadline
-		c.Conn.Close()
-		c.release()
+		c.shut()
 	}()
 	return nil
+}
+
+// shut closes the connection and gives its slot back.
+func (c *limitedConn) shut() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
