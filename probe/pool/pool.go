@@ -99,6 +99,13 @@ type Conn struct {
 // Open waits for a free slot, then dials. On error the slot is free again
 // and the Conn is nil; the number the attempt took is returned either way.
 func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
+	return p.OpenWith(ctx, p.cfg.Dial)
+}
+
+// OpenWith is Open with dial in place of the pool's own: for a session
+// that does more than the pool's dial before it is handed over (one that
+// sends commands before EHLO, say), numbered and capped like the rest.
+func (p *Pool) OpenWith(ctx context.Context, dial DialFunc) (*Conn, int, error) {
 	for {
 		p.mu.Lock()
 		if p.cfg.MaxConns > 0 && p.opened >= p.cfg.MaxConns {
@@ -112,7 +119,7 @@ func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
 			p.opened++
 			n := p.opened
 			p.mu.Unlock()
-			s, err := p.cfg.Dial(ctx, n)
+			s, err := dial(ctx, n)
 			if err != nil || s == nil {
 				if s != nil {
 					s.Close()
@@ -135,29 +142,6 @@ func (p *Pool) Open(ctx context.Context) (*Conn, int, error) {
 		select {
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
-		case <-wake:
-		}
-	}
-}
-
-// Slot waits for a free slot for a session the pool does not dial or
-// number (one opened without EHLO, say), so it counts against the cap on
-// connections at once; release frees it. It fails only when ctx ends.
-func (p *Pool) Slot(ctx context.Context) (release func(), err error) {
-	for {
-		p.mu.Lock()
-		if p.active < p.parallel {
-			p.active++
-			p.peak = max(p.peak, p.active)
-			p.mu.Unlock()
-			var once sync.Once
-			return func() { once.Do(p.free) }, nil
-		}
-		wake := p.wake
-		p.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		case <-wake:
 		}
 	}

@@ -170,3 +170,44 @@ func TestPoolLowersItsCapOnA421Greeting(t *testing.T) {
 		t.Error("a 554 greeting counts as too many connections")
 	}
 }
+
+// OpenWith dials through the caller's function, numbered and capped like
+// Open: a session the caller opened without EHLO and greeted itself is
+// handed over, and holds a slot until it is released.
+func TestPoolOpenWithNumbersAndCaps(t *testing.T) {
+	srv := probetest.StartLineServer(t, "220 p.test ESMTP\r\n", func(c *probetest.LineConn, line string) probetest.LineReply {
+		if line == "QUIT" {
+			return probetest.LineReply{Out: "221 bye\r\n", Close: true}
+		}
+		return probetest.LineReply{Out: "250 ok\r\n"}
+	})
+	p := pool.New(pool.Config{Dial: dialer(srv.Addr()), Parallel: 1})
+	var got []int
+	own := func(ctx context.Context, n int) (pool.Session, error) {
+		got = append(got, n)
+		s, err := wire.Dial(ctx, wire.Config{Addr: srv.Addr(), HELO: "client.test", TLS: wire.TLSNone, ReplyTimeout: 5 * time.Second, NoHello: true})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Cmd(ctx, "NOOP"); err != nil {
+			return nil, err
+		}
+		return s, s.Hello(ctx)
+	}
+	c, n, err := p.OpenWith(context.Background(), own)
+	if err != nil || n != 1 || len(got) != 1 || got[0] != 1 {
+		t.Fatalf("OpenWith: conn %d, %v; the dial saw %v", n, err, got)
+	}
+	// The cap is one: a second Open waits until c is released.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	if _, _, err := p.Open(ctx); err == nil {
+		t.Error("a second connection opened while the first held the only slot")
+	}
+	cancel()
+	c.Release(context.Background())
+	c2, n2, err := p.Open(context.Background())
+	if err != nil || n2 != 2 {
+		t.Fatalf("Open after release: conn %d, %v; want number 2 (a wait that ended takes no number)", n2, err)
+	}
+	c2.Release(context.Background())
+}

@@ -129,6 +129,23 @@ func (s *Session) readGreeting(ctx context.Context) error {
 		Err: fmt.Errorf("unexpected greeting code %03d", rep.Code)}
 }
 
+// Hello finishes the opening of a session dialled with Config.NoHello,
+// as Dial would have: EHLO (HELO when EHLO is not understood), then
+// STARTTLS when the config asks for it. A later EHLO resets the session
+// as RSET does (RFC 5321 §4.1.4), so what was sent before it does not
+// carry over. On error the connection is closed.
+func (s *Session) Hello(ctx context.Context) error {
+	err := s.hello(ctx)
+	if err == nil {
+		err = s.negotiateTLS(ctx)
+	}
+	if err != nil {
+		s.markClosed()
+		s.Close()
+	}
+	return err
+}
+
 // hello says EHLO, or HELO when EHLO is not understood, and records the
 // extensions.
 func (s *Session) hello(ctx context.Context) error {

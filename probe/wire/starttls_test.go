@@ -204,3 +204,49 @@ func TestCertificateWithOnlyACN(t *testing.T) {
 		t.Errorf("STARTTLS reply %+v", r)
 	}
 }
+
+// Hello finishes a session dialled with NoHello as Dial would have:
+// after the steps sent before any EHLO, EHLO, STARTTLS when offered, and
+// EHLO again over TLS, with the extensions of the last.
+func TestHelloAfterNoHello(t *testing.T) {
+	p := newPKI(t)
+	srv := probetest.NewScripted(t, script(banner, expect("MAIL FROM:<a@b.test>"), send("503 5.5.1 say hello first\r\n"),
+		ehloStartTL, send("220 2.0.0 go ahead\r\n"), probetest.StartTLS(serverTLS(p.good)), afterTLS)...)
+	cfg := tlsConfigFor(srv.Addr(), p, TLSAuto)
+	cfg.NoHello = true
+	s, err := dial(t, cfg)
+	wantStatus(t, err, StatusOK)
+	if s.EHLOReply().Code != 0 || s.TLS() != nil {
+		t.Fatalf("a session dialled with NoHello said EHLO or began TLS: %+v", s.EHLOReply())
+	}
+	if rep, err := s.Cmd(context.Background(), "MAIL FROM:<a@b.test>"); err != nil || rep.Code != 503 {
+		t.Fatalf("MAIL before EHLO: %+v %v", rep, err)
+	}
+	if err := s.Hello(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s.TLS() == nil || s.EHLOReply().Code != 250 {
+		t.Errorf("after Hello: TLS %v, EHLO %+v", s.TLS(), s.EHLOReply())
+	}
+	if n, _ := s.Extensions().Size(); n != 2000 {
+		t.Errorf("extensions after Hello: %q", s.Extensions().Keywords())
+	}
+	if _, err := s.Quit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A server that hangs up on the EHLO leaves Hello's session closed.
+func TestHelloHangUp(t *testing.T) {
+	srv := probetest.NewScripted(t, banner, expect("EHLO client.test"), probetest.Close())
+	cfg := config(srv.Addr())
+	cfg.NoHello = true
+	s, err := dial(t, cfg)
+	wantStatus(t, err, StatusOK)
+	if err := s.Hello(context.Background()); err == nil || !s.Closed() {
+		t.Errorf("Hello against a hang-up: %v, closed %v; want an error and a closed session", err, s.Closed())
+	}
+}
