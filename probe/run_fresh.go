@@ -23,11 +23,13 @@ func splitBeforeHello(steps []Step) (rest, early []Step) {
 }
 
 // runBeforeHello sends steps on one new connection that is greeted but
-// never says EHLO, then quits: how the server treats a client that skips
-// or botches the hello (RFC 5321 §4.1.4). conn is the connection's number
-// in the report; mem is the run's memory budget. The session is returned
-// for its transcript, nil when the dial failed before a session existed.
-func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget) ([]StepResult, *Session) {
+// never says EHLO: how the server treats a client that skips or botches
+// the hello (RFC 5321 §4.1.4). Then it quits, or, when goOn (which may be
+// nil) says the plan has steps left for it, says EHLO and returns the
+// session open. conn is the connection's number in the report; mem is the
+// run's memory budget. The session is returned for its transcript, nil
+// when the dial failed before a session existed; the error is the dial's.
+func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget, goOn func() bool) ([]StepResult, *Session, error) {
 	cfg.NoHello = true
 	s, err := Dial(ctx, cfg)
 	if err != nil {
@@ -38,7 +40,7 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 		if s != nil {
 			s.Close()
 		}
-		return out, s
+		return out, s, err
 	}
 	var out []StepResult
 	for i, st := range steps {
@@ -57,13 +59,17 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 			break
 		}
 	}
+	if !s.Closed() && !ended(ctx) && goOn != nil && goOn() {
+		s.Hello(ctx) // on error the session is closed, and the plan goes on elsewhere
+		return out, s, nil
+	}
 	if !s.Closed() {
 		qctx, cancel := wire.QuitContext(ctx)
 		s.Quit(qctx)
 		cancel()
 	}
 	s.Close()
-	return out, s
+	return out, s, nil
 }
 
 // insertAtSuite puts early at the front of the results of their suite, so

@@ -395,18 +395,9 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	var mu sync.Mutex
 	sessions := map[int]*Session{}
 	okFacts := false
-	dial := func(ctx context.Context, n int) (pool.Session, error) {
-		if n == 1 {
-			o.progress("connecting to %s (%s)", name, addr)
-		}
-		s, err := Dial(ctx, cfg)
-		mu.Lock()
-		defer mu.Unlock()
-		if s != nil {
-			sessions[n] = s
-		}
-		// The host's facts come from the first connection that
-		// answered, or from the first attempt when none did.
+	// noteFacts keeps the host's facts from the first connection that
+	// answered, or from the first attempt when none did; under mu.
+	noteFacts := func(s *Session, err error) {
 		if !okFacts && (err == nil || h.Status == "" || h.Banner == nil && s != nil && s.Greeting().Code != 0) {
 			okFacts = err == nil
 			h.Status, h.Error = Status(err), ""
@@ -435,6 +426,18 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 				h.observed = &obs
 			}
 		}
+	}
+	dial := func(ctx context.Context, n int) (pool.Session, error) {
+		if n == 1 {
+			o.progress("connecting to %s (%s)", name, addr)
+		}
+		s, err := Dial(ctx, cfg)
+		mu.Lock()
+		defer mu.Unlock()
+		if s != nil {
+			sessions[n] = s
+		}
+		noteFacts(s, err)
 		if err != nil {
 			if s != nil {
 				s.Close()
@@ -452,35 +455,48 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	var earlyResults []StepResult
 	var earlySession *Session
 	if len(early) > 0 {
-		r.early = func(ctx context.Context) (int, int) {
-			earlyResults, earlySession = runBeforeHello(ctx, cfg, early, 0, o.mem)
-			if earlySession == nil || earlySession.Greeting().Code/100 != 2 {
-				code := 1
+		r.earlyCost = len(early) + 1
+		r.early = func(ctx context.Context, n int, goOn func() bool) (earlyRun, error) {
+			if n == 1 {
+				o.progress("connecting to %s (%s)", name, addr)
+			}
+			var err error
+			earlyResults, earlySession, err = runBeforeHello(ctx, cfg, early, n, o.mem, goOn)
+			if err != nil {
 				if earlySession != nil {
-					code = max(1, earlySession.Greeting().Code)
 					earlySession.Close()
 				}
 				earlySession = nil
-				return 0, code
+				return earlyRun{}, err
 			}
-			return countSent(earlyResults), 0
+			run := earlyRun{Sent: countSent(earlyResults), TLS: earlySession.TLS() != nil}
+			for _, res := range earlyResults {
+				if c := res.code(); c >= 400 && c != 421 {
+					run.Errs++
+				}
+				if res.Outcome != Skipped {
+					run.Replies = append(run.Replies, timedReply{Code: res.code(), Took: time.Duration(res.RTTMS * float64(time.Millisecond))})
+				}
+				if c := res.Command; c == explain.MAIL || c == explain.RCPT {
+					run.Dirty = run.Dirty || res.code()/100 == 2
+				}
+			}
+			if !earlySession.Closed() {
+				run.S = earlySession
+				mu.Lock()
+				noteFacts(earlySession, nil) // its EHLO went as any other connection's
+				mu.Unlock()
+			}
+			return run, nil
 		}
 	}
 	res := r.run(ctx, steps)
 	switch {
 	case len(early) == 0 || res.DialErr != nil:
 	case r.earlyRan:
-		// It ran alongside the plan; it is numbered after the plan's
-		// connections, as when it runs after them.
-		n := res.Connections + 1
-		for i := range earlyResults {
-			earlyResults[i].Connection = n
-		}
-		if earlySession != nil {
-			sessions[n] = earlySession
-		}
+		// It ran first, numbered by the runner's pool.
+		sessions[r.earlyN] = earlySession
 		res.Steps = insertAtSuite(res.Steps, earlyResults)
-		res.Connections++
 	case res.GaveUp != "":
 		var results []StepResult
 		for _, st := range early {
@@ -489,7 +505,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		res.Steps = insertAtSuite(res.Steps, results)
 	default:
 		n := res.Connections + 1
-		results, s := runBeforeHello(ctx, cfg, early, n, o.mem)
+		results, s, _ := runBeforeHello(ctx, cfg, early, n, o.mem, nil)
 		if s != nil {
 			sessions[n] = s
 			res.Schedule.RoundTrips += 3 + countSent(results) // after the plan: on the longest path

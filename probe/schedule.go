@@ -95,13 +95,16 @@ type runner struct {
 	lockStep bool   // one line per round trip, one connection, plan order
 	mem      *memBudget
 	// early runs the steps sent before any EHLO on a session of their
-	// own; nil when the plan has none. With connections at once, the
-	// first worker runs it in a slot of the pool before its share of the
-	// plan. It reports the steps it sent, and the reply code that
-	// refused the session at the greeting (0: none).
-	early    func(ctx context.Context) (steps, refused int)
+	// own, numbered n by the pool; nil when the plan has none. The first
+	// worker runs it before its share of the plan, and when goOn says
+	// steps are left for it, the session says EHLO and takes its share.
+	early    func(ctx context.Context, n int, goOn func() bool) (earlyRun, error)
 	earlyRan bool
-	earlyRTT int // round trips of the session without EHLO
+	earlyN   int // the connection number of the session without EHLO
+	earlyRTT int // its round trips up to its EHLO, or to its QUIT
+	// earlyCost is the round trips the session without EHLO spends
+	// before it can take a group: its steps and its EHLO.
+	earlyCost int
 	// refuses holds the commands (VRFY, EXPN) the server refused where
 	// the plan expected an answer: it refuses them all, so every one
 	// left is expected to draw an error.
@@ -131,6 +134,27 @@ type runner struct {
 
 	// tarpitSeen are the two error replies that showed the tarpit.
 	tarpitSeen *Throttling
+}
+
+// earlyRun is what the session without EHLO did.
+type earlyRun struct {
+	S    pool.Session // open after its EHLO, for the plan to go on with; nil when it ended
+	Sent int          // steps sent before EHLO
+	Errs int          // error replies they drew, which count against its budget
+	TLS  bool         // STARTTLS ran after its EHLO
+	// Dirty says a MAIL or RCPT went before EHLO: a server that keeps a
+	// transaction across EHLO (RFC 5321 §4.1.4 says it must not) still
+	// meets the plan's first transaction with RSET before it.
+	Dirty bool
+	// Replies are each step's reply code and how long it took, in the
+	// order sent: the first evidence of the delay of the server's errors.
+	Replies []timedReply
+}
+
+// timedReply is a reply code and the time it took to come.
+type timedReply struct {
+	Code int
+	Took time.Duration
 }
 
 // pending is a step waiting to be sent.
@@ -194,9 +218,9 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	// The connections the plan needs: no more than its errors and its
 	// VRFY/EXPN ask for, so none is opened for steps that draw no error.
 	need := max(1, ceilDiv(ve, MaxVerifyPerConnection), ceilDiv(draws, r.budget))
-	early := r.early != nil && !r.lockStep && r.parallel > 1
+	early := r.early != nil && !r.lockStep
 	if early {
-		need++ // the session without EHLO takes a slot of its own first
+		need++ // the session without EHLO goes first, and its steps first on it
 	}
 	lanes := min(r.parallel, need)
 	r.lanes = lanes
@@ -208,35 +232,42 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	}
 
 	// VRFY and EXPN are dealt to the workers: each group closes with
-	// one, so a worker's share sets its group count. Without a session
-	// before EHLO the shares are even; with one, the first worker runs
-	// that session first, so the others take their full share of
-	// VRFY/EXPN before it takes any. Error-drawing steps go to whichever
-	// connection has room for them when it forms a group.
-	k := 0
+	// one, so a worker's share sets its group count. Each goes to the
+	// worker that would be done soonest with it; the first starts later
+	// when it runs the session without EHLO first (its steps and an
+	// EHLO more). Error-drawing steps go to whichever connection has room
+	// for them when it forms a group.
+	load, dealt := make([]int, lanes), make([]int, lanes)
+	if early {
+		load[0] = r.earlyCost
+	}
 	for _, p := range r.queue {
 		if r.lockStep || !isVerify(p.s) {
 			continue
 		}
-		switch {
-		case !early || lanes == 1:
-			p.lane = k%lanes + 1
-		case k < (lanes-1)*r.maxVE:
-			p.lane = k%(lanes-1) + 2
-		default:
-			p.lane = k%lanes + 1
+		w := -1
+		for i := range lanes {
+			if dealt[i] < r.maxVE && (w < 0 || load[i] < load[w]) {
+				w = i
+			}
 		}
-		k++
+		if w < 0 {
+			break // more than the lanes may carry: the rest go to any
+		}
+		p.lane = w + 1
+		load[w]++
+		dealt[w]++
 	}
 	var wg sync.WaitGroup
 	for w := range lanes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var first *lane
 			if w == 0 && early {
-				r.runEarly(ctx)
+				first = r.runEarly(ctx, w+1)
 			}
-			r.worker(ctx, w+1)
+			r.worker(ctx, w+1, first)
 		}()
 	}
 	wg.Wait()
@@ -285,32 +316,57 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	return res
 }
 
-// runEarly runs the session without EHLO in a slot of the pool, so it
-// counts against the cap on connections at once.
-func (r *runner) runEarly(ctx context.Context) {
-	release, err := r.pool.Slot(ctx)
-	if err != nil {
-		return
-	}
-	n, refused := r.early(ctx)
-	if refused == 421 {
-		// Lowered before the slot is freed, so no waiting dial goes
-		// out under the old cap.
-		r.pool.LowerParallel()
-	}
-	release()
-	r.mu.Lock()
-	if refused != 0 {
-		// Refused at the greeting (421 too many connections, say): it
-		// goes again after the plan, one connection fewer at once.
+// runEarly runs the session without EHLO as a connection of the pool,
+// numbered and capped like the rest. When steps are left for worker w, it
+// goes on with EHLO and is returned as w's first lane; otherwise it
+// quits, and nil is returned.
+func (r *runner) runEarly(ctx context.Context, w int) *lane {
+	var run earlyRun
+	c, n, err := r.pool.OpenWith(ctx, func(ctx context.Context, n int) (pool.Session, error) {
+		var err error
+		run, err = r.early(ctx, n, func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return len(r.queue) > 0 && r.wantsConnection(w)
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.earlyRan, r.earlyN = true, n
 		r.mu.Unlock()
-		return
+		if run.S == nil {
+			return nil, errEarlyQuit
+		}
+		return run.S, nil
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.earlyRan || r.earlyN != n {
+		// Refused at the greeting (421 too many connections, say; the
+		// pool lowered its cap): it goes again after the plan.
+		return nil
 	}
-	r.earlyRan = true
-	r.earlyRTT = 3 + n // connect, greeting, its steps, QUIT
-	r.longest = max(r.longest, r.earlyRTT)
-	r.mu.Unlock()
+	r.earlyRTT = 2 + run.Sent + 1 // connect, greeting, its steps, then EHLO or QUIT
+	if run.TLS {
+		r.earlyRTT += 3 // STARTTLS, handshake, EHLO again
+	}
+	if err != nil {
+		r.longest = max(r.longest, r.earlyRTT)
+		return nil
+	}
+	c.Errs = run.Errs
+	l := r.newLane(c, w)
+	l.dirty = run.Dirty
+	for _, rep := range run.Replies {
+		r.noteReply(l, rep.Code, rep.Took)
+	}
+	return l
 }
+
+// errEarlyQuit is the dial error of a session without EHLO that ran its
+// steps and quit: nothing was left for it to go on with.
+var errEarlyQuit = errors.New("the session without EHLO quit")
 
 func ceilDiv(a, b int) int {
 	if b <= 0 {
@@ -334,7 +390,9 @@ type lane struct {
 
 // worker runs lanes one after another until the plan is done or cannot
 // go on: one connection at a time, each kept while it can take a group.
-func (r *runner) worker(ctx context.Context, w int) {
+// first, when not nil, is the session without EHLO going on with the
+// plan: the worker's first lane.
+func (r *runner) worker(ctx context.Context, w int, first *lane) {
 	rtts := 0
 	if w == 1 {
 		r.mu.Lock()
@@ -351,6 +409,12 @@ func (r *runner) worker(ctx context.Context, w int) {
 		}
 		r.mu.Unlock()
 	}()
+	if first != nil {
+		r.mu.Lock()
+		r.active++
+		r.mu.Unlock()
+		rtts += r.drive(ctx, first)
+	}
 	for {
 		r.mu.Lock()
 		if len(r.queue) == 0 || r.stop != nil || ended(ctx) || !r.wantsConnection(w) {
@@ -384,47 +448,61 @@ func (r *runner) worker(ctx context.Context, w int) {
 			}
 			return
 		}
-		l := &lane{c: c, caps: capsOf(c.S), worker: w}
-		l.pipelined = l.caps.Pipelining && !r.lockStep
 		rtts += 3 // connect, greeting, EHLO
 		if t, ok := c.S.(interface{ TLS() *wire.TLSInfo }); ok && t.TLS() != nil {
 			rtts += 3 // STARTTLS, handshake, EHLO again
 		}
-		r.mu.Lock()
-		if !r.connected {
-			r.connected, r.firstCaps = true, l.caps
-		}
-		if l.pipelined {
-			r.sched.Pipelining = true
-		}
-		r.mu.Unlock()
-
-		dropped := false
-		for !ended(ctx) {
-			r.mu.Lock()
-			g := r.takeGroup(l)
-			if g != nil {
-				r.sched.Groups++
-			}
-			r.mu.Unlock()
-			if g == nil {
-				break
-			}
-			rtts++
-			if dropped = r.sendGroup(ctx, l, g); dropped {
-				break
-			}
-		}
-		if !dropped {
-			if !c.S.Closed() {
-				rtts++ // QUIT
-			}
-			c.Release(ctx)
-		}
-		r.mu.Lock()
-		r.active--
-		r.mu.Unlock()
+		rtts += r.drive(ctx, r.newLane(c, w))
 	}
+}
+
+// newLane is connection c as worker w uses it.
+func (r *runner) newLane(c *pool.Conn, w int) *lane {
+	l := &lane{c: c, caps: capsOf(c.S), worker: w}
+	l.pipelined = l.caps.Pipelining && !r.lockStep
+	return l
+}
+
+// drive sends groups on l while it can take them, then releases it
+// (QUIT, unless the server hung up). It counts the connection out of
+// r.active and returns its round trips after EHLO.
+func (r *runner) drive(ctx context.Context, l *lane) (rtts int) {
+	c := l.c
+	r.mu.Lock()
+	if !r.connected {
+		r.connected, r.firstCaps = true, l.caps
+	}
+	if l.pipelined {
+		r.sched.Pipelining = true
+	}
+	r.mu.Unlock()
+
+	dropped := false
+	for !ended(ctx) {
+		r.mu.Lock()
+		g := r.takeGroup(l)
+		if g != nil {
+			r.sched.Groups++
+		}
+		r.mu.Unlock()
+		if g == nil {
+			break
+		}
+		rtts++
+		if dropped = r.sendGroup(ctx, l, g); dropped {
+			break
+		}
+	}
+	if !dropped {
+		if !c.S.Closed() {
+			rtts++ // QUIT
+		}
+		c.Release(ctx)
+	}
+	r.mu.Lock()
+	r.active--
+	r.mu.Unlock()
+	return rtts
 }
 
 func asWireError(err error, target **wire.Error) bool {
@@ -489,8 +567,22 @@ func (r *runner) unmet(s Step, caps connCaps) string {
 // nil when nothing is left that l may take.
 func (r *runner) takeGroup(l *lane) []gline {
 	room := l.c.Room()
-	if l.pipelined && !r.tarpitChecked {
-		room = min(room, 2) // two errors show whether the delay grows
+	// A tarpit answers the errors of one session ever slower (8 s, 16 s,
+	// 32 s ...), and a server we never met may refuse steps the plan
+	// expects it to accept. Until the delay of its errors is known, a
+	// group risks at most as many steps as the session may still draw
+	// slow errors before two show whether the delay grows (a quick one
+	// costs nothing); once a tarpit is known, one step a group, and a
+	// session that drew an error takes nothing more.
+	risk := len(r.queue) + 1
+	switch {
+	case r.tarpit:
+		risk = 1 - l.c.Errs
+	case l.pipelined && !r.tarpitChecked:
+		risk = 2 - l.slowErrors()
+	}
+	if risk <= 0 {
+		return nil
 	}
 	// A connection past its error budget may still take steps that draw
 	// no error, unless the server taught a limit that a surprise error
@@ -505,6 +597,21 @@ func (r *runner) takeGroup(l *lane) []gline {
 	for _, p := range r.queue {
 		if r.lanes > 1 && p.lane == l.worker && isVerify(p.s) && r.draws(p.s) {
 			reserve++
+		}
+	}
+	blocked := func(p *pending) bool {
+		return r.draws(p.s) && (room <= 0 || !isVerify(p.s) && room <= reserve) || !r.draws(p.s) && l.c.Room() <= 0 && !overOK
+	}
+	// While the steps a group risks are few, they are ones expected to
+	// draw an error, when l may take any: two error delays show soonest
+	// whether a tarpit holds the errors back.
+	sample := false
+	if !r.tarpit && risk <= 2 {
+		for _, p := range r.queue {
+			if r.draws(p.s) && (p.lane == 0 || p.lane == l.worker) && r.unmet(p.s, l.caps) == "" && !blocked(p) && (!isVerify(p.s) || l.ve < r.maxVE) {
+				sample = true
+				break
+			}
 		}
 	}
 	var g []gline
@@ -526,10 +633,16 @@ func (r *runner) takeGroup(l *lane) []gline {
 		// The margin the budget leaves below a server's limit (Postfix
 		// slows every reply once a session has drawn 10 errors) is kept
 		// for errors no step was expected to draw.
-		if r.draws(p.s) && (room <= 0 || !isVerify(p.s) && room <= reserve) || !r.draws(p.s) && l.c.Room() <= 0 && !overOK {
+		if blocked(p) {
 			if r.lockStep {
 				break // plan order: the rest waits for a new connection
 			}
+			continue
+		}
+		if risk <= 0 {
+			break
+		}
+		if sample && !r.draws(p.s) {
 			continue
 		}
 		if isVerify(p.s) {
@@ -537,6 +650,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 				continue
 			}
 			closer = p
+			risk--
 			take(idx)
 			idx--
 			if r.draws(p.s) {
@@ -580,6 +694,7 @@ func (r *runner) takeGroup(l *lane) []gline {
 		take(idx)
 		idx--
 		took++
+		risk--
 		if r.draws(p.s) {
 			room--
 		}
@@ -763,11 +878,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 			}
 			r.record(l, gl.p, r.result(l, gl.p.s, gl.line, rep, rerr, took))
 		}
-		if rep.Code >= 400 && rep.Code != 421 {
-			r.noteErrorDelay(l, took)
-		} else if took > 0 && (l.fastest == 0 || took < l.fastest) {
-			l.fastest = took
-		}
+		r.noteReply(l, rep.Code, took)
 	}
 	l.dirty, l.inTx = groupState(g, l, failedSetup)
 	if lost < 0 {
@@ -904,25 +1015,57 @@ func (r *runner) record(l *lane, p *pending, res StepResult) {
 	}
 }
 
+// slowErrors counts the error replies on l slow enough to be a tarpit's.
+func (l *lane) slowErrors() int {
+	n := 0
+	for _, d := range l.errDelays {
+		if d >= l.tarpitFloor() {
+			n++
+		}
+	}
+	return n
+}
+
+// tarpitFloor is the least delay of an error reply on l that can be a
+// tarpit's: well above the session's quickest reply.
+func (l *lane) tarpitFloor() time.Duration { return max(tarpitFloor, 4*l.fastest) }
+
+// noteReply keeps the timing of a reply on l: the delay of an error, or
+// the quickest of the other replies, which the errors are measured
+// against.
+func (r *runner) noteReply(l *lane, code int, took time.Duration) {
+	if code >= 400 && code != 421 {
+		r.noteErrorDelay(l, took)
+	} else if took > 0 && (l.fastest == 0 || took < l.fastest) {
+		l.fastest = took
+	}
+}
+
 // noteErrorDelay watches the delay of error replies on one session: a
 // tarpit makes each one slower than the last (Courier: 8, 16, 32 s). Two
 // slow ones that grow mark the host a tarpit, and from then on every
-// error goes on a fresh connection; two quick ones clear it.
+// error goes on a fresh connection; two quick ones, or two slow ones that
+// do not grow (a fixed delay), show there is none.
 func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
 	l.errDelays = append(l.errDelays, d)
 	n := len(l.errDelays)
-	if n < 2 || r.tarpit {
+	floor := l.tarpitFloor()
+	if r.tarpit {
 		return
 	}
-	floor := max(tarpitFloor, 4*l.fastest)
+	if n < 2 {
+		return
+	}
 	a, b := l.errDelays[n-2], l.errDelays[n-1]
 	switch {
-	case a >= floor && b >= floor && b > a+a/4:
+	case a < floor && b < floor:
+		r.tarpitChecked = true
+	case a >= floor && b > a+a/4:
 		r.tarpit = true
 		r.pool.SetBudget(1)
 		ms := func(d time.Duration) float64 { return math.Round(float64((d-l.fastest).Microseconds())/10) / 100 }
 		r.tarpitSeen = &Throttling{Connection: l.c.N, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
-	case a < floor && b < floor:
+	case a >= floor:
 		r.tarpitChecked = true
 	}
 }
