@@ -47,9 +47,10 @@ const (
 	// parameter (RFC 6531 §3.4), which a UTF-8 forward-path needs; the
 	// runner always opens a fresh one.
 	InMailSMTPUTF8
-	// BeforeHello: on a connection of its own, after the greeting and
-	// before any EHLO or HELO (RFC 5321 §4.1.4); such steps share that
-	// one connection, in plan order.
+	// BeforeHello: first on a connection, after the greeting and before
+	// any EHLO or HELO (RFC 5321 §4.1.4); such steps share that one
+	// connection, in plan order, and the plan may go on on it after a
+	// proper EHLO.
 	BeforeHello
 )
 
