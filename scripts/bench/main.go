@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ func main() {
 	}
 	fmt.Printf("default suite against %s through a relay adding %v each way (+%v RTT)\n\n", *target, *delay, 2**delay)
 	fmt.Printf("%-22s %10s %8s %12s %7s %12s\n", "mode", "wall", "RTT", "connections", "groups", "RTT on path")
+	checks, defaultWall := 0, time.Duration(0)
 	for _, m := range []struct {
 		name string
 		set  func(*probe.Options)
@@ -58,7 +60,44 @@ func main() {
 		sc := h.Schedule
 		fmt.Printf("%-22s %8.0fms %8.1f %12d %7d %12d\n", m.name, float64(wall.Microseconds())/1000,
 			float64(wall)/float64(2**delay), h.Connections, sc.Groups, sc.RoundTrips)
+		if checks == 0 {
+			defaultWall = wall
+			for _, st := range h.Steps {
+				if !st.Setup && st.Outcome != probe.Skipped {
+					checks++
+				}
+			}
+		}
 	}
+	swaks(relay, *delay, checks, defaultWall)
+}
+
+// swaks times the same checks done the way swaks does them, one session
+// per check (connect, greeting, EHLO, MAIL, RCPT, QUIT): the mean of a few
+// runs through the relay, times the checks the default run sent. It is
+// left out when swaks is not installed (Debian: apt install swaks).
+func swaks(relay string, delay time.Duration, checks int, ours time.Duration) {
+	bin, err := exec.LookPath("swaks")
+	if err != nil || checks == 0 {
+		fmt.Println("\n(swaks not installed: no comparison)")
+		return
+	}
+	host, port, _ := net.SplitHostPort(relay)
+	const runs = 5
+	start := time.Now()
+	for range runs {
+		cmd := exec.Command(bin, "--server", host, "--port", port, "--helo", "client.test",
+			"--from", "postmaster@client.test", "--to", "alice@lab.test", "--quit-after", "RCPT", "--silent", "2")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: swaks: %v\n%s", err, out)
+			return
+		}
+	}
+	per := time.Since(start) / runs
+	total := per * time.Duration(checks)
+	fmt.Printf("%-22s %8.0fms %8.1f %12d %7s %12d   (%d checks × %.0f ms a run; %.0f × the default mode)\n", "swaks, a run per check",
+		float64(total.Microseconds())/1000, float64(total)/float64(2*delay), checks, "-", 6*checks,
+		checks, float64(per.Microseconds())/1000, float64(total)/float64(ours))
 }
 
 // startRelay listens on loopback and copies each connection to target,
