@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe"
 	"github.com/smtpprobe/smtpprobe/probe/probetest"
 )
@@ -561,4 +562,27 @@ func TestSessionWithoutEHLOGoesOn(t *testing.T) {
 		}
 		sameFindings(t, "hang-up after the bad EHLO", h, lock)
 	})
+}
+
+// TestAcceptingServerGroupsGrow: a server that accepts every line draws
+// no error whose delay could tell a tarpit from a fast server, so the
+// groups the run risks grow with what the session accepted rather than
+// staying at two steps: one connection at a time, the plan takes little
+// more than its VRFY/EXPN groups, each of which must close one.
+func TestAcceptingServerGroupsGrow(t *testing.T) {
+	all := probetest.MTA{Name: "accept-all", Banner: "220 all.test ESMTP",
+		EHLO:     []string{"250-all.test", "250-PIPELINING", "250-SIZE 1000000", "250 8BITMIME"},
+		Defaults: map[string]string{"VRFY": "252 2.0.0 Cannot VRFY user", "EXPN": "252 2.0.0 Cannot EXPN"}}
+	srv := probetest.StartMTA(t, all)
+	h := runAt(t, srv.Addr(), probe.Options{Connections: 1}).Hosts[0]
+	ve := 0
+	for _, s := range h.Steps {
+		if (s.Command == explain.VRFY || s.Command == explain.EXPN) && s.Outcome != probe.Skipped {
+			ve++
+		}
+	}
+	if sc := h.Schedule; sc == nil || sc.Groups > ve+3 {
+		t.Errorf("schedule %+v: more than %d VRFY/EXPN groups and three", sc, ve)
+	}
+	answeredAll(t, "accept-all", h)
 }

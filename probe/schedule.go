@@ -386,6 +386,7 @@ type lane struct {
 	inTx      bool // the set-up MAIL FROM opened a transaction that is still open
 	errDelays []time.Duration
 	fastest   time.Duration
+	accepted  int // replies on it that were no error
 }
 
 // worker runs lanes one after another until the plan is done or cannot
@@ -570,16 +571,17 @@ func (r *runner) takeGroup(l *lane) []gline {
 	// A tarpit answers the errors of one session ever slower (8 s, 16 s,
 	// 32 s ...), and a server we never met may refuse steps the plan
 	// expects it to accept. Until the delay of its errors is known, a
-	// group risks at most as many steps as the session may still draw
-	// slow errors before two show whether the delay grows (a quick one
-	// costs nothing); once a tarpit is known, one step a group, and a
-	// session that drew an error takes nothing more.
+	// group risks two steps, less the slow errors the session drew (a
+	// quick one costs nothing), and more as the session's replies show a
+	// server that accepts: as many as it accepted so far. Once a tarpit
+	// is known, one step a group, and a session that drew an error takes
+	// nothing more.
 	risk := len(r.queue) + 1
 	switch {
 	case r.tarpit:
 		risk = 1 - l.c.Errs
 	case l.pipelined && !r.tarpitChecked:
-		risk = 2 - l.slowErrors()
+		risk = max(2, l.accepted) - l.slowErrors()
 	}
 	if risk <= 0 {
 		return nil
@@ -1036,7 +1038,10 @@ func (l *lane) tarpitFloor() time.Duration { return max(tarpitFloor, 4*l.fastest
 func (r *runner) noteReply(l *lane, code int, took time.Duration) {
 	if code >= 400 && code != 421 {
 		r.noteErrorDelay(l, took)
-	} else if took > 0 && (l.fastest == 0 || took < l.fastest) {
+		return
+	}
+	l.accepted++
+	if took > 0 && (l.fastest == 0 || took < l.fastest) {
 		l.fastest = took
 	}
 }
