@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
@@ -382,6 +383,17 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 		c.last = b[n-1]
 	}
 	return n, err
+}
+
+// SyscallConn is the socket's underneath. A limitedConn keeps no bytes
+// of its own, so a session's look into the socket for bytes no command
+// asked for (wire's, without waiting) sees all its Read would return.
+func (c *limitedConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }
 
 // ServerCloseWait is how long a closed connection keeps its slot while

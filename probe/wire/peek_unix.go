@@ -9,7 +9,8 @@ import (
 
 // peekSocket looks, without waiting and without taking them, for bytes
 // the kernel holds for c: avail when there are some, eof when the peer
-// has closed. A connection that is not a socket reports neither.
+// has closed. A connection that is no socket, nor a wrapper that holds
+// no bytes of its own and hands out its socket's SyscallConn, falls back.
 func peekSocket(c net.Conn) (avail, eof bool) {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
@@ -17,7 +18,7 @@ func peekSocket(c net.Conn) (avail, eof bool) {
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false, false
+		return fallbackPeek(c)
 	}
 	var buf [1]byte
 	rc.Read(func(fd uintptr) bool {
