@@ -40,3 +40,23 @@ func TestFarewellAfterRepeatIsNoDesync(t *testing.T) {
 		}
 	}
 }
+
+// TestSameLengthReplyIsNoRepeat: a reply as long as the one before but
+// not the same is new, so bytes right behind it are extra lines the next
+// command finds, not a shift: the reply stands and the session goes on.
+func TestSameLengthReplyIsNoRepeat(t *testing.T) {
+	srv := probetest.NewScripted(t, script(banner, ehloOK, expect("VRFY a"), send("252 2.1.5 a ok\r\n"), expect("VRFY b"),
+		send("252 2.1.5 b ok\r\n250 extra\r\n"), expect("NOOP"), send("250 2.0.0 ok\r\n"), longStall)...)
+	s, err := dial(t, config(srv.Addr()))
+	wantStatus(t, err, StatusOK)
+	if _, err := s.Cmd(context.Background(), "VRFY a"); err != nil {
+		t.Fatalf("VRFY a: %v", err)
+	}
+	rep, err := s.Cmd(context.Background(), "VRFY b")
+	if err != nil || rep.Code != 252 || rep.Has(DevDesync) {
+		t.Fatalf("VRFY b drew %d, deviations %+v, err %v; want its 252 to stand", rep.Code, rep.Deviations, err)
+	}
+	if rep, err := s.Cmd(context.Background(), "NOOP"); err != nil || rep.Code != 250 || !rep.Has(DevUnsolicited) {
+		t.Errorf("NOOP drew %d, deviations %+v, err %v; want 250 with the extra line found before it", rep.Code, rep.Deviations, err)
+	}
+}

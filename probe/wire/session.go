@@ -346,7 +346,7 @@ const DesyncWindow = 3 * time.Millisecond
 // them) and the session ends with StatusDesync.
 func (s *Session) checkInStep(rep *Reply, verb string) error {
 	last := s.lastRaw
-	s.lastRaw = append(s.lastRaw[:0], rep.Raw...)
+	s.lastRaw = bytes.Clone(rep.Raw) // a fresh array: last must keep the reply before
 	if s.closed {
 		return nil
 	}
