@@ -42,6 +42,9 @@ type faultServer struct {
 	// dropBadHello answers an EHLO whose name starts with "-" with 501
 	// and hangs up.
 	dropBadHello bool
+	// linger keeps a session open this long after its 221, as a server
+	// that closes a while after its reply does; it counts until then.
+	linger time.Duration
 
 	errs    chan error
 	mu      sync.Mutex
@@ -158,6 +161,10 @@ func (s *faultServer) serve(c net.Conn) {
 				reply += "\r\n250-" + k
 			}
 			reply = reply[:strings.LastIndex(reply, "250-")] + "250 " + s.ehlo[len(s.ehlo)-1]
+		case verb == "QUIT" && s.linger > 0:
+			fmt.Fprint(c, "221 2.0.0 bye\r\n")
+			time.Sleep(s.linger)
+			return
 		case verb == "QUIT":
 			end()
 			fmt.Fprint(c, "221 2.0.0 bye\r\n")
@@ -351,6 +358,26 @@ func TestTooManyConnectionsLowersParallel(t *testing.T) {
 			t.Logf("allow %d: %d sessions, %d refused, peak %d, schedule %+v", allow, len(sessions), refused, peak, *sc)
 		})
 	}
+}
+
+// TestConnectionsCapAtTheServer: a server that closes each session 100 ms
+// after its 221 has it open until then, and the run's next connection
+// must wait for that: the server never counts more sessions open at once
+// than the run's connections.
+func TestConnectionsCapAtTheServer(t *testing.T) {
+	const conns = 3
+	srv := startFaultServer(t, &faultServer{linger: 100 * time.Millisecond})
+	h := runAt(t, srv.addr(), probe.Options{Connections: conns}).Hosts[0]
+	srv.check(t)
+	peak, sessions := srv.stats()
+	if peak > conns {
+		t.Errorf("the server had %d sessions open at once (the run says %d); the cap is %d", peak, h.Schedule.Peak, conns)
+	}
+	if peak < 2 || len(sessions) <= conns {
+		t.Errorf("peak %d, %d sessions: the run must reopen connections in parallel for the cap to be tested", peak, len(sessions))
+	}
+	answeredAll(t, "lingering close", h)
+	t.Logf("sessions %d, peak %d", len(sessions), peak)
 }
 
 // hungUp tells whether the k-th session to pipeline hung up mid-group.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smtpprobe/smtpprobe/probe"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
 // The politeness defaults. A batch run opens connections to other
@@ -401,8 +402,20 @@ func (c *limitedConn) SyscallConn() (syscall.RawConn, error) {
 // has (Postfix's anvil, a kernel's connection count), so a slot given
 // back as soon as this side closed would let the next connection find
 // one more open than the limit. A server that has not closed by then is
-// not waited for longer.
-const ServerCloseWait = 500 * time.Millisecond
+// not waited for longer. A session that quit has waited as long already
+// (wire.ServerCloseWait).
+const ServerCloseWait = wire.ServerCloseWait
+
+// CloseWrite ends this side's sending, when the connection underneath
+// can: a session that has quit does so while it waits for the server to
+// close.
+func (c *limitedConn) CloseWrite() error {
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return cw.CloseWrite()
+}
 
 // Close closes this side's end at once (no more reads or writes), and
 // gives the slot back once the server has closed its end too, or after

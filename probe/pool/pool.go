@@ -306,7 +306,10 @@ func (c *Conn) Dropped() {
 
 // Release ends the connection politely, QUIT first when it is still
 // open (RFC 5321 §4.1.1.10), under the session's own short QUIT deadline
-// even when ctx is done, and frees its slot. It is safe to call twice.
+// even when ctx is done, and frees its slot. A session that quits waits,
+// briefly, for the server to close its end (wire.ServerCloseWait), so
+// the slot is free only once the server no longer counts the
+// connection. It is safe to call twice.
 func (c *Conn) Release(ctx context.Context) { c.end(true, ctx) }
 
 func (c *Conn) end(quit bool, ctx context.Context) {

@@ -549,7 +549,8 @@ func (s *Session) note(d Deviation) { s.deviations = append(s.deviations, d) }
 // own absolute deadline, counted from the end of the previous one. The
 // replies read so far come back with an error; lines are checked as Cmd
 // checks them, and none is sent if one is refused. A QUIT may close the
-// group: its reply ends the session.
+// group: its reply ends the session, and the server's close is awaited
+// as Quit awaits it.
 func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error) {
 	var buf strings.Builder
 	for _, l := range lines {
@@ -593,6 +594,7 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 				// ends the session, as Quit's does.
 				if err == nil {
 					s.markClosed()
+					s.awaitServerClose(ctx)
 				}
 			case firstErr == nil:
 				firstErr = s.checkInStep(&replies[len(replies)-1], last)
@@ -608,7 +610,8 @@ func (s *Session) Pipeline(ctx context.Context, lines []string) ([]Reply, error)
 func (s *Session) ReplyTimes() []time.Duration { return append([]time.Duration(nil), s.times...) }
 
 // Quit sends QUIT and waits a short while for the 221 (RFC 5321 §4.1.1.10),
-// then closes the connection.
+// then, within the same while and at most ServerCloseWait, for the server
+// to close its end, and closes the connection.
 func (s *Session) Quit(ctx context.Context) (Reply, error) {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(ctx, min(QuitTimeout, s.cfg.ReplyTimeout))
@@ -616,6 +619,7 @@ func (s *Session) Quit(ctx context.Context) (Reply, error) {
 	rep, err := s.cmd(ctx, "QUIT")
 	if err == nil {
 		s.markClosed()
+		s.awaitServerClose(ctx)
 	}
 	return rep, err
 }
