@@ -60,8 +60,12 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 		}
 	}
 	if !s.Closed() && !ended(ctx) && goOn != nil && goOn() {
-		s.Hello(ctx) // on error the session is closed, and the plan goes on elsewhere
-		return out, s, nil
+		// A hello the server refuses (some answer a second EHLO with
+		// 503) leaves a session the plan cannot use: it quits, and the
+		// plan goes on elsewhere.
+		if err := s.Hello(ctx); err == nil && helloAccepted(s) {
+			return out, s, nil
+		}
 	}
 	if !s.Closed() {
 		qctx, cancel := wire.QuitContext(ctx)
@@ -70,6 +74,15 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 	}
 	s.Close()
 	return out, s, nil
+}
+
+// helloAccepted tells whether the session's last EHLO, or the HELO it
+// fell back to, was accepted.
+func helloAccepted(s *Session) bool {
+	if h := s.HELOReply(); h != nil {
+		return h.Code/100 == 2
+	}
+	return s.EHLOReply().Code/100 == 2
 }
 
 // insertAtSuite puts early at the front of the results of their suite, so
