@@ -112,9 +112,9 @@ type WhyReport struct {
 
 // WhyHostErr is a host that could not be diagnosed, and why.
 type WhyHostErr struct {
-	Host   string `json:"host"`
-	Status string `json:"status"` // outcome word, see Status
-	Error  string `json:"error"`
+	Host   string             `json:"host"`
+	Status wire.SessionStatus `json:"status"` // outcome word, see Status
+	Error  string             `json:"error"`
 }
 
 // WhyAttempt is one line sent and the server's answer.
