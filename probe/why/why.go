@@ -11,6 +11,7 @@ import (
 	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe/address"
 	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/software"
 	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
@@ -114,9 +115,9 @@ type WhyReport struct {
 
 // WhyHostErr is a host that could not be diagnosed, and why.
 type WhyHostErr struct {
-	Host   string `json:"host"`
-	Status string `json:"status"` // outcome word, see Status
-	Error  string `json:"error"`
+	Host   string             `json:"host"`
+	Status wire.SessionStatus `json:"status"` // outcome word, see Status
+	Error  string             `json:"error"`
 }
 
 // WhyAttempt is one line sent and the server's answer.
@@ -1066,9 +1067,9 @@ func (w *whyRun) identify(mail bool) *explain.Software {
 	if mail {
 		cmd = explain.MAIL
 	}
-	var rs []wire.CommandReply
+	var rs []software.CommandReply
 	for _, a := range w.rep.Attempts {
-		rs = append(rs, wire.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, wire.CommandReply{Command: cmd, Reply: a.Reply})
+		rs = append(rs, software.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, software.CommandReply{Command: cmd, Reply: a.Reply})
 	}
-	return wire.Identify(w.banner, w.ehlo, rs)
+	return software.Identify(w.banner, w.ehlo, rs)
 }

@@ -77,7 +77,7 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool, termWidth int) {
 		fmt.Fprintf(w, "Software:  %s\n", softwareLine(rep.Software))
 	}
 	for _, he := range rep.HostErrors {
-		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
+		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(string(he.Status)))
 	}
 	if rep.Prelude != "" {
 		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
