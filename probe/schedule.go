@@ -120,11 +120,11 @@ type runner struct {
 	mailRefused   int            // code of a refused set-up MAIL FROM: transactions cannot open
 	tarpitChecked bool           // errors on some session came fast: no tarpit
 	tarpit        bool
-	quiet         silence // steps that drew no complete reply, even on a new connection
-	gaveUp        string  // why the host was given up on
-	gaveUpStatus  string  // the host status that says so
-	stop          error   // why the rest of the plan is not sent
-	active        int     // lanes holding a connection
+	quiet         silence       // steps that drew no complete reply, even on a new connection
+	gaveUp        string        // why the host was given up on
+	gaveUpStatus  SessionStatus // the host status that says so
+	stop          error         // why the rest of the plan is not sent
+	active        int           // lanes holding a connection
 	connected     bool
 	firstErr      error
 	firstCaps     connCaps
@@ -181,7 +181,7 @@ type runResult struct {
 	GaveUp      string // why the runner gave up on the host; "" when it did not
 	// GaveUpStatus is the host status that says so: unresponsive, or
 	// desynchronised when replies fell out of step with the commands.
-	GaveUpStatus string
+	GaveUpStatus SessionStatus
 	Schedule     Schedule
 	// Tarpit is what showed the tarpit (Schedule.Tarpit): two slow error
 	// replies that grew, on one connection; nil when none.

@@ -108,7 +108,7 @@ func hostTitle(h *probe.HostReport) string {
 // the session went, the verdicts and the advice.
 func writeHostSummary(p *printer, h *probe.HostReport) {
 	p.section(hostTitle(h))
-	p.line("  status      " + h.Status)
+	p.line("  status      " + string(h.Status))
 	if h.Error != "" {
 		p.wrap("  error       ", escapeUntrusted(h.Error))
 	}
@@ -119,7 +119,7 @@ func writeHostSummary(p *printer, h *probe.HostReport) {
 	writeSoftware(p, h.Software)
 	writeHello(p, h)
 	for _, d := range h.Deviations {
-		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
+		p.wrap("  deviation   ", escapeUntrusted(string(d.Kind)+": "+d.Detail))
 	}
 	if h.Verdicts == nil {
 		return
