@@ -50,6 +50,8 @@ type faultServer struct {
 	// greetAfter holds the greeting; a client that speaks before it is
 	// an error.
 	greetAfter time.Duration
+	// refuseFrom answers MAIL FROM with exactly this path with 550.
+	refuseFrom string
 
 	errs    chan error
 	mu      sync.Mutex
@@ -73,9 +75,10 @@ type faultSession struct {
 	n       int // 1-based, in accept order
 	grouped int // 1-based, in the order sessions first pipelined; 0: never
 	lines   []string
-	errors  int  // 4yz and 5yz replies sent, the 421 of a refusal excepted
-	hungUp  bool // it hung up mid-group
-	refused bool // greeted with 421
+	behind  []bool // per line: more of the same write waited behind it
+	errors  int    // 4yz and 5yz replies sent, the 421 of a refusal excepted
+	hungUp  bool   // it hung up mid-group
+	refused bool   // greeted with 421
 }
 
 func startFaultServer(t *testing.T, s *faultServer) *faultServer {
@@ -162,6 +165,7 @@ func (s *faultServer) serve(c net.Conn) {
 		grouped := br.Buffered() > 0 // more of the same write waits behind this line
 		s.mu.Lock()
 		fs.lines = append(fs.lines, line)
+		fs.behind = append(fs.behind, grouped)
 		s.mu.Unlock()
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
 		var reply string
@@ -169,6 +173,8 @@ func (s *faultServer) serve(c net.Conn) {
 		case verb == "EHLO" && s.dropBadHello && strings.HasPrefix(strings.TrimSpace(line[4:]), "-"):
 			fmt.Fprint(c, "501 5.5.2 invalid hello name\r\n")
 			return
+		case verb == "MAIL" && s.refuseFrom != "" && line == "MAIL FROM:<"+s.refuseFrom+">":
+			reply = "550 5.7.1 <" + s.refuseFrom + ">: Sender address rejected: Access denied"
 		case verb == "EHLO" && s.refuseSecondHello && hellos > 0:
 			reply = "503 5.5.1 Duplicate EHLO"
 		case verb == "MAIL" && hellos == 0 && s.holdEarlyMail > 0:
@@ -719,5 +725,46 @@ func TestLockStepScheduleCountsSessionWithoutEHLO(t *testing.T) {
 	}
 	if sc := h.Schedule; sc == nil || sc.WallMS < 300 || sc.Groups != sent {
 		t.Errorf("schedule %+v; want a wall of at least 300 ms and a group for each of the %d lines sent", sc, sent)
+	}
+}
+
+// TestRefusedSenderFirstTransactionAwaited: the first transaction on a
+// pipelining server is sent small (its MAIL FROM and one step) and
+// awaited, so a refused MAIL FROM has at most one line pipelined behind
+// it on each connection that opened one before the refusal was known,
+// not the dozen RCPTs that would each draw a 503; every later step that
+// needed the transaction is reported as not sent, saying why.
+func TestRefusedSenderFirstTransactionAwaited(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o      probe.Options
+		atMost int
+	}{"default": {probe.Options{}, probe.DefaultConnections}, "one at a time": {probe.Options{Connections: 1}, 1}} {
+		t.Run(name, func(t *testing.T) {
+			srv := startFaultServer(t, &faultServer{refuseFrom: "probe@client.test"})
+			h := runAt(t, srv.addr(), tc.o).Hosts[0]
+			srv.check(t)
+			_, sessions := srv.stats()
+			behind := 0 // steps sent in the transaction a refused MAIL FROM was to open
+			for _, fs := range sessions {
+				open := false
+				for _, l := range fs.lines {
+					switch {
+					case l == "MAIL FROM:<probe@client.test>":
+						open = true
+					case l == "RSET" || strings.HasPrefix(l, "EHLO") || strings.HasPrefix(l, "VRFY") || strings.HasPrefix(l, "EXPN") || l == "QUIT":
+						open = false
+					case open:
+						behind++
+					}
+				}
+			}
+			if behind > tc.atMost {
+				t.Errorf("%d lines went behind a refused MAIL FROM; at most %d (one a connection's first transaction)", behind, tc.atMost)
+			}
+			st := stepsByName(h)["rcpt-well-formed"]
+			if st.Outcome != probe.Skipped || !strings.Contains(st.Verdict, "refused MAIL FROM:<probe@client.test>") {
+				t.Errorf("rcpt-well-formed: %s %q; want not sent, because the sender was refused", st.Outcome, st.Verdict)
+			}
+		})
 	}
 }

@@ -463,7 +463,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	var earlySession *Session
 	if len(early) > 0 {
 		r.earlyCost = len(early) + 1
-		r.early = func(ctx context.Context, n int, goOn func() bool) (earlyRun, error) {
+		r.early = func(ctx context.Context, n int, goOn func([]StepResult) bool) (earlyRun, error) {
 			if n == 1 {
 				o.progress("connecting to %s (%s)", name, addr)
 			}
@@ -486,9 +486,6 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 			for _, res := range earlyResults {
 				if c := res.code(); c >= 400 && c != 421 {
 					run.Errs++
-				}
-				if res.Outcome != Skipped {
-					run.Replies = append(run.Replies, timedReply{Code: res.code(), Took: time.Duration(res.RTTMS * float64(time.Millisecond))})
 				}
 				if c := res.Command; c == explain.MAIL || c == explain.RCPT {
 					run.Dirty = run.Dirty || res.code()/100 == 2

@@ -98,7 +98,7 @@ type runner struct {
 	// own, numbered n by the pool; nil when the plan has none. The first
 	// worker runs it before its share of the plan, and when goOn says
 	// steps are left for it, the session says EHLO and takes its share.
-	early    func(ctx context.Context, n int, goOn func() bool) (earlyRun, error)
+	early    func(ctx context.Context, n int, goOn func([]StepResult) bool) (earlyRun, error)
 	earlyRan bool
 	earlyN   int // the connection number of the session without EHLO
 	earlyRTT int // its round trips up to its EHLO, or to its QUIT
@@ -146,15 +146,6 @@ type earlyRun struct {
 	// transaction across EHLO (RFC 5321 §4.1.4 says it must not) still
 	// meets the plan's first transaction with RSET before it.
 	Dirty bool
-	// Replies are each step's reply code and how long it took, in the
-	// order sent: the first evidence of the delay of the server's errors.
-	Replies []timedReply
-}
-
-// timedReply is a reply code and the time it took to come.
-type timedReply struct {
-	Code int
-	Took time.Duration
 }
 
 // pending is a step waiting to be sent.
@@ -333,11 +324,24 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 // quits, and nil is returned.
 func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	var run earlyRun
+	// The replies before EHLO are the first evidence of the delay of the
+	// server's errors: they are weighed before the session says EHLO,
+	// and go on with it.
+	timing := &lane{worker: w}
 	c, n, err := r.pool.OpenWith(ctx, func(ctx context.Context, n int) (pool.Session, error) {
 		var err error
-		run, err = r.early(ctx, n, func() bool {
+		run, err = r.early(ctx, n, func(results []StepResult) bool {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			timing.num = n
+			for _, res := range results {
+				if res.Outcome != Skipped {
+					r.noteReply(timing, res.code(), time.Duration(res.RTTMS*float64(time.Millisecond)))
+				}
+			}
+			if r.tarpit && len(timing.errDelays) > 0 {
+				return false // under a tarpit, a session that drew an error takes nothing more
+			}
 			return len(r.queue) > 0 && r.wantsConnection(w)
 		})
 		if err != nil {
@@ -378,9 +382,7 @@ func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	c.Errs = run.Errs
 	l := r.newLane(c, w)
 	l.dirty = run.Dirty
-	for _, rep := range run.Replies {
-		r.noteReply(l, rep.Code, rep.Took)
-	}
+	l.errDelays, l.fastest, l.accepted = timing.errDelays, timing.fastest, timing.accepted
 	return l
 }
 
@@ -407,6 +409,7 @@ type lane struct {
 	errDelays []time.Duration
 	fastest   time.Duration
 	accepted  int // replies on it that were no error
+	num       int // the connection's number
 }
 
 // worker runs lanes one after another until the plan is done or cannot
@@ -479,7 +482,7 @@ func (r *runner) worker(ctx context.Context, w int, first *lane) {
 
 // newLane is connection c as worker w uses it.
 func (r *runner) newLane(c *pool.Conn, w int) *lane {
-	l := &lane{c: c, caps: capsOf(c.S), worker: w}
+	l := &lane{c: c, caps: capsOf(c.S), worker: w, num: c.N}
 	l.pipelined = l.caps.Pipelining && !r.lockStep
 	return l
 }
@@ -1098,7 +1101,7 @@ func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
 		r.tarpit = true
 		r.pool.SetBudget(1)
 		ms := func(d time.Duration) float64 { return math.Round(float64((d-l.fastest).Microseconds())/10) / 100 }
-		r.tarpitSeen = &Throttling{Connection: l.c.N, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
+		r.tarpitSeen = &Throttling{Connection: l.num, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
 	case a >= floor && b >= floor:
 		r.tarpitChecked = true
 	}
