@@ -342,6 +342,9 @@ func scheduleText(sc *probe.Schedule, h *probe.HostReport) string {
 	}
 	if sc.Resent > 0 {
 		s += fmt.Sprintf("; %s sent again after the server hung up before answering", plural(sc.Resent, "step"))
+		if r := resentText(h); r != "" {
+			s += " (" + r + ")"
+		}
 	}
 	if sc.Lowered > 0 {
 		s += fmt.Sprintf("; the server refused a connection with 421, so the cap was lowered %s", plural(sc.Lowered, "time"))
@@ -350,6 +353,28 @@ func scheduleText(sc *probe.Schedule, h *probe.HostReport) string {
 		s += "; error replies grew slower within a session (a tarpit), so each error went on its own connection"
 	}
 	return s
+}
+
+// resentText names the steps sent again, with the connection that lost
+// each and the one that answered it: the first few, then how many more.
+func resentText(h *probe.HostReport) string {
+	const shown = 4
+	var names []string
+	more := 0
+	for _, st := range h.Steps {
+		if st.ResentFrom == 0 {
+			continue
+		}
+		if len(names) == shown {
+			more++
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s: connection %d, again on %d", st.Name, st.ResentFrom, st.Connection))
+	}
+	if more > 0 {
+		names = append(names, fmt.Sprintf("%d more", more))
+	}
+	return strings.Join(names, "; ")
 }
 
 func writeAdvice(p *printer, h *probe.HostReport) {
