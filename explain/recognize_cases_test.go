@@ -328,6 +328,7 @@ var mtaCases = []recognizeCase{
 	{"OpenSMTPD", 530, "5.7.1", "Sender rejected."},
 	{"OpenSMTPD", 501, "5.1.3", "Recipient address syntax error"},
 	{"OpenSMTPD", 530, "5.5.1", "Invalid command: Must issue a STARTTLS command first"},
+	{"OpenSMTPD", 503, "5.5.4", "Invalid command arguments: Unsupported option FOO=bar"},
 	{"OpenSMTPD", 554, "5.3.4", "Message too big for system: Transaction failed, message too big"},
 	{"OpenSMTPD", 500, "5.4.6", "Routing loop detected: Loop detected"},
 	{"OpenSMTPD", 550, "5.7.1", "Delivery not authorized, message refused: Message is not RFC 2822 compliant"},

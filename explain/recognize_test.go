@@ -419,3 +419,15 @@ func TestRecognizedReadingCitesItsSection(t *testing.T) {
 		t.Errorf("refs %v; want RFC 5321 §4.1.2 first and no RFC 6531 §3.5", e.Refs)
 	}
 }
+
+// OpenSMTPD 6.8 answers an unknown ESMTP parameter with 503 5.5.4: the
+// reading after MAIL and RCPT says the parameter is the problem, not the
+// order of the commands, as the 503 alone would.
+func TestOpenSMTPDUnsupportedOptionIsNoSequenceError(t *testing.T) {
+	for _, cmd := range []Command{MAIL, RCPT} {
+		b := Explain(503, "5.5.4", "Invalid command arguments: Unsupported option FOO=bar", cmd).Brief()
+		if !strings.Contains(b, "parameter") || strings.Contains(b, "out of order:") || !strings.Contains(b, "§4.1.1.11") {
+			t.Errorf("%s: %q; want the unsupported parameter named, citing RFC 5321 §4.1.1.11", cmd, b)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,6 +46,15 @@ type faultServer struct {
 	// linger keeps a session open this long after its 221, as a server
 	// that closes a while after its reply does; it counts until then.
 	linger time.Duration
+	// refuseSecondHello answers a session's second EHLO with 503.
+	refuseSecondHello bool
+	// holdEarlyMail holds the reply to a MAIL sent before any EHLO.
+	holdEarlyMail time.Duration
+	// greetAfter holds the greeting; a client that speaks before it is
+	// an error.
+	greetAfter time.Duration
+	// refuseFrom answers MAIL FROM with exactly this path with 550.
+	refuseFrom string
 
 	errs    chan error
 	mu      sync.Mutex
@@ -68,9 +78,10 @@ type faultSession struct {
 	n       int // 1-based, in accept order
 	grouped int // 1-based, in the order sessions first pipelined; 0: never
 	lines   []string
-	errors  int  // 4yz and 5yz replies sent, the 421 of a refusal excepted
-	hungUp  bool // it hung up mid-group
-	refused bool // greeted with 421
+	behind  []bool // per line: more of the same write waited behind it
+	errors  int    // 4yz and 5yz replies sent, the 421 of a refusal excepted
+	hungUp  bool   // it hung up mid-group
+	refused bool   // greeted with 421
 }
 
 func startFaultServer(t *testing.T, s *faultServer) *faultServer {
@@ -132,9 +143,18 @@ func (s *faultServer) serve(c net.Conn) {
 		case <-time.After(3 * time.Second):
 		}
 	}
+	if s.greetAfter > 0 {
+		c.SetReadDeadline(time.Now().Add(s.greetAfter))
+		var b [64]byte
+		if n, _ := c.Read(b[:]); n > 0 {
+			s.errs <- fmt.Errorf("session %d: the client spoke before the greeting: %q", fs.n, b[:n])
+			return
+		}
+		c.SetDeadline(time.Now().Add(time.Minute))
+	}
 	fmt.Fprint(c, "220 fault.test ESMTP\r\n")
 	br := bufio.NewReader(c)
-	tx := false
+	tx, hellos := false, 0
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -148,6 +168,7 @@ func (s *faultServer) serve(c net.Conn) {
 		grouped := br.Buffered() > 0 // more of the same write waits behind this line
 		s.mu.Lock()
 		fs.lines = append(fs.lines, line)
+		fs.behind = append(fs.behind, grouped)
 		s.mu.Unlock()
 		verb := strings.ToUpper(strings.Fields(line + " x")[0])
 		var reply string
@@ -155,6 +176,13 @@ func (s *faultServer) serve(c net.Conn) {
 		case verb == "EHLO" && s.dropBadHello && strings.HasPrefix(strings.TrimSpace(line[4:]), "-"):
 			fmt.Fprint(c, "501 5.5.2 invalid hello name\r\n")
 			return
+		case verb == "MAIL" && s.refuseFrom != "" && line == "MAIL FROM:<"+s.refuseFrom+">":
+			reply = "550 5.7.1 <" + s.refuseFrom + ">: Sender address rejected: Access denied"
+		case verb == "EHLO" && s.refuseSecondHello && hellos > 0:
+			reply = "503 5.5.1 Duplicate EHLO"
+		case verb == "MAIL" && hellos == 0 && s.holdEarlyMail > 0:
+			time.Sleep(s.holdEarlyMail)
+			reply = "250 2.1.0 ok"
 		case verb == "EHLO":
 			reply = "250-fault.test"
 			for _, k := range s.ehlo {
@@ -181,6 +209,9 @@ func (s *faultServer) serve(c net.Conn) {
 		}
 		if verb == "MAIL" && reply[0] == '2' {
 			tx = true
+		}
+		if verb == "EHLO" {
+			hellos++
 		}
 		if reply[0] == '4' || reply[0] == '5' {
 			s.mu.Lock()
@@ -612,4 +643,155 @@ func TestAcceptingServerGroupsGrow(t *testing.T) {
 		t.Errorf("schedule %+v: more than %d VRFY/EXPN groups and three", sc, ve)
 	}
 	answeredAll(t, "accept-all", h)
+}
+
+// TestNothingBeforeTheGreeting: in every mode, no connection sends a
+// byte before the server's greeting (RFC 2920 §3.1 lets no command go
+// ahead of it), the session without EHLO included.
+func TestNothingBeforeTheGreeting(t *testing.T) {
+	for name, o := range map[string]probe.Options{"default": {}, "one at a time": {Connections: 1}, "lock-step": {LockStep: true}} {
+		t.Run(name, func(t *testing.T) {
+			srv := startFaultServer(t, &faultServer{greetAfter: 50 * time.Millisecond})
+			h := runAt(t, srv.addr(), o).Hosts[0]
+			srv.check(t)
+			answeredAll(t, name, h)
+		})
+	}
+}
+
+// TestNoPipeliningUnadvertised: a server that does not advertise
+// PIPELINING (OpenSMTPD) never meets a group, in the default mode
+// either: every line waits for the reply to the one before it.
+func TestNoPipeliningUnadvertised(t *testing.T) {
+	ehlo := []string{"SIZE 1000000", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
+	lockSrv := startFaultServer(t, &faultServer{ehlo: ehlo})
+	lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
+	srv := startFaultServer(t, &faultServer{ehlo: ehlo})
+	h := runAt(t, srv.addr(), probe.Options{}).Hosts[0]
+	srv.check(t)
+	_, sessions := srv.stats()
+	for _, fs := range sessions {
+		if fs.grouped != 0 {
+			t.Errorf("session %d sent lines in one write to a server without PIPELINING: %q", fs.n, fs.lines)
+		}
+	}
+	if sc := h.Schedule; sc == nil || sc.Pipelining || sc.Mode == probe.ModePipelined || sc.Mode == probe.ModePipelinedParallel {
+		t.Errorf("schedule %+v; want no pipelining", sc)
+	}
+	answeredAll(t, "no PIPELINING", h)
+	sameFindings(t, "no PIPELINING", h, lock)
+}
+
+// TestSecondHelloRefused: a server that answers a session's second EHLO
+// with 503 leaves the session without EHLO unusable for the plan: it
+// quits rather than carry steps on a session with no accepted hello, and
+// the findings are those of a lock-step run (which never sends a second
+// EHLO).
+func TestSecondHelloRefused(t *testing.T) {
+	lockSrv := startFaultServer(t, &faultServer{refuseSecondHello: true})
+	lock := runAt(t, lockSrv.addr(), probe.Options{LockStep: true}).Hosts[0]
+	for _, conns := range []int{1, 3} {
+		t.Run(fmt.Sprint(conns), func(t *testing.T) {
+			srv := startFaultServer(t, &faultServer{refuseSecondHello: true})
+			h := runAt(t, srv.addr(), probe.Options{Connections: conns}).Hosts[0]
+			srv.check(t)
+			_, sessions := srv.stats()
+			for _, fs := range sessions {
+				if i := slices.Index(fs.lines, "EHLO client.test"); i > 0 && len(fs.lines) > i+1 && fs.lines[i+1] != "QUIT" {
+					t.Errorf("session %d went on after its second EHLO was refused: %q", fs.n, fs.lines)
+				}
+			}
+			answeredAll(t, "second EHLO refused", h)
+			sameFindings(t, "second EHLO refused", h, lock)
+		})
+	}
+}
+
+// TestEndDuringSessionWithoutEHLO: a run whose time runs out while the
+// session without EHLO waits for a reply, before any other connection
+// was made, reports the host as not tried in full, with the run's end as
+// its status and the session in the count and the transcript, not a host
+// with no status.
+func TestEndDuringSessionWithoutEHLO(t *testing.T) {
+	srv := startFaultServer(t, &faultServer{holdEarlyMail: time.Second})
+	target, err := probe.ParseTarget(srv.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rep, err := probe.Run(ctx, probe.Options{Target: target, Domain: "rule.test", HELO: "client.test", From: "probe@client.test",
+		TLS: "none", Random: "smtpprobe-r4nd0m", Timeout: 5 * time.Second, Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := rep.Hosts[0]
+	if h.Status == "" || h.Status == probe.StatusOK || !h.Incomplete || h.Connections != 1 || !strings.Contains(h.Error, "ended") {
+		t.Errorf("status %q (%s), incomplete %v, %d connections; want the run's end as the status, incomplete, and the session counted", h.Status, h.Error, h.Incomplete, h.Connections)
+	}
+	if len(h.Transcript) == 0 || h.Transcript[0].Connection != 1 {
+		t.Errorf("transcript %+v; want the session's lines, as connection 1", h.Transcript)
+	}
+}
+
+// TestLockStepScheduleCountsSessionWithoutEHLO: run after the plan (lock
+// step), the session without EHLO is in the schedule's wall time and
+// groups as in its round trips: a server that holds its reply to the MAIL
+// before EHLO for 300 ms makes a wall of at least that.
+func TestLockStepScheduleCountsSessionWithoutEHLO(t *testing.T) {
+	srv := startFaultServer(t, &faultServer{holdEarlyMail: 300 * time.Millisecond})
+	h := runAt(t, srv.addr(), probe.Options{LockStep: true}).Hosts[0]
+	_, sessions := srv.stats()
+	sent := 0 // lines that waited for their replies, the hello and QUIT of each session aside
+	for _, fs := range sessions {
+		for _, l := range fs.lines {
+			if l != "EHLO client.test" && l != "QUIT" {
+				sent++
+			}
+		}
+	}
+	if sc := h.Schedule; sc == nil || sc.WallMS < 300 || sc.Groups != sent {
+		t.Errorf("schedule %+v; want a wall of at least 300 ms and a group for each of the %d lines sent", sc, sent)
+	}
+}
+
+// TestRefusedSenderFirstTransactionAwaited: the first transaction on a
+// pipelining server is sent small (its MAIL FROM and one step) and
+// awaited, so a refused MAIL FROM has at most one line pipelined behind
+// it on each connection that opened one before the refusal was known,
+// not the dozen RCPTs that would each draw a 503; every later step that
+// needed the transaction is reported as not sent, saying why.
+func TestRefusedSenderFirstTransactionAwaited(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o      probe.Options
+		atMost int
+	}{"default": {probe.Options{}, probe.DefaultConnections}, "one at a time": {probe.Options{Connections: 1}, 1}} {
+		t.Run(name, func(t *testing.T) {
+			srv := startFaultServer(t, &faultServer{refuseFrom: "probe@client.test"})
+			h := runAt(t, srv.addr(), tc.o).Hosts[0]
+			srv.check(t)
+			_, sessions := srv.stats()
+			behind := 0 // steps sent in the transaction a refused MAIL FROM was to open
+			for _, fs := range sessions {
+				open := false
+				for _, l := range fs.lines {
+					switch {
+					case l == "MAIL FROM:<probe@client.test>":
+						open = true
+					case l == "RSET" || strings.HasPrefix(l, "EHLO") || strings.HasPrefix(l, "VRFY") || strings.HasPrefix(l, "EXPN") || l == "QUIT":
+						open = false
+					case open:
+						behind++
+					}
+				}
+			}
+			if behind > tc.atMost {
+				t.Errorf("%d lines went behind a refused MAIL FROM; at most %d (one a connection's first transaction)", behind, tc.atMost)
+			}
+			st := stepsByName(h)["rcpt-well-formed"]
+			if st.Outcome != probe.Skipped || !strings.Contains(st.Verdict, "refused MAIL FROM:<probe@client.test>") {
+				t.Errorf("rcpt-well-formed: %s %q; want not sent, because the sender was refused", st.Outcome, st.Verdict)
+			}
+		})
+	}
 }

@@ -17,7 +17,7 @@ const MaxKeptBytes = 8 << 20
 
 // DevNotKept marks a reply whose text was cut because the run had kept
 // MaxKeptBytes of server text already.
-const DevNotKept = "not-kept"
+const DevNotKept DeviationKind = "not-kept"
 
 // keptReplyStart is how much of the first line a reply keeps past the cap.
 const keptReplyStart = 200

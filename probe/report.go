@@ -82,13 +82,13 @@ type HELOFallback struct {
 
 // HostReport is the probe of one host.
 type HostReport struct {
-	Host       string  `json:"host"`            // MX name or host given
-	Preference *uint16 `json:"preference"`      // MX preference; null for a host target
-	Address    string  `json:"address"`         // host:port dialled
-	Status     string  `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
-	Error      string  `json:"error,omitempty"` // the transport error behind a status other than ok
-	Banner     *Reply  `json:"banner"`          // the greeting
-	EHLO       *Reply  `json:"ehlo"`            // the EHLO (or HELO) reply
+	Host       string        `json:"host"`            // MX name or host given
+	Preference *uint16       `json:"preference"`      // MX preference; null for a host target
+	Address    string        `json:"address"`         // host:port dialled
+	Status     SessionStatus `json:"status"`          // kebab-case outcome of the first connection: ok, connection-refused...
+	Error      string        `json:"error,omitempty"` // the transport error behind a status other than ok
+	Banner     *Reply        `json:"banner"`          // the greeting
+	EHLO       *Reply        `json:"ehlo"`            // the EHLO (or HELO) reply
 	// HELOName is the name the prober announced in EHLO/HELO.
 	HELOName string `json:"helo_name"`
 	// HELOFallback is set when the server refused EHLO and the prober

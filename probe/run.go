@@ -20,7 +20,7 @@ const giveUpInAll = 3
 // on: it answered the greeting and EHLO, then let too many replies time
 // out (giveUpAfter in a row, more than a quarter of the steps sent, or
 // giveUpInAll in all).
-const StatusUnresponsive = "unresponsive"
+const StatusUnresponsive SessionStatus = "unresponsive"
 
 // silence is the runner's tally of steps that drew no complete reply.
 type silence struct {

@@ -24,12 +24,13 @@ func splitBeforeHello(steps []Step) (rest, early []Step) {
 
 // runBeforeHello sends steps on one new connection that is greeted but
 // never says EHLO: how the server treats a client that skips or botches
-// the hello (RFC 5321 §4.1.4). Then it quits, or, when goOn (which may be
-// nil) says the plan has steps left for it, says EHLO and returns the
-// session open. conn is the connection's number in the report; mem is the
-// run's memory budget. The session is returned for its transcript, nil
-// when the dial failed before a session existed; the error is the dial's.
-func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget, goOn func() bool) ([]StepResult, *Session, error) {
+// the hello (RFC 5321 §4.1.4). Then it quits, or, when goOn (which may
+// be nil), given the results, says the plan has steps left for it, says
+// EHLO and returns the session open. conn is the connection's number in
+// the report; mem is the run's memory budget. The session is returned for
+// its transcript, nil when the dial failed before a session existed; the
+// error is the dial's.
+func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem *memBudget, goOn func([]StepResult) bool) ([]StepResult, *Session, error) {
 	cfg.NoHello = true
 	s, err := Dial(ctx, cfg)
 	if err != nil {
@@ -59,9 +60,13 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 			break
 		}
 	}
-	if !s.Closed() && !ended(ctx) && goOn != nil && goOn() {
-		s.Hello(ctx) // on error the session is closed, and the plan goes on elsewhere
-		return out, s, nil
+	if !s.Closed() && !ended(ctx) && goOn != nil && goOn(out) {
+		// A hello the server refuses (some answer a second EHLO with
+		// 503) leaves a session the plan cannot use: it quits, and the
+		// plan goes on elsewhere.
+		if err := s.Hello(ctx); err == nil && helloAccepted(s) {
+			return out, s, nil
+		}
 	}
 	if !s.Closed() {
 		qctx, cancel := wire.QuitContext(ctx)
@@ -70,6 +75,15 @@ func runBeforeHello(ctx context.Context, cfg Config, steps []Step, conn int, mem
 	}
 	s.Close()
 	return out, s, nil
+}
+
+// helloAccepted tells whether the session's last EHLO, or the HELO it
+// fell back to, was accepted.
+func helloAccepted(s *Session) bool {
+	if h := s.HELOReply(); h != nil {
+		return h.Code/100 == 2
+	}
+	return s.EHLOReply().Code/100 == 2
 }
 
 // insertAtSuite puts early at the front of the results of their suite, so

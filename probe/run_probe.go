@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -394,12 +395,18 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 
 	var mu sync.Mutex
 	sessions := map[int]*Session{}
-	okFacts := false
+	okFacts, weakFacts := false, false
 	// noteFacts keeps the host's facts from the first connection that
-	// answered, or from the first attempt when none did; under mu.
-	noteFacts := func(s *Session, err error) {
-		if !okFacts && (err == nil || h.Status == "" || h.Banner == nil && s != nil && s.Greeting().Code != 0) {
-			okFacts = err == nil
+	// answered, or from the first attempt when none did; under mu. The
+	// facts of a provisional session (one whose EHLO came after other
+	// commands) stand only until any other attempt, answered or not.
+	noteFacts := func(s *Session, err error, provisional bool) {
+		take := !okFacts && (err == nil || h.Status == "" || weakFacts || h.Banner == nil && s != nil && s.Greeting().Code != 0)
+		if provisional && h.Status != "" {
+			take = false // never in place of another attempt's
+		}
+		if take {
+			okFacts, weakFacts = err == nil && !provisional, provisional
 			h.Status, h.Error = Status(err), ""
 			if err != nil {
 				h.Error = err.Error()
@@ -437,7 +444,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		if s != nil {
 			sessions[n] = s
 		}
-		noteFacts(s, err)
+		noteFacts(s, err, false)
 		if err != nil {
 			if s != nil {
 				s.Close()
@@ -456,16 +463,22 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 	var earlySession *Session
 	if len(early) > 0 {
 		r.earlyCost = len(early) + 1
-		r.early = func(ctx context.Context, n int, goOn func() bool) (earlyRun, error) {
+		r.early = func(ctx context.Context, n int, goOn func([]StepResult) bool) (earlyRun, error) {
 			if n == 1 {
 				o.progress("connecting to %s (%s)", name, addr)
 			}
 			var err error
 			earlyResults, earlySession, err = runBeforeHello(ctx, cfg, early, n, o.mem, goOn)
 			if err != nil {
+				// Refused at the greeting, or no connection: the attempt
+				// keeps its number and transcript, as a dial's does.
+				mu.Lock()
 				if earlySession != nil {
 					earlySession.Close()
+					sessions[n] = earlySession
 				}
+				noteFacts(earlySession, err, false)
+				mu.Unlock()
 				earlySession = nil
 				return earlyRun{}, err
 			}
@@ -474,28 +487,28 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 				if c := res.code(); c >= 400 && c != 421 {
 					run.Errs++
 				}
-				if res.Outcome != Skipped {
-					run.Replies = append(run.Replies, timedReply{Code: res.code(), Took: time.Duration(res.RTTMS * float64(time.Millisecond))})
-				}
 				if c := res.Command; c == explain.MAIL || c == explain.RCPT {
 					run.Dirty = run.Dirty || res.code()/100 == 2
 				}
 			}
+			// Its facts stand until an ordinary connection answers: the
+			// greeting, and the EHLO it said when it went on.
+			mu.Lock()
+			noteFacts(earlySession, nil, true)
+			mu.Unlock()
 			if !earlySession.Closed() {
 				run.S = earlySession
-				mu.Lock()
-				noteFacts(earlySession, nil) // its EHLO went as any other connection's
-				mu.Unlock()
 			}
 			return run, nil
 		}
 	}
 	res := r.run(ctx, steps)
+	if r.earlyRan && earlySession != nil {
+		sessions[r.earlyN] = earlySession // it ran first, numbered by the runner's pool
+	}
 	switch {
 	case len(early) == 0 || res.DialErr != nil:
 	case r.earlyRan:
-		// It ran first, numbered by the runner's pool.
-		sessions[r.earlyN] = earlySession
 		res.Steps = insertAtSuite(res.Steps, earlyResults)
 	case res.GaveUp != "":
 		var results []StepResult
@@ -505,10 +518,14 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		res.Steps = insertAtSuite(res.Steps, results)
 	default:
 		n := res.Connections + 1
+		start := time.Now()
 		results, s, _ := runBeforeHello(ctx, cfg, early, n, o.mem, nil)
 		if s != nil {
 			sessions[n] = s
-			res.Schedule.RoundTrips += 3 + countSent(results) // after the plan: on the longest path
+			// After the plan: on the longest path, and in its wall time.
+			res.Schedule.RoundTrips += 3 + countSent(results)
+			res.Schedule.Groups += countSent(results)
+			res.Schedule.WallMS += math.Round(float64(time.Since(start).Microseconds())/10) / 100
 		}
 		res.Steps = insertAtSuite(res.Steps, results)
 		res.Connections++
@@ -539,7 +556,7 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 		h.Incomplete = h.Incomplete || s.cut
 	}
 	if res.DialErr != nil {
-		if h.Status == "" {
+		if h.Status == "" || weakFacts {
 			h.Status = Status(res.DialErr)
 			h.Error = res.DialErr.Error()
 		}

@@ -487,7 +487,7 @@ func TestRunMixedCodeReply(t *testing.T) {
 	}
 	found := false
 	for _, d := range s.Reply.Deviations {
-		found = found || strings.Contains(d.Kind, "mixed")
+		found = found || strings.Contains(string(d.Kind), "mixed")
 	}
 	if !found {
 		t.Errorf("deviations %+v lack the mixed codes", s.Reply.Deviations)

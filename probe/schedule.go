@@ -98,7 +98,7 @@ type runner struct {
 	// own, numbered n by the pool; nil when the plan has none. The first
 	// worker runs it before its share of the plan, and when goOn says
 	// steps are left for it, the session says EHLO and takes its share.
-	early    func(ctx context.Context, n int, goOn func() bool) (earlyRun, error)
+	early    func(ctx context.Context, n int, goOn func([]StepResult) bool) (earlyRun, error)
 	earlyRan bool
 	earlyN   int // the connection number of the session without EHLO
 	earlyRTT int // its round trips up to its EHLO, or to its QUIT
@@ -120,11 +120,11 @@ type runner struct {
 	mailRefused   int            // code of a refused set-up MAIL FROM: transactions cannot open
 	tarpitChecked bool           // errors on some session came fast: no tarpit
 	tarpit        bool
-	quiet         silence // steps that drew no complete reply, even on a new connection
-	gaveUp        string  // why the host was given up on
-	gaveUpStatus  string  // the host status that says so
-	stop          error   // why the rest of the plan is not sent
-	active        int     // lanes holding a connection
+	quiet         silence       // steps that drew no complete reply, even on a new connection
+	gaveUp        string        // why the host was given up on
+	gaveUpStatus  SessionStatus // the host status that says so
+	stop          error         // why the rest of the plan is not sent
+	active        int           // lanes holding a connection
 	connected     bool
 	firstErr      error
 	firstCaps     connCaps
@@ -146,15 +146,6 @@ type earlyRun struct {
 	// transaction across EHLO (RFC 5321 §4.1.4 says it must not) still
 	// meets the plan's first transaction with RSET before it.
 	Dirty bool
-	// Replies are each step's reply code and how long it took, in the
-	// order sent: the first evidence of the delay of the server's errors.
-	Replies []timedReply
-}
-
-// timedReply is a reply code and the time it took to come.
-type timedReply struct {
-	Code int
-	Took time.Duration
 }
 
 // pending is a step waiting to be sent.
@@ -181,7 +172,7 @@ type runResult struct {
 	GaveUp      string // why the runner gave up on the host; "" when it did not
 	// GaveUpStatus is the host status that says so: unresponsive, or
 	// desynchronised when replies fell out of step with the commands.
-	GaveUpStatus string
+	GaveUpStatus SessionStatus
 	Schedule     Schedule
 	// Tarpit is what showed the tarpit (Schedule.Tarpit): two slow error
 	// replies that grew, on one connection; nil when none.
@@ -274,7 +265,16 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 
 	var res runResult
 	if !r.connected {
-		res.DialErr = r.firstErr
+		// No connection took the plan: the attempts (the session
+		// without EHLO among them) are counted, and the error is the
+		// first dial's, or why the run ended before one.
+		res.DialErr, res.Connections = r.firstErr, r.pool.Opened()
+		if res.DialErr == nil {
+			res.DialErr = ctx.Err()
+		}
+		if res.DialErr == nil {
+			res.DialErr = errors.New("no connection could take the plan")
+		}
 		return res
 	}
 	for _, p := range r.queue {
@@ -302,10 +302,12 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 	r.sched.Tarpit = r.tarpit
 	res.Tarpit = r.tarpitSeen
 	r.sched.WallMS = math.Round(float64(time.Since(start).Microseconds())/10) / 100
+	// The mode is what ran: connections at once when two were open at
+	// the same time, whatever the cap allowed.
 	switch {
-	case r.lockStep || !r.sched.Pipelining && r.parallel == 1:
+	case r.lockStep || !r.sched.Pipelining && peak <= 1:
 		r.sched.Mode = ModeLockStep
-	case r.sched.Pipelining && r.parallel > 1:
+	case r.sched.Pipelining && peak > 1:
 		r.sched.Mode = ModePipelinedParallel
 	case r.sched.Pipelining:
 		r.sched.Mode = ModePipelined
@@ -322,11 +324,24 @@ func (r *runner) run(ctx context.Context, steps []Step) runResult {
 // quits, and nil is returned.
 func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	var run earlyRun
+	// The replies before EHLO are the first evidence of the delay of the
+	// server's errors: they are weighed before the session says EHLO,
+	// and go on with it.
+	timing := &lane{worker: w}
 	c, n, err := r.pool.OpenWith(ctx, func(ctx context.Context, n int) (pool.Session, error) {
 		var err error
-		run, err = r.early(ctx, n, func() bool {
+		run, err = r.early(ctx, n, func(results []StepResult) bool {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			timing.num = n
+			for _, res := range results {
+				if res.Outcome != Skipped {
+					r.noteReply(timing, res.code(), time.Duration(res.RTTMS*float64(time.Millisecond)))
+				}
+			}
+			if r.tarpit && len(timing.errDelays) > 0 {
+				return false // under a tarpit, a session that drew an error takes nothing more
+			}
 			return len(r.queue) > 0 && r.wantsConnection(w)
 		})
 		if err != nil {
@@ -344,9 +359,18 @@ func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	defer r.mu.Unlock()
 	if !r.earlyRan || r.earlyN != n {
 		// Refused at the greeting (421 too many connections, say; the
-		// pool lowered its cap): it goes again after the plan.
+		// pool lowered its cap), or no connection: it goes again after
+		// the plan. Run one at a time, a failure other than a 421 is
+		// the host's answer, as a first connection's would be.
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		if r.lanes == 1 && err != nil && !pool.TooMany(err) {
+			r.stop = err
+		}
 		return nil
 	}
+	r.sched.Groups += run.Sent    // one line a round trip, before EHLO
 	r.earlyRTT = 2 + run.Sent + 1 // connect, greeting, its steps, then EHLO or QUIT
 	if run.TLS {
 		r.earlyRTT += 3 // STARTTLS, handshake, EHLO again
@@ -358,9 +382,7 @@ func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	c.Errs = run.Errs
 	l := r.newLane(c, w)
 	l.dirty = run.Dirty
-	for _, rep := range run.Replies {
-		r.noteReply(l, rep.Code, rep.Took)
-	}
+	l.errDelays, l.fastest, l.accepted = timing.errDelays, timing.fastest, timing.accepted
 	return l
 }
 
@@ -387,6 +409,7 @@ type lane struct {
 	errDelays []time.Duration
 	fastest   time.Duration
 	accepted  int // replies on it that were no error
+	num       int // the connection's number
 }
 
 // worker runs lanes one after another until the plan is done or cannot
@@ -459,7 +482,7 @@ func (r *runner) worker(ctx context.Context, w int, first *lane) {
 
 // newLane is connection c as worker w uses it.
 func (r *runner) newLane(c *pool.Conn, w int) *lane {
-	l := &lane{c: c, caps: capsOf(c.S), worker: w}
+	l := &lane{c: c, caps: capsOf(c.S), worker: w, num: c.N}
 	l.pipelined = l.caps.Pipelining && !r.lockStep
 	return l
 }
@@ -482,15 +505,14 @@ func (r *runner) drive(ctx context.Context, l *lane) (rtts int) {
 	for !ended(ctx) {
 		r.mu.Lock()
 		g := r.takeGroup(l)
-		if g != nil {
-			r.sched.Groups++
-		}
 		r.mu.Unlock()
 		if g == nil {
 			break
 		}
-		rtts++
-		if dropped = r.sendGroup(ctx, l, g); dropped {
+		var trips int
+		trips, dropped = r.sendGroup(ctx, l, g)
+		rtts += trips
+		if dropped {
 			break
 		}
 	}
@@ -778,8 +800,9 @@ func (r *runner) lineOf(s Step, caps connCaps) string {
 // sendGroup writes a group, in one write when pipelining (RFC 2920) or a
 // line per round trip, and records what each reply says. Lines left
 // unanswered by a server that hung up go back to the queue for a new
-// connection. It reports whether the connection was lost.
-func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped bool) {
+// connection. It reports the round trips it took (one for a pipelined
+// group, one a line otherwise) and whether the connection was lost.
+func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (trips int, dropped bool) {
 	lines := make([]string, len(g))
 	for i, gl := range g {
 		lines[i] = gl.line
@@ -802,6 +825,12 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 		}
 	}
 
+	// The writes that waited for their replies: the group's one, or one
+	// a line without pipelining.
+	trips = max(1, len(reps))
+	if l.pipelined && len(lines) > 1 {
+		trips = 1
+	}
 	if n := len(g); n > 0 && g[n-1].kind == lineQuit {
 		// The QUIT closing the group is no step: its reply (or the
 		// hang-up that stands for one) only ends the session.
@@ -814,6 +843,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.sched.Groups += trips
 	failedSetup := map[int]string{} // set-up index → why its steps are not judged
 	lost := -1                      // first line whose answer was lost with the connection
 	var lostRep wire.Reply          // what that line drew, a 421 perhaps
@@ -888,9 +918,9 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 			// A reply cut off by the deadline ends the session: the
 			// stream cannot be trusted, but the server did not hang up.
 			l.c.Release(ctx)
-			return true
+			return trips, true
 		}
-		return false
+		return trips, false
 	}
 	if ended(ctx) {
 		for _, gl := range g[lost:] {
@@ -899,7 +929,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 			}
 		}
 		l.c.Release(ctx)
-		return true
+		return trips, true
 	}
 	// The server hung up (or said 421) before answering these lines: they
 	// go again on a new connection, once. A line that never left (the
@@ -961,7 +991,7 @@ func (r *runner) sendGroup(ctx context.Context, l *lane, g []gline) (dropped boo
 	}
 	r.queue = append(again, r.queue...)
 	l.c.Dropped()
-	return true
+	return trips, true
 }
 
 // groupState is the connection's transaction state after a group.
@@ -1040,7 +1070,9 @@ func (r *runner) noteReply(l *lane, code int, took time.Duration) {
 		r.noteErrorDelay(l, took)
 		return
 	}
-	l.accepted++
+	if code >= 200 && code < 400 {
+		l.accepted++
+	}
 	if took > 0 && (l.fastest == 0 || took < l.fastest) {
 		l.fastest = took
 	}
@@ -1069,8 +1101,8 @@ func (r *runner) noteErrorDelay(l *lane, d time.Duration) {
 		r.tarpit = true
 		r.pool.SetBudget(1)
 		ms := func(d time.Duration) float64 { return math.Round(float64((d-l.fastest).Microseconds())/10) / 100 }
-		r.tarpitSeen = &Throttling{Connection: l.c.N, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
-	case a >= floor:
+		r.tarpitSeen = &Throttling{Connection: l.num, AfterErrors: n - 2, MinDelayMS: ms(a), MaxDelayMS: ms(b), SlowReplies: 2}
+	case a >= floor && b >= floor:
 		r.tarpitChecked = true
 	}
 }

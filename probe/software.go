@@ -2,15 +2,15 @@ package probe
 
 import (
 	"github.com/smtpprobe/smtpprobe/explain"
-	"github.com/smtpprobe/smtpprobe/probe/wire"
+	"github.com/smtpprobe/smtpprobe/probe/software"
 )
 
 // identifySteps reads the server's software from a host's banner, EHLO
 // reply and step replies; nil when no greeting was read.
 func identifySteps(h HostReport) *explain.Software {
-	var rs []wire.CommandReply
+	var rs []software.CommandReply
 	for _, s := range h.Steps {
-		rs = append(rs, wire.CommandReply{Command: s.Command, Reply: s.Reply})
+		rs = append(rs, software.CommandReply{Command: s.Command, Reply: s.Reply})
 	}
-	return wire.Identify(h.Banner, h.EHLO, rs)
+	return software.Identify(h.Banner, h.EHLO, rs)
 }

@@ -9,6 +9,7 @@ import "github.com/smtpprobe/smtpprobe/probe/wire"
 type (
 	Config          = wire.Config
 	Deviation       = wire.Deviation
+	DeviationKind   = wire.DeviationKind
 	DialFunc        = wire.DialFunc
 	Dialer          = wire.Dialer
 	Error           = wire.Error
@@ -19,6 +20,7 @@ type (
 	MailHost        = wire.MailHost
 	Reply           = wire.Reply
 	Session         = wire.Session
+	SessionStatus   = wire.SessionStatus
 	TLSInfo         = wire.TLSInfo
 	TLSMode         = wire.TLSMode
 	Transcript      = wire.Transcript
@@ -53,6 +55,7 @@ const (
 	DevNonCodeLine           = wire.DevNonCodeLine
 	DevReplyTooLarge         = wire.DevReplyTooLarge
 	DevSTARTTLSInject        = wire.DevSTARTTLSInject
+	DevSTARTTLSRefused       = wire.DevSTARTTLSRefused
 	DevTLSPlaintext          = wire.DevTLSPlaintext
 	DevTooManyLines          = wire.DevTooManyLines
 	DevTruncated             = wire.DevTruncated

@@ -358,7 +358,7 @@ func probeExit(e *env, r *probe.Report, err error, failOn []string) int {
 		return exitCheck
 	}
 	if probed == 0 {
-		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(r.Hosts[0].Status))
+		fmt.Fprintf(e.stderr, "smtpprobe probe: every connection failed (%s)\n", escapeUntrusted(string(r.Hosts[0].Status)))
 		return exitConnection
 	}
 	if why := givenAddressRejected(r); why != "" {

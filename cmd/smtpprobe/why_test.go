@@ -541,3 +541,84 @@ func TestWhyCLIJSONEscapesControls(t *testing.T) {
 		t.Errorf("the text does not survive the escaping: %q", got)
 	}
 }
+
+// busyZone's domain has two MX hosts at one address, as when one server
+// has two names.
+const busyZone = `$ORIGIN why.test.
+@      300 IN SOA ns.why.test. admin.why.test. 1 3600 600 86400 60
+@      300 IN NS  ns.why.test.
+ns     300 IN A   127.0.0.1
+busy   300 IN MX  10 mx1.why.test.
+busy   300 IN MX  20 mx2.why.test.
+mx1    300 IN A   127.0.0.1
+mx2    300 IN A   127.0.0.1
+`
+
+// TestWhyCLINumbersRefusedConnections: the first MX host greets with 421
+// and the second is served; the text, the transcript and the JSON number
+// the connections alike, the refused one first.
+func TestWhyCLINumbersRefusedConnections(t *testing.T) {
+	dnsSrv := resolvertest.Start(t, busyZone)
+	start := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := probetest.ProfileByName("postfix-strict")
+		s := probetest.NewProfileServer(probetest.Refusing(l, probetest.TooManyConnections, func(n int) bool { return n == 1 }), p)
+		t.Cleanup(func() { s.Close() })
+		_, port, _ := net.SplitHostPort(s.Addr())
+		return port
+	}
+	args := func(port string, more ...string) []string {
+		return append([]string{"--server", "busy.why.test", "--dns", dnsSrv.Addr(), "--port", port, "--tls", "none",
+			"--color", "never", "--per-connection", "1"}, append(more, "MAIL FROM:a@b")...)
+	}
+
+	code, out, errOut := runWhyCLI(t, "", args(start(), "-v")...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"failed: closed-by-server", "Attempts (2 on 2 of the 3 connections dialled):"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// What each connection of the transcript carried.
+	carried := map[string][]string{}
+	conn := ""
+	for _, l := range strings.Split(out, "\n") {
+		if n, ok := strings.CutPrefix(l, "  -- connection "); ok {
+			conn = n
+			continue
+		}
+		if _, what, ok := strings.Cut(l, "ms "); ok && conn != "" && (strings.HasPrefix(what, "C: MAIL") || strings.HasPrefix(what, "S: 421")) {
+			carried[conn] = append(carried[conn], what)
+		}
+	}
+	want := map[string][]string{
+		"1": {"S: 421 4.7.0 Too many connections"},
+		"2": {"C: MAIL FROM:a@b"},
+		"3": {"C: MAIL FROM:<a@b>"},
+	}
+	for n, w := range want {
+		if !slices.Equal(carried[n], w) {
+			t.Errorf("transcript connection %s carried %q, want %q\n%s", n, carried[n], w, out)
+		}
+	}
+
+	code, out, _ = runWhyCLI(t, "", args(start(), "--json")...)
+	var doc struct {
+		Connections int `json:"connections"`
+		Attempts    []struct {
+			Line       string `json:"line"`
+			Connection int    `json:"connection"`
+		} `json:"attempts"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if doc.Connections != 3 || len(doc.Attempts) != 2 || doc.Attempts[0].Connection != 2 || doc.Attempts[1].Connection != 3 {
+		t.Errorf("JSON: %+v", doc)
+	}
+}

@@ -114,7 +114,7 @@ func (r Result) Kind() string {
 			return "ok"
 		}
 	}
-	return r.Report.Hosts[0].Status
+	return string(r.Report.Hosts[0].Status)
 }
 
 // Summary is what a batch run did.

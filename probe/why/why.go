@@ -11,6 +11,7 @@ import (
 	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe/address"
 	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/software"
 	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
@@ -93,15 +94,18 @@ type WhyReport struct {
 	Command       string `json:"command"` // "mail" or "rcpt"
 	Server        string `json:"server,omitempty"`
 	// Proxy names the SOCKS5 proxy the connections went through, if any.
-	Proxy       *wire.ProxyInfo `json:"proxy,omitempty"`
-	Host        *WhyHost        `json:"host,omitempty"` // the host diagnosed
-	HostErrors  []WhyHostErr    `json:"host_errors,omitempty"`
-	Prelude     string          `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
-	Extensions  *Extensions     `json:"extensions,omitempty"`
-	Findings    []LineFinding   `json:"findings,omitempty"` // limits no repair may mend
-	Connections int             `json:"connections"`
-	Attempts    []WhyAttempt    `json:"attempts"`
-	Conclusion  WhyConclusion   `json:"conclusion"`
+	Proxy      *wire.ProxyInfo `json:"proxy,omitempty"`
+	Host       *WhyHost        `json:"host,omitempty"` // the host diagnosed
+	HostErrors []WhyHostErr    `json:"host_errors,omitempty"`
+	Prelude    string          `json:"prelude,omitempty"` // the MAIL FROM line sent before a RCPT line
+	Extensions *Extensions     `json:"extensions,omitempty"`
+	Findings   []LineFinding   `json:"findings,omitempty"` // limits no repair may mend
+	// Connections is how many connections were dialled, on every host
+	// tried, refused ones included. Attempts and the transcript number
+	// them 1 to Connections in the order they were dialled.
+	Connections int           `json:"connections"`
+	Attempts    []WhyAttempt  `json:"attempts"`
+	Conclusion  WhyConclusion `json:"conclusion"`
 	// Software is the diagnosed host's MTA as its banner, EHLO reply and
 	// replies show it; absent when no host answered.
 	Software *explain.Software `json:"software,omitempty"`
@@ -111,15 +115,17 @@ type WhyReport struct {
 
 // WhyHostErr is a host that could not be diagnosed, and why.
 type WhyHostErr struct {
-	Host   string `json:"host"`
-	Status string `json:"status"` // outcome word, see Status
-	Error  string `json:"error"`
+	Host   string             `json:"host"`
+	Status wire.SessionStatus `json:"status"` // outcome word, see Status
+	Error  string             `json:"error"`
 }
 
 // WhyAttempt is one line sent and the server's answer.
 type WhyAttempt struct {
-	N            int      `json:"n"`          // 1-based
-	Connection   int      `json:"connection"` // 1-based number of the connection it was sent on
+	N int `json:"n"` // 1-based
+	// Connection is the number of the connection it was sent on, as the
+	// transcript numbers it; for "no-reply", of the one that failed.
+	Connection   int      `json:"connection"`
 	Line         string   `json:"line"`
 	Repairs      []Repair `json:"repairs"`           // empty for the line as given
 	Prelude      string   `json:"prelude,omitempty"` // the MAIL FROM sent first, for a RCPT line
@@ -133,8 +139,13 @@ type WhyAttempt struct {
 	// closed set probe steps use (explain.Causes).
 	Cause explain.Cause `json:"cause,omitempty"`
 	Error string        `json:"error,omitempty"`
+	// ResentFrom is the connection the line was first sent on, when that
+	// drew no verdict (a hang-up or a 421) and the line went again on a
+	// new connection.
+	ResentFrom int `json:"resent_from,omitempty"`
 
 	preludeParams []string // what the repairs added to the prelude
+	sent          bool     // something of it went out on Connection
 }
 
 // Conclusion kinds of WhyConclusion.
@@ -261,11 +272,14 @@ func Why(ctx context.Context, o WhyOptions) (*WhyReport, error) {
 
 // whyRun is the state of one diagnosis.
 type whyRun struct {
-	o        WhyOptions
-	rep      *WhyReport
-	pool     *pool.Pool
-	conn     *pool.Conn
-	sessions []*wire.Session // every session dialled, in order, for the transcript
+	o    WhyOptions
+	rep  *WhyReport
+	pool *pool.Pool
+	conn *pool.Conn
+	// before is how many connections the hosts tried before pool's took:
+	// a connection's number in the report is before + its pool number.
+	before int
+	dials  []dial // every connection dialled, in order, for the transcript
 
 	progress []WhyProgress // repairs kept because they got the line further
 
@@ -279,10 +293,12 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: wire.StatusNotDialled, Error: h.Warning})
 			continue
 		}
-		p := w.newPool(h)
-		c, _, err := p.Open(ctx)
+		w.pool = w.newPool(h)
+		c, _, err := w.pool.Open(ctx)
 		if err != nil {
 			w.rep.HostErrors = append(w.rep.HostErrors, WhyHostErr{Host: h.Addr, Status: wire.Status(err), Error: err.Error()})
+			w.before += w.pool.Opened()
+			w.pool = nil
 			if ended(ctx) {
 				return false
 			}
@@ -293,8 +309,7 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 			g, e := s.Greeting(), s.EHLOReply()
 			w.banner, w.ehlo = &g, &e
 		}
-		w.pool = p
-		w.use(c)
+		w.conn = c
 		ext := c.S.Extensions()
 		w.rep.Extensions = &ext
 		return true
@@ -302,19 +317,29 @@ func (w *whyRun) connectFirst(ctx context.Context) bool {
 	return false
 }
 
+// dial is one connection dialled: its number in the report, and its
+// session, or when there is none the address and why it failed.
+type dial struct {
+	n    int
+	s    *wire.Session
+	addr string
+	err  error
+}
+
 // newPool is the pool of connections to one host: PerConnection refused
-// lines each, one connection at a time.
+// lines each, one connection at a time. Every dial is kept for the
+// transcript under the number the pool gave it, after those of the hosts
+// tried before.
 func (w *whyRun) newPool(h WhyHost) *pool.Pool {
 	cfg := w.o.Session
 	cfg.Addr = h.Addr
 	if h.Name != "" && cfg.ServerName == "" {
 		cfg.ServerName = h.Name
 	}
-	return pool.New(pool.Config{Budget: w.o.PerConnection, Parallel: 1, Dial: func(ctx context.Context, _ int) (pool.Session, error) {
+	before := w.before
+	return pool.New(pool.Config{Budget: w.o.PerConnection, Parallel: 1, Dial: func(ctx context.Context, n int) (pool.Session, error) {
 		s, err := wire.Dial(ctx, cfg)
-		if s != nil {
-			w.sessions = append(w.sessions, s)
-		}
+		w.dials = append(w.dials, dial{n: before + n, s: s, addr: cfg.Addr, err: err})
 		if s == nil {
 			return nil, err
 		}
@@ -322,24 +347,27 @@ func (w *whyRun) newPool(h WhyHost) *pool.Pool {
 	}})
 }
 
-func (w *whyRun) use(c *pool.Conn) {
-	w.conn = c
-	w.rep.Connections++
-}
+// number is a connection's number in the report: the pool's own, after
+// the connections of the hosts tried before.
+func (w *whyRun) number(c *pool.Conn) int { return w.before + c.N }
 
 // connection returns a usable connection, reconnecting to the same host
-// when the last one is gone or has taken its share of refusals.
-func (w *whyRun) connection(ctx context.Context) (*pool.Conn, error) {
+// when the last one is gone or has taken its share of refusals. On error
+// it returns the number the failed dial took (0 when none was made).
+func (w *whyRun) connection(ctx context.Context) (*pool.Conn, int, error) {
 	if w.conn != nil && !w.conn.Spent() {
-		return w.conn, nil
+		return w.conn, w.number(w.conn), nil
 	}
 	w.hangUp(ctx)
-	c, _, err := w.pool.Open(ctx)
+	c, n, err := w.pool.Open(ctx)
 	if err != nil {
-		return nil, err
+		if n > 0 {
+			n += w.before
+		}
+		return nil, n, err
 	}
-	w.use(c)
-	return c, nil
+	w.conn = c
+	return c, w.number(c), nil
 }
 
 // hangUp ends the current connection politely when it is still open. The
@@ -352,13 +380,23 @@ func (w *whyRun) hangUp(ctx context.Context) {
 	}
 }
 
-// finish ends the last connection and puts every session's transcript in
-// the report, numbered by connection attempt.
+// finish ends the last connection, counts the connections dialled and
+// puts every one's transcript in the report under its number: a dial
+// that got no session is one event saying why.
 func (w *whyRun) finish(ctx context.Context) {
 	w.hangUp(ctx)
-	for i, s := range w.sessions {
-		for _, e := range s.Transcript().Entries() {
-			w.rep.Transcript = append(w.rep.Transcript, e.Line(i+1))
+	w.rep.Connections = w.before
+	if w.pool != nil {
+		w.rep.Connections += w.pool.Opened()
+	}
+	for _, d := range w.dials {
+		if d.s == nil {
+			w.rep.Transcript = append(w.rep.Transcript, TranscriptLine{Connection: d.n, Dir: wire.DirEvent,
+				Data: fmt.Sprintf("connecting to %s failed: %v", d.addr, d.err)})
+			continue
+		}
+		for _, e := range d.s.Transcript().Entries() {
+			w.rep.Transcript = append(w.rep.Transcript, e.Line(d.n))
 		}
 	}
 }
@@ -368,14 +406,12 @@ func (w *whyRun) finish(ctx context.Context) {
 // server's verdict on the line: the line is sent once more on a fresh
 // connection.
 func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs []Repair) WhyAttempt {
-	var a WhyAttempt
-	for round := 0; round < 2; round++ {
+	a := w.tryOnce(ctx, line, prelude, repairs)
+	if (a.Outcome == "no-reply" || a.Reply != nil && a.Reply.Code == 421) && !ended(ctx) {
+		first := a
 		a = w.tryOnce(ctx, line, prelude, repairs)
-		if a.Outcome != "no-reply" && (a.Reply == nil || a.Reply.Code != 421) {
-			break
-		}
-		if ended(ctx) {
-			break
+		if first.sent {
+			a.ResentFrom = first.Connection
 		}
 	}
 	a.N = len(w.rep.Attempts) + 1
@@ -388,12 +424,13 @@ func (w *whyRun) try(ctx context.Context, line string, prelude []string, repairs
 
 func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, repairs []Repair) WhyAttempt {
 	a := WhyAttempt{Line: line, Repairs: repairs}
-	c, err := w.clean(ctx)
+	c, n, err := w.clean(ctx)
+	a.Connection = n
 	if err != nil {
 		a.Outcome, a.Error = "no-reply", err.Error()
 		return a
 	}
-	a.Connection = w.rep.Connections
+	a.sent = true
 	if w.rep.Command == "rcpt" {
 		a.Prelude = strings.Join(append([]string{w.rep.Prelude}, prelude...), " ")
 		r, err := c.Cmd(ctx, a.Prelude)
@@ -436,10 +473,10 @@ func (w *whyRun) tryOnce(ctx context.Context, line string, prelude []string, rep
 // the current one after RSET (RFC 5321 §4.1.1.5), so every attempt starts
 // as the first did. A server that does not take the RSET cleanly (a stray
 // reply left by a hang-up, say) is left for a fresh connection.
-func (w *whyRun) clean(ctx context.Context) (*pool.Conn, error) {
-	c, err := w.connection(ctx)
+func (w *whyRun) clean(ctx context.Context) (*pool.Conn, int, error) {
+	c, n, err := w.connection(ctx)
 	if err != nil || c.Clean(ctx) {
-		return c, err
+		return c, n, err
 	}
 	w.hangUp(ctx)
 	return w.connection(ctx)
@@ -1030,9 +1067,9 @@ func (w *whyRun) identify(mail bool) *explain.Software {
 	if mail {
 		cmd = explain.MAIL
 	}
-	var rs []wire.CommandReply
+	var rs []software.CommandReply
 	for _, a := range w.rep.Attempts {
-		rs = append(rs, wire.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, wire.CommandReply{Command: cmd, Reply: a.Reply})
+		rs = append(rs, software.CommandReply{Command: explain.MAIL, Reply: a.PreludeReply}, software.CommandReply{Command: cmd, Reply: a.Reply})
 	}
-	return wire.Identify(w.banner, w.ehlo, rs)
+	return software.Identify(w.banner, w.ehlo, rs)
 }

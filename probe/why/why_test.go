@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,7 @@ func TestWhySpreadsAttemptsOverConnections(t *testing.T) {
 			t.Errorf("connection %s ended with %q, not QUIT", n, l)
 		}
 	}
+	checkAttemptsMatchTranscript(t, rep)
 	checkWhySessionRules(t, s)
 }
 
@@ -377,6 +379,7 @@ func TestWhyRCPTPrelude(t *testing.T) {
 	if strings.Join(lines, "|") != strings.Join(want, "|") {
 		t.Errorf("wire:\n%q\nwant\n%q", lines, want)
 	}
+	checkAttemptsMatchTranscript(t, rep)
 	// Default sender: postmaster at the HELO name.
 	o.From = ""
 	rep, _ = probe.Why(context.Background(), o)
@@ -401,7 +404,19 @@ func TestWhy421IsNotAVerdict(t *testing.T) {
 		t.Errorf("%s/%s: %s", c.Kind, c.Cause, c.Summary)
 	}
 	if s.Connections() != 2 || len(rep.Attempts) != 1 {
-		t.Errorf("%d connections, %d attempts", s.Connections(), len(rep.Attempts))
+		t.Fatalf("%d connections, %d attempts", s.Connections(), len(rep.Attempts))
+	}
+	// The attempt names the connection of the reply it reports, and the
+	// one the line went on first.
+	a := rep.Attempts[0]
+	if rep.Connections != 2 || a.Connection != 2 || a.ResentFrom != 1 {
+		t.Errorf("%d connections; attempt on %d, resent from %d; want 2; 2, 1", rep.Connections, a.Connection, a.ResentFrom)
+	}
+	sent, _ := transcriptByConnection(rep)
+	for n := 1; n <= 2; n++ {
+		if want := []sentLine{{"MAIL FROM:a@b", 421}}; !slices.Equal(sent[n], want) {
+			t.Errorf("connection %d carried %v, want %v", n, sent[n], want)
+		}
 	}
 	checkWhySessionRules(t, s)
 }

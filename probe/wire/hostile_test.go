@@ -54,7 +54,7 @@ func TestSilentServers(t *testing.T) {
 	cases := []struct {
 		name   string
 		steps  []step
-		status string
+		status SessionStatus
 		kept   string // received bytes the transcript must hold
 	}{
 		{"says nothing", []step{longStall}, StatusIOTimeout, ""},

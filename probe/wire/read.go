@@ -24,7 +24,7 @@ func (e *LimitError) Error() string {
 func (r Reply) Valid() bool { return r.Code >= 200 && r.Code <= 599 }
 
 // Has reports whether a deviation of the given kind was recorded.
-func (r Reply) Has(kind string) bool {
+func (r Reply) Has(kind DeviationKind) bool {
 	for _, d := range r.Deviations {
 		if d.Kind == kind {
 			return true
@@ -33,29 +33,30 @@ func (r Reply) Has(kind string) bool {
 	return false
 }
 
-// Deviation kinds recorded by ReadReply.
+// Deviation kinds recorded by ReadReply and by the session.
 const (
-	DevBareLF         = "bare-lf"                      // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
-	DevBareCR         = "bare-cr"                      // CR not followed by LF inside a line
-	DevMissingSpace   = "missing-space"                // code followed by neither SP, "-" nor the line end
-	DevInvalidCode    = "invalid-code"                 // not three digits, or outside 2yz-5yz
-	DevMixedCodes     = "mixed-codes"                  // a line's code differs from the first line's
-	DevNonCodeLine    = "non-code-line"                // continuation line without a reply code
-	DevLongLine       = "long-line"                    // over 512 octets (RFC 5321 §4.5.3.1.5)
-	DevLineTruncated  = "line-truncated"               // longer than Limits.LineBytes; the rest was discarded
-	Dev8Bit           = "8bit-text"                    // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
-	DevInvalidUTF8    = "invalid-utf8"                 // 8-bit text that is not UTF-8 either
-	DevNUL            = "nul-byte"                     // a NUL byte in the text
-	DevControlChar    = "control-char"                 // another control byte (ESC, BEL...) in the text
-	DevTruncated      = "truncated"                    // the reply ended before its last line was complete
-	DevTooManyLines   = "too-many-lines"               // more than Limits.Lines lines
-	DevReplyTooLarge  = "reply-too-large"              // more than Limits.ReplyBytes bytes
-	DevEnhancedClass  = "enhanced-class"               // enhanced code class differs from the reply class (RFC 3463 §2)
-	DevUnsolicited    = "unsolicited-data"             // bytes the server sent before the command was written
-	DevSTARTTLSInject = "starttls-plaintext-injection" // plain text right behind the 220 to STARTTLS (CVE-2011-0411 class)
-	DevTLSPlaintext   = "tls-plaintext"                // the server answered a TLS handshake in plain text
-	DevDesync         = "desynchronised"               // bytes arrived right after a complete reply, when no command was outstanding
-	DevDesyncSuspect  = "names-other-argument"         // the reply names the previous command's mailbox, not this one's
+	DevBareLF          DeviationKind = "bare-lf"                      // line ended by LF alone (RFC 5321 §2.3.8 requires CRLF)
+	DevBareCR          DeviationKind = "bare-cr"                      // CR not followed by LF inside a line
+	DevMissingSpace    DeviationKind = "missing-space"                // code followed by neither SP, "-" nor the line end
+	DevInvalidCode     DeviationKind = "invalid-code"                 // not three digits, or outside 2yz-5yz
+	DevMixedCodes      DeviationKind = "mixed-codes"                  // a line's code differs from the first line's
+	DevNonCodeLine     DeviationKind = "non-code-line"                // continuation line without a reply code
+	DevLongLine        DeviationKind = "long-line"                    // over 512 octets (RFC 5321 §4.5.3.1.5)
+	DevLineTruncated   DeviationKind = "line-truncated"               // longer than Limits.LineBytes; the rest was discarded
+	Dev8Bit            DeviationKind = "8bit-text"                    // bytes above 127 (RFC 5321 §4.2 text is 7-bit)
+	DevInvalidUTF8     DeviationKind = "invalid-utf8"                 // 8-bit text that is not UTF-8 either
+	DevNUL             DeviationKind = "nul-byte"                     // a NUL byte in the text
+	DevControlChar     DeviationKind = "control-char"                 // another control byte (ESC, BEL...) in the text
+	DevTruncated       DeviationKind = "truncated"                    // the reply ended before its last line was complete
+	DevTooManyLines    DeviationKind = "too-many-lines"               // more than Limits.Lines lines
+	DevReplyTooLarge   DeviationKind = "reply-too-large"              // more than Limits.ReplyBytes bytes
+	DevEnhancedClass   DeviationKind = "enhanced-class"               // enhanced code class differs from the reply class (RFC 3463 §2)
+	DevUnsolicited     DeviationKind = "unsolicited-data"             // bytes the server sent before the command was written
+	DevSTARTTLSInject  DeviationKind = "starttls-plaintext-injection" // plain text right behind the 220 to STARTTLS (CVE-2011-0411 class)
+	DevTLSPlaintext    DeviationKind = "tls-plaintext"                // the server answered a TLS handshake in plain text
+	DevDesync          DeviationKind = "desynchronised"               // bytes arrived right after a complete reply, when no command was outstanding
+	DevDesyncSuspect   DeviationKind = "names-other-argument"         // the reply names the previous command's mailbox, not this one's
+	DevSTARTTLSRefused DeviationKind = "starttls-refused"             // STARTTLS was offered, but the server refused it; the session goes on in plain text
 )
 
 // ReadReply reads one SMTP reply (RFC 5321 §4.2) from r. It records every
@@ -312,7 +313,7 @@ func (rep *Reply) checkText(n int, b []byte) {
 	}
 }
 
-func (rep *Reply) addDev(kind string, line int, detail string) {
+func (rep *Reply) addDev(kind DeviationKind, line int, detail string) {
 	rep.Deviations = append(rep.Deviations, Deviation{Kind: kind, Line: line, Detail: detail})
 }
 

@@ -26,45 +26,45 @@ var replyCases = []struct {
 	code     int
 	enhanced string
 	lines    []string
-	devs     []string // deviation kinds, in order
-	err      error    // nil, io.EOF, io.ErrUnexpectedEOF, or errLimit
+	devs     []DeviationKind // deviation kinds, in order
+	err      error           // nil, io.EOF, io.ErrUnexpectedEOF, or errLimit
 }{
 	{name: "simple", in: "250 OK\r\n", code: 250, lines: []string{"OK"}},
 	{name: "multiline-ehlo", in: "250-mx.example.com Hello\r\n250-SIZE 10240000\r\n250-PIPELINING\r\n250 STARTTLS\r\n",
 		code: 250, lines: []string{"mx.example.com Hello", "SIZE 10240000", "PIPELINING", "STARTTLS"}},
 	{name: "bare-code", in: "250\r\n", code: 250, lines: []string{""}},
 	{name: "empty-texts", in: "250-\r\n250 \r\n", code: 250, lines: []string{"", ""}},
-	{name: "bare-lf", in: "250-a\n250 b\n", code: 250, lines: []string{"a", "b"}, devs: []string{DevBareLF, DevBareLF}},
-	{name: "missing-space", in: "250OK\r\n", code: 250, lines: []string{"OK"}, devs: []string{DevMissingSpace}},
-	{name: "mixed-codes", in: "250-first\r\n550 second\r\n", code: 550, lines: []string{"first", "second"}, devs: []string{DevMixedCodes}},
+	{name: "bare-lf", in: "250-a\n250 b\n", code: 250, lines: []string{"a", "b"}, devs: []DeviationKind{DevBareLF, DevBareLF}},
+	{name: "missing-space", in: "250OK\r\n", code: 250, lines: []string{"OK"}, devs: []DeviationKind{DevMissingSpace}},
+	{name: "mixed-codes", in: "250-first\r\n550 second\r\n", code: 550, lines: []string{"first", "second"}, devs: []DeviationKind{DevMixedCodes}},
 	{name: "non-code-continuation", in: "220-hello\r\nwelcome to the server\r\n220 ready\r\n", code: 220,
-		lines: []string{"hello", "welcome to the server", "ready"}, devs: []string{DevNonCodeLine}},
-	{name: "long-line", in: "250 " + strings.Repeat("x", 600) + "\r\n", code: 250, lines: []string{strings.Repeat("x", 600)}, devs: []string{DevLongLine}},
+		lines: []string{"hello", "welcome to the server", "ready"}, devs: []DeviationKind{DevNonCodeLine}},
+	{name: "long-line", in: "250 " + strings.Repeat("x", 600) + "\r\n", code: 250, lines: []string{strings.Repeat("x", 600)}, devs: []DeviationKind{DevLongLine}},
 	{name: "over-cap-line", in: "250-" + strings.Repeat("y", 10000) + "\r\n250 end\r\n", code: 250,
-		lines: []string{strings.Repeat("y", DefaultLineBytes-4), "end"}, devs: []string{DevLongLine, DevLineTruncated}},
-	{name: "utf8-text", in: "250 h\xc3\xa9llo\r\n", code: 250, lines: []string{"héllo"}, devs: []string{Dev8Bit}},
-	{name: "invalid-utf8", in: "250 \xff\xfe bad\r\n", code: 250, lines: []string{"\xff\xfe bad"}, devs: []string{Dev8Bit, DevInvalidUTF8}},
-	{name: "nul-byte", in: "250 a\x00b\r\n", code: 250, lines: []string{"a\x00b"}, devs: []string{DevNUL}},
-	{name: "bare-cr", in: "250 a\rb\r\n", code: 250, lines: []string{"a\rb"}, devs: []string{DevBareCR}},
+		lines: []string{strings.Repeat("y", DefaultLineBytes-4), "end"}, devs: []DeviationKind{DevLongLine, DevLineTruncated}},
+	{name: "utf8-text", in: "250 h\xc3\xa9llo\r\n", code: 250, lines: []string{"héllo"}, devs: []DeviationKind{Dev8Bit}},
+	{name: "invalid-utf8", in: "250 \xff\xfe bad\r\n", code: 250, lines: []string{"\xff\xfe bad"}, devs: []DeviationKind{Dev8Bit, DevInvalidUTF8}},
+	{name: "nul-byte", in: "250 a\x00b\r\n", code: 250, lines: []string{"a\x00b"}, devs: []DeviationKind{DevNUL}},
+	{name: "bare-cr", in: "250 a\rb\r\n", code: 250, lines: []string{"a\rb"}, devs: []DeviationKind{DevBareCR}},
 	{name: "ansi-escapes", in: "220 \x1b[31mred\x1b]8;;http://x/\x07link\x1b]8;;\x07\x1b]0;title\x07\r\n", code: 220,
-		lines: []string{"\x1b[31mred\x1b]8;;http://x/\x07link\x1b]8;;\x07\x1b]0;title\x07"}, devs: []string{DevControlChar}},
-	{name: "eof-mid-line", in: "250-a\r\n250 par", code: 250, lines: []string{"a", "par"}, devs: []string{DevTruncated}, err: io.ErrUnexpectedEOF},
-	{name: "eof-after-continuation", in: "250-a\r\n", code: 250, lines: []string{"a"}, devs: []string{DevTruncated}, err: io.ErrUnexpectedEOF},
+		lines: []string{"\x1b[31mred\x1b]8;;http://x/\x07link\x1b]8;;\x07\x1b]0;title\x07"}, devs: []DeviationKind{DevControlChar}},
+	{name: "eof-mid-line", in: "250-a\r\n250 par", code: 250, lines: []string{"a", "par"}, devs: []DeviationKind{DevTruncated}, err: io.ErrUnexpectedEOF},
+	{name: "eof-after-continuation", in: "250-a\r\n", code: 250, lines: []string{"a"}, devs: []DeviationKind{DevTruncated}, err: io.ErrUnexpectedEOF},
 	{name: "empty", in: "", err: io.EOF},
-	{name: "code-000", in: "000 zero\r\n", code: 0, lines: []string{"zero"}, devs: []string{DevInvalidCode}},
-	{name: "code-999", in: "999 nine\r\n", code: 999, lines: []string{"nine"}, devs: []string{DevInvalidCode}},
-	{name: "code-abc", in: "abc letters\r\n", code: 0, lines: []string{"abc letters"}, devs: []string{DevInvalidCode}},
-	{name: "code-2500", in: "2500 four digits\r\n", code: 0, lines: []string{"2500 four digits"}, devs: []string{DevInvalidCode}},
+	{name: "code-000", in: "000 zero\r\n", code: 0, lines: []string{"zero"}, devs: []DeviationKind{DevInvalidCode}},
+	{name: "code-999", in: "999 nine\r\n", code: 999, lines: []string{"nine"}, devs: []DeviationKind{DevInvalidCode}},
+	{name: "code-abc", in: "abc letters\r\n", code: 0, lines: []string{"abc letters"}, devs: []DeviationKind{DevInvalidCode}},
+	{name: "code-2500", in: "2500 four digits\r\n", code: 0, lines: []string{"2500 four digits"}, devs: []DeviationKind{DevInvalidCode}},
 	{name: "enhanced", in: "550 5.1.1 <nobody@example.com>: User unknown\r\n", code: 550, enhanced: "5.1.1",
 		lines: []string{"5.1.1 <nobody@example.com>: User unknown"}},
 	{name: "enhanced-3-digit-detail", in: "550 5.7.606 Access denied\r\n", code: 550, enhanced: "5.7.606",
 		lines: []string{"5.7.606 Access denied"}},
 	{name: "enhanced-class-mismatch", in: "421 5.7.32 try later\r\n", code: 421, enhanced: "5.7.32",
-		lines: []string{"5.7.32 try later"}, devs: []string{DevEnhancedClass}},
+		lines: []string{"5.7.32 try later"}, devs: []DeviationKind{DevEnhancedClass}},
 	{name: "enhanced-at-end-qmail", in: "553 sorry, not in rcpthosts (#5.7.1)\r\n", code: 553,
 		lines: []string{"sorry, not in rcpthosts (#5.7.1)"}},
 	{name: "too-many-lines", in: strings.Repeat("250-x\r\n", DefaultLines+5), code: 250,
-		lines: slices.Repeat([]string{"x"}, DefaultLines), devs: []string{DevTooManyLines}, err: errLimit},
+		lines: slices.Repeat([]string{"x"}, DefaultLines), devs: []DeviationKind{DevTooManyLines}, err: errLimit},
 }
 
 // errLimit stands for any *LimitError in the table.
@@ -78,8 +78,8 @@ func sameErr(got, want error) bool {
 	return got == want
 }
 
-func kinds(r Reply) []string {
-	var k []string
+func kinds(r Reply) []DeviationKind {
+	var k []DeviationKind
 	for _, d := range r.Deviations {
 		k = append(k, d.Kind)
 	}
@@ -125,8 +125,8 @@ func TestReadReply(t *testing.T) {
 			if lf != tc.in && !got.Has(DevBareLF) {
 				t.Errorf("LF: no bare-lf deviation: %v", kinds(got))
 			}
-			strip := func(k []string) []string {
-				return slices.DeleteFunc(k, func(s string) bool { return s == DevBareLF || s == DevLongLine })
+			strip := func(k []DeviationKind) []DeviationKind {
+				return slices.DeleteFunc(k, func(s DeviationKind) bool { return s == DevBareLF || s == DevLongLine })
 			}
 			if !slices.Equal(strip(kinds(got)), strip(slices.Clone(tc.devs))) {
 				t.Errorf("LF: deviations %v, want %v plus bare-lf", kinds(got), tc.devs)

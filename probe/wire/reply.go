@@ -58,10 +58,14 @@ func (r Reply) MarshalJSON() ([]byte, error) {
 
 // Deviation is one way a reply departed from the protocol.
 type Deviation struct {
-	Kind   string `json:"kind"`             // kebab-case word, e.g. "bare-lf", "mixed-codes"
-	Line   int    `json:"line"`             // 1-based line of the reply it was seen on; 0 for the whole reply
-	Detail string `json:"detail,omitempty"` // a short human explanation
+	Kind   DeviationKind `json:"kind"`             // kebab-case word, e.g. "bare-lf", "mixed-codes"
+	Line   int           `json:"line"`             // 1-based line of the reply it was seen on; 0 for the whole reply
+	Detail string        `json:"detail,omitempty"` // a short human explanation
 }
+
+// DeviationKind names one way of departing from the protocol, stable in
+// the JSON report (kebab-case); the Dev constants list them.
+type DeviationKind string
 
 // Text is the reply's lines joined by a single space, for display.
 func (r Reply) Text() string { return strings.Join(r.Lines, " ") }

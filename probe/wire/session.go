@@ -190,7 +190,7 @@ func (s *Session) negotiateTLS(ctx context.Context) error {
 		return err
 	}
 	if rep.Code != 220 {
-		s.note(Deviation{Kind: "starttls-refused", Detail: fmt.Sprintf("STARTTLS was offered but answered %03d %s", rep.Code, rep.Text())})
+		s.note(Deviation{Kind: DevSTARTTLSRefused, Detail: fmt.Sprintf("STARTTLS was offered but answered %03d %s", rep.Code, rep.Text())})
 		if mode == TLSStartTLS {
 			return &Error{Status: StatusTLSUnavailable, Op: "starttls", Reply: &rep,
 				Err: fmt.Errorf("STARTTLS refused: %03d %s", rep.Code, rep.Text())}

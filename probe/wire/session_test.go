@@ -70,7 +70,7 @@ func dial(t *testing.T, cfg Config) (*Session, error) {
 	return s, err
 }
 
-func wantStatus(t *testing.T, err error, want string) {
+func wantStatus(t *testing.T, err error, want SessionStatus) {
 	t.Helper()
 	if got := Status(err); got != want {
 		t.Fatalf("status %q (err %v), want %q", got, err, want)

@@ -13,7 +13,7 @@ import (
 func TestStatus(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
-		want string
+		want SessionStatus
 	}{
 		{nil, StatusOK},
 		{&Error{Status: StatusNoService}, StatusNoService},

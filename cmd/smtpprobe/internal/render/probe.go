@@ -108,7 +108,7 @@ func hostTitle(h *probe.HostReport) string {
 // the session went, the verdicts and the advice.
 func writeHostSummary(p *printer, h *probe.HostReport) {
 	p.section(hostTitle(h))
-	p.line("  status      " + h.Status)
+	p.line("  status      " + string(h.Status))
 	if h.Error != "" {
 		p.wrap("  error       ", escapeUntrusted(h.Error))
 	}
@@ -119,7 +119,7 @@ func writeHostSummary(p *printer, h *probe.HostReport) {
 	writeSoftware(p, h.Software)
 	writeHello(p, h)
 	for _, d := range h.Deviations {
-		p.wrap("  deviation   ", escapeUntrusted(d.Kind+": "+d.Detail))
+		p.wrap("  deviation   ", escapeUntrusted(string(d.Kind)+": "+d.Detail))
 	}
 	if h.Verdicts == nil {
 		return
@@ -342,6 +342,9 @@ func scheduleText(sc *probe.Schedule, h *probe.HostReport) string {
 	}
 	if sc.Resent > 0 {
 		s += fmt.Sprintf("; %s sent again after the server hung up before answering", plural(sc.Resent, "step"))
+		if r := resentText(h); r != "" {
+			s += " (" + r + ")"
+		}
 	}
 	if sc.Lowered > 0 {
 		s += fmt.Sprintf("; the server refused a connection with 421, so the cap was lowered %s", plural(sc.Lowered, "time"))
@@ -350,6 +353,28 @@ func scheduleText(sc *probe.Schedule, h *probe.HostReport) string {
 		s += "; error replies grew slower within a session (a tarpit), so each error went on its own connection"
 	}
 	return s
+}
+
+// resentText names the steps sent again, with the connection that lost
+// each and the one that answered it: the first few, then how many more.
+func resentText(h *probe.HostReport) string {
+	const shown = 4
+	var names []string
+	more := 0
+	for _, st := range h.Steps {
+		if st.ResentFrom == 0 {
+			continue
+		}
+		if len(names) == shown {
+			more++
+			continue
+		}
+		names = append(names, fmt.Sprintf("%s: connection %d, again on %d", st.Name, st.ResentFrom, st.Connection))
+	}
+	if more > 0 {
+		names = append(names, fmt.Sprintf("%d more", more))
+	}
+	return strings.Join(names, "; ")
 }
 
 func writeAdvice(p *printer, h *probe.HostReport) {

@@ -95,11 +95,20 @@ func TestHostTitleAddress(t *testing.T) {
 // a tarpit moved the errors; a plain schedule says none of it.
 func TestScheduleTextSaysWhatTheServerChanged(t *testing.T) {
 	sc := &probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 2, Groups: 9, RoundTrips: 12, Resent: 3, Lowered: 1, Tarpit: true}
-	got := scheduleText(sc, &probe.HostReport{})
-	for _, want := range []string{"3 steps sent again after the server hung up", "cap was lowered 1 time", "(a tarpit)"} {
+	var steps []probe.StepResult
+	for i, name := range []string{"rcpt-a", "rcpt-b", "rcpt-c", "rcpt-d", "rcpt-e"} {
+		steps = append(steps, probe.StepResult{Name: name, Connection: 4, ResentFrom: 2 + i%2})
+	}
+	steps = append(steps, probe.StepResult{Name: "rcpt-kept", Connection: 1})
+	got := scheduleText(sc, &probe.HostReport{Steps: steps})
+	for _, want := range []string{"3 steps sent again after the server hung up", "(rcpt-a: connection 2, again on 4; rcpt-b: connection 3, again on 4;",
+		"rcpt-d: connection 3, again on 4; 1 more)", "cap was lowered 1 time", "(a tarpit)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in %q", want, got)
 		}
+	}
+	if strings.Contains(got, "rcpt-kept") {
+		t.Errorf("a step sent once is named among those sent again: %q", got)
 	}
 	plain := scheduleText(&probe.Schedule{Mode: probe.ModePipelinedParallel, Pipelining: true, Connections: 3}, &probe.HostReport{})
 	for _, not := range []string{"sent again", "421", "tarpit", "PIPELINING"} {

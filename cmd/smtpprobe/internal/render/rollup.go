@@ -29,7 +29,7 @@ func compare(r *probe.Report) Rollup {
 	for i := range r.Hosts {
 		h := &r.Hosts[i]
 		c.Hosts = append(c.Hosts, h.Host)
-		c.Rows[0].Values[i] = h.Status
+		c.Rows[0].Values[i] = string(h.Status)
 		for _, v := range hostVerdicts(h) {
 			j, ok := index[v.key]
 			if !ok {

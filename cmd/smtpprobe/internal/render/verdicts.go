@@ -23,7 +23,7 @@ type verdict struct {
 func hostVerdicts(h *probe.HostReport) []verdict {
 	v := h.Verdicts
 	if v == nil {
-		return []verdict{{"status", h.Status, h.Status}}
+		return []verdict{{"status", string(h.Status), string(h.Status)}}
 	}
 	var out []verdict
 	add := func(key, value, detail string) {

@@ -77,13 +77,13 @@ func writeWhy(w io.Writer, rep *probe.WhyReport, color bool, termWidth int) {
 		fmt.Fprintf(w, "Software:  %s\n", softwareLine(rep.Software))
 	}
 	for _, he := range rep.HostErrors {
-		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(he.Status))
+		fmt.Fprintf(w, "           %s failed: %s\n", esc(he.Host), esc(string(he.Status)))
 	}
 	if rep.Prelude != "" {
 		fmt.Fprintf(w, "Sent first: %s\n", showExact(rep.Prelude))
 	}
 	if len(rep.Attempts) > 0 {
-		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), pluralWord(rep.Connections, "connection"))
+		fmt.Fprintf(w, "\nAttempts (%d on %s):\n", len(rep.Attempts), attemptConnections(rep))
 		width := 0
 		for _, a := range rep.Attempts {
 			width = max(width, Width(plainExact(a.Line)))
@@ -191,6 +191,22 @@ func writeLine(w io.Writer, label string, c probe.WhyConclusion) {
 		return
 	}
 	fmt.Fprintf(w, "%-10s %s\n", label, showExact(c.Fixed))
+}
+
+// attemptConnections says how many connections the attempts went on, and
+// how many were dialled when some carried none (a host or a reconnect
+// refused), so the count agrees with the transcript's numbers.
+func attemptConnections(rep *probe.WhyReport) string {
+	used := map[int]bool{}
+	for _, a := range rep.Attempts {
+		if a.Connection > 0 {
+			used[a.Connection] = true
+		}
+	}
+	if len(used) == rep.Connections {
+		return pluralWord(len(used), "connection")
+	}
+	return fmt.Sprintf("%d of the %s dialled", len(used), pluralWord(rep.Connections, "connection"))
 }
 
 func pluralWord(n int, what string) string {

@@ -1,20 +1,25 @@
-package wire
+// Package software names the server software behind an SMTP session: it
+// hands the replies the wire layer read to the explain package's
+// fingerprints. It sits between the two, so the wire layer needs nothing
+// of this module.
+package software
 
 import (
 	"strings"
 
 	"github.com/smtpprobe/smtpprobe/explain"
+	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
 // CommandReply is a reply and the command that drew it.
 type CommandReply struct {
 	Command explain.Command
-	Reply   *Reply // nil when none came
+	Reply   *wire.Reply // nil when none came
 }
 
 // Identify reads the server's software from a session's greeting, EHLO
 // reply and the other replies it drew; nil when no greeting was read.
-func Identify(banner, ehlo *Reply, replies []CommandReply) *explain.Software {
+func Identify(banner, ehlo *wire.Reply, replies []CommandReply) *explain.Software {
 	if banner == nil {
 		return nil
 	}
@@ -35,7 +40,7 @@ func Identify(banner, ehlo *Reply, replies []CommandReply) *explain.Software {
 
 // textAfterEnhanced is the reply's text without the enhanced code the
 // first line starts with, lines joined by a space.
-func textAfterEnhanced(r Reply) string {
+func textAfterEnhanced(r wire.Reply) string {
 	t := r.Text()
 	if r.Enhanced != "" {
 		t = strings.TrimSpace(strings.TrimPrefix(t, r.Enhanced))
