@@ -126,3 +126,32 @@ func TestEHLOKeywordsOrder(t *testing.T) {
 		t.Fatal("inOrder")
 	}
 }
+
+// Exim counts its syntax and protocol errors toward its limit, not an
+// ACL refusal or the 50x it writes directly; Postfix and an unknown
+// server count every error.
+func TestCountsTowardErrorLimit(t *testing.T) {
+	for _, c := range []struct {
+		mta  string
+		code int
+		text string
+		want bool
+	}{
+		{"Exim", 501, "<a@b: '>' missing at end of address", true},
+		{"Exim", 503, "sender already given", true},
+		{"Exim", 500, "unrecognized command", true},
+		{"Exim", 550, "Unrouteable address", false},
+		{"Exim", 503, "HELO or EHLO required", false},
+		{"Exim", 501, "<postmaster>: sender address must contain a domain", false},
+		{"Postfix", 550, "5.1.1 User unknown", true},
+		{"", 451, "try later", true},
+		{"", 250, "ok", false},
+	} {
+		if got := CountsTowardErrorLimit(c.mta, c.code, c.text); got != c.want {
+			t.Errorf("%s %d %q: %v, want %v", c.mta, c.code, c.text, got, c.want)
+		}
+	}
+	if !CountsSomeErrors("Exim") || CountsSomeErrors("Postfix") {
+		t.Error("only Exim is known to count some errors")
+	}
+}

@@ -484,8 +484,8 @@ func runHost(ctx context.Context, o *Options, name string, pref *uint16, ip stri
 			}
 			run := earlyRun{Sent: countSent(earlyResults), TLS: earlySession.TLS() != nil}
 			for _, res := range earlyResults {
-				if c := res.code(); c >= 400 && c != 421 {
-					run.Errs++
+				if res.Reply != nil {
+					run.Replies = append(run.Replies, *res.Reply)
 				}
 				if c := res.Command; c == explain.MAIL || c == explain.RCPT {
 					run.Dirty = run.Dirty || res.code()/100 == 2

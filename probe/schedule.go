@@ -11,6 +11,7 @@ import (
 
 	"github.com/smtpprobe/smtpprobe/explain"
 	"github.com/smtpprobe/smtpprobe/probe/pool"
+	"github.com/smtpprobe/smtpprobe/probe/software"
 	"github.com/smtpprobe/smtpprobe/probe/wire"
 )
 
@@ -140,8 +141,10 @@ type runner struct {
 type earlyRun struct {
 	S    pool.Session // open after its EHLO, for the plan to go on with; nil when it ended
 	Sent int          // steps sent before EHLO
-	Errs int          // error replies they drew, which count against its budget
-	TLS  bool         // STARTTLS ran after its EHLO
+	// Replies are what the steps drew, in order, counted against the
+	// connection's budget when it goes on.
+	Replies []wire.Reply
+	TLS     bool // STARTTLS ran after its EHLO
 	// Dirty says a MAIL or RCPT went before EHLO: a server that keeps a
 	// transaction across EHLO (RFC 5321 §4.1.4 says it must not) still
 	// meets the plan's first transaction with RSET before it.
@@ -379,7 +382,13 @@ func (r *runner) runEarly(ctx context.Context, w int) *lane {
 		r.longest = max(r.longest, r.earlyRTT)
 		return nil
 	}
-	c.Errs = run.Errs
+	// The server's way of counting errors is known from this session's
+	// greeting and EHLO before its earlier replies are counted.
+	r.connected, r.firstCaps = true, capsOf(c.S)
+	r.learnCounting(c.S)
+	for _, rep := range run.Replies {
+		c.Count(rep)
+	}
 	l := r.newLane(c, w)
 	l.dirty = run.Dirty
 	l.errDelays, l.fastest, l.accepted = timing.errDelays, timing.fastest, timing.accepted
@@ -480,6 +489,24 @@ func (r *runner) worker(ctx context.Context, w int, first *lane) {
 	}
 }
 
+// learnCounting tells the pool which error replies the server counts
+// toward the limit after which it drops a session, when its greeting and
+// EHLO name an MTA known to count only some (Exim); under r.mu.
+func (r *runner) learnCounting(s pool.Session) {
+	ws, ok := s.(interface {
+		Greeting() wire.Reply
+		EHLOReply() wire.Reply
+	})
+	if !ok {
+		return
+	}
+	g, e := ws.Greeting(), ws.EHLOReply()
+	if sw := software.Identify(&g, &e, nil); sw != nil && explain.CountsSomeErrors(sw.Name) {
+		name := sw.Name
+		r.pool.CountOnly(func(code int, text string) bool { return explain.CountsTowardErrorLimit(name, code, text) })
+	}
+}
+
 // newLane is connection c as worker w uses it.
 func (r *runner) newLane(c *pool.Conn, w int) *lane {
 	l := &lane{c: c, caps: capsOf(c.S), worker: w, num: c.N}
@@ -495,6 +522,7 @@ func (r *runner) drive(ctx context.Context, l *lane) (rtts int) {
 	r.mu.Lock()
 	if !r.connected {
 		r.connected, r.firstCaps = true, l.caps
+		r.learnCounting(c.S)
 	}
 	if l.pipelined {
 		r.sched.Pipelining = true

@@ -64,8 +64,11 @@ type Pool struct {
 	opened     int           // dial attempts so far: the next Conn's number - 1
 	budget     int
 	errorLimit int // errors before the server dropped a connection; 0: never seen
-	peak       int // most connections open at once
-	lowered    int // times the cap was lowered
+	// counts picks the error replies the server counts toward its
+	// limit; nil: every one.
+	counts  func(code int, text string) bool
+	peak    int // most connections open at once
+	lowered int // times the cap was lowered
 }
 
 // New makes a pool; nothing is dialled until Open.
@@ -82,11 +85,14 @@ func New(cfg Config) *Pool {
 // Conn is one connection from the pool: its session, its number and what
 // it has drawn so far.
 type Conn struct {
-	p     *Pool
-	S     Session
-	N     int // 1-based number, in the order the pool dialled
-	Errs  int // error replies drawn (4yz and 5yz but 421)
-	dirty bool
+	p    *Pool
+	S    Session
+	N    int // 1-based number, in the order the pool dialled
+	Errs int // error replies drawn (4yz and 5yz but 421)
+	// counted are the error replies the server counts toward its limit,
+	// when it counts only some (Pool.CountOnly); else Errs.
+	counted int
+	dirty   bool
 	// lastErr: the last reply was an error or a 421, so a hang-up after it
 	// can be the server's error limit.
 	lastErr bool
@@ -168,6 +174,18 @@ func (p *Pool) SetBudget(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.budget = max(1, min(n, p.cfg.Budget))
+}
+
+// CountOnly says which error replies the server counts toward the limit
+// after which it drops a session, when it counts only some (Exim: its
+// syntax and protocol errors, not its ACL refusals): a hang-up then
+// teaches the number of those, so the limit learned is the same however
+// the other errors fell across sessions. It applies to replies counted
+// from now on.
+func (p *Pool) CountOnly(counts func(code int, text string) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts = counts
 }
 
 // ErrorLimit is the fewest errors after which the server dropped a
@@ -269,9 +287,19 @@ func (c *Conn) touch(line string) {
 	}
 }
 
+// Count counts a reply the session drew before the pool had it (a step
+// sent before EHLO, say) against the connection's budget, as Cmd would.
+func (c *Conn) Count(r wire.Reply) { c.count(r) }
+
 func (c *Conn) count(r wire.Reply) {
 	if r.Code >= 400 && r.Code != 421 {
 		c.Errs++
+		c.p.mu.Lock()
+		counts := c.p.counts
+		c.p.mu.Unlock()
+		if counts == nil || counts(r.Code, r.Text()) {
+			c.counted++
+		}
 	}
 	if r.Code != 0 {
 		c.lastErr = r.Code >= 400
@@ -293,10 +321,14 @@ func (c *Conn) Dropped() {
 	if c.Errs > 0 && c.lastErr {
 		p := c.p
 		p.mu.Lock()
-		if p.errorLimit == 0 || c.Errs < p.errorLimit {
-			p.errorLimit = c.Errs
+		n := c.Errs
+		if p.counts != nil && c.counted > 0 {
+			n = c.counted // the errors the server counts toward its limit
 		}
-		if b := max(1, c.Errs-1); b < p.budget {
+		if p.errorLimit == 0 || n < p.errorLimit {
+			p.errorLimit = n
+		}
+		if b := max(1, n-1); b < p.budget {
 			p.budget = b
 		}
 		p.mu.Unlock()

@@ -48,7 +48,7 @@ func hostVerdicts(h *probe.HostReport) []verdict {
 	add("starttls", map[bool]string{true: "offered", false: "not-offered"}[v.STARTTLS], map[bool]string{true: "offered", false: "not offered"}[v.STARTTLS])
 	add("smtputf8", map[bool]string{true: "advertised", false: "not-advertised"}[v.SMTPUTF8], map[bool]string{true: "advertised", false: "not advertised"}[v.SMTPUTF8])
 	if v.ErrorLimit != nil {
-		add("error_limit", fmt.Sprint(*v.ErrorLimit), fmt.Sprintf("the server disconnected after %d error replies", *v.ErrorLimit))
+		add("error_limit", fmt.Sprint(*v.ErrorLimit), fmt.Sprintf("the server disconnected after %d error replies (of the kinds it counts toward its limit)", *v.ErrorLimit))
 	} else {
 		add("error_limit", "not-reached", "not reached")
 	}
