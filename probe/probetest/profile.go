@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +60,10 @@ type Profile struct {
 	// with the same code, as Exim does when smtp_max_synprot_errors is
 	// exceeded; DropReply is then only the text.
 	DropJoined bool
+	// CountOnly are the reply codes counted toward DropAfter; nil counts
+	// every error. Exim counts its syntax and protocol errors (500, 501,
+	// 503, 504 from synprot_error), not its ACL refusals.
+	CountOnly []int
 }
 
 // Profiles are the strictness profiles the tests of why run against. The
@@ -107,6 +113,7 @@ var Profiles = []Profile{
 		DropAfter:  4,
 		DropReply:  "Too many syntax or protocol errors",
 		DropJoined: true,
+		CountOnly:  []int{500, 501, 503, 504},
 	},
 	{
 		// A lenient server takes whatever it can make an address of.
@@ -464,7 +471,7 @@ func (s *ProfileServer) serve(c net.Conn, n int) {
 		s.lines = append(s.lines, fmt.Sprintf("%d %s", n, line))
 		s.mu.Unlock()
 		reply, quit := s.answer(&st, line)
-		if last := reply[len(reply)-1]; last[0] == '4' || last[0] == '5' {
+		if last := reply[len(reply)-1]; (last[0] == '4' || last[0] == '5') && p.counts(last) {
 			st.errors++
 			if p.DropAfter > 0 && st.errors >= p.DropAfter {
 				if p.DropJoined { // Exim: the last straw is one more line of the same reply
@@ -481,6 +488,15 @@ func (s *ProfileServer) serve(c net.Conn, n int) {
 			return
 		}
 	}
+}
+
+// counts tells whether the error reply line counts toward DropAfter.
+func (p Profile) counts(line string) bool {
+	if p.CountOnly == nil {
+		return true
+	}
+	code, err := strconv.Atoi(line[:3])
+	return err == nil && slices.Contains(p.CountOnly, code)
 }
 
 // answer is the server's reply to one line, and whether to hang up.
