@@ -172,12 +172,7 @@ func TestWhyNumbersARefusedReconnect(t *testing.T) {
 // connection takes a number too, and the transcript says what became of
 // it, so the numbers are the same whatever way a host fails.
 func TestWhyNumbersAHostThatRefusesTCP(t *testing.T) {
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close()
+	deadAddr := refusingAddr(t)
 	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	o := whyOpts(s.Addr(), "MAIL FROM:a@b")
 	o.Hosts = []probe.WhyHost{{Addr: deadAddr}, {Addr: s.Addr()}}

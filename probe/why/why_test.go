@@ -336,12 +336,7 @@ func TestWhyRefusesBadLinesBeforeConnecting(t *testing.T) {
 }
 
 func TestWhyTriesHostsInOrder(t *testing.T) {
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close()
+	deadAddr := refusingAddr(t)
 	s := probetest.StartProfile(t, whyProfile(t, "postfix-strict"))
 	o := whyOpts(s.Addr(), "MAIL FROM:a@b")
 	o.Hosts = []probe.WhyHost{{Addr: deadAddr}, {Addr: s.Addr()}}
@@ -626,4 +621,17 @@ func TestWhyManyParameters(t *testing.T) {
 	if len(rep.Attempts) != probe.DefaultWhyAttempts || rep.Conclusion.Kind != probe.WhyPartial || len(rep.Conclusion.Progress) != probe.DefaultWhyAttempts-1 {
 		t.Errorf("%d attempts, %s, %d steps of progress", len(rep.Attempts), rep.Conclusion.Kind, len(rep.Conclusion.Progress))
 	}
+}
+
+// refusingAddr is a loopback address nothing listens on: a dial to it is
+// refused at once.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -90,6 +90,12 @@ func (s *Session) open(ctx context.Context) error {
 	if s.cfg.NoHello {
 		return nil
 	}
+	return s.introduce(ctx)
+}
+
+// introduce says EHLO, then STARTTLS as the config asks: the opening
+// that follows the greeting.
+func (s *Session) introduce(ctx context.Context) error {
 	if err := s.hello(ctx); err != nil {
 		return err
 	}
@@ -135,10 +141,7 @@ func (s *Session) readGreeting(ctx context.Context) error {
 // as RSET does (RFC 5321 §4.1.4), so what was sent before it does not
 // carry over. On error the connection is closed.
 func (s *Session) Hello(ctx context.Context) error {
-	err := s.hello(ctx)
-	if err == nil {
-		err = s.negotiateTLS(ctx)
-	}
+	err := s.introduce(ctx)
 	if err != nil {
 		s.markClosed()
 		s.Close()
