@@ -384,8 +384,7 @@ func (r *runner) runEarly(ctx context.Context, w int) *lane {
 	}
 	// The server's way of counting errors is known from this session's
 	// greeting and EHLO before its earlier replies are counted.
-	r.connected, r.firstCaps = true, capsOf(c.S)
-	r.learnCounting(c.S)
+	r.noteConnected(c)
 	for _, rep := range run.Replies {
 		c.Count(rep)
 	}
@@ -489,6 +488,16 @@ func (r *runner) worker(ctx context.Context, w int, first *lane) {
 	}
 }
 
+// noteConnected records the first connection that took the plan: its
+// capabilities, and how the server counts its errors; under r.mu.
+func (r *runner) noteConnected(c *pool.Conn) {
+	if r.connected {
+		return
+	}
+	r.connected, r.firstCaps = true, capsOf(c.S)
+	r.learnCounting(c.S)
+}
+
 // learnCounting tells the pool which error replies the server counts
 // toward the limit after which it drops a session, when its greeting and
 // EHLO name an MTA known to count only some (Exim); under r.mu.
@@ -520,10 +529,7 @@ func (r *runner) newLane(c *pool.Conn, w int) *lane {
 func (r *runner) drive(ctx context.Context, l *lane) (rtts int) {
 	c := l.c
 	r.mu.Lock()
-	if !r.connected {
-		r.connected, r.firstCaps = true, l.caps
-		r.learnCounting(c.S)
-	}
+	r.noteConnected(c)
 	if l.pipelined {
 		r.sched.Pipelining = true
 	}
